@@ -1,0 +1,43 @@
+# Switchboard: two commands for a fresh clone.
+#   make run   — install into .venv, load the demo data, start Switchboard (embedded backend, offline)
+#   make test  — install into .venv (plus Debian's chromium for the browser tests) and run the whole suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench eval install clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Switchboard needs Python 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@test -f var/switchboard.db || $(BIN)/switchboard demo
+	$(BIN)/switchboard serve
+
+test: $(STAMP)
+	@bash scripts/ensure-chromium
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy flows tools agent
+
+bench: $(STAMP)
+	$(BIN)/switchboard bench
+
+eval: $(STAMP)
+	$(BIN)/switchboard eval
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

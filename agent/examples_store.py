@@ -1,0 +1,67 @@
+"""A persistent chromadb store of tool examples and accepted past requests, embedded locally.
+
+It feeds the Ollama backend's few-shot prompt ("examples of correct calls for similar messages") and keeps what
+operators actually asked and confirmed. The collection is opened with our MiniLM embedding function every time:
+chromadb's default embedding function downloads a model, which fails here and must never run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+from agent.backends.embedded.encoder import Encoder, MiniLMEmbeddingFunction
+
+logger = logging.getLogger(__name__)
+COLLECTION = "tool_examples"
+
+
+class ExampleStore:
+    """Tool examples and accepted requests in one chromadb collection (``source`` tells them apart)."""
+
+    def __init__(self, path: Path, *, encoder: Encoder) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        self.client = chromadb.PersistentClient(
+            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        )
+        self.collection = self.client.get_or_create_collection(
+            COLLECTION, embedding_function=MiniLMEmbeddingFunction(encoder), metadata={"hnsw:space": "cosine"}
+        )
+
+    def sync_examples(self, examples: Mapping[str, Sequence[str]]) -> int:
+        """Upsert the registry's example utterances (ids are content hashes, so re-syncing is cheap)."""
+        ids, docs, metas = [], [], []
+        for tool, texts in examples.items():
+            for text in texts:
+                ids.append("ex:" + hashlib.sha1(f"{tool}\0{text}".encode()).hexdigest())
+                docs.append(text)
+                metas.append({"tool": tool, "args": "{}", "source": "example"})
+        existing = set(self.collection.get(ids=ids, include=[])["ids"]) if ids else set()
+        new = [(i, d, m) for i, d, m in zip(ids, docs, metas, strict=True) if i not in existing]
+        if new:
+            self.collection.add(ids=[n[0] for n in new], documents=[n[1] for n in new], metadatas=[n[2] for n in new])
+        return len(new)
+
+    def remember(self, *, text: str, tool: str, args: Mapping[str, Any]) -> None:
+        """Keep a request an operator confirmed or that ran successfully."""
+        payload = json.dumps(dict(args), sort_keys=True, default=str)
+        key = "ok:" + hashlib.sha1(f"{tool}\0{text}\0{payload}".encode()).hexdigest()
+        self.collection.upsert(ids=[key], documents=[text], metadatas=[{"tool": tool, "args": payload, "source": "accepted"}])
+
+    def nearest(self, text: str, k: int = 6) -> list[dict[str, Any]]:
+        """The k stored requests closest to ``text``: text, tool, args, distance."""
+        if self.collection.count() == 0:
+            return []
+        found = self.collection.query(query_texts=[text], n_results=min(k, self.collection.count()))
+        rows = []
+        for doc, meta, dist in zip(found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True):
+            rows.append({"text": doc, "tool": meta["tool"], "args": json.loads(str(meta.get("args", "{}"))),
+                         "source": meta.get("source"), "distance": dist})
+        return rows

@@ -1,0 +1,132 @@
+"""Switchboard's agent service: one object the CLI chat, the console and the bot all talk to.
+
+It owns the chat graph, the approval service and the thread history, built from injected parts
+(``Switchboard.build`` wires the defaults).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from agent.approvals import ApprovalService
+from agent.backends.base import Backend
+from agent.checkpoint import open_checkpointer
+from agent.graph import build_graph
+from agent.nodes import ChatNodes
+from agent.policy import Policy
+from agent.prompts import Prompts, load_prompts
+from agent.slots import SlotFiller
+from agent.state import Reply
+from flows.config import Settings
+from flows.errors import Forbidden
+from flows.store.approvals import ThreadMessage
+from flows.store.db import write_session
+from tools.registry import Registry, build_registry
+from tools.runtime import ToolRunner
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Switchboard:
+    """The chat and approval services over one database and checkpointer."""
+
+    settings: Settings
+    engine: Engine
+    runner: ToolRunner
+    registry: Registry
+    policy: Policy
+    prompts: Prompts
+    backend: Backend
+    approvals: ApprovalService
+    graph: Any
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        settings: Settings,
+        engine: Engine,
+        checkpointer: BaseCheckpointSaver[Any] | None,
+        backend: Backend | None = None,
+        registry: Registry | None = None,
+        runner: ToolRunner | None = None,
+    ) -> Switchboard:
+        """Wire the default parts; every one can be replaced (tests inject a scripted backend)."""
+        from flows.alerts import AlertManager
+
+        registry = registry or build_registry()
+        if runner is None:
+            runner = ToolRunner(settings=settings, engine=engine, registry=registry)
+            runner.listeners.append(AlertManager(settings=settings, engine=engine).on_run_finished)
+        if backend is None:
+            from agent.backends.factory import build_backend
+
+            backend = build_backend(settings, engine=engine, registry=registry)
+        policy = Policy(settings.policy)
+        prompts = load_prompts()
+        approvals = ApprovalService(runner=runner, registry=registry, policy=policy, prompts=prompts, checkpointer=checkpointer)
+        nodes = ChatNodes(
+            backend=backend, registry=registry, policy=policy, runner=runner, approvals=approvals, prompts=prompts,
+            fill_slots=SlotFiller(registry=registry, engine=engine),
+        )
+        graph = build_graph(nodes=nodes, checkpointer=checkpointer)
+        return cls(settings, engine, runner, registry, policy, prompts, backend, approvals, graph)
+
+    def chat(self, *, thread_id: str, user: str, role: str, text: str, source: str = "chat") -> Reply:
+        """Handle one operator message in a thread and return the reply (also stored in the history)."""
+        self._claim_thread(thread_id, user)
+        with write_session(self.engine) as session:
+            session.add(ThreadMessage(thread_id=thread_id, owner=user, role="user", text=text))
+        config = {"configurable": {"thread_id": thread_id, "source": source}}
+        state = self.graph.invoke({"text": text, "user": user, "role": role}, config)
+        reply = Reply.model_validate(state["reply"])
+        with write_session(self.engine) as session:
+            session.add(ThreadMessage(thread_id=thread_id, owner=user, role="assistant", text=reply.text,
+                                      payload=reply.model_dump(mode="json")))
+        return reply
+
+    def _claim_thread(self, thread_id: str, user: str) -> None:
+        with Session(self.engine) as session:
+            owner = session.execute(
+                select(ThreadMessage.owner).where(ThreadMessage.thread_id == thread_id).limit(1)  # type: ignore[arg-type]
+            ).scalar_one_or_none()
+        if owner is not None and owner != user:
+            raise Forbidden(f"thread {thread_id} belongs to another user")
+
+    def history(self, *, thread_id: str, user: str, limit: int = 200) -> list[ThreadMessage]:
+        """Messages of a thread the user owns, oldest first."""
+        self._claim_thread(thread_id, user)
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(ThreadMessage).where(ThreadMessage.thread_id == thread_id)  # type: ignore[arg-type]
+                .order_by(ThreadMessage.id.desc()).limit(limit)  # type: ignore[union-attr]
+            ).scalars()
+            return list(reversed(list(rows)))
+
+    def threads(self, *, user: str) -> list[dict[str, Any]]:
+        """The user's threads, most recent first."""
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(ThreadMessage.thread_id, func.max(ThreadMessage.created_at), func.count())
+                .where(ThreadMessage.owner == user)  # type: ignore[arg-type]
+                .group_by(ThreadMessage.thread_id)
+                .order_by(func.max(ThreadMessage.created_at).desc())
+            ).all()
+        return [{"thread_id": t, "updated_at": u, "messages": n} for t, u, n in rows]
+
+
+@contextmanager
+def open_switchboard(settings: Settings, engine: Engine, **parts: Any) -> Iterator[Switchboard]:
+    """Build the service with the configured checkpointer, and close it afterwards."""
+    with open_checkpointer(settings) as saver:
+        yield Switchboard.build(settings=settings, engine=engine, checkpointer=saver, **parts)

@@ -1,0 +1,87 @@
+"""Domain errors: one module, each with a stable code and a message that is safe to show a user.
+
+Edges translate these (problem+json in the console, a short reply in the bot, a typer exit in the CLI); nothing
+below the edges catches them to print a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SwitchboardError(Exception):
+    """Base of every error a user may see.
+
+    Attributes:
+        code: Stable, machine-readable code (used by the API and the audit log).
+        message: Human-readable message naming what was wrong; never contains secrets.
+        details: Structured context (file, line, field, ...), JSON-serialisable.
+    """
+
+    code = "error"
+    http_status = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the error as a JSON-serialisable mapping."""
+        return {"code": self.code, "message": self.message, **({"details": self.details} if self.details else {})}
+
+
+class BadInput(SwitchboardError):
+    """The input (file, row, argument) is malformed; names the file, line and field where known."""
+
+    code = "bad_input"
+    http_status = 422
+
+
+class NotFound(SwitchboardError):
+    """A named thing (dataset, destination, flow, run, artifact, customer) does not exist."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class Forbidden(SwitchboardError):
+    """The actor may not do this (role, four-eyes, path outside the inbox)."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class Conflict(SwitchboardError):
+    """The request conflicts with current state (already decided, expired, duplicate)."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class TooLarge(SwitchboardError):
+    """An input exceeds a configured size limit."""
+
+    code = "too_large"
+    http_status = 413
+
+
+class DeliveryFailed(SwitchboardError):
+    """A delivery or notification could not reach its destination after retries."""
+
+    code = "delivery_failed"
+    http_status = 502
+
+
+class ConfigError(SwitchboardError):
+    """The configuration is invalid or refers to something that does not exist."""
+
+    code = "config_error"
+    http_status = 500
+
+
+class AuditUnavailable(SwitchboardError):
+    """The audit record could not be written, so the action did not run."""
+
+    code = "audit_unavailable"
+    http_status = 503

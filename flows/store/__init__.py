@@ -1,0 +1,1 @@
+"""Storage: engine factory, table models, the run store and the hash-chained audit log."""

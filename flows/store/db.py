@@ -1,0 +1,108 @@
+"""Engine and session factories for SQLite (default) and PostgreSQL (by URL).
+
+SQLite runs in WAL mode with ``synchronous=NORMAL``; a session can ask for ``BEGIN IMMEDIATE`` (take the write lock
+up front, so a read-then-write never fails on a stale snapshot) and for ``synchronous=FULL`` (durable commits for
+approvals and their audit records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import Session, SQLModel, create_engine
+
+_BEGIN_OPTION = "switchboard_begin"
+_DURABLE_OPTION = "switchboard_durable"
+
+
+def utcnow() -> datetime:
+    """Timezone-aware UTC now; every timestamp in the database is UTC."""
+    return datetime.now(UTC)
+
+
+def normalize_url(url: str) -> str:
+    """Map ``postgres://`` and ``postgresql://`` to the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True when the engine talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Create an engine; for SQLite, create the folder and set WAL and pragmas on every connection."""
+    url = normalize_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10, max_overflow=20
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so BEGIN IMMEDIATE is possible.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        options = conn.get_execution_options()
+        durable = options.get(_DURABLE_OPTION, False)
+        conn.exec_driver_sql("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_BEGIN_OPTION) else "BEGIN")
+
+    return engine
+
+
+def init_db(engine: Engine) -> None:
+    """Create every table (idempotent) and seed the audit chain head."""
+    from flows.store import schema  # noqa: F401  (registers every table on SQLModel.metadata)
+    from flows.store.audit import ensure_head
+
+    SQLModel.metadata.create_all(engine)
+    ensure_head(engine)
+
+
+@contextmanager
+def write_session(engine: Engine, *, durable: bool = False) -> Iterator[Session]:
+    """A session whose transaction takes the write lock first and commits on success.
+
+    Args:
+        engine: The engine.
+        durable: Commit with ``synchronous=FULL`` on SQLite (PostgreSQL commits synchronously by default).
+    """
+    options: dict[str, Any] = {_BEGIN_OPTION: True, _DURABLE_OPTION: durable}
+    with Session(engine) as session:
+        session.connection(execution_options=options)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A plain session for reads."""
+    with Session(engine) as session:
+        yield session

@@ -1,0 +1,161 @@
+"""Users, roles, passwords (argon2), API tokens (stored as sha256) and Telegram links.
+
+Only hashes are stored: a password or token is shown once, when it is created, and never logged or audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel
+
+from flows.errors import BadInput, Conflict, NotFound
+from flows.store.audit import AuditEvent, append_in
+from flows.store.db import utcnow, write_session
+
+Role = Literal["operator", "approver", "admin"]
+ROLES: tuple[str, ...] = ("operator", "approver", "admin")
+_hasher = PasswordHasher()
+
+
+class User(SQLModel, table=True):
+    """A person who uses Switchboard."""
+
+    __tablename__ = "sb_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    role: str = "operator"
+    password_hash: str | None = None
+    token_hash: str | None = Field(default=None, unique=True, index=True)
+    telegram_user_id: int | None = Field(default=None, unique=True, index=True)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise BadInput(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise BadInput("the password must be at least 8 characters long")
+
+
+def create_user(*, engine: Engine, name: str, role: str, password: str | None, actor: str) -> User:
+    """Create a user; raises Conflict when the name is taken."""
+    name = name.strip()
+    if not name or len(name) > 64 or not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        raise BadInput(f"user name {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    _check_role(role)
+    if password is not None:
+        _check_password(password)
+    with write_session(engine) as session:
+        if session.execute(select(User).where(User.name == name)).scalar_one_or_none() is not None:
+            raise Conflict(f"user {name!r} already exists")
+        user = User(name=name, role=role, password_hash=_hasher.hash(password) if password else None)
+        session.add(user)
+        session.flush()
+        append_in(session, [AuditEvent("user.created", actor, f"user:{name}", {"role": role})])
+        session.refresh(user)
+        session.expunge(user)
+        return user
+
+
+def get_user(*, engine: Engine, name: str) -> User:
+    """Load a user by name or raise NotFound."""
+    with Session(engine) as session:
+        user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user called {name!r}")
+    return user
+
+
+def list_users(*, engine: Engine) -> list[User]:
+    """All users by name."""
+    with Session(engine) as session:
+        return list(session.execute(select(User).order_by(User.name)).scalars())  # type: ignore[arg-type]
+
+
+def _update(engine: Engine, name: str, event: str, actor: str, **changes: object) -> User:
+    with write_session(engine) as session:
+        user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+        if user is None:
+            raise NotFound(f"no user called {name!r}")
+        for key, value in changes.items():
+            setattr(user, key, value)
+        session.add(user)
+        public = {k: v for k, v in changes.items() if k not in ("password_hash", "token_hash")}
+        append_in(session, [AuditEvent(event, actor, f"user:{name}", public)])
+        session.flush()
+        session.refresh(user)
+        session.expunge(user)
+        return user
+
+
+def set_password(*, engine: Engine, name: str, password: str, actor: str) -> User:
+    """Set a user's password (argon2 hash)."""
+    _check_password(password)
+    return _update(engine, name, "user.password_set", actor, password_hash=_hasher.hash(password))
+
+
+def set_role(*, engine: Engine, name: str, role: str, actor: str) -> User:
+    """Change a user's role."""
+    _check_role(role)
+    return _update(engine, name, "user.role_set", actor, role=role)
+
+
+def issue_token(*, engine: Engine, name: str, actor: str) -> str:
+    """Create a new API token for a user (replacing the old one) and return it; only its hash is stored."""
+    token = "sb_" + secrets.token_urlsafe(32)
+    _update(engine, name, "user.token_issued", actor, token_hash=_token_digest(token))
+    return token
+
+
+def link_telegram(*, engine: Engine, name: str, telegram_user_id: int, actor: str) -> User:
+    """Map a Telegram user id to a user."""
+    with Session(engine) as session:
+        other = session.execute(select(User).where(User.telegram_user_id == telegram_user_id)).scalar_one_or_none()
+    if other is not None and other.name != name:
+        raise Conflict(f"Telegram user {telegram_user_id} is already linked to {other.name!r}")
+    return _update(engine, name, "user.telegram_linked", actor, telegram_user_id=telegram_user_id)
+
+
+def authenticate(*, engine: Engine, name: str, password: str) -> User | None:
+    """The user if the password matches, else None (same answer for unknown users)."""
+    with Session(engine) as session:
+        user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+    if user is None or not user.active or not user.password_hash:
+        _hasher.hash(password)  # spend the same time as a real check
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user
+
+
+def user_for_token(*, engine: Engine, token: str) -> User | None:
+    """The active user holding this API token, if any."""
+    with Session(engine) as session:
+        user = session.execute(select(User).where(User.token_hash == _token_digest(token))).scalar_one_or_none()
+    return user if user is not None and user.active else None
+
+
+def user_for_telegram(*, engine: Engine, telegram_user_id: int) -> User | None:
+    """The active user linked to a Telegram user id, if any."""
+    with Session(engine) as session:
+        user = session.execute(select(User).where(User.telegram_user_id == telegram_user_id)).scalar_one_or_none()
+    return user if user is not None and user.active else None

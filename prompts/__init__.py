@@ -1,0 +1,1 @@
+"""Prompt and reply templates, kept as versioned files; their hash goes into every decision's audit record."""

@@ -1,0 +1,1 @@
+"""The ``switchboard`` command: the composition root that wires settings, storage, tools, agent and interfaces."""

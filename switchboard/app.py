@@ -1,0 +1,93 @@
+"""Shared CLI plumbing: lazily built settings, engine and tool runner, and error translation at the edge."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import Engine
+
+from flows.config import Settings, load_settings
+from flows.errors import SwitchboardError
+from flows.store.db import init_db, make_engine
+
+logger = logging.getLogger(__name__)
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class App:
+    """Resources for one CLI invocation, built on first use."""
+
+    overrides: dict[str, Any] = field(default_factory=dict)
+    _settings: Settings | None = None
+    _engine: Engine | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration (env + YAML)."""
+        if self._settings is None:
+            self._settings = load_settings(**self.overrides)
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        """The database engine, with the schema created."""
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+            init_db(self._engine)
+        return self._engine
+
+    def runner(self) -> Any:
+        """A ToolRunner over the full registry, with alerts wired in."""
+        from flows.alerts import AlertManager
+        from tools.registry import build_registry
+        from tools.runtime import ToolRunner
+
+        runner = ToolRunner(settings=self.settings, engine=self.engine, registry=build_registry())
+        runner.listeners.append(AlertManager(settings=self.settings, engine=self.engine).on_run_finished)
+        return runner
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Print a SwitchboardError as one clear line and exit non-zero; never show a traceback to the user."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except SwitchboardError as exc:
+            err_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False, markup=True)
+            raise typer.Exit(code=2 if exc.http_status < 500 else 1) from None
+        except KeyboardInterrupt:
+            err_console.print("Interrupted.")
+            raise typer.Exit(code=130) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception:
+            logger.exception("unexpected error")
+            err_console.print(
+                "[bold red]Error:[/] something unexpected went wrong; run with SWITCHBOARD_LOG=DEBUG for details."
+            )
+            raise typer.Exit(code=1) from None
+
+    return wrapper
+
+
+def configure_logging(level: str) -> None:
+    """Logging for CLI entry points: warnings and up to stderr, unless SWITCHBOARD_LOG says otherwise."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.WARNING),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

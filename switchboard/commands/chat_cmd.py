@@ -1,0 +1,74 @@
+"""``switchboard chat``: a terminal REPL on the same graph the console and the bot use."""
+
+from __future__ import annotations
+
+import uuid
+
+import typer
+from rich.panel import Panel
+
+from agent.state import Reply
+from flows.errors import NotFound
+from flows.store.users import get_user
+from switchboard.app import App, console, handle_errors
+from switchboard.render import render_table
+
+
+def resolve_actor(state: App, name: str, role: str | None) -> tuple[str, str]:
+    """Use the stored user's role when the user exists; otherwise the given role (default operator)."""
+    try:
+        user = get_user(engine=state.engine, name=name)
+    except NotFound:
+        return name, role or "operator"
+    return user.name, user.role
+
+
+def render_reply(reply: Reply) -> None:
+    """Print a reply with its table, chart and 'what I ran'."""
+    console.print(Panel(reply.text, title="switchboard", title_align="left", border_style="cyan"), highlight=False)
+    if reply.table is not None and reply.table.rows:
+        render_table(reply.table, max_rows=20)
+    if reply.chart_path:
+        console.print(f"[dim]chart: {reply.chart_path}[/]", highlight=False)
+    if reply.decision is not None and reply.decision.tool:
+        d = reply.decision
+        args = ", ".join(f"{k}={v}" for k, v in d.args.items())
+        console.print(f"[dim]what I ran: {d.tool}({args}) · confidence {d.confidence:.2f} · {d.action} · {d.backend}[/]",
+                      highlight=False)
+    for note in reply.notes:
+        console.print(f"[yellow]{note}[/]", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``chat`` to the root app."""
+
+    @app.command()
+    @handle_errors
+    def chat(
+        ctx: typer.Context,
+        actor: str = typer.Option("operator", "--as", help="User name to chat as (their stored role applies)."),
+        role: str | None = typer.Option(None, help="Role when the user is not in the database."),
+        thread: str | None = typer.Option(None, help="Continue a thread by id."),
+        message: list[str] = typer.Option(None, "--message", "-m", help="Send these messages and exit (scriptable)."),
+    ) -> None:
+        """Chat with Switchboard in the terminal (type 'help'; Ctrl-D to leave)."""
+        from agent.service import open_switchboard
+
+        state: App = ctx.obj
+        name, user_role = resolve_actor(state, actor, role)
+        thread_id = thread or f"cli:{name}:{uuid.uuid4().hex[:8]}"
+        with open_switchboard(state.settings, state.engine) as service:
+            if message:
+                for text in message:
+                    console.print(f"[bold]{name}>[/] {text}", highlight=False)
+                    render_reply(service.chat(thread_id=thread_id, user=name, role=user_role, text=text, source="cli"))
+                return
+            console.print(f"Thread {thread_id} as {name} ({user_role}). Type 'help', or Ctrl-D to leave.", highlight=False)
+            while True:
+                try:
+                    text = console.input(f"[bold]{name}>[/] ")
+                except (EOFError, KeyboardInterrupt):
+                    console.print()
+                    return
+                if text.strip():
+                    render_reply(service.chat(thread_id=thread_id, user=name, role=user_role, text=text, source="cli"))

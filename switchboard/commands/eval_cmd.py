@@ -1,0 +1,207 @@
+"""``switchboard eval``: the offline eval suite, threshold tuning, the CI gate and the public benchmarks."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from switchboard.app import App, console, err_console, handle_errors
+
+DATASETS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+
+
+def progress_bar(*, enabled: bool) -> Progress:
+    """A progress bar on stderr (transient; off for --json)."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True, disable=not enabled,
+    )
+
+
+def _table(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _today(value: str | None) -> date:
+    from evals.dataset import REFERENCE_DATE
+    from flows.errors import BadInput
+
+    if value is None:
+        return REFERENCE_DATE
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"--today {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``eval`` to the root app."""
+
+    @app.command("eval")
+    @handle_errors
+    def eval_command(
+        ctx: typer.Context,
+        backend: str | None = typer.Option(None, help="embedded or ollama (default: the configured backend)."),
+        dataset: list[Path] = typer.Option([], "--dataset", help="JSONL dataset file (repeatable)."),
+        split: str | None = typer.Option(None, help="Project dataset split: dev, test (default) or all."),
+        json_out: bool = typer.Option(False, "--json", help="Print a machine-readable summary."),
+        report: Path | None = typer.Option(None, help="Write report.md, report.html, plots, summary.json here."),
+        today: str | None = typer.Option(None, help="Reference date for periods (default 2026-11-22)."),
+        role: str = typer.Option("operator", help="Role the messages are planned for."),
+        tune: bool = typer.Option(False, "--tune", help="Propose per-risk thresholds on the dev split."),
+        target_precision: float = typer.Option(0.99, min=0.0, max=1.0, help="Precision --tune must reach."),
+        write: bool = typer.Option(False, "--write", help="With --tune: write the thresholds to the config file."),
+        check_baseline: bool = typer.Option(False, "--check-baseline", help="Exit 1 if below evals/baseline.json."),
+        write_baseline: bool = typer.Option(False, "--write-baseline", help="Write evals/baseline.json."),
+        baseline: Path | None = typer.Option(None, help="Baseline file (default evals/baseline.json)."),
+        benchmark: str | None = typer.Option(None, help="Public benchmark: clinc150, snips or bfcl."),
+        intent_benchmark: Path | None = typer.Option(None, help="Intent set dir: train.jsonl, test.jsonl[, val]."),
+        datasets_dir: Path = typer.Option(DATASETS_DIR, help="Where the public benchmark data lives."),
+        limit: int | None = typer.Option(None, min=1, help="BFCL: at most this many items per category."),
+    ) -> None:
+        """Measure the router on a labelled dataset at the runtime thresholds (see evals/README.md)."""
+        from evals import commands
+        from flows.errors import BadInput
+
+        state: App = ctx.obj
+        if backend not in (None, "embedded", "ollama"):
+            raise BadInput(f"--backend {backend!r}: use embedded or ollama")
+        if role not in ("operator", "approver", "admin"):
+            raise BadInput(f"--role {role!r}: use operator, approver or admin")
+        modes = [tune, check_baseline or write_baseline, benchmark is not None, intent_benchmark is not None]
+        if sum(modes) > 1:
+            raise BadInput("use one of --tune, --check-baseline/--write-baseline, --benchmark, --intent-benchmark")
+        if benchmark is not None or intent_benchmark is not None:
+            _benchmarks(state, benchmark, intent_benchmark, datasets_dir, json_out=json_out, limit=limit)
+            return
+        if (check_baseline or write_baseline) and (dataset or split not in (None, "test")):
+            raise BadInput("the baseline is measured on the project test split: drop --dataset/--split")
+        if tune and (dataset or split not in (None, "dev")):
+            raise BadInput("--tune always uses the project dev split (tuning on test is not allowed): "
+                           "drop --dataset/--split")
+        if write and not tune:
+            raise BadInput("--write only goes with --tune")
+        settings = commands.with_backend(state.settings, backend)
+        when = _today(today)
+        with progress_bar(enabled=not json_out) as bar:
+            task = bar.add_task("evaluating", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            if tune:
+                outcome = commands.tune(settings, today=when, role=role, target=target_precision, write=write,
+                                        progress=advance)
+                bar.stop()
+                _print_tune(outcome, json_out=json_out)
+                return
+            paths = list(dataset) or commands.default_paths(split or "test")
+            result = commands.run(settings, paths=paths, shown=[_shown(p) for p in paths], today=when, role=role,
+                                  progress=advance)
+        summary = result.summary
+        if json_out:
+            console.print_json(summary.model_dump_json())
+        else:
+            _print_summary(result)
+        if report is not None:
+            from evals.report import write_report
+
+            files = write_report(result, report)
+            err_console.print(f"Report written to {files['report.html']}", highlight=False)
+        if write_baseline:
+            path = commands.save_baseline(summary, baseline)
+            err_console.print(f"Baseline written to {path}: commit it deliberately.", highlight=False)
+        if check_baseline:
+            gate = commands.gate(summary, baseline)
+            for note in gate.notes:
+                err_console.print(f"note: {note}", highlight=False)
+            for failure in gate.failures:
+                err_console.print(f"[bold red]REGRESSION[/] {failure.describe()}", highlight=False)
+            if not gate.ok:
+                raise typer.Exit(code=1)
+            err_console.print("Baseline check passed.", highlight=False)
+
+
+def _print_summary(result: Any) -> None:
+    from evals.report import headline_rows, pct, runtime_rows
+
+    s = result.summary
+    console.print(_table(f"Eval: {s.backend} {s.model} on {', '.join(s.datasets)}", headline_rows(s)))
+    console.print(_table(f"At the runtime thresholds (policy {s.policy_version})", runtime_rows(s)))
+    per_tool = Table(title="Per class", title_justify="left")
+    for column in ("class", "precision", "recall", "F1", "n", "args EM"):
+        per_tool.add_column(column, justify="left" if column == "class" else "right")
+    for name, t in s.per_tool.items():
+        per_tool.add_row(name, pct(t.precision), pct(t.recall), pct(t.f1), str(t.support), pct(t.args_exact_match))
+    console.print(per_tool)
+    if s.errors:
+        console.print(f"{s.errors} examples were not fully right; --report DIR lists them.", highlight=False)
+
+
+def _print_tune(outcome: Any, *, json_out: bool) -> None:
+    from evals.report import pct
+
+    if json_out:
+        console.print_json(json.dumps(outcome.as_dict()))
+        return
+    table = Table(title=f"Thresholds on dev for {pct(outcome.target)} precision", title_justify="left")
+    for column in ("risk", "threshold", "current", "proposed", "precision now → proposed", "coverage now → proposed"):
+        table.add_column(column)
+    for p in outcome.proposals:
+        proposed = "unreachable" if p.proposed is None else f"{p.proposed:.2f}"
+        current = "—" if p.current is None else f"{p.current:.2f}"
+        table.add_row(p.risk, p.key, current, proposed, f"{pct(p.current_precision)} → {pct(p.precision)}",
+                      f"{pct(p.current_coverage)} → {pct(p.coverage)} ({p.passed}/{p.candidates})")
+    console.print(table)
+    if outcome.written_version:
+        console.print(f"Wrote thresholds to {outcome.config_file} (policy version {outcome.written_version}).",
+                      highlight=False)
+    elif outcome.proposals:
+        console.print("Dry run: add --write to update the policy in your config file.", highlight=False)
+
+
+def _benchmarks(
+    state: App, benchmark: str | None, intent_dir: Path | None, datasets_dir: Path, *, json_out: bool,
+    limit: int | None,
+) -> None:
+    from evals import commands
+
+    if benchmark == "bfcl":
+        settings = state.settings
+        host = settings.agent.ollama_host
+        with progress_bar(enabled=not json_out) as bar:
+            task = bar.add_task("BFCL", total=None)
+            result = commands.bfcl(settings, datasets_dir=datasets_dir, limit=limit,
+                                   progress=lambda d, t: bar.update(task, completed=d, total=t))
+        if result is None:
+            console.print(f"skipped: no Ollama at {host}", highlight=False)
+            return
+        if json_out:
+            console.print_json(result.model_dump_json())
+            return
+        rows = [(name, f"{c.correct}/{c.n} = {commands.pct(c.accuracy)}") for name, c in result.categories.items()]
+        console.print(_table(f"BFCL v3 AST: {result.model} at {result.host}", rows))
+        return
+    outcome = commands.intent(benchmark, intent_dir, datasets_dir=datasets_dir)
+    if json_out:
+        console.print_json(json.dumps(outcome))
+        return
+    console.print(_table(f"Intent benchmark: {outcome.get('name', benchmark or intent_dir)}", commands.intent_rows(outcome)))

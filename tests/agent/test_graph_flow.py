@@ -1,0 +1,146 @@
+"""The chat graph with a scripted backend and real tools, storage, policy and checkpointer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from agent.service import Switchboard, open_switchboard
+from flows.config import Settings
+from flows.store.audit import AuditLog
+from tests.utils.fake_backend import ScriptedBackend
+
+
+def _registry() -> Any:
+    import importlib.util
+
+    from tools.registry import FAMILIES, build_registry
+
+    return build_registry(tuple(f for f in FAMILIES if importlib.util.find_spec(f) is not None))
+
+
+@pytest.fixture
+def backend() -> ScriptedBackend:
+    return ScriptedBackend()
+
+
+@pytest.fixture
+def sb(settings: Settings, engine: Engine, backend: ScriptedBackend) -> Iterator[Switchboard]:
+    with open_switchboard(settings, engine, backend=backend, registry=_registry()) as service:
+        yield service
+
+
+def _chat(sb: Switchboard, text: str, *, user: str = "olive", role: str = "operator", thread: str = "t1") -> Any:
+    return sb.chat(thread_id=thread, user=user, role=role, text=text)
+
+
+def test_out_of_scope_gets_no_tool_call(sb: Switchboard, backend: ScriptedBackend) -> None:
+    backend.enqueue(None, confidence=0.97)
+    reply = _chat(sb, "what's the weather in Lisbon")
+    assert reply.decision is not None
+    assert (reply.decision.tool, reply.decision.action) == (None, "refuse")
+    assert reply.text.startswith("That's outside what I can do")
+    assert sb.runner.runs.list() == []
+
+
+def test_help_lists_tools_for_the_role(sb: Switchboard) -> None:
+    reply = _chat(sb, "help")
+    assert reply.text.splitlines()[0] == "Here is what you can ask me, olive (operator):"
+    assert any(line.startswith("• run_report — ") for line in reply.text.splitlines())
+
+
+def test_missing_argument_is_asked_back_then_filled(sb: Switchboard, backend: ScriptedBackend) -> None:
+    backend.enqueue("apply_rules", {}, confidence=0.95, missing=["ruleset"])
+    reply = _chat(sb, "apply the rules")
+    assert (reply.text, reply.decision.action if reply.decision else None) == (
+        "Which ruleset do you mean: vip_tiering or credit_hold?", "clarify",
+    )
+    reply = _chat(sb, "credit holds")
+    assert reply.decision is not None
+    assert (reply.decision.tool, reply.decision.args, reply.decision.action) == (
+        "apply_rules", {"ruleset": "credit_hold", "dry_run": False}, "confirm",
+    )
+    assert reply.buttons == ["yes", "no"]
+
+
+def test_write_confirms_and_no_cancels(sb: Switchboard, backend: ScriptedBackend) -> None:
+    backend.enqueue("schedule_flow", {"flow": "customer_sync", "cron": "0 6 * * *"}, confidence=0.95)
+    reply = _chat(sb, "run customer sync every day at 6")
+    assert reply.text == "I'll run schedule_flow(flow=customer_sync, cron=0 6 * * *). Go ahead? (yes/no)"
+    assert _chat(sb, "no").text == "OK, I won't run it."
+    assert sb.runner.runs.list() == []
+
+
+def test_write_confirmed_executes_once(sb: Switchboard, backend: ScriptedBackend) -> None:
+    backend.enqueue("schedule_flow", {"flow": "customer_sync", "cron": "0 6 * * *"}, confidence=0.95)
+    _chat(sb, "run customer sync every day at 6")
+    reply = _chat(sb, "yes")
+    assert reply.text.startswith("Scheduled customer_sync at '0 6 * * *' (schedule 1)")
+    assert reply.run_id is not None
+    assert [r.name for r in sb.runner.runs.list()] == ["schedule_flow"]
+    assert _chat(sb, "yes").decision is None or sb.runner.runs.list()[0].id == reply.run_id
+
+
+def test_low_confidence_write_asks_instead_of_guessing(sb: Switchboard, backend: ScriptedBackend) -> None:
+    backend.enqueue("schedule_flow", {"flow": "customer_sync", "cron": "0 6 * * *"}, confidence=0.5)
+    reply = _chat(sb, "customer thing at six maybe")
+    assert reply.decision is not None and reply.decision.action == "clarify"
+    assert reply.text == "I'm not sure I understood. Did you mean: schedule_flow(flow=customer_sync, cron=0 6 * * *)? (yes/no)"
+
+
+def test_external_action_waits_for_approval_and_four_eyes(sb: Switchboard, backend: ScriptedBackend) -> None:
+    backend.enqueue("send_notification", {"channel": "email", "recipient": "ops@example.com", "message": "hi"}, confidence=0.95)
+    reply = _chat(sb, "email ops saying hi")
+    assert reply.decision is not None and reply.decision.action == "approve"
+    assert reply.approval_id is not None and reply.kind == "waiting"
+    pending = sb.approvals.pending()
+    assert [(p.id, p.requester, p.tool) for p in pending] == [(reply.approval_id, "olive", "send_notification")]
+    from flows.errors import Forbidden
+
+    with pytest.raises(Forbidden, match="only approvers and admins"):
+        sb.approvals.approve(reply.approval_id, approver="olive", role="operator")
+    with pytest.raises(Forbidden, match="four-eyes"):
+        sb.approvals.approve(reply.approval_id, approver="olive", role="approver")
+    assert AuditLog(sb.engine).verify().ok
+
+
+def test_reject_tells_the_requester_in_the_thread(sb: Switchboard, backend: ScriptedBackend) -> None:
+    backend.enqueue("send_notification", {"channel": "email", "recipient": "ops@example.com", "message": "hi"}, confidence=0.95)
+    reply = _chat(sb, "email ops saying hi")
+    outcome = sb.approvals.reject(reply.approval_id or "", approver="ann", role="approver", reason="not now")
+    assert outcome.text == (
+        f"Request {reply.approval_id} (send_notification(channel=email, recipient=ops@example.com, message=hi)) "
+        "was rejected by ann: not now"
+    )
+    history = sb.history(thread_id="t1", user="olive")
+    assert history[-1].text == outcome.text
+
+
+def test_shadow_mode_never_executes(settings: Settings, engine: Engine, backend: ScriptedBackend) -> None:
+    shadow = settings.model_copy(update={"policy": settings.policy.model_copy(update={"shadow": True})})
+    with open_switchboard(shadow, engine, backend=backend, registry=_registry()) as sb:
+        backend.enqueue("list_runs", {}, confidence=0.99)
+        reply = sb.chat(thread_id="s", user="olive", role="operator", text="list runs")
+    assert reply.text == "Shadow mode: the policy says execute for list_runs(period=last_7_days). Nothing was executed."
+    decisions = [r for r in AuditLog(engine).iter_records() if r.event == "agent.decision"]
+    assert len(decisions) == 1 and '"shadow":true' in decisions[0].data
+
+
+def test_role_without_permission_is_refused(settings: Settings, engine: Engine, backend: ScriptedBackend) -> None:
+    restricted = settings.model_copy(update={"policy": settings.policy.model_copy(update={
+        "tools": {**settings.policy.tools, "list_runs": settings.policy.tools.get("create_order").model_copy(update={"roles": ["admin"], "approve_over_value": None})}})})
+    with open_switchboard(restricted, engine, backend=backend, registry=_registry()) as sb:
+        backend.enqueue("list_runs", {}, confidence=0.99)
+        reply = sb.chat(thread_id="r", user="olive", role="operator", text="list runs")
+    assert reply.text == "Sorry, the operator role may not use list_runs. Ask someone with the right role, or an admin."
+
+
+def test_threads_belong_to_their_owner(sb: Switchboard, backend: ScriptedBackend) -> None:
+    from flows.errors import Forbidden
+
+    _chat(sb, "help")
+    with pytest.raises(Forbidden, match="thread t1 belongs to another user"):
+        sb.chat(thread_id="t1", user="mallory", role="operator", text="help")

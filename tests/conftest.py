@@ -1,0 +1,70 @@
+"""Shared fixtures: settings on a temporary var folder, SQLite and PostgreSQL engines, a tool runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from flows.config import Settings, load_settings
+from flows.store.db import init_db, make_engine
+from tests.utils.db import fresh_engine, require_postgres, temporary_postgres_database
+
+REFERENCE_DATE = date(2026, 11, 22)
+
+try:  # the loopback servers (SFTP, SMTP, HTTP, Telegram, Ollama) as fixtures
+    from tests.utils.fixtures import *  # noqa: F403
+except ImportError:  # pragma: no cover - only while the module is being written
+    pass
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    """A fresh var/ folder with an inbox."""
+    folder = tmp_path / "var"
+    (folder / "inbox").mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture
+def settings(var_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Demo settings on a temporary SQLite database and var folder, 'today' pinned to 2026-11-22."""
+    for key in ("SWITCHBOARD_CONFIG", "SWITCHBOARD_DATABASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+    return load_settings(
+        database_url=f"sqlite:///{var_dir / 'switchboard.db'}",
+        var_dir=var_dir,
+        reference_date=REFERENCE_DATE.isoformat(),
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    """SQLite engine with the schema created."""
+    eng = make_engine(settings.database_url)
+    init_db(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of a throwaway PostgreSQL database for this test session."""
+    require_postgres()
+    with temporary_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_engine(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Engine]:
+    """The same test on SQLite and on PostgreSQL (tables recreated per test)."""
+    if request.param == "sqlite":
+        eng = make_engine(settings.database_url)
+        init_db(eng)
+    else:
+        eng = fresh_engine(request.getfixturevalue("postgres_url"))
+    yield eng
+    eng.dispose()

@@ -1,0 +1,136 @@
+"""ToolSpec, ToolContext and ToolResult: the contract between the agent and the flows.
+
+A tool's arguments are one pydantic model with ``extra="forbid"``; a ``ValidationError`` means "not executed" and
+never reaches flows/. The registry is data: the agent reads these specs and contains no per-tool branches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Engine
+
+from flows.config import Settings
+from flows.store.audit import AuditLog
+from flows.store.runs import RunStore
+from flows.types import Risk
+
+Cell = str | int | float | bool | None
+
+
+class ToolArgs(BaseModel):
+    """Base of every tool's arguments: unknown fields are an error, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class NoArgs(ToolArgs):
+    """For tools that take no arguments."""
+
+
+class Table(BaseModel):
+    """A typed result table."""
+
+    title: str | None = None
+    columns: list[str]
+    rows: list[list[Cell]]
+
+
+class ToolResult(BaseModel):
+    """What a tool returns: a one-line summary, optionally a table, a chart and artifacts."""
+
+    summary: str
+    table: Table | None = None
+    chart_path: str | None = None
+    artifact_ids: list[int] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict, description="Small JSON summary kept on the run.")
+
+
+class Preview(BaseModel):
+    """A dry-run preview shown to approvers: what would happen, without doing it."""
+
+    summary: str
+    rows_affected: int | None = None
+    file_name: str | None = None
+    file_size: int | None = None
+    recipients: list[str] = Field(default_factory=list)
+    value: float | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """Everything a tool needs, passed explicitly.
+
+    Attributes:
+        settings: The configuration.
+        engine: Database engine.
+        audit: The audit writer.
+        runs: The run store.
+        actor: Who is acting (a user name, or "scheduler", "system").
+        today: Reference date for periods.
+        run_id: The run this call executes under, when it creates one.
+        pipeline_run_id: The flow run this call is a step of.
+        idempotency_key: Key that makes a repeated execution a no-op (e.g. an approval id).
+    """
+
+    settings: Settings
+    engine: Engine
+    audit: AuditLog
+    runs: RunStore
+    actor: str
+    today: date
+    run_id: int | None = None
+    pipeline_run_id: int | None = None
+    idempotency_key: str | None = None
+
+
+A = TypeVar("A", bound=ToolArgs)
+
+
+@dataclass(frozen=True)
+class ToolSpec(Generic[A]):
+    """One tool: its name, the text the model reads, its typed arguments, risk and callable.
+
+    Attributes:
+        name: Stable tool name (a contract).
+        description: What the tool does, written for the model and the operator.
+        args_model: Pydantic model of the arguments.
+        risk: read, write or external.
+        func: The call into flows/.
+        risk_for: Optional refinement of the risk from the arguments (run_flow is external when it delivers).
+        preview: Optional dry run for approvers.
+        value_of: Optional monetary value of the call (create_order), used by the policy.
+        examples: Example utterances (loaded from prompts/examples by the registry when empty).
+        roles: Roles allowed to request it by default.
+        run_name: Optional name for the Run this call records (defaults to the tool name).
+    """
+
+    name: str
+    description: str
+    args_model: type[A]
+    risk: Risk
+    func: Callable[[ToolContext, A], ToolResult]
+    risk_for: Callable[[Settings, A], Risk] | None = None
+    preview: Callable[[ToolContext, A], Preview] | None = None
+    value_of: Callable[[ToolContext, A], float] | None = None
+    examples: tuple[str, ...] = ()
+    roles: tuple[str, ...] = field(default=("operator", "approver", "admin"))
+    run_name: Callable[[A], str] | None = None
+
+    def name_run(self, args: A) -> str:
+        """Name of the Run this call records (run_flow names it after the flow)."""
+        return self.run_name(args) if self.run_name else self.name
+
+    def effective_risk(self, settings: Settings, args: A) -> Risk:
+        """The risk of this particular call."""
+        return self.risk_for(settings, args) if self.risk_for else self.risk
+
+    @property
+    def creates_run(self) -> bool:
+        """Write and external tools execute as Runs; reads are audited only."""
+        return self.risk != "read"

@@ -1,0 +1,135 @@
+"""Named pipelines (nightly_sales_export, customer_sync, invoice_run) and their schedules.
+
+A pipeline is a list of tool steps in the config. Each step runs through the same ToolRunner as any other call, as
+a child run of the flow run, so every step is recorded and audited. A step argument ``latest`` means the artifact
+the previous step produced in this run, never some other run's file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from flows.config import Settings
+from flows.errors import ConfigError, SwitchboardError
+from flows.schedules import canonical_cron, create_schedule
+from flows.types import FlowName, Risk
+from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
+
+
+class RunFlowArgs(ToolArgs):
+    """The named flow to run."""
+
+    flow: FlowName = Field(description="Named flow: nightly_sales_export, customer_sync or invoice_run.")
+
+
+class ScheduleFlowArgs(ToolArgs):
+    """A named flow and when to run it."""
+
+    flow: FlowName = Field(description="Named flow to schedule.")
+    cron: str = Field(description="5-field cron expression, e.g. '30 9 * * 1' for Mondays at 09:30.")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            return canonical_cron(value)
+        except SwitchboardError as exc:
+            raise ValueError(exc.message) from None
+
+
+def _pipeline(settings: Settings, flow: str) -> Any:
+    pipeline = settings.pipelines.get(flow)
+    if pipeline is None:
+        raise ConfigError(f"flow {flow!r} has no pipeline in the config; configured: {', '.join(settings.pipelines)}")
+    return pipeline
+
+
+def flow_risk(settings: Settings, args: RunFlowArgs) -> Risk:
+    """A flow is external when any step is; otherwise write."""
+    from tools.registry import build_registry
+
+    registry = build_registry()
+    steps = _pipeline(settings, args.flow).steps
+    risks = {registry.get_tool(step.tool).risk for step in steps if step.tool in registry}
+    return "external" if "external" in risks else "write"
+
+
+def _run_flow(ctx: ToolContext, args: RunFlowArgs) -> ToolResult:
+    from tools.registry import build_registry
+    from tools.runtime import ToolRunner
+
+    pipeline = _pipeline(ctx.settings, args.flow)
+    runner = ToolRunner(settings=ctx.settings, engine=ctx.engine, registry=build_registry(), today=lambda: ctx.today)
+    rows: list[list[Any]] = []
+    last_artifact: int | None = None
+    artifacts: list[int] = []
+    failures = 0
+    for index, step in enumerate(pipeline.steps, start=1):
+        step_args = {
+            key: (str(last_artifact) if value == "latest" and last_artifact is not None else value)
+            for key, value in step.args.items()
+        }
+        key = f"{ctx.idempotency_key}:step{index}" if ctx.idempotency_key else None
+        try:
+            execution = runner.call(
+                step.tool, step_args, actor=ctx.actor, pipeline_run_id=ctx.run_id, idempotency_key=key,
+                source=f"flow:{args.flow}",
+            )
+        except SwitchboardError as exc:
+            rows.append([index, step.tool, "failed", exc.message])
+            if not step.continue_on_error:
+                raise type(exc)(f"{args.flow} stopped at step {index} ({step.tool}): {exc.message}", **exc.details) from exc
+            failures += 1
+            continue
+        if execution.result.artifact_ids:
+            last_artifact = execution.result.artifact_ids[-1]
+            artifacts.extend(execution.result.artifact_ids)
+        rows.append([index, step.tool, "succeeded", execution.result.summary])
+    done = f"{len(pipeline.steps) - failures} of {len(pipeline.steps)} steps succeeded"
+    return ToolResult(
+        summary=f"Flow {args.flow} finished: {done}.",
+        table=Table(title=f"Flow {args.flow}", columns=["step", "tool", "status", "summary"], rows=rows),
+        artifact_ids=artifacts,
+        data={"flow": args.flow, "steps": len(pipeline.steps), "failed_steps": failures},
+    )
+
+
+def _preview_flow(ctx: ToolContext, args: RunFlowArgs) -> Preview:
+    pipeline = _pipeline(ctx.settings, args.flow)
+    steps = [f"{step.tool}({', '.join(f'{k}={v}' for k, v in step.args.items())})" for step in pipeline.steps]
+    return Preview(summary=f"Runs {len(steps)} steps: " + " → ".join(steps), details={"steps": steps})
+
+
+def _schedule_flow(ctx: ToolContext, args: ScheduleFlowArgs) -> ToolResult:
+    _pipeline(ctx.settings, args.flow)
+    result = create_schedule(engine=ctx.engine, flow=args.flow, cron=args.cron, actor=ctx.actor)
+    schedule = result.schedule
+    verb = "Scheduled" if result.created else "Already scheduled"
+    return ToolResult(
+        summary=f"{verb} {args.flow} at '{args.cron}' (schedule {schedule.id}); next run {schedule.next_run_at:%Y-%m-%d %H:%M} UTC.",
+        data={"schedule_id": schedule.id, "created": result.created},
+    )
+
+
+TOOLS: tuple[ToolSpec[Any], ...] = (
+    ToolSpec(
+        name="run_flow",
+        description="Run a named automation flow now (nightly_sales_export, customer_sync, invoice_run); each "
+        "configured step runs in order and is recorded.",
+        args_model=RunFlowArgs,
+        risk="write",
+        func=_run_flow,
+        risk_for=flow_risk,
+        preview=_preview_flow,
+        run_name=lambda args: args.flow,
+    ),
+    ToolSpec(
+        name="schedule_flow",
+        description="Schedule a named flow to run on a cron schedule (e.g. every Monday at 9:30 = '30 9 * * 1').",
+        args_model=ScheduleFlowArgs,
+        risk="write",
+        func=_schedule_flow,
+    ),
+)

@@ -1,0 +1,181 @@
+"""Executes tools: validates arguments, records runs, audits every call, and honours idempotency keys.
+
+Every interface (CLI, agent, console, bot, scheduler, pipelines) calls tools through ``ToolRunner.call`` so the
+same checks and records apply whoever asks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from flows.config import Settings
+from flows.errors import BadInput, Conflict, SwitchboardError
+from flows.store.audit import AuditLog
+from flows.store.runs import Run, RunStatus, RunStore
+from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
+from tools.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+RunListener = Callable[[ToolContext, Run], None]
+
+
+class InternalToolError(SwitchboardError):
+    """A tool failed for a reason that is not the user's input; details are in the server log."""
+
+    code = "internal_error"
+    http_status = 500
+
+
+@dataclass
+class Execution:
+    """The outcome of one tool call."""
+
+    tool: str
+    args: ToolArgs
+    result: ToolResult
+    run: Run | None = None
+    replayed: bool = False
+
+
+@dataclass
+class ToolRunner:
+    """Runs tools against one configuration and database."""
+
+    settings: Settings
+    engine: Engine
+    registry: Registry
+    today: Callable[[], date] | None = None
+    listeners: list[RunListener] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.audit = AuditLog(self.engine)
+        self.runs = RunStore(self.engine)
+
+    def reference_date(self) -> date:
+        """Today, or the pinned reference date from settings."""
+        if self.today is not None:
+            return self.today()
+        if self.settings.reference_date:
+            return date.fromisoformat(self.settings.reference_date)
+        return date.today()
+
+    def context(self, *, actor: str, **extra: Any) -> ToolContext:
+        """A ToolContext for ``actor``."""
+        return ToolContext(
+            settings=self.settings, engine=self.engine, audit=self.audit, runs=self.runs, actor=actor,
+            today=self.reference_date(), **extra,
+        )
+
+    def parse(self, name: str, raw: Mapping[str, Any], *, actor: str) -> tuple[ToolSpec[Any], ToolArgs]:
+        """Validate a call; an invalid one is audited as rejected and raised as BadInput."""
+        try:
+            spec = self.registry.get_tool(name)
+            return spec, self.registry.parse_args(name, raw)
+        except SwitchboardError as exc:
+            self.audit.append("tool.rejected", actor=actor, subject=f"tool:{name}", data={"error": exc.message})
+            raise
+
+    def call(
+        self,
+        name: str,
+        raw_args: Mapping[str, Any] | ToolArgs,
+        *,
+        actor: str,
+        idempotency_key: str | None = None,
+        pipeline_run_id: int | None = None,
+        parent_id: int | None = None,
+        attempt: int = 1,
+        source: str = "cli",
+    ) -> Execution:
+        """Validate and execute a tool.
+
+        Raises:
+            BadInput: the arguments were invalid (nothing executed).
+            Conflict: the idempotency key belongs to a run that failed or is still running.
+            SwitchboardError: the tool failed; the run and the audit log record why.
+        """
+        raw = raw_args.model_dump() if isinstance(raw_args, ToolArgs) else raw_args
+        spec, args = self.parse(name, raw, actor=actor)
+        ctx = self.context(actor=actor, pipeline_run_id=pipeline_run_id, idempotency_key=idempotency_key)
+        inputs = args.model_dump(mode="json")
+        if not spec.creates_run:
+            self.audit.append("tool.call", actor=actor, subject=f"tool:{name}", data={"args": inputs, "source": source})
+            try:
+                result = spec.func(ctx, args)
+            except SwitchboardError as exc:
+                self.audit.append("tool.failed", actor=actor, subject=f"tool:{name}", data=exc.to_dict())
+                raise
+            except Exception as exc:
+                logger.exception("tool %s failed", name)
+                self.audit.append("tool.failed", actor=actor, subject=f"tool:{name}", data={"error": type(exc).__name__})
+                raise InternalToolError(f"{name} failed unexpectedly; the server log has the details") from exc
+            return Execution(name, args, result)
+        return self._call_with_run(spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, source=source)
+
+    def _call_with_run(
+        self, spec: ToolSpec[Any], args: ToolArgs, ctx: ToolContext, inputs: dict[str, Any], *,
+        parent_id: int | None, attempt: int, source: str,
+    ) -> Execution:
+        versions = {"config": self.settings.config_version(), "source": source, "tool": spec.name}
+        kind = "step" if ctx.pipeline_run_id else ("flow" if spec.run_name else "tool")
+        run, created = self.runs.create(
+            name=spec.name_run(args), actor=ctx.actor, inputs=inputs, kind=kind,
+            idempotency_key=ctx.idempotency_key, max_attempts=self.settings.max_attempts, parent_id=parent_id,
+            pipeline_run_id=ctx.pipeline_run_id, attempt=attempt, versions=versions,
+        )
+        if not created:
+            return self._replay(spec, args, run)
+        assert run.id is not None
+        self.runs.start(run.id)
+        ctx = replace(ctx, run_id=run.id)
+        try:
+            result = spec.func(ctx, args)
+        except SwitchboardError as exc:
+            failed = self.runs.fail(run.id, error=exc.message, code=exc.code)
+            self._notify(ctx, failed)
+            raise
+        except Exception as exc:
+            logger.exception("tool %s failed in run %s", spec.name, run.id)
+            failed = self.runs.fail(run.id, error=f"internal error ({type(exc).__name__})", code="internal_error")
+            self._notify(ctx, failed)
+            raise InternalToolError(f"{spec.name} failed unexpectedly in run {run.id}; see the server log") from exc
+        done = self.runs.succeed(run.id, {"result": result.model_dump(mode="json")})
+        self._notify(ctx, done)
+        return Execution(spec.name, args, result, done)
+
+    def _replay(self, spec: ToolSpec[Any], args: ToolArgs, run: Run) -> Execution:
+        if run.status == RunStatus.SUCCEEDED:
+            result = ToolResult.model_validate(run.output.get("result", {"summary": "already done"}))
+            result = result.model_copy(update={"summary": f"Already done in run {run.id}: {result.summary}"})
+            return Execution(spec.name, args, result, run, replayed=True)
+        raise Conflict(
+            f"this request already ran as run {run.id}, which is {run.status.value}; use retry_run to try again",
+            run_id=run.id,
+        )
+
+    def _notify(self, ctx: ToolContext, run: Run) -> None:
+        for listener in self.listeners:
+            try:
+                listener(ctx, run)
+            except Exception:
+                # An alert that cannot be sent must never change the outcome of the run it reports on.
+                logger.exception("run listener failed for run %s", run.id)
+
+    def retry(self, run_id: int, *, actor: str, source: str = "cli") -> Execution:
+        """Run a failed or dead-lettered run again as a new attempt linked to it."""
+        original = self.runs.get(run_id)
+        if original.status not in (RunStatus.FAILED, RunStatus.DEAD_LETTERED):
+            raise Conflict(f"run {run_id} is {original.status.value}; only failed runs can be retried", run_id=run_id)
+        if original.pipeline_run_id is not None:
+            raise BadInput(f"run {run_id} is a step of flow run {original.pipeline_run_id}; retry the flow run")
+        return self.call(
+            str(original.versions.get("tool", original.name)), original.inputs, actor=actor, parent_id=original.id, attempt=original.attempt + 1,
+            source=source,
+        )

@@ -1,1 +1,1 @@
-"""The agent: backends that map messages to typed tool calls, the policy gate, approvals and the chat graph."""
+"""Switchboard agent: graph, policy and backends."""

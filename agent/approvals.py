@@ -160,6 +160,8 @@ class ApprovalService:
         """Validate, preview (dry run), store, pause a thread on it, and notify approvers."""
         spec = self.registry.get_tool(tool)
         parsed = self.registry.parse_args(tool, args)
+        if spec.pin is not None:
+            parsed = spec.pin(self.runner.context(actor=requester), parsed)
         canonical = parsed.model_dump(mode="json", exclude_none=True)
         preview: dict[str, Any] = {}
         if spec.preview is not None:

@@ -24,7 +24,9 @@ from flows.store.runs import Run, RunStatus
 
 logger = logging.getLogger(__name__)
 
-AlertEvent = Literal["run_failed", "dead_letter", "data_quality_below", "approval_expiring", "schedule_missed"]
+AlertEvent = Literal[
+    "run_failed", "dead_letter", "data_quality_below", "approval_expiring", "schedule_missed"
+]
 Sender = Callable[..., Any]
 
 
@@ -40,10 +42,13 @@ class AlertManager:
     def on_run_finished(self, _ctx: Any, run: Run) -> None:
         """Run listener: alert on failed and dead-lettered runs."""
         if run.status == RunStatus.FAILED:
-            self.raise_alert("run_failed", f"run:{run.name}", f"Run {run.id} ({run.name}) failed: {run.error}")
+            self.raise_alert(
+                "run_failed", f"run:{run.name}", f"Run {run.id} ({run.name}) failed: {run.error}"
+            )
         elif run.status == RunStatus.DEAD_LETTERED:
             self.raise_alert(
-                "dead_letter", f"run:{run.name}",
+                "dead_letter",
+                f"run:{run.name}",
                 f"Run {run.id} ({run.name}) is dead-lettered after {run.attempt} attempts: {run.error}",
             )
 
@@ -51,7 +56,9 @@ class AlertManager:
         """Alert when a data-quality score falls below a rule's threshold."""
         for rule in self._rules("data_quality_below"):
             if rule.threshold is not None and score < rule.threshold:
-                self._fire(rule, subject, f"Data quality is {score:.0%}, below the {rule.threshold:.0%} threshold.")
+                self._fire(
+                    rule, subject, f"Data quality is {score:.0%}, below the {rule.threshold:.0%} threshold."
+                )
 
     def raise_alert(self, event: AlertEvent, subject: str, message: str) -> list[str]:
         """Fire every rule for ``event``; returns the groups actually notified (not debounced)."""
@@ -74,7 +81,10 @@ class AlertManager:
                 state = AlertState(key=key, last_sent_at=now)
             state.last_sent_at, state.suppressed = now, 0
             session.add(state)
-            append_in(session, [AuditEvent("alert.raised", "alerts", key, {"message": message, "group": rule.notify})])
+            append_in(
+                session,
+                [AuditEvent("alert.raised", "alerts", key, {"message": message, "group": rule.notify})],
+            )
         if suppressed:
             message += f" ({suppressed} similar alert(s) suppressed since the last message.)"
         self._deliver(rule.notify, message, idempotency_key=f"alert:{key}:{now.isoformat()}")
@@ -94,8 +104,12 @@ class AlertManager:
         for channel in channels:
             try:
                 send(
-                    engine=self.engine, settings=self.settings, channel=channel, recipient=group,
-                    message=f"[Switchboard alert] {message}", idempotency_key=f"{idempotency_key}:{channel}",
+                    engine=self.engine,
+                    settings=self.settings,
+                    channel=channel,
+                    recipient=group,
+                    message=f"[Switchboard alert] {message}",
+                    idempotency_key=f"{idempotency_key}:{channel}",
                 )
             except SwitchboardError as exc:
                 # An alert that cannot be delivered is logged, never raised into the run that triggered it.

@@ -104,7 +104,9 @@ class Settings(BaseSettings):
     secrets_dir: Path | None = None
     max_file_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
     max_attempts: int = Field(default=3, ge=1)
-    reference_date: str | None = Field(default=None, description="Pin 'today' (YYYY-MM-DD) for demos and evals.")
+    reference_date: str | None = Field(
+        default=None, description="Pin 'today' (YYYY-MM-DD) for demos and evals."
+    )
 
     destinations: dict[str, Destination] = Field(default_factory=dict)
     recipient_groups: dict[str, list[Recipient]] = Field(default_factory=dict)
@@ -169,7 +171,15 @@ class Settings(BaseSettings):
         """Short hash of the structured configuration; recorded with every run and policy decision."""
         sections = self.model_dump(
             mode="json",
-            include={"destinations", "recipient_groups", "rulesets", "normalize", "pipelines", "alerts", "policy"},
+            include={
+                "destinations",
+                "recipient_groups",
+                "rulesets",
+                "normalize",
+                "pipelines",
+                "alerts",
+                "policy",
+            },
         )
         digest = hashlib.sha256(json.dumps(sections, sort_keys=True).encode()).hexdigest()
         return digest[:12]

@@ -45,7 +45,9 @@ class WebhookDestination(_Section):
 
     kind: Literal["webhook"] = "webhook"
     url: str
-    secret_name: str | None = Field(default=None, description="Name of the secret used for the HMAC signature.")
+    secret_name: str | None = Field(
+        default=None, description="Name of the secret used for the HMAC signature."
+    )
     timeout_s: float = 10.0
 
 
@@ -112,7 +114,9 @@ class PipelineStep(_Section):
 
     tool: str
     args: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
-    continue_on_error: bool = Field(default=False, description="A failed step is recorded but does not stop the run.")
+    continue_on_error: bool = Field(
+        default=False, description="A failed step is recorded but does not stop the run."
+    )
 
 
 class SmtpConfig(_Section):
@@ -146,8 +150,12 @@ class AlertRule(_Section):
 class RiskThresholds(_Section):
     """Confidence thresholds for one risk level."""
 
-    execute: float | None = Field(default=None, ge=0, le=1, description="Run without asking at or above this.")
-    confirm: float | None = Field(default=None, ge=0, le=1, description="Ask the requester yes/no at or above.")
+    execute: float | None = Field(
+        default=None, ge=0, le=1, description="Run without asking at or above this."
+    )
+    confirm: float | None = Field(
+        default=None, ge=0, le=1, description="Ask the requester yes/no at or above."
+    )
     approve: bool = Field(default=False, description="Always route to an approver.")
 
 

@@ -28,7 +28,11 @@ class SwitchboardError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         """Return the error as a JSON-serialisable mapping."""
-        return {"code": self.code, "message": self.message, **({"details": self.details} if self.details else {})}
+        return {
+            "code": self.code,
+            "message": self.message,
+            **({"details": self.details} if self.details else {}),
+        }
 
 
 class BadInput(SwitchboardError):

@@ -31,8 +31,10 @@ def canonical_cron(expr: str) -> str:
         raise BadInput(f"cron {expr!r} must have 5 fields (minute hour day month weekday), not {len(fields)}")
     canonical = " ".join(fields)
     if not croniter.is_valid(canonical):
-        raise BadInput(f"cron {expr!r} is not valid: check the ranges (minute 0-59, hour 0-23, day 1-31, "
-                       "month 1-12, weekday 0-6 with 0 = Sunday)")
+        raise BadInput(
+            f"cron {expr!r} is not valid: check the ranges (minute 0-59, hour 0-23, day 1-31, "
+            "month 1-12, weekday 0-6 with 0 = Sunday)"
+        )
     return canonical
 
 
@@ -50,7 +52,9 @@ class ScheduleResult:
     created: bool
 
 
-def create_schedule(*, engine: Engine, flow: str, cron: str, actor: str, now: datetime | None = None) -> ScheduleResult:
+def create_schedule(
+    *, engine: Engine, flow: str, cron: str, actor: str, now: datetime | None = None
+) -> ScheduleResult:
     """Store a schedule (idempotent per flow and cron) and audit it."""
     cron = canonical_cron(cron)
     now = now or utcnow()
@@ -61,10 +65,15 @@ def create_schedule(*, engine: Engine, flow: str, cron: str, actor: str, now: da
         if existing is not None:
             session.expunge(existing)
             return ScheduleResult(existing, False)
-        schedule = Schedule(flow=flow, cron=cron, created_by=actor, next_run_at=next_fire(cron, after=now), last_run_at=now)
+        schedule = Schedule(
+            flow=flow, cron=cron, created_by=actor, next_run_at=next_fire(cron, after=now), last_run_at=now
+        )
         session.add(schedule)
         session.flush()
-        append_in(session, [AuditEvent("schedule.created", actor, f"schedule:{schedule.id}", {"flow": flow, "cron": cron})])
+        append_in(
+            session,
+            [AuditEvent("schedule.created", actor, f"schedule:{schedule.id}", {"flow": flow, "cron": cron})],
+        )
         session.refresh(schedule)
         session.expunge(schedule)
         return ScheduleResult(schedule, True)
@@ -86,7 +95,11 @@ def set_paused(*, engine: Engine, schedule_id: int, paused: bool, actor: str) ->
         session.add(schedule)
         append_in(
             session,
-            [AuditEvent("schedule.paused" if paused else "schedule.resumed", actor, f"schedule:{schedule_id}", {})],
+            [
+                AuditEvent(
+                    "schedule.paused" if paused else "schedule.resumed", actor, f"schedule:{schedule_id}", {}
+                )
+            ],
         )
         session.flush()
         session.refresh(schedule)

@@ -7,7 +7,17 @@ import os
 import typer
 
 from switchboard.app import App, configure_logging
-from switchboard.commands import approvals_cmd, audit_cmd, chat_cmd, core_cmd, runs_cmd, tools_cmd
+from switchboard.commands import (
+    approvals_cmd,
+    audit_cmd,
+    bot_cmd,
+    chat_cmd,
+    core_cmd,
+    eval_cmd,
+    router_cmd,
+    runs_cmd,
+    tools_cmd,
+)
 
 app = typer.Typer(
     name="switchboard",
@@ -30,8 +40,11 @@ app.add_typer(tools_cmd.flows_app, name="flows")
 app.add_typer(runs_cmd.schedules_app, name="schedules")
 app.add_typer(audit_cmd.app, name="audit")
 runs_cmd.register(app)
+eval_cmd.register(app)
+bot_cmd.register(app)
 chat_cmd.register(app)
 app.add_typer(approvals_cmd.app, name="approvals")
+app.add_typer(router_cmd.app, name="router")
 
 
 def main() -> None:

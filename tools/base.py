@@ -108,6 +108,8 @@ class ToolSpec(Generic[A]):
         examples: Example utterances (loaded from prompts/examples by the registry when empty).
         roles: Roles allowed to request it by default.
         run_name: Optional name for the Run this call records (defaults to the tool name).
+        pin: Optional resolution of moving references before approval (``file="latest"`` → the artifact id the
+            approver saw), so what executes is exactly what was approved.
     """
 
     name: str
@@ -121,6 +123,7 @@ class ToolSpec(Generic[A]):
     examples: tuple[str, ...] = ()
     roles: tuple[str, ...] = field(default=("operator", "approver", "admin"))
     run_name: Callable[[A], str] | None = None
+    pin: Callable[[ToolContext, A], A] | None = None
 
     def name_run(self, args: A) -> str:
         """Name of the Run this call records (run_flow names it after the flow)."""

@@ -1,1 +1,1 @@
-"""Backends that map a message to a tool call: embedded (offline) and Ollama (production)."""
+"""Agent backends that turn a message into a typed tool call."""

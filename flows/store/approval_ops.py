@@ -50,9 +50,21 @@ def create_request(
     """Store a pending request bound to the exact tool and arguments, durably, with its audit record."""
     now = now or utcnow()
     request = ApprovalRequest(
-        id=new_approval_id(), tool=tool, args=args, binding=binding_of(tool, args), requester=requester,
-        reasons=reasons, preview=preview, quorum=quorum, risk=risk, confidence=confidence, thread_id=thread_id,
-        parent_id=parent_id, edited_by=edited_by, policy_version=policy_version, created_at=now,
+        id=new_approval_id(),
+        tool=tool,
+        args=args,
+        binding=binding_of(tool, args),
+        requester=requester,
+        reasons=reasons,
+        preview=preview,
+        quorum=quorum,
+        risk=risk,
+        confidence=confidence,
+        thread_id=thread_id,
+        parent_id=parent_id,
+        edited_by=edited_by,
+        policy_version=policy_version,
+        created_at=now,
         expires_at=now + expiry,
     )
     with write_session(engine, durable=True) as session:
@@ -60,10 +72,23 @@ def create_request(
         session.flush()
         append_in(
             session,
-            [AuditEvent("approval.requested", requester, f"approval:{request.id}", {
-                "tool": tool, "args": args, "binding": request.binding, "reasons": reasons, "quorum": quorum,
-                "expires_at": request.expires_at.isoformat(), "parent_id": parent_id, "policy_version": policy_version,
-            })],
+            [
+                AuditEvent(
+                    "approval.requested",
+                    requester,
+                    f"approval:{request.id}",
+                    {
+                        "tool": tool,
+                        "args": args,
+                        "binding": request.binding,
+                        "reasons": reasons,
+                        "quorum": quorum,
+                        "expires_at": request.expires_at.isoformat(),
+                        "parent_id": parent_id,
+                        "policy_version": policy_version,
+                    },
+                )
+            ],
         )
         session.refresh(request)
         session.expunge(request)
@@ -93,12 +118,20 @@ def _check_approver(request: ApprovalRequest, *, approver: str, role: str, four_
     if role not in APPROVER_ROLES:
         raise Forbidden(f"{approver} has the {role} role; only approvers and admins can decide requests")
     if four_eyes and approver in (request.requester, request.edited_by):
-        raise Forbidden("four-eyes rule: you cannot approve your own request; another approver must decide it")
+        raise Forbidden(
+            "four-eyes rule: you cannot approve your own request; another approver must decide it"
+        )
 
 
 def approve(
-    *, engine: Engine, approval_id: str, approver: str, role: str, four_eyes: bool = True,
-    binding: str | None = None, now: datetime | None = None,
+    *,
+    engine: Engine,
+    approval_id: str,
+    approver: str,
+    role: str,
+    four_eyes: bool = True,
+    binding: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[ApprovalRequest, bool]:
     """Record an approve vote; returns the request and True when this vote completed the quorum.
 
@@ -113,7 +146,9 @@ def approve(
     request = get_request(engine=engine, approval_id=approval_id)
     _check_approver(request, approver=approver, role=role, four_eyes=four_eyes)
     if binding is not None and binding != request.binding:
-        raise Conflict(f"approval request {approval_id} changed since it was shown; reload it before deciding")
+        raise Conflict(
+            f"approval request {approval_id} changed since it was shown; reload it before deciding"
+        )
     try:
         with write_session(engine, durable=True) as session:
             bumped = session.execute(
@@ -131,15 +166,28 @@ def approve(
                 select(func.count()).select_from(ApprovalVote).where(ApprovalVote.approval_id == approval_id)  # type: ignore[arg-type]
             ).scalar_one()
             completed = votes >= request.quorum
-            events = [AuditEvent("approval.vote", approver, f"approval:{approval_id}", {"votes": votes, "quorum": request.quorum})]
+            events = [
+                AuditEvent(
+                    "approval.vote",
+                    approver,
+                    f"approval:{approval_id}",
+                    {"votes": votes, "quorum": request.quorum},
+                )
+            ]
             if completed:
                 session.execute(
                     update(ApprovalRequest)
                     .where(ApprovalRequest.id == approval_id)  # type: ignore[arg-type]
                     .values(status=ApprovalStatus.APPROVED, decided_at=now, decided_by=approver)
                 )
-                events.append(AuditEvent("approval.approved", approver, f"approval:{approval_id}", {
-                    "tool": request.tool, "binding": request.binding}))
+                events.append(
+                    AuditEvent(
+                        "approval.approved",
+                        approver,
+                        f"approval:{approval_id}",
+                        {"tool": request.tool, "binding": request.binding},
+                    )
+                )
             append_in(session, events)
     except IntegrityError:
         raise Conflict(f"{approver} has already approved request {approval_id}") from None
@@ -147,7 +195,13 @@ def approve(
 
 
 def reject(
-    *, engine: Engine, approval_id: str, approver: str, role: str, reason: str, now: datetime | None = None,
+    *,
+    engine: Engine,
+    approval_id: str,
+    approver: str,
+    role: str,
+    reason: str,
+    now: datetime | None = None,
 ) -> ApprovalRequest:
     """Reject a pending request with a reason (the requester may withdraw their own too)."""
     now = now or utcnow()
@@ -155,38 +209,71 @@ def reject(
     if approver != request.requester:
         _check_approver(request, approver=approver, role=role, four_eyes=False)
     reason = reason.strip() or "no reason given"
-    return _finish(engine, request, ApprovalStatus.REJECTED, actor=approver, reason=reason, now=now,
-                   require_unexpired=True)
+    return _finish(
+        engine,
+        request,
+        ApprovalStatus.REJECTED,
+        actor=approver,
+        reason=reason,
+        now=now,
+        require_unexpired=True,
+    )
 
 
 def expire_due(*, engine: Engine, now: datetime | None = None) -> list[ApprovalRequest]:
     """Mark every pending request past its expiry as expired; returns them (the requester is told by the caller)."""
     now = now or utcnow()
     with Session(engine) as session:
-        due = list(session.execute(
-            select(ApprovalRequest)
-            .where(ApprovalRequest.status == ApprovalStatus.PENDING)  # type: ignore[arg-type]
-            .where(ApprovalRequest.expires_at <= now)  # type: ignore[arg-type]
-        ).scalars())
+        due = list(
+            session.execute(
+                select(ApprovalRequest)
+                .where(ApprovalRequest.status == ApprovalStatus.PENDING)  # type: ignore[arg-type]
+                .where(ApprovalRequest.expires_at <= now)  # type: ignore[arg-type]
+            ).scalars()
+        )
     expired = []
     for request in due:
         try:
-            expired.append(_finish(engine, request, ApprovalStatus.EXPIRED, actor="system",
-                                   reason="expired before anyone decided", now=now, require_unexpired=False))
+            expired.append(
+                _finish(
+                    engine,
+                    request,
+                    ApprovalStatus.EXPIRED,
+                    actor="system",
+                    reason="expired before anyone decided",
+                    now=now,
+                    require_unexpired=False,
+                )
+            )
         except Conflict:
             continue  # decided in the meantime
     return expired
 
 
-def supersede(*, engine: Engine, approval_id: str, actor: str, new_id: str, now: datetime | None = None) -> ApprovalRequest:
+def supersede(
+    *, engine: Engine, approval_id: str, actor: str, new_id: str, now: datetime | None = None
+) -> ApprovalRequest:
     """Close a request that was replaced by an edited one."""
     request = get_request(engine=engine, approval_id=approval_id)
-    return _finish(engine, request, ApprovalStatus.SUPERSEDED, actor=actor, reason=f"edited as {new_id}",
-                   now=now or utcnow(), require_unexpired=True)
+    return _finish(
+        engine,
+        request,
+        ApprovalStatus.SUPERSEDED,
+        actor=actor,
+        reason=f"edited as {new_id}",
+        now=now or utcnow(),
+        require_unexpired=True,
+    )
 
 
 def _finish(
-    engine: Engine, request: ApprovalRequest, status: ApprovalStatus, *, actor: str, reason: str, now: datetime,
+    engine: Engine,
+    request: ApprovalRequest,
+    status: ApprovalStatus,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
     require_unexpired: bool,
 ) -> ApprovalRequest:
     with write_session(engine, durable=True) as session:
@@ -197,14 +284,21 @@ def _finish(
         )
         if require_unexpired:
             query = query.where(ApprovalRequest.expires_at > now)  # type: ignore[arg-type]
-        changed = session.execute(query.values(status=status, decided_at=now, decided_by=actor, decision_reason=reason))
+        changed = session.execute(
+            query.values(status=status, decided_at=now, decided_by=actor, decision_reason=reason)
+        )
         if changed.rowcount != 1:  # type: ignore[attr-defined]
             raise _explain_not_pending(session, request.id, now)
-        append_in(session, [AuditEvent(f"approval.{status.value}", actor, f"approval:{request.id}", {"reason": reason})])
+        append_in(
+            session,
+            [AuditEvent(f"approval.{status.value}", actor, f"approval:{request.id}", {"reason": reason})],
+        )
     return get_request(engine=engine, approval_id=request.id)
 
 
-def mark_executed(*, engine: Engine, approval_id: str, run_id: int | None, ok: bool, error: str | None = None) -> bool:
+def mark_executed(
+    *, engine: Engine, approval_id: str, run_id: int | None, ok: bool, error: str | None = None
+) -> bool:
     """Approved → executed (or failed) once; returns False if it was already marked."""
     status = ApprovalStatus.EXECUTED if ok else ApprovalStatus.FAILED
     with write_session(engine, durable=True) as session:
@@ -216,13 +310,26 @@ def mark_executed(*, engine: Engine, approval_id: str, run_id: int | None, ok: b
         )
         if changed.rowcount != 1:  # type: ignore[attr-defined]
             return False
-        append_in(session, [AuditEvent(f"approval.{status.value}", "system", f"approval:{approval_id}",
-                                       {"run_id": run_id, **({"error": error} if error else {})})])
+        append_in(
+            session,
+            [
+                AuditEvent(
+                    f"approval.{status.value}",
+                    "system",
+                    f"approval:{approval_id}",
+                    {"run_id": run_id, **({"error": error} if error else {})},
+                )
+            ],
+        )
     return True
 
 
 def list_requests(
-    *, engine: Engine, status: ApprovalStatus | None = None, requester: str | None = None, limit: int = 100,
+    *,
+    engine: Engine,
+    status: ApprovalStatus | None = None,
+    requester: str | None = None,
+    limit: int = 100,
 ) -> list[ApprovalRequest]:
     """Requests, newest first."""
     with Session(engine) as session:

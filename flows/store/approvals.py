@@ -54,7 +54,9 @@ class ApprovalRequest(SQLModel, table=True):
     quorum: int = 1
     approvals: int = 0
     parent_id: str | None = Field(default=None, index=True, description="The request this one edits.")
-    edited_by: str | None = Field(default=None, description="Who changed the arguments; they cannot approve it.")
+    edited_by: str | None = Field(
+        default=None, description="Who changed the arguments; they cannot approve it."
+    )
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
     reminded_at: datetime | None = None

@@ -17,11 +17,11 @@ from typing import IO, Any
 
 from pydantic import BaseModel, SecretStr
 from sqlalchemy import select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, Session, SQLModel
 
 from flows.errors import AuditUnavailable
-from flows.store.db import utcnow, write_session
+from flows.store.db import utcnow, write_connection, write_session
 
 GENESIS = "0" * 64
 _SECRET_KEY = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|private[_-]?key|cookie", re.I)
@@ -75,7 +75,9 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def record_hash(*, seq: int, ts: str, actor: str, event: str, subject: str | None, data: str, prev: str) -> str:
+def record_hash(
+    *, seq: int, ts: str, actor: str, event: str, subject: str | None, data: str, prev: str
+) -> str:
     """Hash of one record given its predecessor's hash."""
     body = canonical_json(
         {"seq": seq, "ts": ts, "actor": actor, "event": event, "subject": subject, "data": data, "prev": prev}
@@ -111,37 +113,35 @@ def ensure_head(engine: Engine) -> None:
             session.add(AuditHead(id=1, seq=0, hash=GENESIS))
 
 
-def append_in(session: Session, events: Iterable[AuditEvent]) -> list[AuditRecord]:
+_RECORDS = AuditRecord.__table__  # type: ignore[attr-defined]
+
+
+def append_in(session: Session | Connection, events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
     """Append events inside the caller's transaction; they commit or roll back with it.
 
     The ``UPDATE`` of the head row takes the chain lock first (a row lock on PostgreSQL, the write lock on
     SQLite), so the tip read below cannot be stale.
+
+    Returns:
+        The written records as mappings (seq, ts, actor, event, subject, data, prev_hash, hash).
     """
     bumped = session.execute(text("UPDATE audit_head SET seq = seq WHERE id = 1"))
     if bumped.rowcount != 1:  # type: ignore[attr-defined]
         raise AuditUnavailable("the audit log is not initialised; run 'switchboard demo' or init the database")
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    head = session.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).one()
     seq, prev = int(head[0]), str(head[1])
-    written: list[AuditRecord] = []
+    written: list[dict[str, Any]] = []
+    ts = utcnow().isoformat(timespec="microseconds")
     for item in events:
         seq += 1
-        ts = utcnow().isoformat(timespec="microseconds")
-        data = canonical_json(redact(dict(item.data or {})))
-        digest = record_hash(
-            seq=seq, ts=ts, actor=item.actor, event=item.event, subject=item.subject, data=data, prev=prev
-        )
-        written.append(
-            AuditRecord(
-                seq=seq, ts=ts, actor=item.actor, event=item.event, subject=item.subject, data=data,
-                prev_hash=prev, hash=digest,
-            )
-        )
+        data = canonical_json(redact(dict(item.data or {}))) if item.data else "{}"
+        digest = record_hash(seq=seq, ts=ts, actor=item.actor, event=item.event, subject=item.subject, data=data, prev=prev)
+        written.append({"seq": seq, "ts": ts, "actor": item.actor, "event": item.event, "subject": item.subject,
+                        "data": data, "prev_hash": prev, "hash": digest})
         prev = digest
     if written:
-        session.execute(AuditRecord.__table__.insert(), [r.model_dump() for r in written])  # type: ignore[attr-defined]
-        session.execute(
-            text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"), {"seq": seq, "hash": prev}
-        )
+        session.execute(_RECORDS.insert(), written)
+        session.execute(text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"), {"seq": seq, "hash": prev})
     return written
 
 
@@ -159,7 +159,7 @@ class AuditLog:
         subject: str | None = None,
         data: Mapping[str, Any] | None = None,
         durable: bool = False,
-    ) -> AuditRecord:
+    ) -> dict[str, Any]:
         """Append one event in its own transaction.
 
         Raises:
@@ -167,11 +167,11 @@ class AuditLog:
         """
         return self.append_many([AuditEvent(event, actor, subject, data)], durable=durable)[0]
 
-    def append_many(self, events: Iterable[AuditEvent], *, durable: bool = False) -> list[AuditRecord]:
+    def append_many(self, events: Iterable[AuditEvent], *, durable: bool = False) -> list[dict[str, Any]]:
         """Append a batch of events in one transaction."""
         try:
-            with write_session(self.engine, durable=durable) as session:
-                return append_in(session, events)
+            with write_connection(self.engine, durable=durable) as conn:
+                return append_in(conn, events)
         except AuditUnavailable:
             raise
         except Exception as exc:
@@ -183,7 +183,9 @@ class AuditLog:
         cutoff = since.isoformat(timespec="microseconds") if since else None
         with Session(self.engine) as session:
             while True:
-                query = select(AuditRecord).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(batch)  # type: ignore[arg-type]
+                query = (
+                    select(AuditRecord).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(batch)
+                )  # type: ignore[arg-type]
                 if cutoff:
                     query = query.where(AuditRecord.ts >= cutoff)  # type: ignore[arg-type]
                 rows = session.execute(query).scalars().all()
@@ -201,22 +203,29 @@ class AuditLog:
     def verify(self) -> VerifyResult:
         """Recompute the whole chain; report the first record that does not fit."""
         prev, expected, count = GENESIS, 1, 0
-        for rec in self.iter_records():
-            count += 1
-            if rec.seq != expected:
-                return VerifyResult(False, count, expected, f"record {expected} is missing", prev)
-            if rec.prev_hash != prev:
-                return VerifyResult(False, count, rec.seq, "its prev_hash does not match the previous record", prev)
-            digest = record_hash(
-                seq=rec.seq, ts=rec.ts, actor=rec.actor, event=rec.event, subject=rec.subject, data=rec.data,
-                prev=prev,
+        sha256, dumps = hashlib.sha256, json.dumps
+        columns = (_RECORDS.c.seq, _RECORDS.c.ts, _RECORDS.c.actor, _RECORDS.c.event, _RECORDS.c.subject,
+                   _RECORDS.c.data, _RECORDS.c.prev_hash, _RECORDS.c.hash)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=10_000).execute(
+                select(*columns).order_by(_RECORDS.c.seq)
             )
-            if digest != rec.hash:
-                return VerifyResult(False, count, rec.seq, "its content does not match its hash", prev)
-            prev, expected = digest, expected + 1
+            for seq, ts, actor, event, subject, data, prev_hash, stored in result:
+                count += 1
+                if seq != expected:
+                    return VerifyResult(False, count, expected, f"record {expected} is missing", prev)
+                if prev_hash != prev:
+                    return VerifyResult(False, count, seq, "its prev_hash does not match the previous record", prev)
+                body = dumps({"seq": seq, "ts": ts, "actor": actor, "event": event, "subject": subject, "data": data,
+                              "prev": prev}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                digest = sha256((prev + body).encode("utf-8")).hexdigest()
+                if digest != stored:
+                    return VerifyResult(False, count, seq, "its content does not match its hash", prev)
+                prev, expected = digest, expected + 1
         head = self.head()
         if head.seq != count or head.hash != prev:
-            return VerifyResult(False, count, count + 1 if head.seq > count else count, "the chain head does not match the last record", prev)
+            return VerifyResult(False, count, count + 1 if head.seq > count else count,
+                                "the chain head does not match the last record", prev)
         return VerifyResult(True, count, None, None, prev)
 
     def export(self, out: IO[str], *, since: datetime | None = None) -> int:

@@ -49,7 +49,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10, max_overflow=20
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=10,
+        max_overflow=20,
     )
 
     @event.listens_for(engine, "connect")
@@ -59,6 +63,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        _record.info["synchronous"] = "NORMAL"
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
@@ -66,8 +71,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         options = conn.get_execution_options()
-        durable = options.get(_DURABLE_OPTION, False)
-        conn.exec_driver_sql("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
+        mode = "FULL" if options.get(_DURABLE_OPTION, False) else "NORMAL"
+        info = conn.connection.info
+        if info.get("synchronous") != mode:  # a pragma round trip only when the mode changes
+            conn.exec_driver_sql(f"PRAGMA synchronous={mode}")
+            info["synchronous"] = mode
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_BEGIN_OPTION) else "BEGIN")
 
     return engine
@@ -99,6 +107,15 @@ def write_session(engine: Engine, *, durable: bool = False) -> Iterator[Session]
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def write_connection(engine: Engine, *, durable: bool = False) -> Iterator[Connection]:
+    """A Core connection in a write transaction (no ORM overhead), committed on success."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{_BEGIN_OPTION: True, _DURABLE_OPTION: durable})
+        with conn.begin():
+            yield conn
 
 
 @contextmanager

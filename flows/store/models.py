@@ -117,7 +117,9 @@ class Artifact(SQLModel, table=True):
 class Delivery(SQLModel, table=True):
     """One (artifact, destination) delivery; unique, so delivering twice is a no-op."""
 
-    __table_args__ = (UniqueConstraint("artifact_id", "destination", name="uq_delivery_artifact_destination"),)
+    __table_args__ = (
+        UniqueConstraint("artifact_id", "destination", name="uq_delivery_artifact_destination"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     artifact_id: int = Field(index=True)

@@ -40,7 +40,9 @@ class Run(SQLModel, table=True):
     attempt: int = 1
     max_attempts: int = 3
     parent_id: int | None = Field(default=None, index=True, description="The run this one retries.")
-    pipeline_run_id: int | None = Field(default=None, index=True, description="The flow run this step is part of.")
+    pipeline_run_id: int | None = Field(
+        default=None, index=True, description="The flow run this step is part of."
+    )
     idempotency_key: str | None = Field(default=None, unique=True)
     actor: str = "system"
     inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
@@ -91,8 +93,15 @@ class RunStore:
             The run and True when it was created now, False when it already existed.
         """
         run = Run(
-            name=name, kind=kind, actor=actor, inputs=inputs, idempotency_key=idempotency_key,
-            max_attempts=max_attempts, parent_id=parent_id, pipeline_run_id=pipeline_run_id, attempt=attempt,
+            name=name,
+            kind=kind,
+            actor=actor,
+            inputs=inputs,
+            idempotency_key=idempotency_key,
+            max_attempts=max_attempts,
+            parent_id=parent_id,
+            pipeline_run_id=pipeline_run_id,
+            attempt=attempt,
             versions=versions or {},
         )
         try:
@@ -101,9 +110,21 @@ class RunStore:
                 session.flush()
                 append_in(
                     session,
-                    [AuditEvent("run.created", actor, f"run:{run.id}", {"name": name, "kind": kind, "inputs": inputs,
-                                                                       "attempt": attempt, "parent_id": parent_id,
-                                                                       "versions": versions or {}})],
+                    [
+                        AuditEvent(
+                            "run.created",
+                            actor,
+                            f"run:{run.id}",
+                            {
+                                "name": name,
+                                "kind": kind,
+                                "inputs": inputs,
+                                "attempt": attempt,
+                                "parent_id": parent_id,
+                                "versions": versions or {},
+                            },
+                        )
+                    ],
                 )
                 session.refresh(run)
                 session.expunge(run)
@@ -124,7 +145,9 @@ class RunStore:
             if run is None:
                 raise NotFound(f"run {run_id} does not exist", run_id=run_id)
             if run.status not in allowed:
-                raise Conflict(f"run {run_id} is {run.status.value}, cannot become {status.value}", run_id=run_id)
+                raise Conflict(
+                    f"run {run_id} is {run.status.value}, cannot become {status.value}", run_id=run_id
+                )
             run.status = status
             for key, value in changes.items():
                 setattr(run, key, value)
@@ -155,7 +178,11 @@ class RunStore:
             last = run is not None and run.attempt >= run.max_attempts
         status = RunStatus.DEAD_LETTERED if last else RunStatus.FAILED
         return self._transition(
-            run_id, status, allowed=(RunStatus.RUNNING, RunStatus.PENDING), error=error, error_code=code,
+            run_id,
+            status,
+            allowed=(RunStatus.RUNNING, RunStatus.PENDING),
+            error=error,
+            error_code=code,
             finished_at=utcnow(),
         )
 

@@ -127,7 +127,9 @@ def issue_token(*, engine: Engine, name: str, actor: str) -> str:
 def link_telegram(*, engine: Engine, name: str, telegram_user_id: int, actor: str) -> User:
     """Map a Telegram user id to a user."""
     with Session(engine) as session:
-        other = session.execute(select(User).where(User.telegram_user_id == telegram_user_id)).scalar_one_or_none()
+        other = session.execute(
+            select(User).where(User.telegram_user_id == telegram_user_id)
+        ).scalar_one_or_none()
     if other is not None and other.name != name:
         raise Conflict(f"Telegram user {telegram_user_id} is already linked to {other.name!r}")
     return _update(engine, name, "user.telegram_linked", actor, telegram_user_id=telegram_user_id)
@@ -150,12 +152,16 @@ def authenticate(*, engine: Engine, name: str, password: str) -> User | None:
 def user_for_token(*, engine: Engine, token: str) -> User | None:
     """The active user holding this API token, if any."""
     with Session(engine) as session:
-        user = session.execute(select(User).where(User.token_hash == _token_digest(token))).scalar_one_or_none()
+        user = session.execute(
+            select(User).where(User.token_hash == _token_digest(token))
+        ).scalar_one_or_none()
     return user if user is not None and user.active else None
 
 
 def user_for_telegram(*, engine: Engine, telegram_user_id: int) -> User | None:
     """The active user linked to a Telegram user id, if any."""
     with Session(engine) as session:
-        user = session.execute(select(User).where(User.telegram_user_id == telegram_user_id)).scalar_one_or_none()
+        user = session.execute(
+            select(User).where(User.telegram_user_id == telegram_user_id)
+        ).scalar_one_or_none()
     return user if user is not None and user.active else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,8 +19,13 @@ DATASETS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "datasets
 def progress_bar(*, enabled: bool) -> Progress:
     """A progress bar on stderr (transient; off for --json)."""
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True, disable=not enabled,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not enabled,
     )
 
 
@@ -59,23 +64,27 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def eval_command(
         ctx: typer.Context,
-        backend: str | None = typer.Option(None, help="embedded or ollama (default: the configured backend)."),
-        dataset: list[Path] = typer.Option([], "--dataset", help="JSONL dataset file (repeatable)."),
-        split: str | None = typer.Option(None, help="Project dataset split: dev, test (default) or all."),
-        json_out: bool = typer.Option(False, "--json", help="Print a machine-readable summary."),
-        report: Path | None = typer.Option(None, help="Write report.md, report.html, plots, summary.json here."),
-        today: str | None = typer.Option(None, help="Reference date for periods (default 2026-11-22)."),
-        role: str = typer.Option("operator", help="Role the messages are planned for."),
-        tune: bool = typer.Option(False, "--tune", help="Propose per-risk thresholds on the dev split."),
-        target_precision: float = typer.Option(0.99, min=0.0, max=1.0, help="Precision --tune must reach."),
-        write: bool = typer.Option(False, "--write", help="With --tune: write the thresholds to the config file."),
-        check_baseline: bool = typer.Option(False, "--check-baseline", help="Exit 1 if below evals/baseline.json."),
-        write_baseline: bool = typer.Option(False, "--write-baseline", help="Write evals/baseline.json."),
-        baseline: Path | None = typer.Option(None, help="Baseline file (default evals/baseline.json)."),
-        benchmark: str | None = typer.Option(None, help="Public benchmark: clinc150, snips or bfcl."),
-        intent_benchmark: Path | None = typer.Option(None, help="Intent set dir: train.jsonl, test.jsonl[, val]."),
-        datasets_dir: Path = typer.Option(DATASETS_DIR, help="Where the public benchmark data lives."),
-        limit: int | None = typer.Option(None, min=1, help="BFCL: at most this many items per category."),
+        backend: Annotated[str | None, typer.Option(help="embedded or ollama (default: configured).")] = None,
+        dataset: Annotated[list[Path] | None, typer.Option(help="JSONL dataset file (repeatable).")] = None,
+        split: Annotated[str | None, typer.Option(help="Project split: dev, test (default) or all.")] = None,
+        json_out: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
+        report: Annotated[Path | None, typer.Option(help="Write the report files into this folder.")] = None,
+        today: Annotated[str | None, typer.Option(help="Reference date (default 2026-11-22).")] = None,
+        role: Annotated[str, typer.Option(help="Role the messages are planned for.")] = "operator",
+        tune: Annotated[bool, typer.Option("--tune", help="Propose per-risk thresholds on dev.")] = False,
+        target_precision: Annotated[float, typer.Option(min=0.0, max=1.0, help="Precision to reach.")] = 0.99,
+        write: Annotated[bool, typer.Option("--write", help="With --tune: update the config file.")] = False,
+        check_baseline: Annotated[
+            bool, typer.Option("--check-baseline", help="Exit 1 on a regression.")
+        ] = False,
+        write_baseline: Annotated[
+            bool, typer.Option("--write-baseline", help="Rewrite the baseline.")
+        ] = False,
+        baseline: Annotated[Path | None, typer.Option(help="Baseline file (evals/baseline.json).")] = None,
+        benchmark: Annotated[str | None, typer.Option(help="clinc150, snips or bfcl.")] = None,
+        intent_benchmark: Annotated[Path | None, typer.Option(help="Intent set folder.")] = None,
+        datasets_dir: Annotated[Path | None, typer.Option(help="Public benchmark data folder.")] = None,
+        limit: Annotated[int | None, typer.Option(min=1, help="BFCL: items per category.")] = None,
     ) -> None:
         """Measure the router on a labelled dataset at the runtime thresholds (see evals/README.md)."""
         from evals import commands
@@ -88,15 +97,26 @@ def register(app: typer.Typer) -> None:
             raise BadInput(f"--role {role!r}: use operator, approver or admin")
         modes = [tune, check_baseline or write_baseline, benchmark is not None, intent_benchmark is not None]
         if sum(modes) > 1:
-            raise BadInput("use one of --tune, --check-baseline/--write-baseline, --benchmark, --intent-benchmark")
+            raise BadInput(
+                "use one of --tune, --check-baseline/--write-baseline, --benchmark, --intent-benchmark"
+            )
         if benchmark is not None or intent_benchmark is not None:
-            _benchmarks(state, benchmark, intent_benchmark, datasets_dir, json_out=json_out, limit=limit)
+            _benchmarks(
+                state,
+                benchmark,
+                intent_benchmark,
+                datasets_dir or DATASETS_DIR,
+                json_out=json_out,
+                limit=limit,
+            )
             return
         if (check_baseline or write_baseline) and (dataset or split not in (None, "test")):
             raise BadInput("the baseline is measured on the project test split: drop --dataset/--split")
         if tune and (dataset or split not in (None, "dev")):
-            raise BadInput("--tune always uses the project dev split (tuning on test is not allowed): "
-                           "drop --dataset/--split")
+            raise BadInput(
+                "--tune always uses the project dev split (tuning on test is not allowed): "
+                "drop --dataset/--split"
+            )
         if write and not tune:
             raise BadInput("--write only goes with --tune")
         settings = commands.with_backend(state.settings, backend)
@@ -108,14 +128,21 @@ def register(app: typer.Typer) -> None:
                 bar.update(task, completed=done, total=total)
 
             if tune:
-                outcome = commands.tune(settings, today=when, role=role, target=target_precision, write=write,
-                                        progress=advance)
+                outcome = commands.tune(
+                    settings, today=when, role=role, target=target_precision, write=write, progress=advance
+                )
                 bar.stop()
                 _print_tune(outcome, json_out=json_out)
                 return
-            paths = list(dataset) or commands.default_paths(split or "test")
-            result = commands.run(settings, paths=paths, shown=[_shown(p) for p in paths], today=when, role=role,
-                                  progress=advance)
+            paths = list(dataset or []) or commands.default_paths(split or "test")
+            result = commands.run(
+                settings,
+                paths=paths,
+                shown=[_shown(p) for p in paths],
+                today=when,
+                role=role,
+                progress=advance,
+            )
         summary = result.summary
         if json_out:
             console.print_json(summary.model_dump_json())
@@ -150,10 +177,13 @@ def _print_summary(result: Any) -> None:
     for column in ("class", "precision", "recall", "F1", "n", "args EM"):
         per_tool.add_column(column, justify="left" if column == "class" else "right")
     for name, t in s.per_tool.items():
-        per_tool.add_row(name, pct(t.precision), pct(t.recall), pct(t.f1), str(t.support), pct(t.args_exact_match))
+        per_tool.add_row(
+            name, pct(t.precision), pct(t.recall), pct(t.f1), str(t.support), pct(t.args_exact_match)
+        )
     console.print(per_tool)
     if s.errors:
-        console.print(f"{s.errors} examples were not fully right; --report DIR lists them.", highlight=False)
+        noun = "example was" if s.errors == 1 else "examples were"
+        console.print(f"{s.errors} {noun} not fully right; --report DIR lists them.", highlight=False)
 
 
 def _print_tune(outcome: Any, *, json_out: bool) -> None:
@@ -163,23 +193,43 @@ def _print_tune(outcome: Any, *, json_out: bool) -> None:
         console.print_json(json.dumps(outcome.as_dict()))
         return
     table = Table(title=f"Thresholds on dev for {pct(outcome.target)} precision", title_justify="left")
-    for column in ("risk", "threshold", "current", "proposed", "precision now → proposed", "coverage now → proposed"):
+    for column in (
+        "risk",
+        "threshold",
+        "current",
+        "proposed",
+        "precision now → proposed",
+        "coverage now → proposed",
+    ):
         table.add_column(column)
     for p in outcome.proposals:
         proposed = "unreachable" if p.proposed is None else f"{p.proposed:.2f}"
         current = "—" if p.current is None else f"{p.current:.2f}"
-        table.add_row(p.risk, p.key, current, proposed, f"{pct(p.current_precision)} → {pct(p.precision)}",
-                      f"{pct(p.current_coverage)} → {pct(p.coverage)} ({p.passed}/{p.candidates})")
+        table.add_row(
+            p.risk,
+            p.key,
+            current,
+            proposed,
+            f"{pct(p.current_precision)} → {pct(p.precision)}",
+            f"{pct(p.current_coverage)} → {pct(p.coverage)} ({p.passed}/{p.candidates})",
+        )
     console.print(table)
     if outcome.written_version:
-        console.print(f"Wrote thresholds to {outcome.config_file} (policy version {outcome.written_version}).",
-                      highlight=False)
+        console.print(
+            f"Wrote thresholds to {outcome.config_file} (policy version {outcome.written_version}).",
+            highlight=False,
+        )
     elif outcome.proposals:
         console.print("Dry run: add --write to update the policy in your config file.", highlight=False)
 
 
 def _benchmarks(
-    state: App, benchmark: str | None, intent_dir: Path | None, datasets_dir: Path, *, json_out: bool,
+    state: App,
+    benchmark: str | None,
+    intent_dir: Path | None,
+    datasets_dir: Path,
+    *,
+    json_out: bool,
     limit: int | None,
 ) -> None:
     from evals import commands
@@ -189,19 +239,33 @@ def _benchmarks(
         host = settings.agent.ollama_host
         with progress_bar(enabled=not json_out) as bar:
             task = bar.add_task("BFCL", total=None)
-            result = commands.bfcl(settings, datasets_dir=datasets_dir, limit=limit,
-                                   progress=lambda d, t: bar.update(task, completed=d, total=t))
+            result = commands.bfcl(
+                settings,
+                datasets_dir=datasets_dir,
+                limit=limit,
+                progress=lambda d, t: bar.update(task, completed=d, total=t),
+            )
         if result is None:
             console.print(f"skipped: no Ollama at {host}", highlight=False)
             return
         if json_out:
             console.print_json(result.model_dump_json())
             return
-        rows = [(name, f"{c.correct}/{c.n} = {commands.pct(c.accuracy)}") for name, c in result.categories.items()]
+        rows = [
+            (name, f"{c.correct}/{c.n} = {commands.pct(c.accuracy)}") for name, c in result.categories.items()
+        ]
         console.print(_table(f"BFCL v3 AST: {result.model} at {result.host}", rows))
         return
-    outcome = commands.intent(benchmark, intent_dir, datasets_dir=datasets_dir)
+    with progress_bar(enabled=not json_out) as bar:
+        task = bar.add_task("intent benchmark", total=None)
+        result = commands.intent(
+            benchmark,
+            intent_dir,
+            datasets_dir=datasets_dir,
+            cache_dir=state.settings.var_dir / "benchmarks",
+            progress=lambda stage: bar.update(task, description=stage),
+        )
     if json_out:
-        console.print_json(json.dumps(outcome))
+        console.print_json(result.model_dump_json())
         return
-    console.print(_table(f"Intent benchmark: {outcome.get('name', benchmark or intent_dir)}", commands.intent_rows(outcome)))
+    console.print(_table(f"Intent benchmark: {result.name}", commands.intent_rows(result)))

@@ -28,11 +28,11 @@ def test_appends_link_to_previous_record(any_engine: Engine) -> None:
     log = AuditLog(any_engine)
     first = log.append("a", actor="alice", data={"x": 1})
     second = log.append("b", actor="bob", subject="run:1")
-    assert (first.seq, second.seq) == (1, 2)
-    assert first.prev_hash == GENESIS
-    assert second.prev_hash == first.hash
+    assert (first["seq"], second["seq"]) == (1, 2)
+    assert first["prev_hash"] == GENESIS
+    assert second["prev_hash"] == first["hash"]
     assert log.verify().ok
-    assert log.head().hash == second.hash
+    assert log.head().hash == second["hash"]
 
 
 def test_secrets_are_redacted_before_hashing() -> None:

@@ -1,0 +1,1 @@
+"""Embedded offline backend: MiniLM ONNX encoder, intent router and argument extraction."""

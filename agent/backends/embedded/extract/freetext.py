@@ -1,0 +1,145 @@
+"""Free-text arguments of notifications: the quoted or "saying ..." message, and who receives it.
+
+Recipients are a group (finance, ops, sales), an e-mail address, a Telegram "@handle" or a chat id. Group
+words right after "to", "tell", "notify"... win over group words elsewhere ("tell ops the sales export is
+late" -> ops).
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.backends.embedded.extract.text import fold, mask
+
+RECIPIENT_GROUPS: dict[str, tuple[str, ...]] = {
+    "finance": ("finance", "finance team", "accounting", "accountants", "finance people", "treasury"),
+    "ops": ("ops", "operations", "ops team", "on-call", "on call", "oncall", "operators", "ops people"),
+    "sales": ("sales", "sales team", "sales people", "salespeople", "sales reps", "account managers"),
+}
+_QUOTES = re.compile(r"\"([^\"]+)\"|(?<!\w)'(.+?)'(?!\w)|`([^`]+)`")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_HANDLE = re.compile(r"(?<![\w@.])@(?P<h>[a-z][a-z0-9_]{2,31})\b")
+_CHAT_ID = re.compile(r"\bchat(?:\s*id)?\s*[:#=]?\s*(?P<id>-?\d{5,15})\b|(?<![\w-])(?P<sg>-100\d{6,13})\b")
+_STRONG_BEFORE = re.compile(
+    r"(?:\bto|\btell|\bnotify|\bping|\bmessage|\balert|\binform|\bemail|\be-mail|\bmail|\btelegram|\btext|\blet|\bcc|"
+    r"\bwarn|\bremind|\bupdate|\bfor)\s+(?:the\s+)?$"
+)
+_MESSAGE_MARKERS = re.compile(
+    r"\b(?:saying|that\s+says|which\s+says|with\s+(?:the\s+)?(?:message|text|note)|message\s*:|text\s*:|note\s*:)\s*:?\s*"
+)
+_TELL = re.compile(
+    r"\b(?:tell|inform|remind|let|notify|warn|ping|message|alert|update)\s+(?:the\s+)?(?P<who>[\w.@+-]+)"
+    r"(?:\s+team)?(?:\s+know)?(?:\s+(?:on|via|by|over)\s+(?:telegram|email|e-mail|mail|tg|webhook))?\s+"
+    r"(?:that\s+|about\s+)?"
+)
+_THAT = re.compile(r"\bthat\s+")
+_COLON = re.compile(r":\s+")
+_NOTIFY_VERB = re.compile(
+    r"\b(?:send|tell|notify|message|ping|alert|inform|email|e-mail|telegram|text|let|post|warn)\b"
+)
+_TRAILING = re.compile(
+    r"(?:\s+(?:via|on|by|over|through)\s+(?:telegram|email|e-mail|mail|tg|webhook)|\s+please|\s+pls|\s+thanks)+\W*$"
+)
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Return the spans (quotes included) of every quoted passage in text."""
+    return [m.span() for m in _QUOTES.finditer(fold(text))]
+
+
+def extract_quoted(text: str) -> str | None:
+    """Return the longest passage in quotes ("...", '...', curly quotes, backticks), without the quotes.
+
+    Args:
+        text: Free text.
+
+    Returns:
+        The quoted text as written, or None when nothing is quoted.
+    """
+    best: str | None = None
+    for m in _QUOTES.finditer(fold(text)):
+        group = next(i for i in (1, 2, 3) if m.group(i) is not None)
+        inner = text[m.start(group) : m.end(group)].strip()
+        if inner and (best is None or len(inner) > len(best)):
+            best = inner
+    return best
+
+
+def _clean(message: str) -> str | None:
+    cleaned = _TRAILING.sub("", message.strip()).strip().rstrip(".").strip()
+    return cleaned or None
+
+
+def find_message(text: str) -> tuple[str, tuple[int, int]] | None:
+    """Find the message to send, with its span: quoted, after "saying", "tell X that ...", or after ":".
+
+    Args:
+        text: Free text.
+
+    Returns:
+        ``(message, (start, end))`` or None.
+    """
+    folded = fold(text)
+    quoted = extract_quoted(text)
+    if quoted:
+        start = text.find(quoted)
+        return quoted, (max(start - 1, 0), start + len(quoted) + 1)
+    marker = _MESSAGE_MARKERS.search(folded)
+    if marker is None and _NOTIFY_VERB.search(folded):
+        # An explicit colon is the clearest delimiter; "tell X ..." and "... that ..." are guesses after it.
+        marker = _COLON.search(folded) or _TELL.search(folded) or _THAT.search(folded)
+    if marker is None:
+        return None
+    message = _clean(text[marker.end() :])
+    return (message, (marker.end(), len(text))) if message else None
+
+
+def extract_message(text: str) -> str | None:
+    """Find the text of a notification ("tell ops 'the bank file is late'", "... saying the run failed").
+
+    Args:
+        text: Free text.
+
+    Returns:
+        The message as written (without trailing channel words or a final period), or None.
+    """
+    found = find_message(text)
+    return found[0] if found else None
+
+
+def _group_hits(folded: str) -> list[tuple[str, bool, int]]:
+    hits: list[tuple[str, bool, int]] = []
+    for group, phrases in RECIPIENT_GROUPS.items():
+        for phrase in phrases:
+            for m in re.finditer(rf"(?<![\w@.]){re.escape(phrase)}(?![\w@])", folded):
+                strong = _STRONG_BEFORE.search(folded[: m.start()]) is not None
+                hits.append((group, strong, m.start()))
+    return sorted(hits, key=lambda h: h[2])
+
+
+def extract_recipient(text: str) -> str | None:
+    """Find who a notification goes to: an e-mail address, "@handle", chat id, or group finance/ops/sales.
+
+    The message itself (quoted or after "saying") is ignored, so a group named inside it does not count.
+
+    Args:
+        text: Free text.
+
+    Returns:
+        The address or handle as written, the chat id, or the group name; None when unclear.
+    """
+    message = find_message(text)
+    folded = fold(text)
+    visible = mask(folded, [message[1]]) if message else folded
+    if m := _EMAIL.search(visible):
+        return text[m.start() : m.end()]
+    if m := _HANDLE.search(visible):
+        return "@" + text[m.start("h") : m.end("h")]
+    if m := _CHAT_ID.search(visible):
+        return m.group("id") or m.group("sg")
+    hits = _group_hits(visible)
+    strong = [group for group, is_strong, _ in hits if is_strong]
+    if strong:
+        return strong[0]
+    distinct = list(dict.fromkeys(group for group, _, _ in hits))
+    return distinct[0] if len(distinct) == 1 else None

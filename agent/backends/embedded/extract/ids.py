@@ -1,0 +1,225 @@
+"""Identifiers and counts: customer ids, run ids, order quantities, "top N" limits and product SKUs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rapidfuzz.distance import DamerauLevenshtein
+
+from agent.backends.embedded.extract.numbers import ExtractedNumber, extract_numbers
+from agent.backends.embedded.extract.text import fold, overlaps, phrase_pattern
+
+_ID_TAIL = r"(?:[\s_-]*(?:id|no\.?|number|num|nr))?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})(?![\w-]|[.:/,]\d)"
+_CLIENT = re.compile(rf"\b(?:client|customer|cust|acct|account|company)s?{_ID_TAIL}")
+_RUN = re.compile(rf"\b(?:run|job|execution|build|attempt){_ID_TAIL}")
+_RUN_VERB = re.compile(
+    r"\b(?:retry|rerun|re-run|restart|resume|relaunch)\s+(?:it\s+)?#?\s*(?P<n>\d{1,9})\b(?![-:/.]\d)"
+)
+_ID_LEAD = r"(?:[\s_-]*(?:id|no\.?|number|num|nr))?\s*[:#=]?\s*#?\s*$"
+_CLIENT_BEFORE = re.compile(rf"\b(?:client|customer|cust|acct|account)s?{_ID_LEAD}")
+_RUN_BEFORE = re.compile(rf"\b(?:run|job|execution|retry|rerun){_ID_LEAD}")
+_HASH = re.compile(r"(?<![\w#])#\s?(?P<n>\d{1,9})\b")
+_TIME_UNIT = re.compile(
+    r"^\s*(?:am|pm|a\.m\.|p\.m\.|o'?clock|h|hrs?|hours?|mins?|minutes?|secs?|seconds?|days?|weeks?|months?|"
+    r"quarters?|years?|%|percent|st|nd|rd|th)\b"
+)
+_UNIT_AFTER = re.compile(
+    r"^\s*(?:units?|pcs|pieces?|x\b|boxes|box|cases?|items?|pallets?|cartons?|packs?|each|of\b|more\b|off\b)"
+)
+_QTY_BEFORE = re.compile(r"(?:\bqty|\bquantity|\bx|×|\bcount|\bamount)\s*(?:of\s*)?[:=]?\s*$")
+_QTY_GLUED = re.compile(r"(?<![\w-])(?:(?P<a>\d{1,6})\s*[x×]|[x×]\s*(?P<b>\d{1,6}))(?![\w-])")
+_NOT_QTY_BEFORE = re.compile(r"(?:\bat|\bsince|\blast|\bpast|\bnext|\btop|\bfirst|\bon|\bq|#)\s*$")
+_LIMIT_BEFORE = re.compile(
+    r"(?:\btop|\bfirst|\bbest|\bbiggest|\blargest|\bbottom|\bworst|\bhighest|\blimit(?:\s+(?:to|of|it\s+to))?|"
+    r"\bonly|\bjust)\s*$"
+)
+_LIMIT_AFTER = re.compile(r"^\s*(?:top|biggest|largest|best|highest|worst)\b")
+_SKU = re.compile(r"(?<![\w-])(?P<l>[A-Za-z]{1,3})(?P<h>-?)(?P<d>\d{2,5})(?P<t>[A-Za-z]{0,2})(?![\w-])")
+_NOT_SKU_PREFIX = frozenset(
+    {"q", "h", "fy", "cy", "wk", "no", "id", "nr", "top", "run", "job", "at", "am", "pm", "utc", "gmt", "v"}
+)
+_A_BEFORE_SKU = re.compile(r"\b(?:a|an|single)\s+$")
+
+
+def _id_from(patterns: Sequence[re.Pattern[str]], before: re.Pattern[str], text: str) -> int | None:
+    folded = fold(text)
+    for pattern in patterns:
+        m = pattern.search(folded)
+        if m:
+            return int(m.group("n"))
+    # Ids spelled out ("run fifty seven") are rare but cheap to support.
+    for number in extract_numbers(text):
+        if before.search(folded[: number.span[0]]):
+            return number.value
+    return None
+
+
+def client_id_spans(text: str) -> list[tuple[int, int]]:
+    """Return the spans of every "client 1042"-style mention, so other extractors can skip those digits."""
+    return [m.span() for m in _CLIENT.finditer(fold(text))]
+
+
+def run_id_spans(text: str) -> list[tuple[int, int]]:
+    """Return the spans of every "run 57"-style mention."""
+    folded = fold(text)
+    return [m.span() for p in (_RUN, _RUN_VERB) for m in p.finditer(folded)]
+
+
+def extract_client_id(text: str) -> int | None:
+    """Find a customer id written as "client 1042", "customer #1042", "acct 1042" or "account no. 1042".
+
+    Args:
+        text: Free text.
+
+    Returns:
+        The id, or None when no id is tied to a customer word.
+    """
+    return _id_from((_CLIENT,), _CLIENT_BEFORE, text)
+
+
+def extract_run_id(text: str) -> int | None:
+    """Find a run id written as "run 57", "run #57", "job 57", "retry 57" or a lone "#57".
+
+    Args:
+        text: Free text.
+
+    Returns:
+        The id, or None (e.g. "the latest run").
+    """
+    found = _id_from((_RUN, _RUN_VERB), _RUN_BEFORE, text)
+    if found is not None:
+        return found
+    folded = fold(text)
+    for m in _HASH.finditer(folded):
+        if not overlaps(m.span(), client_id_spans(text)):
+            return int(m.group("n"))
+    return None
+
+
+def extract_limit(text: str) -> int | None:
+    """Find a row limit: "top 5", "top five", "first 20", "the 10 biggest", "limit to 3".
+
+    Args:
+        text: Free text.
+
+    Returns:
+        The limit, or None when the text asks for no particular number.
+    """
+    folded = fold(text)
+    glued = re.search(r"\btop(\d{1,4})\b", folded)
+    if glued:
+        return int(glued.group(1))
+    for number in extract_numbers(text):
+        start, end = number.span
+        if _TIME_UNIT.match(folded[end:]):
+            continue
+        if _LIMIT_BEFORE.search(folded[:start]) or _LIMIT_AFTER.match(folded[end:]):
+            return number.value
+    return None
+
+
+def _quantity_candidates(text: str, folded: str) -> list[ExtractedNumber]:
+    excluded = client_id_spans(text) + run_id_spans(text)
+    kept: list[ExtractedNumber] = []
+    for number in extract_numbers(text):
+        start, end = number.span
+        if overlaps(number.span, excluded) or _TIME_UNIT.match(folded[end:]):
+            continue
+        if _NOT_QTY_BEFORE.search(folded[:start]) or _LIMIT_BEFORE.search(folded[:start]):
+            continue
+        if re.fullmatch(r"(?:19|20)\d\d", folded[start:end]) and not _UNIT_AFTER.match(folded[end:]):
+            continue  # a year, not a count
+        kept.append(number)
+    return kept
+
+
+def extract_quantity(text: str) -> int | None:
+    """Find an order quantity: "12 A100X", "twelve units", "qty 5", "5x", "a dozen", "an A100X" (1).
+
+    Ids ("client 1042", "run 57"), times, periods, limits and years are not quantities.
+
+    Args:
+        text: Free text.
+
+    Returns:
+        The quantity, or None when there is none or several equally plausible ones.
+    """
+    folded = fold(text)
+    glued = _QTY_GLUED.search(folded)
+    if glued:
+        return int(glued.group("a") or glued.group("b"))
+    candidates = _quantity_candidates(text, folded)
+    sku_starts = {m.start() for m in _SKU.finditer(text) if _is_sku_token(m)}
+    strong = [
+        n
+        for n in candidates
+        if _UNIT_AFTER.match(folded[n.span[1] :])
+        or _QTY_BEFORE.search(folded[: n.span[0]])
+        or _next_word_start(folded, n.span[1]) in sku_starts
+    ]
+    if strong:
+        return strong[0].value
+    if len({n.value for n in candidates}) == 1:
+        return candidates[0].value
+    if not candidates and any(_A_BEFORE_SKU.search(folded[:s]) for s in sku_starts):
+        return 1
+    return None
+
+
+def _next_word_start(folded: str, index: int) -> int:
+    rest = folded[index:]
+    return index + len(rest) - len(rest.lstrip())
+
+
+def _is_sku_token(m: re.Match[str]) -> bool:
+    return m.group("l").lower() not in _NOT_SKU_PREFIX
+
+
+def _sku_text(m: re.Match[str]) -> str:
+    # A lone lower-case "s" after the digits is a plural ("two C-55s"), not part of the code.
+    if m.group("t") == "s":
+        return (m.group("l") + m.group("h") + m.group("d")).upper()
+    return m.group().upper()
+
+
+def sku_key(sku: str) -> str:
+    """Reduce a SKU to upper-case letters and digits, so "c-55", "C55" and "C 55" compare equal."""
+    return re.sub(r"[^A-Z0-9]", "", sku.upper())
+
+
+def _resolve_known(found: list[str], text: str, known: Sequence[str]) -> list[str]:
+    by_key = {sku_key(k): k for k in known}
+    resolved: list[str] = []
+    for token in found:
+        key = sku_key(token)
+        if key in by_key:
+            resolved.append(by_key[key])
+            continue
+        # Only longer codes get typo repair: "B201" may be a real product missing from the list.
+        close = [k for kk, k in by_key.items() if len(key) >= 5 and DamerauLevenshtein.distance(key, kk) <= 1]
+        # An unknown code is kept as typed, so the tool can say "no product Z999" instead of asking again.
+        resolved.append(close[0] if len(close) == 1 else token)
+    folded = fold(text)
+    for sku in known:
+        if re.search(phrase_pattern(fold(sku)), folded) and sku not in resolved:
+            resolved.append(sku)
+    return resolved
+
+
+def extract_sku(text: str, *, known: Sequence[str] | None = None) -> str | None:
+    """Find the product SKU in text ("A100X", "b200", "C-55"), matched against the catalogue when given.
+
+    Args:
+        text: Free text.
+        known: Catalogue SKUs; a code matching one of them is returned in the catalogue's spelling ("C55" ->
+            "C-55", typo "A1000X" -> "A100X"); an unknown code is returned as typed, upper-cased.
+
+    Returns:
+        The SKU in canonical upper case, or None when there is none or several different ones.
+    """
+    found = [_sku_text(m) for m in _SKU.finditer(text) if _is_sku_token(m)]
+    if known:
+        found = _resolve_known(found, text, known)
+    distinct = list(dict.fromkeys(found))
+    return distinct[0] if len(distinct) == 1 else None

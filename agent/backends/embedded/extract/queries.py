@@ -1,0 +1,87 @@
+"""Residual entity text ("look up Acme Logistics" -> "Acme Logistics") and artifact references.
+
+``extract_query`` returns the thing being looked up (a name, an e-mail address or an id as text);
+``extract_artifact`` returns "latest" or an artifact id for ``deliver_file`` when no file name was given.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.backends.embedded.extract.freetext import extract_quoted
+from agent.backends.embedded.extract.ids import extract_client_id
+from agent.backends.embedded.extract.text import fold
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_LEAD = re.compile(
+    r"^(?:(?:can|could|would)\s+you|please|pls|kindly|hey|hi|ok|okay|so|now|quickly|look\s*up|look\s+for|"
+    r"do\s+we\s+have|have\s+we\s+got|is\s+there|are\s+there|any|"
+    r"find(?:\s+out)?|search(?:\s+for)?|show(?:\s+me)?|get(?:\s+me)?|give\s+me|pull\s+up|bring\s+up|check|"
+    r"who\s+is|who's|whos|what\s+is|what's|whats|what\s+do\s+we\s+(?:know|have)\s+(?:about|on)|tell\s+me\s+about|"
+    r"i\s+need|i\s+want|i'm\s+looking\s+for|info(?:rmation)?(?:\s+(?:on|for|about))?|details?(?:\s+(?:on|for|of|about))?|"
+    r"the|a|an|our|this|that|customer|customers|client|clients|account|accounts|company|record|records|"
+    r"contact|profile|entry|called|named|for|about|on|with|of|me|us|by|name|email|e-mail|id|number|no\.?)"
+    r"(?=[\s,:;?!]|$)[\s,:;]*",
+)
+_TRAIL = re.compile(
+    r"[\s,:;.!?]*(?:\b(?:please|pls|for\s+me|details?|record|info|profile|thanks|thank\s+you|again|now|"
+    r"in\s+the\s+(?:crm|database|db|system)|customer|client|account)\b[\s,:;.!?]*)*$"
+)
+_NAMED = re.compile(r"\b(?:named|called)\s+")
+_POSSESSIVE = re.compile(r"'s?$")
+_ARTIFACT_ID = re.compile(
+    r"\b(?:artifact|artefact|file|export|output)\s*(?:id|no\.?|number)?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})\b"
+)
+_LATEST = re.compile(
+    r"\b(?:latest|most\s+recent|newest|freshest|just\s+(?:generated|made|created)|"
+    r"last\s+(?:one|file|export|artifact|artefact|report|output|generated|created))\b|\bthe\s+last\s+one\b"
+)
+
+
+def extract_query(text: str) -> str | None:
+    """Return what the operator is looking up: an e-mail, a customer id (as text) or the residual name.
+
+    Args:
+        text: E.g. "look up Acme Logistics please", "find customer #1042", "who is jane@acme.com?".
+
+    Returns:
+        The query text as written, or None when nothing is left.
+    """
+    if m := _EMAIL.search(text):
+        return m.group()
+    quoted = extract_quoted(text)
+    if quoted:
+        return quoted
+    client_id = extract_client_id(text)
+    if client_id is not None:
+        return str(client_id)
+    rest = text.strip()
+    if named := _NAMED.search(fold(rest)):
+        rest = rest[named.end() :]
+    while True:
+        m = _LEAD.match(fold(rest))
+        if m is None or m.end() == 0:
+            break
+        rest = rest[m.end() :]
+    trail = _TRAIL.search(fold(rest))
+    if trail is not None:
+        rest = rest[: trail.start()]
+    rest = _POSSESSIVE.sub("", rest.strip(" \t,:;.!?#")).strip()
+    return rest or None
+
+
+def extract_artifact(text: str) -> str | None:
+    """Return an artifact reference for delivery: an id ("export #12" -> "12") or "latest".
+
+    Args:
+        text: Free text without file names (those come from ``paths``).
+
+    Returns:
+        The id as text, "latest", or None when the text does not say which file.
+    """
+    folded = fold(text)
+    if m := _ARTIFACT_ID.search(folded):
+        return m.group("n")
+    if _LATEST.search(folded):
+        return "latest"
+    return None

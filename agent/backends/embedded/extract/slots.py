@@ -1,0 +1,179 @@
+"""Fill a tool's arguments from the operator's text, driven by the tool's args JSON schema.
+
+Each property is routed to an extractor by its name (``period``, ``cron``, ``client_id``...) or, for enums, by
+its allowed values plus the synonym table for that name. For tools with a ``message``, quoted text and the
+message are blanked out before the other extractors run, and so are file names for tools with a ``path`` or
+``file``: a word inside them ("the bank file failed", "customers_2025.csv") cannot fill another argument.
+Values not found are left out so the args model's defaults apply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+
+from agent.backends.embedded.extract.booleans import extract_dry_run
+from agent.backends.embedded.extract.cron import extract_cron
+from agent.backends.embedded.extract.enums import enum_candidates
+from agent.backends.embedded.extract.freetext import extract_recipient, find_message, quoted_spans
+from agent.backends.embedded.extract.ids import (
+    extract_client_id,
+    extract_limit,
+    extract_quantity,
+    extract_run_id,
+    extract_sku,
+)
+from agent.backends.embedded.extract.names import find_names_by_word, find_names_in_text, pick_name
+from agent.backends.embedded.extract.numbers import parse_number
+from agent.backends.embedded.extract.paths import find_path
+from agent.backends.embedded.extract.periods import extract_period
+from agent.backends.embedded.extract.queries import extract_artifact, extract_query
+from agent.backends.embedded.extract.schema import JsonSchema, PropertySpec, describe_schema
+from agent.backends.embedded.extract.synonyms import synonyms_for
+from agent.backends.embedded.extract.text import mask
+
+ArgValue = str | int | bool
+
+
+@dataclass(frozen=True)
+class KnownEntities:
+    """Entities loaded by the caller (from the database) that extraction may match against.
+
+    Attributes:
+        skus: Catalogue SKUs, e.g. ``("A100X", "B200", "C-55")``.
+        customers: Customer id to name, e.g. ``{1042: "Acme Logistics"}``.
+    """
+
+    skus: tuple[str, ...] = ()
+    customers: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class ExtractedArgs:
+    """Arguments found in a message.
+
+    Attributes:
+        values: Property name to extracted value (only what was found).
+        missing: Required properties with no value and no ambiguity, in schema order.
+        ambiguous: Property name to the equally good options (e.g. two regions, two customers "Acme Foods
+            (1077)"), for a "which one?" question; these properties are not in ``values``.
+    """
+
+    values: Mapping[str, ArgValue]
+    missing: tuple[str, ...]
+    ambiguous: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class _Context:
+    text: str
+    visible: str
+    today: date
+    known: KnownEntities
+    path: str | None
+
+
+Found = ArgValue | tuple[str, ...] | None
+
+
+def _client_id(ctx: _Context) -> Found:
+    found = extract_client_id(ctx.visible)
+    if found is not None or not ctx.known.customers:
+        return found
+    matches = find_names_in_text(ctx.visible, candidates=ctx.known.customers)
+    matches = matches or find_names_by_word(ctx.visible, candidates=ctx.known.customers)
+    if not matches:
+        return None
+    winner = matches[0] if len(matches) == 1 else pick_name(matches, min_score=80.0, margin=3.0)
+    if winner is not None:
+        return winner.id
+    return tuple(f"{m.name} ({m.id})" for m in matches if m.score >= matches[0].score - 3.0)
+
+
+def _enum(ctx: _Context, spec: PropertySpec, all_specs: list[PropertySpec]) -> Found:
+    synonyms = synonyms_for(spec.name, spec.enum_name)
+    found = enum_candidates(ctx.visible, values=spec.enum, synonyms=synonyms)
+    if not found and ctx.path and spec.name == "dataset" and any(s.name == "path" for s in all_specs):
+        # "load orders_today.csv" names its dataset only in the file name.
+        stem = re.sub(r"[_\-.]+", " ", ctx.path.replace("\\", "/").rsplit("/", 1)[-1])
+        found = enum_candidates(stem, values=spec.enum, synonyms=synonyms)
+    if len(found) == 1:
+        return found[0]
+    return found or None
+
+
+_BY_NAME: Mapping[str, Callable[[_Context], Found]] = MappingProxyType(
+    {
+        "period": lambda c: extract_period(c.visible, today=c.today),
+        "cron": lambda c: extract_cron(c.text),
+        "dry_run": lambda c: extract_dry_run(c.visible),
+        "path": lambda c: c.path,
+        "file": lambda c: c.path or extract_artifact(c.visible),
+        "query": lambda c: extract_query(c.text),
+        "message": lambda c: m[0] if (m := find_message(c.text)) else None,
+        "recipient": lambda c: extract_recipient(c.text),
+        "client_id": _client_id,
+        "run_id": lambda c: extract_run_id(c.visible),
+        "quantity": lambda c: extract_quantity(c.visible),
+        "limit": lambda c: extract_limit(c.visible),
+        "product": lambda c: extract_sku(c.visible, known=c.known.skus or None),
+        "sku": lambda c: extract_sku(c.visible, known=c.known.skus or None),
+    }
+)
+
+
+def _context(text: str, today: date, known: KnownEntities, names: set[str]) -> _Context:
+    # Only blank out what this tool treats as opaque text; elsewhere a quoted "EMEA" is still a region.
+    spans: list[tuple[int, int]] = []
+    if "message" in names:
+        spans.extend(quoted_spans(text))
+        message = find_message(text)
+        if message is not None:
+            spans.append(message[1])
+    path = find_path(text) if names & {"path", "file"} else None
+    if path is not None:
+        spans.append(path[1])
+    return _Context(text, mask(text, spans), today, known, path[0] if path else None)
+
+
+def extract_args(
+    text: str, *, schema: JsonSchema, today: date, known: KnownEntities | None = None
+) -> ExtractedArgs:
+    """Extract every argument a tool's schema asks for from the operator's message.
+
+    Args:
+        text: The operator's message.
+        schema: The args model's ``model_json_schema()``.
+        today: Reference date for periods.
+        known: Catalogue SKUs and customer names to resolve against, if loaded.
+
+    Returns:
+        The values found, the required properties still missing, and the ambiguous ones with their options.
+    """
+    specs = describe_schema(schema)
+    ctx = _context(text, today, known or KnownEntities(), {s.name for s in specs})
+    values: dict[str, ArgValue] = {}
+    ambiguous: dict[str, tuple[str, ...]] = {}
+    for spec in specs:
+        handler = _BY_NAME.get(spec.name)
+        if handler is not None:
+            found = handler(ctx)
+        elif spec.enum:
+            found = _enum(ctx, spec, specs)
+        else:
+            found = None
+        if isinstance(found, tuple):
+            ambiguous[spec.name] = found
+        elif found is not None:
+            values[spec.name] = found
+    bare = parse_number(text.strip().lstrip("#"))
+    if bare is not None:
+        # A reply that is only a number ("1042", "twelve") answers the integer question that was asked.
+        for spec in specs:
+            if spec.type == "integer" and spec.name not in values and spec.name not in ambiguous:
+                values[spec.name] = bare
+    missing = tuple(s.name for s in specs if s.required and s.name not in values and s.name not in ambiguous)
+    return ExtractedArgs(values=values, missing=missing, ambiguous=ambiguous)

@@ -1,0 +1,127 @@
+"""Text helpers shared by the extractors: length-preserving folding, masking and phrase patterns.
+
+Every extractor works on a folded copy of the operator's message whose characters sit at the same indices as
+in the original, so a span found in the folded text can cut the original (to keep the case of a path or a
+name).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_CHAR_MAP = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+        "\t": " ",
+        "\n": " ",
+        "\r": " ",
+    }
+)
+
+# Word characters for boundaries: an underscore counts, so "orders" does not match inside "orders_today.csv".
+WORD_BOUNDARY_BEFORE = r"(?<![\w])"
+WORD_BOUNDARY_AFTER = r"(?![\w])"
+NEGATION = re.compile(
+    r"(?:\bnot|\bno|\bnever|\bexcept|\binstead\s+of|\brather\s+than|\bwithout|\bdon'?t|\bisn'?t)"
+    r"(?:\s+(?:the|a|an|to|in|as|via|by|for|on))?\s*$"
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case text and straighten quotes, dashes and spaces, keeping every character at its index.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        A string of the same length as ``text``.
+    """
+    mapped = text.translate(_CHAR_MAP)
+    lowered = mapped.lower()
+    if len(lowered) == len(mapped):
+        return lowered
+    # A few characters (e.g. "İ") lower to two code points; keep those as they are so indices stay aligned.
+    return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in mapped)
+
+
+def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """Blank out spans of text with spaces, keeping its length.
+
+    Args:
+        text: The text to mask.
+        spans: ``(start, end)`` pairs; out-of-range parts are ignored.
+
+    Returns:
+        The text with every character inside a span replaced by a space.
+    """
+    chars = list(text)
+    for start, end in spans:
+        for i in range(max(start, 0), min(end, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
+_SEPARATOR = r"[\s_\-]*"
+# A count between two words of a phrase ("top 5 customers") does not change what the phrase names.
+_NUMBER_GAP = (
+    r"(?:[\s_\-]+(?:\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"twenty[\s-]five|thirty|fifty|hundred)[\s_\-]+|[\s_\-]*)"
+)
+
+
+def phrase_pattern(phrase: str, *, number_gaps: bool = False) -> str:
+    """Build a regex source matching a phrase on word boundaries, tolerant of spaces, hyphens and underscores.
+
+    Args:
+        phrase: Words separated by spaces, hyphens or underscores (e.g. "fixed width", "sales_by_region").
+        number_gaps: Also match with a count between two words ("top 5 customers" for "top customers").
+
+    Returns:
+        A regex source (not compiled) for use with the folded text, or for case-sensitive use when the phrase
+        is written in capitals.
+    """
+    words = [w for w in re.split(r"[\s_\-]+", phrase.strip()) if w]
+    body = (_NUMBER_GAP if number_gaps else _SEPARATOR).join(re.escape(w) for w in words)
+    return WORD_BOUNDARY_BEFORE + body + WORD_BOUNDARY_AFTER
+
+
+def is_negated(folded: str, start: int) -> bool:
+    """Tell whether the words just before ``start`` negate what follows ("not the bank", "instead of csv").
+
+    Args:
+        folded: Folded text.
+        start: Index where the negated phrase would begin.
+
+    Returns:
+        True when a negation word ends right before ``start``.
+    """
+    return NEGATION.search(folded[max(0, start - 24) : start]) is not None
+
+
+def overlaps(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
+    """Tell whether a span overlaps any of the given spans.
+
+    Args:
+        span: ``(start, end)``.
+        spans: Other ``(start, end)`` pairs.
+
+    Returns:
+        True on any overlap.
+    """
+    return any(span[0] < end and start < span[1] for start, end in spans)

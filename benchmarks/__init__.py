@@ -1,0 +1,1 @@
+"""Benchmarks: speed and memory targets, measured with a same-run baseline where there is one."""

@@ -1,0 +1,98 @@
+"""Run every benchmark and print one table: ``python -m benchmarks`` (or ``make bench`` / ``switchboard bench``).
+
+Targets are goals from the issues; each row says whether this run met it. Where a same-run baseline exists (raw
+sqlite3 for ingest, a bare health endpoint for the console), the ratio is what to compare across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks import core
+
+
+def _rows() -> list[tuple[str, Callable[[], dict[str, Any]], Callable[[dict[str, Any]], list[tuple[str, str, str, bool]]]]]:
+    from benchmarks.console_load import bench_console
+    from benchmarks.ingest import bench_ingest
+    from benchmarks.reports import bench_reports
+
+    def ingest(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+        return [
+            ("ingest 200k-row CSV", f"{r['ours_rows_per_s']:,} rows/s vs raw {r['raw_rows_per_s']:,} = {r['ratio']}× "
+             f"(CPU {r['cpu_ratio']}×)", "≥ 0.6× raw", r["ratio"] >= 0.6),
+            ("ingest peak RSS growth", f"{r['peak_rss_growth_mb']} MB", "bounded", True),
+        ]
+
+    def audit(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+        return [
+            ("audit appends, batched", f"{r['batched_per_s']:,}/s", "≥ 20,000/s", r["batched_per_s"] >= 20_000),
+            ("audit appends, 1 per transaction", f"{r['single_per_s']:,}/s", "≥ 2,000/s", r["single_per_s"] >= 2_000),
+            ("audit chain verify", f"{r['verify_per_s']:,} records/s", "≥ 100,000/s", r["verify_per_s"] >= 100_000),
+        ]
+
+    def reports(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+        worst = max(r["rows"], key=lambda row: row["p95_ms"])
+        return [("report query p95 (worst report)", f"{worst['p95_ms']} ms ({worst['report']}, {worst['period']})",
+                 "≤ 20 ms", r["ok"])]
+
+    def decisions(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+        return [
+            ("embedded decision p50", f"{r['p50_ms']} ms", "≤ 15 ms", r["p50_ms"] <= 15),
+            ("embedded decision p95", f"{r['p95_ms']} ms", "≤ 40 ms", r["p95_ms"] <= 40),
+            ("cold start to first decision", f"{r['cold_start_s']} s", "≤ 5 s", r["cold_start_s"] <= 5),
+            ("decider process RSS", f"{r['decider_rss_mb']} MB", "≤ 600 MB", r["decider_rss_mb"] <= 600),
+        ]
+
+    def approvals(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+        return [("approval round trip p95", f"{r['p95_ms']} ms (p50 {r['p50_ms']})", "≤ 40 ms", r["p95_ms"] <= 40)]
+
+    def console(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+        rows = []
+        for key, label, goal, test in (
+            ("turn_p95_ms", "chat turn over HTTP p95 (read tool)", "≤ 60 ms", lambda v: v <= 60),
+            ("turns_per_s", "chat turns/s at concurrency 16", "≥ 150/s", lambda v: v >= 150),
+            ("health_ratio", "turn time / bare /health time", "ratio", lambda v: True),
+        ):
+            if key in r:
+                rows.append((label, str(r[key]), goal, bool(test(r[key]))))
+        if "server_rss_mb" in r:
+            rows.append(("serving process RSS", f"{r['server_rss_mb']} MB", "≤ 600 MB", r["server_rss_mb"] <= 600))
+        return rows
+
+    return [
+        ("ingest", bench_ingest, ingest),
+        ("audit", core.bench_audit, audit),
+        ("reports", bench_reports, reports),
+        ("decisions", core.bench_decisions, decisions),
+        ("approvals", core.bench_approvals, approvals),
+        ("console", bench_console, console),
+    ]
+
+
+def main() -> None:
+    """Run the selected benchmarks and print the table (and JSON with --json)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", nargs="*", help="ingest audit reports decisions approvals console")
+    parser.add_argument("--json", action="store_true")
+    options = parser.parse_args()
+    table: list[tuple[str, str, str, bool]] = []
+    raw: dict[str, Any] = {}
+    for name, run, rows in _rows():
+        if options.only and name not in options.only:
+            continue
+        result = run()
+        raw[name] = result
+        table.extend(rows(result))
+    width = max(len(row[0]) for row in table)
+    print(f"{'benchmark':<{width}}  {'measured':<60}  {'goal':<12}  met")
+    for label, measured, goal, ok in table:
+        print(f"{label:<{width}}  {measured:<60}  {goal:<12}  {'yes' if ok else 'NO'}")
+    if options.json:
+        print(json.dumps(raw, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""Inline button taps: approve, reject (the reason is asked for in chat) and quick answers.
+
+The button's token says what it means and who may use it. Checks that need no state change (the right
+person, the approver role, four-eyes, still pending) come first and do not use the token up, so a requester
+tapping in a group cannot burn a button meant for an approver. Then the token is used once, atomically, and
+the decision goes to the ApprovalService, which itself executes at most once. Every callback is answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import CallbackQuery, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import tokens
+from bot.keyboards import reason_prompt
+from bot.outbox import markup_dict
+from bot.runtime import BotRuntime
+from bot.store import CallbackToken, set_reason_prompt
+from bot.texts import text
+from flows.errors import Conflict, Forbidden, NotFound, SwitchboardError
+from flows.store import approval_ops as ops
+from flows.store.approvals import ApprovalRequest, ApprovalStatus
+from flows.store.db import utcnow
+from flows.store.users import User
+
+logger = logging.getLogger(__name__)
+
+ANSWER_WITHIN_S = 5.0  # answer the tap before Telegram gives up on it, even if the action is still running
+
+
+def decided_text(request: ApprovalRequest) -> str:
+    """The short answer for a tap on a request that is no longer pending."""
+    if request.status == ApprovalStatus.EXPIRED:
+        return text("cb_expired")
+    if request.status == ApprovalStatus.SUPERSEDED:
+        return text("cb_superseded")
+    return text("cb_decided", by=request.decided_by or "someone")
+
+
+class _Answer:
+    """Answers a callback query exactly once (later calls are ignored)."""
+
+    def __init__(self, query: CallbackQuery) -> None:
+        self.query = query
+        self.done = False
+
+    async def __call__(self, message: str | None = None) -> None:
+        if self.done:
+            return
+        self.done = True
+        try:
+            await self.query.answer(message)
+        except TelegramError:
+            logger.warning("could not answer callback query %s", self.query.id)
+
+
+class CallbackHandlers:
+    """The CallbackQueryHandler callback and its helpers."""
+
+    def __init__(self, runtime: BotRuntime) -> None:
+        self.runtime = runtime
+
+    async def on_callback(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Handle a button tap."""
+        query = update.callback_query
+        assert query is not None
+        answer = _Answer(query)
+        try:
+            row = await asyncio.to_thread(tokens.peek, self.runtime.engine, query.data or "")
+            if row is None or (query.message is not None and query.message.chat.id != row.chat_id):
+                return await answer(
+                    text("cb_invalid")
+                )  # unknown, or shown in another chat than it was sent to
+            if row.telegram_user_id is not None and row.telegram_user_id != query.from_user.id:
+                return await answer(text("cb_not_yours"))
+            user = await self.runtime.identify(query.from_user.id)
+            if user is None:
+                return await answer(text("cb_unknown_user"))
+            if row.kind == "answer":
+                await self._quick_answer(update, query, row, user, answer)
+            else:
+                await self._decide(update, query, row, user, answer)
+        finally:
+            await answer()  # CallbackQueries need to be answered, even if no notification is needed
+
+    # ---- quick answers (yes/no) ----------------------------------------------------------------------------
+    async def _quick_answer(
+        self, update: Update, query: CallbackQuery, row: CallbackToken, user: User, answer: _Answer
+    ) -> None:
+        rt = self.runtime
+        message = query.message
+        if message is None or row.thread_id is None or message.chat.id != row.chat_id:
+            return await answer(text("cb_invalid"))
+        if not await asyncio.to_thread(
+            tokens.consume, rt.engine, row.token, telegram_user_id=query.from_user.id
+        ):
+            return await answer(text("cb_invalid"))
+        await asyncio.to_thread(tokens.revoke_answers, rt.engine, row.thread_id)
+        await answer(text("cb_answered"))
+        await rt.outbox.send(
+            key=f"u{update.update_id}:unbutton",
+            chat_id=row.chat_id,
+            method="editMessageReplyMarkup",
+            payload={"message_id": message.message_id},
+        )
+        reply = await rt.chat(chat_id=row.chat_id, thread_id=row.thread_id, user=user, message=row.action)
+        await rt.send_reply(
+            key=f"u{update.update_id}",
+            chat_id=row.chat_id,
+            reply=reply,
+            thread_id=row.thread_id,
+            telegram_user_id=query.from_user.id,
+        )
+
+    # ---- approvals -----------------------------------------------------------------------------------------
+    async def _decide(
+        self, update: Update, query: CallbackQuery, row: CallbackToken, user: User, answer: _Answer
+    ) -> None:
+        rt = self.runtime
+        if user.role not in ops.APPROVER_ROLES:
+            return await answer(text("cb_only_approvers"))
+        try:
+            request = await asyncio.to_thread(
+                ops.get_request, engine=rt.engine, approval_id=row.approval_id or ""
+            )
+        except NotFound:
+            return await answer(text("cb_gone"))
+        refusal = self._refusal(request, user)
+        if refusal:
+            return await answer(refusal)
+        if not await asyncio.to_thread(
+            tokens.consume, rt.engine, row.token, telegram_user_id=query.from_user.id
+        ):
+            request = await asyncio.to_thread(ops.get_request, engine=rt.engine, approval_id=request.id)
+            return await answer(self._refusal(request, user) or text("cb_invalid"))
+        if row.action == "reject":
+            return await self._ask_reason(update, query, request, answer)
+        await self._approve(update, query, row, request, user, answer)
+
+    def _refusal(self, request: ApprovalRequest, user: User) -> str | None:
+        if request.status != ApprovalStatus.PENDING:
+            return decided_text(request)
+        expires = (
+            request.expires_at
+            if request.expires_at.tzinfo
+            else request.expires_at.replace(tzinfo=utcnow().tzinfo)
+        )
+        if expires <= utcnow():
+            return text("cb_expired")
+        if self.runtime.switchboard.policy.config.four_eyes and user.name in (
+            request.requester,
+            request.edited_by,
+        ):
+            return text("cb_four_eyes")
+        return None
+
+    async def _approve(
+        self,
+        update: Update,
+        query: CallbackQuery,
+        row: CallbackToken,
+        request: ApprovalRequest,
+        user: User,
+        answer: _Answer,
+    ) -> None:
+        service = self.runtime.switchboard.approvals
+        task = asyncio.ensure_future(
+            asyncio.to_thread(
+                service.approve,
+                request.id,
+                approver=user.name,
+                role=user.role,
+                binding=row.binding,
+            )
+        )
+        done, _ = await asyncio.wait({task}, timeout=ANSWER_WITHIN_S)
+        if not done:
+            await answer(text("cb_running"))
+        try:
+            outcome = await task
+        except (Conflict, NotFound, Forbidden) as exc:
+            fresh = await asyncio.to_thread(
+                ops.get_request, engine=self.runtime.engine, approval_id=request.id
+            )
+            return await self._tell(update, query, answer, self._refusal(fresh, user) or exc.message)
+        except SwitchboardError as exc:
+            return await self._tell(update, query, answer, text("failed", error=exc.message))
+        if outcome.request.status == ApprovalStatus.PENDING and query.message is not None:
+            more = outcome.request.quorum - outcome.request.approvals
+            await answer(text("cb_approved"))
+            original = getattr(query.message, "text_html", None) or ""
+            await self.runtime.outbox.send(
+                key=f"u{update.update_id}:vote",
+                chat_id=query.message.chat.id,
+                method="editMessageText",
+                payload={
+                    "message_id": query.message.message_id,
+                    "text": f"{original}\n\n{text('approval_voted', more=more)}",
+                },
+            )
+            return None
+        return await answer(text("cb_approved"))
+
+    async def _tell(self, update: Update, query: CallbackQuery, answer: _Answer, message: str) -> None:
+        """Say why a tap did nothing: in the toast if it is still open, otherwise in the chat."""
+        if not answer.done:
+            return await answer(message)
+        if query.message is not None:
+            await self.runtime.say(
+                key=f"u{update.update_id}:late",
+                chat_id=query.message.chat.id,
+                template="failed",
+                error=message,
+            )
+        return None
+
+    async def _ask_reason(
+        self, update: Update, query: CallbackQuery, request: ApprovalRequest, answer: _Answer
+    ) -> None:
+        message = query.message
+        if message is None:
+            return await answer(text("cb_invalid"))
+        await asyncio.to_thread(
+            set_reason_prompt,
+            self.runtime.engine,
+            chat_id=message.chat.id,
+            telegram_user_id=query.from_user.id,
+            approval_id=request.id,
+        )
+        await answer(text("cb_reason"))
+        ask = f"{query.from_user.mention_html()} " + text(
+            "ask_reason", approval_id=f"<code>{request.id}</code>"
+        )
+        payload: dict[str, Any] = {"text": ask, "reply_markup": markup_dict(reason_prompt())}
+        await self.runtime.outbox.send(
+            key=f"u{update.update_id}:reason", chat_id=message.chat.id, method="sendMessage", payload=payload
+        )

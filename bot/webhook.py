@@ -1,0 +1,152 @@
+"""Webhook mode: ``POST /telegram/webhook``, behind ``switchboard serve`` or standalone.
+
+Telegram sends the secret given to setWebhook in ``X-Telegram-Bot-Api-Secret-Token``; it is compared in
+constant time and anything else gets 403 before the body is read. A verified update is queued for the
+Application and answered 200 at once: Telegram re-sends updates whose webhook call takes too long, and the
+access guard deduplicates by update_id anyway. Unknown users get 200 too (the bot sends their refusal).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from telegram import Bot, Update
+from telegram.ext import Application
+
+from agent.service import Switchboard
+from bot.access import ALLOWED_UPDATES
+from flows.config import Settings
+from flows.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The configured secret; webhook mode refuses to run without one (anyone could post fake updates)."""
+    secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
+    if not secret:
+        raise ConfigError(
+            "webhook mode needs SWITCHBOARD_TELEGRAM_WEBHOOK_SECRET (1-256 characters A-Z, a-z, 0-9, _ "
+            "and -)",
+            setting="telegram_webhook_secret",
+        )
+    return secret
+
+
+def build_webhook_router(
+    application: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    *,
+    register_url: str | None = None,
+    manage_lifecycle: bool = True,
+) -> APIRouter:
+    """A router serving ``POST /telegram/webhook`` for ``application``.
+
+    Args:
+        application: From ``build_application``.
+        settings: For the webhook secret and the body size limit.
+        register_url: When given, call setWebhook with this public URL (plus the secret and allowed_updates)
+            once the application has started.
+        manage_lifecycle: Initialize, start, stop and shut the application down in the router's lifespan
+            (FastAPI runs an included router's lifespan with the app's).
+
+    Raises:
+        ConfigError: no webhook secret is configured.
+    """
+    secret = webhook_secret(settings).encode()
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        await application.initialize()
+        await application.start()
+        try:
+            if register_url:
+                await application.bot.set_webhook(
+                    url=register_url, secret_token=secret.decode(), allowed_updates=ALLOWED_UPDATES
+                )
+            yield
+        finally:
+            await application.stop()
+            await application.shutdown()
+
+    router = APIRouter(lifespan=lifespan if manage_lifecycle else None)
+
+    @router.post(WEBHOOK_PATH, include_in_schema=False)
+    async def telegram_webhook(request: Request) -> Response:
+        """Verify the secret, queue the update, answer 200."""
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, secret):
+            logger.warning(
+                "telegram webhook call with a wrong or missing secret from %s",
+                request.client.host if request.client else "?",
+            )
+            return JSONResponse({"detail": "forbidden"}, status_code=403)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > settings.max_body_bytes:
+            return JSONResponse({"detail": "body too large"}, status_code=413)
+        body = await request.body()
+        if len(body) > settings.max_body_bytes:
+            return JSONResponse({"detail": "body too large"}, status_code=413)
+        try:
+            update = Update.de_json(json.loads(body), application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return JSONResponse({"detail": "not a Telegram update"}, status_code=400)
+        await application.update_queue.put(update)
+        return Response(status_code=200)
+
+    return router
+
+
+def webhook_app(application: Application, settings: Settings, *, register_url: str | None) -> FastAPI:  # type: ignore[type-arg]
+    """A minimal app serving only the webhook (standalone mode)."""
+    app = FastAPI(title="Switchboard Telegram webhook", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(build_webhook_router(application, settings, register_url=register_url))
+    return app
+
+
+async def serve_webhook(
+    application: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    *,
+    url: str,
+    host: str = "127.0.0.1",
+    port: int = 8443,
+) -> None:
+    """Register ``url`` with Telegram and serve the webhook until interrupted (standalone mode)."""
+    import uvicorn
+
+    app = webhook_app(application, settings, register_url=url)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    await server.serve()
+
+
+async def register_webhook(settings: Settings, *, url: str) -> None:
+    """Tell Telegram to post updates to ``url`` with the secret and ``allowed_updates`` (for serve mode)."""
+    secret = webhook_secret(settings)
+    if settings.telegram_token is None:
+        raise ConfigError("no Telegram bot token: set SWITCHBOARD_TELEGRAM_TOKEN", setting="telegram_token")
+    async with Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url) as bot:
+        await bot.set_webhook(url=url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+
+def telegram_routers(settings: Settings, *, switchboard: Switchboard) -> list[APIRouter]:
+    """For ``switchboard serve``: the webhook router when a bot token and webhook secret are set, else none.
+
+    The router's lifespan starts and stops the bot with the app; register the public URL once with
+    ``switchboard bot --webhook URL --register-only``.
+    """
+    if settings.telegram_token is None or settings.telegram_webhook_secret is None:
+        return []
+    from bot.app import build_application
+
+    return [build_webhook_router(build_application(settings, switchboard=switchboard), settings)]

@@ -1,0 +1,137 @@
+"""``create_app(settings)``: the FastAPI app of the console and the HTTP API.
+
+Without an injected ``switchboard``, the app's lifespan opens the database and the agent service, finishes
+approved requests a restart interrupted (``approvals.recover()``), and starts the background ticker
+(schedules, approval expiry and reminders). Tests inject a Switchboard built on a scripted backend instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import ExitStack, asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from agent.service import Switchboard, open_switchboard
+from console.auth import SessionCodec, session_secret
+from console.background import Background
+from console.deps import ConsoleState
+from console.errors import install_error_handlers
+from console.limits import BodySizeLimit, RateLimiter
+from console.metrics import Metrics, MetricsMiddleware
+from console.routes import approvals, audit, auth, chat, files, health, ingest, pages, runs
+from flows.config import Settings
+from flows.store.db import init_db, make_engine
+
+logger = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+class SecurityHeaders:
+    """No framing, no sniffing, no third-party anything: every asset is served by the app itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the headers to every HTTP response."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"content-security-policy", _CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    switchboard: Switchboard | None = None,
+    extra_routers: Iterable[APIRouter] = (),
+    background: bool | None = None,
+) -> FastAPI:
+    """Build the console app.
+
+    Args:
+        settings: The configuration (limits, secrets, folders, database).
+        switchboard: An already built agent service (tests); when None the lifespan opens one.
+        extra_routers: More routers to mount (e.g. the Telegram webhook).
+        background: Run the schedule/expiry ticker; defaults to True only when the app opens its own service.
+    """
+    metrics = Metrics()
+    state = ConsoleState(
+        settings=settings,
+        metrics=metrics,
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+        sessions=SessionCodec(session_secret(settings)),
+        templates=Jinja2Templates(directory=HERE / "templates"),
+        switchboard=switchboard,
+    )
+    if switchboard is not None:
+        metrics.watch(switchboard.engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        with ExitStack() as stack:
+            if state.switchboard is None:
+                engine = make_engine(settings.database_url)
+                stack.callback(engine.dispose)
+                init_db(engine)
+                state.switchboard = stack.enter_context(open_switchboard(settings, engine))
+                stack.callback(setattr, state, "switchboard", None)
+                metrics.watch(engine)
+                recovered = state.switchboard.approvals.recover()
+                if recovered:
+                    logger.info("finished %d approved request(s) interrupted by a restart", len(recovered))
+                run_background = background is not False
+            else:
+                run_background = bool(background)
+            if run_background:
+                ticker = Background(state.switchboard)
+                ticker.start()
+                stack.callback(ticker.stop)
+            yield
+
+    app = FastAPI(
+        title="Switchboard",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description=(
+            "Chat with your automation flows: typed tools, a policy gate, approvals and a tamper-evident "
+            "audit log. Authenticate with `Authorization: Bearer <token>` (`switchboard users token NAME`)."
+        ),
+    )
+    app.state.console = state
+    install_error_handlers(app)
+    for module in (auth, chat, approvals, runs, audit, files, health, ingest, pages):
+        app.include_router(module.router)
+    for router in extra_routers:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # Added innermost first: metrics see every response, including a 413 from the body limit.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,140 @@
+"""Problem+json (RFC 9457) at the edge: every error the API returns has type, title, status, detail and code.
+
+Domain errors (``flows.errors.SwitchboardError``) keep their stable code and safe message; HTTP and validation
+errors get a code too; anything unexpected is logged with its traceback and answered with a short 500 that
+never contains it. Page routes that need a login redirect to the login form instead of answering 401.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from flows.errors import SwitchboardError
+
+logger = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+class Unauthorized(SwitchboardError):
+    """No valid credentials: log in, or send ``Authorization: Bearer <token>``."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class RateLimited(SwitchboardError):
+    """Too many requests from one user in the last minute."""
+
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class Unavailable(SwitchboardError):
+    """A feature that is switched off or not ready yet."""
+
+    code = "unavailable"
+    http_status = 503
+
+
+class CsrfFailed(SwitchboardError):
+    """A state-changing call made with the session cookie did not carry the session's CSRF token."""
+
+    code = "csrf_failed"
+    http_status = 403
+
+
+class LoginRequired(Exception):
+    """A page needs a logged-in user; the handler redirects to the login form."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem(
+    status: int, detail: str, *, code: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": f"urn:switchboard:problem:{code}",
+        "title": _title(status),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _switchboard_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SwitchboardError)
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="switchboard"'
+    if exc.http_status >= 500:
+        logger.warning("request failed: %s (%s)", exc.message, exc.code)
+    return problem(
+        exc.http_status, exc.message, code=exc.code, headers=headers or None, details=exc.details or None
+    )
+
+
+def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _title(exc.status_code).lower().replace(" ", "_").replace("-", "_")
+    detail = exc.detail if isinstance(exc.detail, str) else _title(exc.status_code)
+    return problem(exc.status_code, detail, code=code, headers=dict(exc.headers or {}) or None)
+
+
+def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "msg": str(error.get("msg", "")),
+            "type": error.get("type"),
+        }
+        for error in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(part for part in first["loc"] if part not in ("body", "query", "path")) or "request"
+    return problem(422, f"{where}: {first['msg']}", code="bad_input", errors=errors)
+
+
+def _login_required(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "Something went wrong on the server; the log has the details.", code="internal_error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the problem+json translators on ``app``."""
+    app.add_exception_handler(SwitchboardError, _switchboard_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(Exception, _unexpected)

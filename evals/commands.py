@@ -1,0 +1,215 @@
+"""What ``switchboard eval`` does, without the terminal: build the backend, run, tune, gate, benchmarks.
+
+The CLI module parses options and prints; everything here returns values, so it is testable on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from agent.backends.base import Backend
+from agent.policy import Role
+from evals.dataset import PROJECT_DIR, load_examples, split_paths
+from evals.gate import BASELINE_PATH, GateResult, baseline_from, check, load_baseline, write_baseline
+from evals.report import pct
+from evals.runner import EvalResult, Progress, evaluate, tool_arguments
+from evals.summary import Summary
+from evals.tune import Proposal, propose, refuse_default_config, write_thresholds
+from flows.config import Settings
+from flows.errors import BadInput, ConfigError
+from tools.registry import Registry, build_registry
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["pct"]
+
+
+def with_backend(settings: Settings, backend: str | None) -> Settings:
+    """Settings with ``agent.backend`` overridden (None keeps the configured one)."""
+    if backend is None:
+        return settings
+    return settings.model_copy(update={"agent": settings.agent.model_copy(update={"backend": backend})})
+
+
+def default_paths(split: str) -> list[Path]:
+    """Files of a project dataset split."""
+    return split_paths(split, directory=PROJECT_DIR)
+
+
+def build(settings: Settings) -> tuple[Registry, Backend]:
+    """The tool registry and the configured backend (the same factory the runtime uses)."""
+    from agent.backends.factory import build_backend
+
+    registry = build_registry()
+    # No engine: the eval must not depend on what a database holds, so scores are reproducible anywhere.
+    return registry, build_backend(settings, registry=registry)
+
+
+def run(
+    settings: Settings,
+    *,
+    paths: Sequence[Path],
+    today: date,
+    role: str = "operator",
+    shown: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> EvalResult:
+    """Validate the dataset files, then evaluate the configured backend on them at the configured policy."""
+    examples = load_examples(paths, tools=tool_arguments(build_registry()))
+    registry, backend = build(settings)
+    role_: Role = role  # type: ignore[assignment]
+    return evaluate(
+        examples,
+        backend=backend,
+        registry=registry,
+        settings=settings,
+        today=today,
+        role=role_,
+        datasets=list(shown or [str(p) for p in paths]),
+        progress=progress,
+    )
+
+
+@dataclass
+class TuneOutcome:
+    """Proposals on dev and, with --write, the new policy version."""
+
+    target: float
+    proposals: list[Proposal]
+    config_file: str
+    written_version: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form for --json."""
+        return {
+            "target_precision": self.target,
+            "config_file": self.config_file,
+            "written_version": self.written_version,
+            "proposals": [
+                {
+                    "risk": p.risk,
+                    "threshold": p.key,
+                    "current": p.current,
+                    "proposed": p.proposed,
+                    "precision": p.precision,
+                    "coverage": p.coverage,
+                    "passed": p.passed,
+                    "candidates": p.candidates,
+                    "current_precision": p.current_precision,
+                    "current_coverage": p.current_coverage,
+                }
+                for p in self.proposals
+            ],
+        }
+
+
+def tune(
+    settings: Settings,
+    *,
+    today: date,
+    role: str = "operator",
+    target: float = 0.99,
+    write: bool = False,
+    progress: Progress | None = None,
+) -> TuneOutcome:
+    """Propose per-risk thresholds on the dev split (never test); with ``write``, update the config file."""
+    config_file = Path(settings.config_file)
+    if write:
+        refuse_default_config(config_file)  # before the (slow) run, so the user learns it at once
+    result = run(settings, paths=default_paths("dev"), today=today, role=role, progress=progress)
+    proposals = propose(result.outcomes, settings.policy, target=target)
+    outcome = TuneOutcome(target, proposals, str(config_file), summary=result.summary.model_dump(mode="json"))
+    if write:
+        outcome.written_version = write_thresholds(config_file, proposals, settings.policy)
+    return outcome
+
+
+def save_baseline(summary: Summary, path: Path | None = None) -> Path:
+    """Write the baseline from this run, keeping the floors and tolerance of the existing file."""
+    target = path or BASELINE_PATH
+    previous = load_baseline(target) if target.exists() else None
+    fresh = baseline_from(summary, floors=previous.floors if previous else None)
+    if previous is not None:
+        fresh = fresh.model_copy(update={"tolerance": previous.tolerance})
+    return write_baseline(fresh, target)
+
+
+def gate(summary: Summary, path: Path | None = None) -> GateResult:
+    """Compare this run with the committed baseline."""
+    return check(summary, load_baseline(path or BASELINE_PATH))
+
+
+def bfcl(
+    settings: Settings, *, datasets_dir: Path, limit: int | None = None, progress: Progress | None = None
+) -> Any:
+    """Run BFCL v3 against the configured Ollama; None when no Ollama answers (the caller says 'skipped')."""
+    from evals.bfcl import ollama_reachable, run_bfcl
+
+    host = settings.agent.ollama_host
+    if not ollama_reachable(host):
+        return None
+    directory = datasets_dir / "bfcl-v3"
+    if not directory.is_dir():
+        raise BadInput(f"no BFCL data at {directory}: pass --datasets-dir")
+    return run_bfcl(
+        directory,
+        host=host,
+        model=settings.agent.ollama_model,
+        limit=limit,
+        timeout=settings.agent.ollama_timeout_s,
+        progress=progress,
+    )
+
+
+def intent(
+    benchmark: str | None,
+    directory: Path | None,
+    *,
+    datasets_dir: Path,
+    cache_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> Any:
+    """Run a named public intent benchmark (converted once into ``cache_dir``) or an intent set folder."""
+    from agent.backends.embedded.encoder import Encoder, EncoderError
+    from evals.benchmarks_convert import BENCHMARKS, ConversionError, prepare_benchmark
+    from evals.intent_bench import IntentBenchError, run_intent_benchmark
+
+    if benchmark is not None and benchmark not in BENCHMARKS:
+        raise BadInput(f"--benchmark {benchmark!r}: use clinc150, snips or bfcl")
+    try:
+        if benchmark is not None:
+            directory = prepare_benchmark(benchmark, datasets_dir=datasets_dir, cache_dir=cache_dir)
+        if directory is None:
+            raise BadInput("name a --benchmark or an --intent-benchmark folder")
+        # An offline run may use both cores; serving keeps the encoder on one.
+        return run_intent_benchmark(directory, encoder=Encoder.load(threads=2), progress=progress)
+    except (ConversionError, IntentBenchError) as exc:
+        raise BadInput(str(exc)) from None
+    except EncoderError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def intent_rows(result: Any) -> list[tuple[str, str]]:
+    """The figures of an intent benchmark as (label, value) rows."""
+    return [
+        (
+            "test messages (in scope / oos)",
+            f"{result.n_test} ({result.n_test_in_scope} / {result.n_test_oos})",
+        ),
+        ("intents (train)", str(result.n_intents)),
+        ("in-scope accuracy at the threshold", pct(result.in_scope_accuracy)),
+        ("in-scope accuracy (argmax)", pct(result.in_scope_accuracy_argmax)),
+        ("macro-F1", pct(result.macro_f1)),
+        ("OOS recall", pct(result.oos_recall)),
+        ("OOS precision", pct(result.oos_precision)),
+        ("in-scope false refusals", pct(result.false_refusal_rate)),
+        ("threshold (fitted on " + result.calibrated_on + ")", f"{result.threshold:.3f}"),
+        ("latency p50 / p95", f"{result.latency_ms_p50:.1f} ms / {result.latency_ms_p95:.1f} ms"),
+        ("fit / total time", f"{result.fit_seconds:.1f} s / {result.total_seconds:.1f} s"),
+    ]

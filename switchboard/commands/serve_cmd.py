@@ -1,0 +1,43 @@
+"""``switchboard serve``: the web console and HTTP API under uvicorn.
+
+On an empty user table the first start creates an ``admin`` user and prints its one-time password to the
+terminal (only there: it is neither logged nor audited).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from switchboard.app import App, console, handle_errors
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the root app."""
+
+    @app.command()
+    @handle_errors
+    def serve(
+        ctx: typer.Context,
+        host: str | None = typer.Option(
+            None, help="Address to listen on (default: console_host, 127.0.0.1)."
+        ),
+        port: int | None = typer.Option(None, min=1, max=65535, help="Port (default: console_port, 8000)."),
+    ) -> None:
+        """Start the web console and HTTP API (chat, approvals, runs, audit, metrics)."""
+        import uvicorn
+
+        from console.app import create_app
+        from console.auth import bootstrap_admin
+
+        state: App = ctx.obj
+        settings = state.settings
+        password = bootstrap_admin(state.engine)
+        state.engine.dispose()  # the app opens its own engine in its lifespan
+        if password is not None:
+            console.print("Created the first admin user [bold]admin[/]. One-time password (shown only now):")
+            console.print(f"    {password}", highlight=False, markup=False)
+            console.print("Change it with 'switchboard users passwd admin'.", highlight=False)
+        host = host or settings.console_host
+        port = port or settings.console_port
+        console.print(f"Switchboard console on http://{host}:{port}  (Ctrl+C stops it)", highlight=False)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)

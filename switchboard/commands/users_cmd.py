@@ -1,0 +1,114 @@
+"""``switchboard users add|passwd|token|list|role|link-telegram``: console and bot users, without prompts.
+
+Passwords and tokens are printed once, when they are made; only their hashes are stored.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import typer
+
+from flows.store.users import create_user, issue_token, link_telegram, list_users, set_password, set_role
+from switchboard.app import App, console, handle_errors
+from switchboard.render import render_table
+from tools.base import Table
+
+app = typer.Typer(help="Manage the people who use the console and the bot.", no_args_is_help=True)
+ACTOR = "cli"
+
+
+def _new_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@app.command("add")
+@handle_errors
+def add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="User name (letters, digits, '.', '_' or '-')."),
+    role: str = typer.Option("operator", "--role", help="operator, approver or admin."),
+    password: str | None = typer.Option(
+        None, "--password", help="At least 8 characters; generated when omitted."
+    ),
+) -> None:
+    """Create a user; prints a generated password once when none is given."""
+    state: App = ctx.obj
+    value = password or _new_password()
+    user = create_user(engine=state.engine, name=name, role=role, password=value, actor=ACTOR)
+    console.print(f"Created user {user.name} ({user.role}).", highlight=False)
+    if password is None:
+        console.print(f"Password (shown once): {value}", highlight=False, markup=False)
+
+
+@app.command("passwd")
+@handle_errors
+def passwd(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="User name."),
+    password: str | None = typer.Option(
+        None, "--password", help="At least 8 characters; generated when omitted."
+    ),
+) -> None:
+    """Set a user's password (their console sessions end)."""
+    state: App = ctx.obj
+    value = password or _new_password()
+    set_password(engine=state.engine, name=name, password=value, actor=ACTOR)
+    console.print(f"Password of {name} changed.", highlight=False)
+    if password is None:
+        console.print(f"New password (shown once): {value}", highlight=False, markup=False)
+
+
+@app.command("token")
+@handle_errors
+def token(ctx: typer.Context, name: str = typer.Argument(..., help="User name.")) -> None:
+    """Print a new API token for scripts (replaces the user's previous token); prints only the token."""
+    state: App = ctx.obj
+    typer.echo(issue_token(engine=state.engine, name=name, actor=ACTOR))
+
+
+@app.command("list")
+@handle_errors
+def list_command(ctx: typer.Context) -> None:
+    """List users with their role, Telegram link and whether they hold a token."""
+    state: App = ctx.obj
+    rows: list[list[str | int | float | bool | None]] = [
+        [
+            u.name,
+            u.role,
+            "yes" if u.active else "no",
+            u.telegram_user_id,
+            "yes" if u.token_hash else "no",
+            u.created_at.strftime("%Y-%m-%d %H:%M"),
+        ]
+        for u in list_users(engine=state.engine)
+    ]
+    render_table(
+        Table(title="Users", columns=["name", "role", "active", "telegram", "token", "created"], rows=rows)
+    )
+
+
+@app.command("role")
+@handle_errors
+def role(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="User name."),
+    new_role: str = typer.Argument(..., metavar="ROLE", help="operator, approver or admin."),
+) -> None:
+    """Change a user's role."""
+    state: App = ctx.obj
+    user = set_role(engine=state.engine, name=name, role=new_role, actor=ACTOR)
+    console.print(f"{user.name} is now {user.role}.", highlight=False)
+
+
+@app.command("link-telegram")
+@handle_errors
+def link(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="User name."),
+    telegram_user_id: int = typer.Argument(..., min=1, help="The numeric Telegram user id."),
+) -> None:
+    """Let a Telegram user act as this user in the bot."""
+    state: App = ctx.obj
+    link_telegram(engine=state.engine, name=name, telegram_user_id=telegram_user_id, actor=ACTOR)
+    console.print(f"Telegram user {telegram_user_id} now acts as {name}.", highlight=False)

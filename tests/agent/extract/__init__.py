@@ -1,0 +1,1 @@
+"""Tests of the embedded backend's typed argument extractors."""

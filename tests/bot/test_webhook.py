@@ -1,0 +1,147 @@
+"""Webhook mode: the fake Bot API posts to a real server on loopback; forged secrets are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlmodel import Session, select
+
+from agent.service import Switchboard
+from bot.store import ProcessedUpdate
+from bot.webhook import (
+    SECRET_HEADER,
+    WEBHOOK_PATH,
+    build_webhook_router,
+    register_webhook,
+    telegram_routers,
+    webhook_app,
+)
+from flows.config import Settings
+from flows.errors import ConfigError
+from tests.bot.conftest import OLIVE, STRANGER, WEBHOOK_SECRET, Harness, run, running, wait_until
+from tests.utils.fake_backend import ScriptedBackend
+from tests.utils.servers.ports import free_port
+from tests.utils.servers.telegram_api import TelegramApi
+
+
+def _claims(sb: Switchboard) -> list[int]:
+    with Session(sb.engine) as session:
+        return [c.update_id for c in session.execute(select(ProcessedUpdate)).scalars()]
+
+
+def test_telegram_posts_updates_to_the_registered_webhook(
+    harness: Harness, bot_settings: Settings, backend: ScriptedBackend, telegram_api: TelegramApi
+) -> None:
+    port = free_port("127.0.0.1")
+    url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+    backend.enqueue("list_runs", {}, confidence=0.97)
+
+    async def scenario() -> None:
+        app = webhook_app(harness.app, bot_settings, register_url=url)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        serving = asyncio.create_task(server.serve())
+        try:
+            await wait_until(lambda: telegram_api.state.webhook, what="setWebhook")
+            await asyncio.to_thread(telegram_api.push_update, telegram_api.text_update(STRANGER, "hi"))
+            await asyncio.to_thread(telegram_api.push_update, telegram_api.text_update(OLIVE, "list runs"))
+            await wait_until(lambda: len(harness.api.sent_params("sendMessage")) == 2, what="replies")
+        finally:
+            server.should_exit = True
+            await serving
+
+    run(scenario())
+    hook = telegram_api.state.webhook or {}
+    assert (hook["url"], hook["secret_token"]) == (url, WEBHOOK_SECRET)
+    assert telegram_api.state.allowed_updates == ["message", "edited_message", "callback_query"]
+    assert [status for _, status in telegram_api.webhook_deliveries] == [200, 200]  # a stranger gets 200 too
+    assert "I don't know your Telegram account" in harness.texts_to(STRANGER)[0]
+    assert [r.text for r in backend.requests] == ["list runs"]
+
+
+def test_forged_or_missing_secret_is_refused_and_nothing_is_processed(
+    harness: Harness, bot_settings: Settings, backend: ScriptedBackend, sb: Switchboard
+) -> None:
+    update = harness.api.text_update(OLIVE, "list runs")
+    backend.enqueue("list_runs", {}, confidence=0.97)
+    app = FastAPI()
+    app.include_router(build_webhook_router(harness.app, bot_settings, manage_lifecycle=False))
+
+    async def scenario() -> list[int]:
+        async with running(harness):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+                codes = [
+                    (
+                        await client.post(WEBHOOK_PATH, json=update, headers={SECRET_HEADER: "guess"})
+                    ).status_code,
+                    (await client.post(WEBHOOK_PATH, json=update)).status_code,
+                    (
+                        await client.post(
+                            WEBHOOK_PATH, json=update, headers={SECRET_HEADER: WEBHOOK_SECRET + "x"}
+                        )
+                    ).status_code,
+                ]
+                await harness.app.update_queue.join()
+                assert backend.requests == [] and _claims(sb) == []
+                good = {SECRET_HEADER: WEBHOOK_SECRET}
+                codes.append((await client.post(WEBHOOK_PATH, json=update, headers=good)).status_code)
+                codes.append(
+                    (await client.post(WEBHOOK_PATH, json=update, headers=good)).status_code
+                )  # a resend
+                codes.append(
+                    (await client.post(WEBHOOK_PATH, content=b"{not json", headers=good)).status_code
+                )
+                await harness.app.update_queue.join()
+                await harness.runtime.drain()
+            return codes
+
+    assert run(scenario()) == [403, 403, 403, 200, 200, 400]
+    assert [r.text for r in backend.requests] == ["list runs"]
+    assert _claims(sb) == [update["update_id"]]
+    assert len(harness.texts_to(OLIVE)) == 1
+
+
+def test_webhook_mode_needs_a_secret(harness: Harness, bot_settings: Settings) -> None:
+    with pytest.raises(ConfigError, match="webhook mode needs SWITCHBOARD_TELEGRAM_WEBHOOK_SECRET"):
+        build_webhook_router(harness.app, bot_settings.model_copy(update={"telegram_webhook_secret": None}))
+
+
+def test_oversized_body_is_refused(harness: Harness, bot_settings: Settings) -> None:
+    small = bot_settings.model_copy(update={"max_body_bytes": 100})
+    app = FastAPI()
+    app.include_router(build_webhook_router(harness.app, small, manage_lifecycle=False))
+
+    async def scenario() -> int:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+            body = json.dumps({"update_id": 1, "message": {"text": "x" * 500}})
+            response = await client.post(WEBHOOK_PATH, content=body, headers={SECRET_HEADER: WEBHOOK_SECRET})
+            return response.status_code
+
+    assert run(scenario()) == 413
+
+
+def test_serve_mounts_the_webhook_only_when_configured(bot_settings: Settings, sb: Switchboard) -> None:
+    assert (
+        telegram_routers(bot_settings.model_copy(update={"telegram_webhook_secret": None}), switchboard=sb)
+        == []
+    )
+    (router,) = telegram_routers(bot_settings, switchboard=sb)
+    assert [getattr(r, "path", None) for r in router.routes] == [WEBHOOK_PATH]
+
+
+def test_register_only_sets_the_webhook_with_secret_and_allowed_updates(
+    bot_settings: Settings, telegram_api: TelegramApi
+) -> None:
+    run(register_webhook(bot_settings, url="https://bot.example.test/telegram/webhook"))
+    hook = telegram_api.state.webhook or {}
+    assert (hook["url"], hook["secret_token"]) == (
+        "https://bot.example.test/telegram/webhook",
+        WEBHOOK_SECRET,
+    )
+    assert telegram_api.state.allowed_updates == ["message", "edited_message", "callback_query"]

@@ -1,0 +1,148 @@
+"""Login, sessions, CSRF, tokens and page access in the browser console."""
+
+from __future__ import annotations
+
+import re
+import stat
+
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+
+from console.auth import SESSION_COOKIE, SessionCodec, session_secret
+from flows.config import Settings
+from flows.store.audit import AuditLog
+from flows.store.users import get_user, set_password
+from tests.console.conftest import People, login
+
+
+def test_pages_send_anonymous_users_to_the_login_form(client: TestClient) -> None:
+    for page in ("/", "/chat", "/chat/t1", "/approvals", "/runs", "/audit", "/evals"):
+        response = client.get(page, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] in ("/login?next=/", f"/login?next={page}")
+
+
+def test_login_sets_a_strict_http_only_session(client: TestClient, people: People, engine: Engine) -> None:
+    people("olive")
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    response = client.post(
+        "/login",
+        data={"username": "olive", "password": "correct-horse-42", "csrf_token": token, "next": "/approvals"},
+        follow_redirects=False,
+    )
+    assert (response.status_code, response.headers["location"]) == (303, "/approvals")
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE + "="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert client.get("/api/me").json() == {"name": "olive", "role": "operator"}
+    assert [r.event for r in AuditLog(engine).iter_records() if r.actor == "olive"][-1] == "console.login"
+    page = client.get("/approvals")
+    assert (
+        page.status_code == 200 and 'href="/static/app.css"' in page.text and "cdn" not in page.text.lower()
+    )
+
+
+def test_wrong_password_and_forged_forms_are_refused(client: TestClient, people: People) -> None:
+    people("olive")
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    wrong = client.post("/login", data={"username": "olive", "password": "nope-nope", "csrf_token": token})
+    assert wrong.status_code == 401 and "Wrong user name or password." in wrong.text
+    forged = client.post(
+        "/login", data={"username": "olive", "password": "correct-horse-42", "csrf_token": "x"}
+    )
+    assert forged.status_code == 403 and "The form expired." in forged.text
+    assert client.get("/api/me").status_code == 401
+
+
+def test_login_redirects_only_to_local_paths(client: TestClient, people: People) -> None:
+    people("olive")
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    response = client.post(
+        "/login",
+        data={
+            "username": "olive",
+            "password": "correct-horse-42",
+            "csrf_token": token,
+            "next": "//evil.example/",
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/chat"
+
+
+def test_cookie_calls_need_the_csrf_header_and_bearer_calls_do_not(
+    client: TestClient, people: People
+) -> None:
+    people("olive")
+    csrf = login(client, "olive")
+    missing = client.post("/api/threads/t1/messages", json={"text": "help"})
+    assert (missing.status_code, missing.json()["code"]) == (403, "csrf_failed")
+    wrong = client.post("/api/threads/t1/messages", json={"text": "help"}, headers={"X-CSRF-Token": "forged"})
+    assert wrong.status_code == 403
+    ok = client.post("/api/threads/t1/messages", json={"text": "help"}, headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 200
+    client.cookies.clear()
+    bearer = client.post("/api/threads/t9/messages", json={"text": "help"}, headers=people("olive"))
+    assert bearer.status_code == 200
+
+
+def test_logout_and_password_change_end_the_session(
+    client: TestClient, people: People, engine: Engine
+) -> None:
+    people("olive")
+    csrf = login(client, "olive")
+    assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 403
+    assert client.get("/api/me").status_code == 200
+    out = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert (out.status_code, out.headers["location"]) == (303, "/login")
+    assert client.get("/api/me").status_code == 401
+    login(client, "olive")
+    set_password(engine=engine, name="olive", password="another-pass-9", actor="test")
+    assert client.get("/api/me").status_code == 401
+
+
+def test_session_values_are_signed_and_expire(settings: Settings, engine: Engine, people: People) -> None:
+    people("olive")
+    user = get_user(engine=engine, name="olive")
+    codec = SessionCodec(b"k" * 32, max_age=60)
+    value = codec.encode(codec.new(user))
+    assert codec.decode(value) is not None and codec.decode(value).user == "olive"  # type: ignore[union-attr]
+    payload, signature = value.split(".")
+    assert codec.decode(payload[:-2] + "AA." + signature) is None
+    assert SessionCodec(b"other" * 8).decode(value) is None
+    assert SessionCodec(b"k" * 32, max_age=-1).decode(value) is None
+
+
+def test_the_session_secret_is_random_persisted_and_private(settings: Settings) -> None:
+    first = session_secret(settings)
+    assert first == session_secret(settings) and len(first) == 64
+    path = settings.var_dir / "session_secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    configured = settings.model_copy(
+        update={"session_secret": SecretStr("configured-secret-value-0123456789abcdef")}
+    )
+    assert session_secret(configured) == b"configured-secret-value-0123456789abcdef"
+
+
+def test_password_guessing_is_rate_limited(client: TestClient, people: People) -> None:
+    people("olive")
+    codes = []
+    for _ in range(11):
+        form = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+        codes.append(
+            client.post(
+                "/login", data={"username": "olive", "password": "guess-1234", "csrf_token": token}
+            ).status_code
+        )
+    assert codes == [401] * 10 + [429]
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    refused = client.post(
+        "/login", data={"username": "olive", "password": "correct-horse-42", "csrf_token": token}
+    )
+    assert refused.status_code == 429 and "Too many attempts. Try again in " in refused.text
+    assert client.get("/api/me").status_code == 401

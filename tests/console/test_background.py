@@ -1,0 +1,81 @@
+"""The serve-time ticker: a missed schedule runs once at start; overdue approval requests expire."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+
+from agent.service import Switchboard
+from console.app import create_app
+from console.background import Background
+from flows.config import Settings
+from flows.config_models import RetryPolicy
+from flows.schedules import create_schedule
+from flows.store.approval_ops import get_request
+from flows.store.approvals import ApprovalRequest, ApprovalStatus
+from flows.store.db import utcnow, write_session
+from flows.store.runs import RunStatus
+from tests.utils.factories import seed_basic
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # The missed-schedule alert mails ops, and no SMTP server runs here: fail fast instead of backing off.
+    return settings.model_copy(update={"retry": RetryPolicy(attempts=1, base_delay_s=0)})
+
+
+def test_a_missed_schedule_runs_once(sb: Switchboard, engine: Engine) -> None:
+    seed_basic(engine)
+    create_schedule(
+        engine=engine, flow="customer_sync", cron="0 6 * * *", actor="olive", now=NOW - timedelta(days=5)
+    )
+    ticker = Background(sb, clock=lambda: NOW)
+    first = ticker.tick()
+    assert [(f["flow"], f["status"]) for f in first["fired"]] == [("customer_sync", "succeeded")]
+    assert ticker.tick()["fired"] == []
+    assert [(r.name, r.status, r.actor) for r in sb.runner.runs.list()] == [
+        ("customer_sync", RunStatus.SUCCEEDED, "scheduler")
+    ]
+
+
+def test_overdue_requests_expire_and_the_requester_is_told(sb: Switchboard, engine: Engine) -> None:
+    request = sb.approvals.request(
+        tool="send_notification",
+        requester="olive",
+        thread_id="t1",
+        reasons=["external"],
+        args={"channel": "email", "recipient": "ops@example.com", "message": "hi"},
+    )
+    with write_session(engine) as session:
+        session.execute(
+            update(ApprovalRequest)
+            .where(ApprovalRequest.id == request.id)
+            .values(expires_at=NOW - timedelta(minutes=1))
+        )
+    report = Background(sb, clock=lambda: NOW).tick()
+    assert report["expired"] == 1
+    history = sb.history(thread_id="t1", user="olive")
+    assert history[-1].text.startswith(f"Request {request.id} (send_notification(")
+    assert history[-1].text.endswith("expired before anyone decided, so it did not run.")
+    assert sb.approvals.pending() == []
+    assert sb.runner.runs.list() == []
+    assert get_request(engine=engine, approval_id=request.id).status == ApprovalStatus.EXPIRED
+
+
+def test_the_app_ticks_at_start_when_asked(settings: Settings, sb: Switchboard, engine: Engine) -> None:
+    seed_basic(engine)
+    create_schedule(
+        engine=engine, flow="customer_sync", cron="0 6 * * *", actor="olive", now=utcnow() - timedelta(days=3)
+    )
+    with TestClient(create_app(settings, switchboard=sb, background=True)):
+        deadline = time.monotonic() + 10
+        while not sb.runner.runs.list() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert [(r.name, r.status) for r in sb.runner.runs.list()] == [("customer_sync", RunStatus.SUCCEEDED)]

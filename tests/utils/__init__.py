@@ -1,0 +1,1 @@
+"""Factories, fakes and loopback servers shared by the tests."""

@@ -1,0 +1,1 @@
+"""Loopback protocol servers for the test suite."""

@@ -1,0 +1,298 @@
+"""A scripted fake of Ollama's HTTP API on loopback (no Ollama server can run here).
+
+Implements the documented endpoints the backend uses: ``POST /api/chat``
+(non-streaming JSON and NDJSON streaming, native ``tool_calls``),
+``GET /api/tags``, ``GET /api/version`` and ``POST /api/show``, with Ollama's
+``{"error": "..."}`` bodies. Replies come from a queue filled by ``enqueue``:
+tool calls, plain content, malformed bodies, HTTP errors, or delays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from tests.utils.servers._asgi import AsgiServer
+from tests.utils.servers.ports import LOOPBACK, Recorder
+
+TOOLS = ("completion", "tools")
+DEFAULT_MODELS: dict[str, tuple[str, ...]] = {
+    "qwen2.5:7b-instruct": TOOLS,
+    "llama3.1:8b": TOOLS,
+    "gemma:2b": ("completion",),
+}
+NO_REPLY = "fake ollama: no scripted reply queued"
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One native tool call: ``{"function": {"name", "arguments"}}``."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A well-formed assistant answer; ``stream_error`` ends a stream with ``{"error": ...}``."""
+
+    content: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    thinking: str | None = None
+    done_reason: str = "stop"
+    stream_error: str | None = None
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """Bytes sent verbatim, e.g. malformed JSON with status 200."""
+
+    body: str | bytes
+    status: int = 200
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class HttpError:
+    """An Ollama error: HTTP ``status`` with body ``{"error": error}``."""
+
+    status: int
+    error: str
+
+
+@dataclass(frozen=True)
+class Delay:
+    """Wait ``seconds`` before answering with ``then`` (or the next queued reply)."""
+
+    seconds: float
+    then: Reply | RawBody | HttpError | None = None
+
+
+Scripted = Reply | RawBody | HttpError | Delay
+
+
+def tool_call(name: str, /, **arguments: Any) -> Reply:
+    """A reply carrying one tool call."""
+    return Reply(tool_calls=(ToolCall(name, arguments),))
+
+
+def text(content: str) -> Reply:
+    """A reply with plain content and no tool calls."""
+    return Reply(content=content)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as received: method, path and decoded JSON body (None when not JSON)."""
+
+    method: str
+    path: str
+    body: Any
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _message(reply: Reply, *, content: str | None = None, with_tools: bool = True) -> dict[str, Any]:
+    msg: dict[str, Any] = {"role": "assistant", "content": reply.content if content is None else content}
+    if reply.thinking and with_tools:
+        msg["thinking"] = reply.thinking
+    if reply.tool_calls and with_tools:
+        msg["tool_calls"] = [
+            {"function": {"name": c.name, "arguments": c.arguments}} for c in reply.tool_calls
+        ]
+    return msg
+
+
+def _metrics(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    prompt_words = sum(len(str(m.get("content", "")).split()) for m in request.get("messages") or [])
+    out_words = len(reply.content.split()) + 8 * len(reply.tool_calls)
+    return {
+        "total_duration": 5_000_000 + 1_000_000 * out_words,
+        "load_duration": 1_000_000,
+        "prompt_eval_count": prompt_words,
+        "prompt_eval_duration": 2_000_000,
+        "eval_count": out_words,
+        "eval_duration": 1_000_000 * out_words,
+    }
+
+
+class OllamaApi(AsgiServer):
+    """Ollama API fake; point ``ollama.Client(host=api.url)`` at it."""
+
+    name = "ollama-api"
+
+    def __init__(
+        self,
+        *,
+        host: str = LOOPBACK,
+        port: int | None = None,
+        models: dict[str, tuple[str, ...]] | None = None,
+        version: str = "0.12.6",
+    ) -> None:
+        super().__init__(host=host, port=port)
+        self.models = dict(DEFAULT_MODELS if models is None else models)
+        self.version = version
+        self.default: Scripted | None = None
+        self._queue: deque[Scripted] = deque()
+        self._lock = threading.Lock()
+        self._requests: Recorder[RecordedRequest] = Recorder()
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, oldest first."""
+        return self._requests.snapshot()
+
+    @property
+    def chat_requests(self) -> list[dict[str, Any]]:
+        """Bodies of the /api/chat requests that parsed as JSON objects."""
+        return [r.body for r in self.requests if r.path == "/api/chat" and isinstance(r.body, dict)]
+
+    def wait_for_requests(self, count: int = 1, *, timeout: float = 5.0) -> list[RecordedRequest]:
+        """Wait until ``count`` requests arrived; raises ``TimeoutError`` otherwise."""
+        return self._requests.wait_for(count, timeout=timeout)
+
+    def enqueue(self, *replies: Scripted) -> None:
+        """Queue replies for the next /api/chat calls, in order."""
+        with self._lock:
+            self._queue.extend(replies)
+
+    def pending(self) -> int:
+        """How many scripted replies are still queued."""
+        with self._lock:
+            return len(self._queue)
+
+    def _pop(self) -> Scripted:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+        return self.default if self.default is not None else HttpError(500, NO_REPLY)
+
+    def build_app(self) -> Starlette:
+        """Routes of the documented Ollama API subset."""
+        return Starlette(
+            routes=[
+                Route("/", self._root, methods=["GET", "HEAD"]),
+                Route("/api/chat", self._chat, methods=["POST"]),
+                Route("/api/tags", self._tags, methods=["GET"]),
+                Route("/api/version", self._version, methods=["GET"]),
+                Route("/api/show", self._show, methods=["POST"]),
+            ]
+        )
+
+    async def _record(self, request: Request) -> Any:
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        self._requests.append(RecordedRequest(request.method, request.url.path, body))
+        return body
+
+    async def _root(self, request: Request) -> Response:
+        await self._record(request)
+        return PlainTextResponse("Ollama is running")
+
+    async def _version(self, request: Request) -> Response:
+        await self._record(request)
+        return JSONResponse({"version": self.version})
+
+    async def _tags(self, request: Request) -> Response:
+        await self._record(request)
+        return JSONResponse({"models": [self._model_entry(name) for name in self.models]})
+
+    def _model_entry(self, name: str) -> dict[str, Any]:
+        family = re.split(r"[\d.:]", name, maxsplit=1)[0] or name
+        size = re.search(r":(\d+(?:\.\d+)?b)", name)
+        return {
+            "name": name,
+            "model": name,
+            "modified_at": "2025-01-01T00:00:00Z",
+            "size": 4_683_087_332,
+            "digest": hashlib.sha256(name.encode()).hexdigest(),
+            "details": {
+                "parent_model": "",
+                "format": "gguf",
+                "family": family,
+                "families": [family],
+                "parameter_size": size.group(1).upper() if size else "7B",
+                "quantization_level": "Q4_K_M",
+            },
+        }
+
+    async def _show(self, request: Request) -> Response:
+        body = await self._record(request)
+        name = str((body or {}).get("model") or (body or {}).get("name") or "")
+        if name not in self.models:
+            return JSONResponse({"error": f"model '{name}' not found"}, status_code=404)
+        entry = self._model_entry(name)
+        return JSONResponse(
+            {
+                "modelfile": f"FROM {name}\n",
+                "parameters": "temperature 0.7",
+                "template": "{{ .Prompt }}",
+                "details": entry["details"],
+                "model_info": {"general.architecture": entry["details"]["family"]},
+                "capabilities": list(self.models[name]),
+                "modified_at": entry["modified_at"],
+            }
+        )
+
+    async def _chat(self, request: Request) -> Response:
+        body = await self._record(request)
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "invalid request body"}, status_code=400)
+        model = str(body.get("model") or "")
+        if not model:
+            return JSONResponse({"error": "model is required"}, status_code=400)
+        if model not in self.models:
+            return JSONResponse(
+                {"error": f'model "{model}" not found, try pulling it first'}, status_code=404
+            )
+        if body.get("tools") and "tools" not in self.models[model]:
+            return JSONResponse({"error": f"registry.ollama.ai/library/{model} does not support tools"}, 400)
+        scripted = self._pop()
+        if isinstance(scripted, Delay):
+            if await self.sleep_unless_closing(scripted.seconds):
+                return Response(status_code=503)
+            scripted = scripted.then or self._pop()
+        if isinstance(scripted, Delay):  # a Delay queued right after a Delay just waits once
+            scripted = scripted.then or HttpError(500, NO_REPLY)
+        if isinstance(scripted, HttpError):
+            return JSONResponse({"error": scripted.error}, status_code=scripted.status)
+        if isinstance(scripted, RawBody):
+            raw = scripted.body.encode() if isinstance(scripted.body, str) else scripted.body
+            return Response(raw, status_code=scripted.status, media_type=scripted.content_type)
+        head = {"model": model, "created_at": _now()}
+        final = {**head, "done": True, "done_reason": scripted.done_reason, **_metrics(body, scripted)}
+        if not body.get("stream", True):
+            return JSONResponse({**head, "message": _message(scripted), **final})
+        return StreamingResponse(self._stream(head, final, scripted), media_type="application/x-ndjson")
+
+    async def _stream(
+        self, head: dict[str, Any], final: dict[str, Any], reply: Reply
+    ) -> AsyncIterator[bytes]:
+        """Yield NDJSON chunks: content pieces, tool calls, then the final ``done`` chunk."""
+        for piece in re.findall(r"\S+\s*|\s+", reply.content):
+            chunk = {**head, "message": _message(reply, content=piece, with_tools=False), "done": False}
+            yield json.dumps(chunk).encode() + b"\n"
+        if reply.tool_calls or reply.thinking:
+            chunk = {**head, "message": _message(reply, content=""), "done": False}
+            yield json.dumps(chunk).encode() + b"\n"
+        if reply.stream_error is not None:
+            yield json.dumps({"error": reply.stream_error}).encode() + b"\n"
+            return
+        yield json.dumps({**final, "message": {"role": "assistant", "content": ""}}).encode() + b"\n"

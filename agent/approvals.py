@@ -97,8 +97,12 @@ class ApprovalService:
         if self.checkpointer is not None and self.graph.get_state(config).interrupts:
             final = self.graph.invoke(Command(resume=decision), config)
             data = final.get("outcome") or {}
-            return Outcome(ops.get_request(engine=self.runner.engine, approval_id=request.id),
-                           bool(data.get("executed")), data.get("run_id"), str(data.get("text", "")))
+            return Outcome(
+                ops.get_request(engine=self.runner.engine, approval_id=request.id),
+                bool(data.get("executed")),
+                data.get("run_id"),
+                str(data.get("text", "")),
+            )
         # No paused thread (lost checkpoint, or resumed before): act directly; _act is idempotent.
         return self._act(request.id, bound=(request.tool, request.args))
 
@@ -109,24 +113,49 @@ class ApprovalService:
         if request.status != ApprovalStatus.APPROVED:
             return self._report(request, call)
         if binding_of(*bound) != request.binding:
-            ops.mark_executed(engine=self.runner.engine, approval_id=approval_id, run_id=None, ok=False,
-                              error="arguments differ from the approved ones")
+            ops.mark_executed(
+                engine=self.runner.engine,
+                approval_id=approval_id,
+                run_id=None,
+                ok=False,
+                error="arguments differ from the approved ones",
+            )
             return self._report(ops.get_request(engine=self.runner.engine, approval_id=approval_id), call)
         try:
-            execution = self.runner.call(request.tool, request.args, actor=request.requester,
-                                         idempotency_key=request.id, source="approval")
+            execution = self.runner.call(
+                request.tool,
+                request.args,
+                actor=request.requester,
+                idempotency_key=request.id,
+                source="approval",
+            )
         except Conflict:
             # Another worker holds this approval's run; it will record the outcome.
             return Outcome(request, False, None, "")
         except SwitchboardError as exc:
-            ops.mark_executed(engine=self.runner.engine, approval_id=approval_id, run_id=None, ok=False, error=exc.message)
-            text = self.prompts.render("approval_failed", approval_id=approval_id, call=call, by=request.decided_by, error=exc.message)
+            ops.mark_executed(
+                engine=self.runner.engine, approval_id=approval_id, run_id=None, ok=False, error=exc.message
+            )
+            text = self.prompts.render(
+                "approval_failed",
+                approval_id=approval_id,
+                call=call,
+                by=request.decided_by,
+                error=exc.message,
+            )
             return self._tell(request, Outcome(request, False, None, text))
         run_id = execution.run.id if execution.run else None
         ops.mark_executed(engine=self.runner.engine, approval_id=approval_id, run_id=run_id, ok=True)
-        text = self.prompts.render("approval_approved", approval_id=approval_id, call=call, by=request.decided_by,
-                                   summary=execution.result.summary)
-        return self._tell(request, Outcome(request, True, run_id, text, execution.result.model_dump(mode="json")))
+        text = self.prompts.render(
+            "approval_approved",
+            approval_id=approval_id,
+            call=call,
+            by=request.decided_by,
+            summary=execution.result.summary,
+        )
+        return self._tell(
+            request, Outcome(request, True, run_id, text, execution.result.model_dump(mode="json"))
+        )
 
     def _report(self, request: ApprovalRequest, call: str) -> Outcome:
         templates = {
@@ -134,16 +163,34 @@ class ApprovalService:
             ApprovalStatus.EXPIRED: ("approval_expired", {}),
         }
         name, extra = templates.get(request.status, ("", {}))
-        text = self.prompts.render(name, approval_id=request.id, call=call, by=request.decided_by, **extra) if name else ""
-        return self._tell(request, Outcome(request, False, request.run_id, text)) if text else Outcome(request, False, request.run_id)
+        text = (
+            self.prompts.render(name, approval_id=request.id, call=call, by=request.decided_by, **extra)
+            if name
+            else ""
+        )
+        return (
+            self._tell(request, Outcome(request, False, request.run_id, text))
+            if text
+            else Outcome(request, False, request.run_id)
+        )
 
     def _tell(self, request: ApprovalRequest, outcome: Outcome) -> Outcome:
         outcome.request = ops.get_request(engine=self.runner.engine, approval_id=request.id)
         if request.thread_id:
             with write_session(self.runner.engine) as session:
-                session.add(ThreadMessage(thread_id=request.thread_id, owner=request.requester, role="assistant",
-                                          text=outcome.text, payload={"approval_id": request.id, "run_id": outcome.run_id,
-                                                                      "result": outcome.result}))
+                session.add(
+                    ThreadMessage(
+                        thread_id=request.thread_id,
+                        owner=request.requester,
+                        role="assistant",
+                        text=outcome.text,
+                        payload={
+                            "approval_id": request.id,
+                            "run_id": outcome.run_id,
+                            "result": outcome.result,
+                        },
+                    )
+                )
         for listener in self.listeners:
             try:
                 listener.on_outcome(outcome.request, outcome.text)
@@ -154,8 +201,16 @@ class ApprovalService:
 
     # ---- the service API --------------------------------------------------------------------------------------
     def request(
-        self, *, tool: str, args: dict[str, Any], requester: str, reasons: list[str], confidence: float | None = None,
-        thread_id: str | None = None, parent_id: str | None = None, edited_by: str | None = None,
+        self,
+        *,
+        tool: str,
+        args: dict[str, Any],
+        requester: str,
+        reasons: list[str],
+        confidence: float | None = None,
+        thread_id: str | None = None,
+        parent_id: str | None = None,
+        edited_by: str | None = None,
     ) -> ApprovalRequest:
         """Validate, preview (dry run), store, pause a thread on it, and notify approvers."""
         spec = self.registry.get_tool(tool)
@@ -168,13 +223,29 @@ class ApprovalService:
             preview = spec.preview(self.runner.context(actor=requester), parsed).model_dump(mode="json")
         tool_policy = self.policy.tool_policy(tool)
         request = ops.create_request(
-            engine=self.runner.engine, tool=tool, args=canonical, requester=requester, reasons=reasons,
-            preview=preview, expiry=timedelta(hours=self.policy.config.approval_expiry_hours), quorum=tool_policy.quorum,
-            risk=spec.effective_risk(self.runner.settings, parsed), confidence=confidence, thread_id=thread_id,
-            parent_id=parent_id, edited_by=edited_by, policy_version=self.policy.version,
+            engine=self.runner.engine,
+            tool=tool,
+            args=canonical,
+            requester=requester,
+            reasons=reasons,
+            preview=preview,
+            expiry=timedelta(hours=self.policy.config.approval_expiry_hours),
+            quorum=tool_policy.quorum,
+            risk=spec.effective_risk(self.runner.settings, parsed),
+            confidence=confidence,
+            thread_id=thread_id,
+            parent_id=parent_id,
+            edited_by=edited_by,
+            policy_version=self.policy.version,
         )
         self.graph.invoke(
-            {"approval_id": request.id, "tool": tool, "args": canonical, "requester": requester, "thread_id": thread_id},
+            {
+                "approval_id": request.id,
+                "tool": tool,
+                "args": canonical,
+                "requester": requester,
+                "thread_id": thread_id,
+            },
             self._config(request.id),
         )
         for listener in self.listeners:
@@ -187,16 +258,25 @@ class ApprovalService:
     def approve(self, approval_id: str, *, approver: str, role: str, binding: str | None = None) -> Outcome:
         """Record an approval; when it completes the quorum, resume the paused thread and execute once."""
         request, completed = ops.approve(
-            engine=self.runner.engine, approval_id=approval_id, approver=approver, role=role,
-            four_eyes=self.policy.config.four_eyes, binding=binding,
+            engine=self.runner.engine,
+            approval_id=approval_id,
+            approver=approver,
+            role=role,
+            four_eyes=self.policy.config.four_eyes,
+            binding=binding,
         )
         if not completed:
-            return Outcome(request, text=f"Approved by {approver}; {request.quorum - request.approvals} more approval(s) needed.")
+            return Outcome(
+                request,
+                text=f"Approved by {approver}; {request.quorum - request.approvals} more approval(s) needed.",
+            )
         return self._resume(request, {"status": "approved", "by": approver})
 
     def reject(self, approval_id: str, *, approver: str, role: str, reason: str) -> Outcome:
         """Reject with a reason that goes back to the requester's thread."""
-        request = ops.reject(engine=self.runner.engine, approval_id=approval_id, approver=approver, role=role, reason=reason)
+        request = ops.reject(
+            engine=self.runner.engine, approval_id=approval_id, approver=approver, role=role, reason=reason
+        )
         return self._resume(request, {"status": "rejected", "by": approver})
 
     def edit(self, approval_id: str, *, editor: str, role: str, args: dict[str, Any]) -> ApprovalRequest:
@@ -207,8 +287,13 @@ class ApprovalService:
         if old.status != ApprovalStatus.PENDING:
             raise Conflict(f"approval request {approval_id} is already {old.status.value}")
         new = self.request(
-            tool=old.tool, args=args, requester=old.requester, reasons=[*old.reasons, f"arguments edited by {editor}"],
-            confidence=old.confidence, thread_id=old.thread_id, parent_id=old.id,
+            tool=old.tool,
+            args=args,
+            requester=old.requester,
+            reasons=[*old.reasons, f"arguments edited by {editor}"],
+            confidence=old.confidence,
+            thread_id=old.thread_id,
+            parent_id=old.id,
             edited_by=editor if editor != old.requester else None,
         )
         ops.supersede(engine=self.runner.engine, approval_id=approval_id, actor=editor, new_id=new.id)
@@ -217,7 +302,9 @@ class ApprovalService:
 
     def expire_due(self, *, now: datetime | None = None) -> list[Outcome]:
         """Expire overdue requests and tell their requesters."""
-        return [self._resume(r, {"status": "expired"}) for r in ops.expire_due(engine=self.runner.engine, now=now)]
+        return [
+            self._resume(r, {"status": "expired"}) for r in ops.expire_due(engine=self.runner.engine, now=now)
+        ]
 
     def remind_due(self, *, now: datetime | None = None) -> list[ApprovalRequest]:
         """Remind approvers of requests about to expire (once per request)."""
@@ -225,7 +312,11 @@ class ApprovalService:
         window = timedelta(hours=self.policy.config.reminder_before_expiry_hours)
         reminded = []
         for request in ops.list_requests(engine=self.runner.engine, status=ApprovalStatus.PENDING):
-            expires = request.expires_at if request.expires_at.tzinfo else request.expires_at.replace(tzinfo=now.tzinfo)
+            expires = (
+                request.expires_at
+                if request.expires_at.tzinfo
+                else request.expires_at.replace(tzinfo=now.tzinfo)
+            )
             if request.reminded_at is None and expires - window <= now < expires:
                 with write_session(self.runner.engine) as session:
                     row = session.get(ApprovalRequest, request.id)
@@ -243,8 +334,10 @@ class ApprovalService:
 
     def recover(self) -> list[Outcome]:
         """After a restart: finish approved requests that never executed (idempotent by approval id)."""
-        return [self._resume(r, {"status": "approved", "by": r.decided_by})
-                for r in ops.list_requests(engine=self.runner.engine, status=ApprovalStatus.APPROVED)]
+        return [
+            self._resume(r, {"status": "approved", "by": r.decided_by})
+            for r in ops.list_requests(engine=self.runner.engine, status=ApprovalStatus.APPROVED)
+        ]
 
     def pending(self, *, limit: int = 100) -> list[ApprovalRequest]:
         """Requests waiting for a decision, oldest first."""

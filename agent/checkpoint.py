@@ -34,6 +34,10 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
+    # Checkpoints can lose their last write on power loss without harm: approval requests and their audit
+    # records are committed durably in the main database, and a lost approval checkpoint falls back to acting
+    # from that record (ApprovalService._resume).
+    conn.execute("PRAGMA synchronous=NORMAL")
     try:
         saver = SqliteSaver(conn)
         saver.setup()

@@ -17,7 +17,8 @@ from typing import Any
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
-from agent.backends.embedded.encoder import Encoder, MiniLMEmbeddingFunction
+from agent.backends.embedded.chroma import MiniLMEmbeddingFunction
+from agent.backends.embedded.encoder import Encoder
 
 logger = logging.getLogger(__name__)
 COLLECTION = "tool_examples"
@@ -46,14 +47,18 @@ class ExampleStore:
         existing = set(self.collection.get(ids=ids, include=[])["ids"]) if ids else set()
         new = [(i, d, m) for i, d, m in zip(ids, docs, metas, strict=True) if i not in existing]
         if new:
-            self.collection.add(ids=[n[0] for n in new], documents=[n[1] for n in new], metadatas=[n[2] for n in new])
+            self.collection.add(
+                ids=[n[0] for n in new], documents=[n[1] for n in new], metadatas=[n[2] for n in new]
+            )
         return len(new)
 
     def remember(self, *, text: str, tool: str, args: Mapping[str, Any]) -> None:
         """Keep a request an operator confirmed or that ran successfully."""
         payload = json.dumps(dict(args), sort_keys=True, default=str)
         key = "ok:" + hashlib.sha1(f"{tool}\0{text}\0{payload}".encode()).hexdigest()
-        self.collection.upsert(ids=[key], documents=[text], metadatas=[{"tool": tool, "args": payload, "source": "accepted"}])
+        self.collection.upsert(
+            ids=[key], documents=[text], metadatas=[{"tool": tool, "args": payload, "source": "accepted"}]
+        )
 
     def nearest(self, text: str, k: int = 6) -> list[dict[str, Any]]:
         """The k stored requests closest to ``text``: text, tool, args, distance."""
@@ -61,7 +66,16 @@ class ExampleStore:
             return []
         found = self.collection.query(query_texts=[text], n_results=min(k, self.collection.count()))
         rows = []
-        for doc, meta, dist in zip(found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True):
-            rows.append({"text": doc, "tool": meta["tool"], "args": json.loads(str(meta.get("args", "{}"))),
-                         "source": meta.get("source"), "distance": dist})
+        for doc, meta, dist in zip(
+            found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True
+        ):
+            rows.append(
+                {
+                    "text": doc,
+                    "tool": meta["tool"],
+                    "args": json.loads(str(meta.get("args", "{}"))),
+                    "source": meta.get("source"),
+                    "distance": dist,
+                }
+            )
         return rows

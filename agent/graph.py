@@ -35,7 +35,9 @@ def route(state: ChatState) -> Route:
     return value if value in ROUTES else "refuse"  # type: ignore[return-value]
 
 
-def build_graph(*, nodes: ChatNodes, checkpointer: BaseCheckpointSaver[Any] | None) -> CompiledStateGraph[Any, Any, Any, Any]:
+def build_graph(
+    *, nodes: ChatNodes, checkpointer: BaseCheckpointSaver[Any] | None
+) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compile the chat graph over ``nodes`` with a checkpointer (one thread per chat)."""
     graph = StateGraph(ChatState)
     graph.add_node("understand", nodes.understand)

@@ -54,8 +54,12 @@ class ChatNodes:
                 return resolved
         context = [Turn.model_validate(t) for t in state.get("turns", [])[-6:]]
         decision = self.backend.decide(
-            DecideRequest(text=text, context=context, today=self.runner.reference_date(),
-                          allowed_tools=[s.name for s in self.registry.for_role(role)])
+            DecideRequest(
+                text=text,
+                context=context,
+                today=self.runner.reference_date(),
+                allowed_tools=[s.name for s in self.registry.for_role(role)],
+            )
         )
         return self._planned(decision, role, state, config, text)
 
@@ -64,31 +68,66 @@ class ChatNodes:
         if r.is_no(text):
             return {"plan": {"route": "cancelled"}, "pending": None}
         if kind in ("confirm", "low_confidence") and r.is_yes(text):
-            decision = Decision(tool=pending["tool"], args=pending["args"], confidence=1.0, tool_probability=1.0,
-                                backend="operator-confirmed")
-            plan = gate_decision(decision, role=role, registry=self.registry, policy=self.policy,
-                                 settings=self.runner.settings, tool_context=self.runner.context(actor="planner"))
+            decision = Decision(
+                tool=pending["tool"],
+                args=pending["args"],
+                confidence=1.0,
+                tool_probability=1.0,
+                backend="operator-confirmed",
+            )
+            plan = gate_decision(
+                decision,
+                role=role,
+                registry=self.registry,
+                policy=self.policy,
+                settings=self.runner.settings,
+                tool_context=self.runner.context(actor="planner"),
+            )
             route = "execute" if plan.action in ("execute", "confirm") else plan.action
             return {"plan": self._plan_dict(plan, route=route), "pending": None}
         if kind == "missing":
-            found = self.fill_slots(pending["tool"], text, self.runner.reference_date(), pending.get("missing", []))
+            found = self.fill_slots(
+                pending["tool"], text, self.runner.reference_date(), pending.get("missing", [])
+            )
             if found:
                 args = {**pending["args"], **found}
-                decision = Decision(tool=pending["tool"], args=args, confidence=pending.get("confidence", 0.0),
-                                    tool_probability=pending.get("confidence", 0.0), backend="operator-answer")
-                plan = gate_decision(decision, role=role, registry=self.registry, policy=self.policy,
-                                     settings=self.runner.settings, tool_context=self.runner.context(actor="planner"))
+                decision = Decision(
+                    tool=pending["tool"],
+                    args=args,
+                    confidence=pending.get("confidence", 0.0),
+                    tool_probability=pending.get("confidence", 0.0),
+                    backend="operator-answer",
+                )
+                plan = gate_decision(
+                    decision,
+                    role=role,
+                    registry=self.registry,
+                    policy=self.policy,
+                    settings=self.runner.settings,
+                    tool_context=self.runner.context(actor="planner"),
+                )
                 return {"plan": self._plan_dict(plan), "pending": None}
         if kind == "choose":
             choice = self._choose(text, pending.get("options", []))
             if choice:
                 decision = self.backend.decide(
-                    DecideRequest(text=pending.get("args", {}).get("__text__", text), today=self.runner.reference_date(),
-                                  allowed_tools=[choice])
+                    DecideRequest(
+                        text=pending.get("args", {}).get("__text__", text),
+                        today=self.runner.reference_date(),
+                        allowed_tools=[choice],
+                    )
                 )
-                decision = decision.model_copy(update={"tool": choice, "confidence": max(decision.confidence, 0.9)})
-                plan = gate_decision(decision, role=role, registry=self.registry, policy=self.policy,
-                                     settings=self.runner.settings, tool_context=self.runner.context(actor="planner"))
+                decision = decision.model_copy(
+                    update={"tool": choice, "confidence": max(decision.confidence, 0.9)}
+                )
+                plan = gate_decision(
+                    decision,
+                    role=role,
+                    registry=self.registry,
+                    policy=self.policy,
+                    settings=self.runner.settings,
+                    tool_context=self.runner.context(actor="planner"),
+                )
                 return {"plan": self._plan_dict(plan), "pending": None}
         return None  # not an answer to the question: treat it as a new request
 
@@ -100,17 +139,36 @@ class ChatNodes:
         hits = [o for o in options if any(word in folded for word in o.split("_") if len(word) > 3)]
         return hits[0] if len(hits) == 1 else None
 
-    def _planned(self, decision: Decision, role: Role, state: ChatState, config: RunnableConfig, text: str) -> dict[str, Any]:
-        plan = gate_decision(decision, role=role, registry=self.registry, policy=self.policy,
-                             settings=self.runner.settings, tool_context=self.runner.context(actor="planner"))
+    def _planned(
+        self, decision: Decision, role: Role, state: ChatState, config: RunnableConfig, text: str
+    ) -> dict[str, Any]:
+        plan = gate_decision(
+            decision,
+            role=role,
+            registry=self.registry,
+            policy=self.policy,
+            settings=self.runner.settings,
+            tool_context=self.runner.context(actor="planner"),
+        )
         self.runner.audit.append(
-            "agent.decision", actor=state["user"], subject=f"thread:{_thread(config)}",
+            "agent.decision",
+            actor=state["user"],
+            subject=f"thread:{_thread(config)}",
             data={
-                "text": text, "tool": plan.decision.tool, "args": plan.decision.args,
-                "confidence": round(plan.decision.confidence, 4), "action": plan.action, "reasons": plan.gate.reasons,
-                "risk": plan.risk, "backend": plan.decision.backend, "model": plan.decision.model,
-                "latency_ms": round(plan.decision.latency_ms, 2), "prompt_hash": self.prompts.hash,
-                "policy_version": plan.gate.policy_version, "shadow": plan.gate.shadow, "notes": plan.decision.notes,
+                "text": text,
+                "tool": plan.decision.tool,
+                "args": plan.decision.args,
+                "confidence": round(plan.decision.confidence, 4),
+                "action": plan.action,
+                "reasons": plan.gate.reasons,
+                "risk": plan.risk,
+                "backend": plan.decision.backend,
+                "model": plan.decision.model,
+                "latency_ms": round(plan.decision.latency_ms, 2),
+                "prompt_hash": self.prompts.hash,
+                "policy_version": plan.gate.policy_version,
+                "shadow": plan.gate.shadow,
+                "notes": plan.decision.notes,
             },
         )
         plan_dict = self._plan_dict(plan)
@@ -121,12 +179,23 @@ class ChatNodes:
         action = plan.action
         if route is None:
             route = "shadow" if plan.gate.shadow and action in ("execute", "confirm", "approve") else action
-        args = plan.args.model_dump(mode="json", exclude_none=True) if plan.args is not None else plan.decision.args
+        args = (
+            plan.args.model_dump(mode="json", exclude_none=True)
+            if plan.args is not None
+            else plan.decision.args
+        )
         return {
-            "route": route, "tool": plan.decision.tool, "args": args, "action": action,
-            "confidence": plan.decision.confidence, "tool_probability": plan.decision.tool_probability,
-            "reasons": plan.gate.reasons, "missing": plan.decision.missing, "invalid": plan.invalid,
-            "alternatives": [a.model_dump() for a in plan.decision.alternatives], "backend": plan.decision.backend,
+            "route": route,
+            "tool": plan.decision.tool,
+            "args": args,
+            "action": action,
+            "confidence": plan.decision.confidence,
+            "tool_probability": plan.decision.tool_probability,
+            "reasons": plan.gate.reasons,
+            "missing": plan.decision.missing,
+            "invalid": plan.invalid,
+            "alternatives": [a.model_dump() for a in plan.decision.alternatives],
+            "backend": plan.decision.backend,
             "notes": plan.decision.notes,
         }
 
@@ -136,14 +205,19 @@ class ChatNodes:
         plan = state["plan"] or {}
         view = _view(plan, "execute")
         try:
-            execution = self.runner.call(plan["tool"], plan["args"], actor=state["user"], source=_source(config))
+            execution = self.runner.call(
+                plan["tool"], plan["args"], actor=state["user"], source=_source(config)
+            )
         except SwitchboardError as exc:
             reply = Reply(text=self.prompts.render("failed", error=exc.message), decision=view, kind="error")
             return self._finish(state, reply, plan)
         result = execution.result
         reply = Reply(
-            text=self.prompts.render("done", summary=result.summary), decision=view, table=result.table,
-            chart_path=result.chart_path, run_id=execution.run.id if execution.run else None,
+            text=self.prompts.render("done", summary=result.summary),
+            decision=view,
+            table=result.table,
+            chart_path=result.chart_path,
+            run_id=execution.run.id if execution.run else None,
             notes=self._notes(plan),
         )
         return self._finish(state, reply, plan)
@@ -152,8 +226,19 @@ class ChatNodes:
         """Ask the requester yes or no before a write."""
         plan = state["plan"] or {}
         text = self.prompts.render("confirm", call=r.call_text(plan["tool"], plan["args"]))
-        reply = Reply(text=text, decision=_view(plan, "confirm"), buttons=["yes", "no"], kind="confirm", notes=self._notes(plan))
-        pending: Pending = {"kind": "confirm", "tool": plan["tool"], "args": plan["args"], "confidence": plan["confidence"]}
+        reply = Reply(
+            text=text,
+            decision=_view(plan, "confirm"),
+            buttons=["yes", "no"],
+            kind="confirm",
+            notes=self._notes(plan),
+        )
+        pending: Pending = {
+            "kind": "confirm",
+            "tool": plan["tool"],
+            "args": plan["args"],
+            "confidence": plan["confidence"],
+        }
         return self._finish(state, reply, plan, pending=pending)
 
     def escalate(self, state: ChatState, config: RunnableConfig) -> dict[str, Any]:
@@ -161,17 +246,33 @@ class ChatNodes:
         plan = state["plan"] or {}
         try:
             request = self.approvals.request(
-                tool=plan["tool"], args=plan["args"], requester=state["user"], reasons=plan["reasons"],
-                confidence=plan["confidence"], thread_id=_thread(config),
+                tool=plan["tool"],
+                args=plan["args"],
+                requester=state["user"],
+                reasons=plan["reasons"],
+                confidence=plan["confidence"],
+                thread_id=_thread(config),
             )
         except SwitchboardError as exc:
-            reply = Reply(text=self.prompts.render("failed", error=exc.message), decision=_view(plan, "approve"), kind="error")
+            reply = Reply(
+                text=self.prompts.render("failed", error=exc.message),
+                decision=_view(plan, "approve"),
+                kind="error",
+            )
             return self._finish(state, reply, plan)
         text = self.prompts.render(
-            "waiting_approval", reasons="; ".join(plan["reasons"]), approval_id=request.id,
+            "waiting_approval",
+            reasons="; ".join(plan["reasons"]),
+            approval_id=request.id,
             expires=f"{request.expires_at:%Y-%m-%d %H:%M} UTC",
         )
-        reply = Reply(text=text, decision=_view(plan, "approve"), approval_id=request.id, kind="waiting", notes=self._notes(plan))
+        reply = Reply(
+            text=text,
+            decision=_view(plan, "approve"),
+            approval_id=request.id,
+            kind="waiting",
+            notes=self._notes(plan),
+        )
         return self._finish(state, reply, plan)
 
     def clarify(self, state: ChatState) -> dict[str, Any]:
@@ -181,25 +282,42 @@ class ChatNodes:
         view = _view(plan, "clarify")
         if tool and plan.get("missing"):
             text = r.ask_missing(self.prompts, self.registry, tool, plan["missing"][0])
-            pending: Pending = {"kind": "missing", "tool": tool, "args": args, "missing": plan["missing"],
-                                "confidence": plan["confidence"]}
-            return self._finish(state, Reply(text=text, decision=view, kind="question"), None, pending=pending)
+            pending: Pending = {
+                "kind": "missing",
+                "tool": tool,
+                "args": args,
+                "missing": plan["missing"],
+                "confidence": plan["confidence"],
+            }
+            return self._finish(
+                state, Reply(text=text, decision=view, kind="question"), None, pending=pending
+            )
         if tool and plan.get("invalid"):
             text = self.prompts.render("ask_invalid", tool=tool, problem=plan["invalid"])
             return self._finish(state, Reply(text=text, decision=view, kind="question"), None)
         runner_up = next((a for a in plan.get("alternatives", []) if a["tool"] and a["tool"] != tool), None)
         if tool and runner_up and runner_up["probability"] >= 0.2:
             options = [tool, runner_up["tool"]]
-            text = self.prompts.render("ask_ambiguous", options=r.or_list([r.describe_tool(self.registry, o) for o in options]))
-            pending = {"kind": "choose", "options": options, "args": {"__text__": plan.get("text", state["text"])},
-                       "confidence": plan["confidence"]}
-            return self._finish(state, Reply(text=text, decision=view, kind="question"), None, pending=pending)
+            text = self.prompts.render(
+                "ask_ambiguous", options=r.or_list([r.describe_tool(self.registry, o) for o in options])
+            )
+            pending = {
+                "kind": "choose",
+                "options": options,
+                "args": {"__text__": plan.get("text", state["text"])},
+                "confidence": plan["confidence"],
+            }
+            return self._finish(
+                state, Reply(text=text, decision=view, kind="question"), None, pending=pending
+            )
         if tool and plan.get("confidence", 0) >= 0.3:
             text = self.prompts.render("ask_low_confidence", call=r.call_text(tool, args))
             pending = {"kind": "low_confidence", "tool": tool, "args": args, "confidence": plan["confidence"]}
             reply = Reply(text=text, decision=view, buttons=["yes", "no"], kind="question")
             return self._finish(state, reply, None, pending=pending)
-        return self._finish(state, Reply(text=self.prompts.render("out_of_scope"), decision=view, kind="info"), None)
+        return self._finish(
+            state, Reply(text=self.prompts.render("out_of_scope"), decision=view, kind="info"), None
+        )
 
     def refuse(self, state: ChatState) -> dict[str, Any]:
         """Out of scope, chit-chat, or a tool this role may not use: no tool call."""
@@ -213,7 +331,9 @@ class ChatNodes:
     def shadow(self, state: ChatState) -> dict[str, Any]:
         """Shadow mode: decide and audit, never execute."""
         plan = state["plan"] or {}
-        text = self.prompts.render("shadow", action=plan["action"], call=r.call_text(plan["tool"], plan["args"]))
+        text = self.prompts.render(
+            "shadow", action=plan["action"], call=r.call_text(plan["tool"], plan["args"])
+        )
         return self._finish(state, Reply(text=text, decision=_view(plan, plan["action"]), kind="info"), plan)
 
     def help(self, state: ChatState) -> dict[str, Any]:
@@ -229,7 +349,9 @@ class ChatNodes:
     def _notes(self, plan: dict[str, Any]) -> list[str]:
         return list(plan.get("notes", []))
 
-    def _finish(self, state: ChatState, reply: Reply, plan: dict[str, Any] | None, *, pending: Pending | None = None) -> dict[str, Any]:
+    def _finish(
+        self, state: ChatState, reply: Reply, plan: dict[str, Any] | None, *, pending: Pending | None = None
+    ) -> dict[str, Any]:
         turns = list(state.get("turns", []))
         turns.append({"role": "user", "text": state["text"]})
         if plan and plan.get("tool"):
@@ -239,8 +361,12 @@ class ChatNodes:
 
 def _view(plan: dict[str, Any], action: str) -> DecisionView:
     return DecisionView(
-        tool=plan.get("tool"), args=plan.get("args", {}), confidence=round(float(plan.get("confidence", 0.0)), 4),
-        action=plan.get("action", action), backend=plan.get("backend", "embedded"), reasons=plan.get("reasons", []),
+        tool=plan.get("tool"),
+        args=plan.get("args", {}),
+        confidence=round(float(plan.get("confidence", 0.0)), 4),
+        action=plan.get("action", action),
+        backend=plan.get("backend", "embedded"),
+        reasons=plan.get("reasons", []),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.backends.base import Backend, Decision, DecideRequest, Turn
+from agent.backends.base import Backend, DecideRequest, Decision, Turn
 from agent.policy import Policy, PolicyDecision, PolicyInput, Role
 from flows.config import Settings
 from flows.errors import SwitchboardError
@@ -89,8 +89,14 @@ def gate_decision(
     value = _value(spec, args, tool_context)
     gate = policy.decide(
         PolicyInput(
-            tool=spec.name, risk=risk, confidence=decision.confidence, role=role, allowed_roles=spec.roles,
-            missing=missing, invalid=invalid, value=value,
+            tool=spec.name,
+            risk=risk,
+            confidence=decision.confidence,
+            role=role,
+            allowed_roles=spec.roles,
+            missing=missing,
+            invalid=invalid,
+            value=value,
         )
     )
     return Plan(decision.model_copy(update={"missing": missing}), args, risk, gate, invalid, value)

@@ -69,7 +69,11 @@ class Policy:
 
         def out(action: Action, *reasons: str) -> PolicyDecision:
             return PolicyDecision(
-                action=action, reasons=list(reasons), risk=item.risk, shadow=shadow, quorum=override.quorum,
+                action=action,
+                reasons=list(reasons),
+                risk=item.risk,
+                shadow=shadow,
+                quorum=override.quorum,
                 policy_version=self.version,
             )
 
@@ -86,7 +90,9 @@ class Policy:
         floor = min(x for x in (limits.confirm, limits.execute, 1.0) if x is not None)
         if item.confidence < floor:
             return out("clarify", f"low confidence ({item.confidence:.2f} < {floor:.2f})")
-        over_value = override.approve_over_value is not None and (item.value or 0) > override.approve_over_value
+        over_value = (
+            override.approve_over_value is not None and (item.value or 0) > override.approve_over_value
+        )
         if limits.approve or over_value:
             reasons = [f"{item.risk} action needs an approver"] if limits.approve else []
             if over_value:

@@ -7,10 +7,43 @@ from typing import Any
 from agent.prompts import Prompts
 from tools.registry import Registry
 
-YES = {"yes", "y", "yep", "yeah", "sure", "ok", "okay", "go", "go ahead", "do it", "confirm", "please do", "yes please",
-       "correct", "right", "approve", "proceed", "sounds good", "👍"}
-NO = {"no", "n", "nope", "cancel", "stop", "don't", "dont", "do not", "abort", "never mind", "nevermind", "no thanks",
-      "wrong", "not that"}
+YES = {
+    "yes",
+    "y",
+    "yep",
+    "yeah",
+    "sure",
+    "ok",
+    "okay",
+    "go",
+    "go ahead",
+    "do it",
+    "confirm",
+    "please do",
+    "yes please",
+    "correct",
+    "right",
+    "approve",
+    "proceed",
+    "sounds good",
+    "👍",
+}
+NO = {
+    "no",
+    "n",
+    "nope",
+    "cancel",
+    "stop",
+    "don't",
+    "dont",
+    "do not",
+    "abort",
+    "never mind",
+    "nevermind",
+    "no thanks",
+    "wrong",
+    "not that",
+}
 HELP = {"help", "/help", "what can you do", "what can you do?", "commands", "menu", "?", "help me", "options"}
 
 

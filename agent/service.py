@@ -74,9 +74,16 @@ class Switchboard:
             backend = build_backend(settings, engine=engine, registry=registry)
         policy = Policy(settings.policy)
         prompts = load_prompts()
-        approvals = ApprovalService(runner=runner, registry=registry, policy=policy, prompts=prompts, checkpointer=checkpointer)
+        approvals = ApprovalService(
+            runner=runner, registry=registry, policy=policy, prompts=prompts, checkpointer=checkpointer
+        )
         nodes = ChatNodes(
-            backend=backend, registry=registry, policy=policy, runner=runner, approvals=approvals, prompts=prompts,
+            backend=backend,
+            registry=registry,
+            policy=policy,
+            runner=runner,
+            approvals=approvals,
+            prompts=prompts,
             fill_slots=SlotFiller(registry=registry, engine=engine),
         )
         graph = build_graph(nodes=nodes, checkpointer=checkpointer)
@@ -85,14 +92,28 @@ class Switchboard:
     def chat(self, *, thread_id: str, user: str, role: str, text: str, source: str = "chat") -> Reply:
         """Handle one operator message in a thread and return the reply (also stored in the history)."""
         self._claim_thread(thread_id, user)
-        with write_session(self.engine) as session:
-            session.add(ThreadMessage(thread_id=thread_id, owner=user, role="user", text=text))
+        asked = ThreadMessage(thread_id=thread_id, owner=user, role="user", text=text)
         config = {"configurable": {"thread_id": thread_id, "source": source}}
-        state = self.graph.invoke({"text": text, "user": user, "role": role}, config)
+        # One checkpoint write per turn ("exit"): a turn is short, and anything durable it does (runs, approval
+        # requests, audit records) is committed by the tools and the approval service themselves.
+        try:
+            state = self.graph.invoke({"text": text, "user": user, "role": role}, config, durability="exit")
+        except BaseException:
+            with write_session(self.engine) as session:
+                session.add(asked)  # the operator's words are kept even when the turn fails
+            raise
         reply = Reply.model_validate(state["reply"])
         with write_session(self.engine) as session:
-            session.add(ThreadMessage(thread_id=thread_id, owner=user, role="assistant", text=reply.text,
-                                      payload=reply.model_dump(mode="json")))
+            session.add(asked)
+            session.add(
+                ThreadMessage(
+                    thread_id=thread_id,
+                    owner=user,
+                    role="assistant",
+                    text=reply.text,
+                    payload=reply.model_dump(mode="json"),
+                )
+            )
         return reply
 
     def _claim_thread(self, thread_id: str, user: str) -> None:
@@ -108,8 +129,10 @@ class Switchboard:
         self._claim_thread(thread_id, user)
         with Session(self.engine) as session:
             rows = session.execute(
-                select(ThreadMessage).where(ThreadMessage.thread_id == thread_id)  # type: ignore[arg-type]
-                .order_by(ThreadMessage.id.desc()).limit(limit)  # type: ignore[union-attr]
+                select(ThreadMessage)
+                .where(ThreadMessage.thread_id == thread_id)  # type: ignore[arg-type]
+                .order_by(ThreadMessage.id.desc())
+                .limit(limit)  # type: ignore[union-attr]
             ).scalars()
             return list(reversed(list(rows)))
 

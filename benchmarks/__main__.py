@@ -14,29 +14,57 @@ from typing import Any
 from benchmarks import core
 
 
-def _rows() -> list[tuple[str, Callable[[], dict[str, Any]], Callable[[dict[str, Any]], list[tuple[str, str, str, bool]]]]]:
+def _rows() -> list[
+    tuple[str, Callable[[], dict[str, Any]], Callable[[dict[str, Any]], list[tuple[str, str, str, bool]]]]
+]:
     from benchmarks.console_load import bench_console
     from benchmarks.ingest import bench_ingest
     from benchmarks.reports import bench_reports
 
     def ingest(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         return [
-            ("ingest 200k-row CSV", f"{r['ours_rows_per_s']:,} rows/s vs raw {r['raw_rows_per_s']:,} = {r['ratio']}× "
-             f"(CPU {r['cpu_ratio']}×)", "≥ 0.6× raw", r["ratio"] >= 0.6),
+            (
+                "ingest 200k-row CSV",
+                f"{r['ours_rows_per_s']:,} rows/s vs raw {r['raw_rows_per_s']:,} = {r['ratio']}× "
+                f"(CPU {r['cpu_ratio']}×)",
+                "≥ 0.6× raw",
+                r["ratio"] >= 0.6,
+            ),
             ("ingest peak RSS growth", f"{r['peak_rss_growth_mb']} MB", "bounded", True),
         ]
 
     def audit(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         return [
-            ("audit appends, batched", f"{r['batched_per_s']:,}/s", "≥ 20,000/s", r["batched_per_s"] >= 20_000),
-            ("audit appends, 1 per transaction", f"{r['single_per_s']:,}/s", "≥ 2,000/s", r["single_per_s"] >= 2_000),
-            ("audit chain verify", f"{r['verify_per_s']:,} records/s", "≥ 100,000/s", r["verify_per_s"] >= 100_000),
+            (
+                "audit appends, batched",
+                f"{r['batched_per_s']:,}/s",
+                "≥ 20,000/s",
+                r["batched_per_s"] >= 20_000,
+            ),
+            (
+                "audit appends, 1 per transaction",
+                f"{r['single_per_s']:,}/s",
+                "≥ 2,000/s",
+                r["single_per_s"] >= 2_000,
+            ),
+            (
+                "audit chain verify",
+                f"{r['verify_per_s']:,} records/s",
+                "≥ 100,000/s",
+                r["verify_per_s"] >= 100_000,
+            ),
         ]
 
     def reports(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         worst = max(r["rows"], key=lambda row: row["p95_ms"])
-        return [("report query p95 (worst report)", f"{worst['p95_ms']} ms ({worst['report']}, {worst['period']})",
-                 "≤ 20 ms", r["ok"])]
+        return [
+            (
+                "report query p95 (worst report)",
+                f"{worst['p95_ms']} ms ({worst['report']}, {worst['period']})",
+                "≤ 20 ms",
+                r["ok"],
+            )
+        ]
 
     def decisions(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         return [
@@ -47,7 +75,9 @@ def _rows() -> list[tuple[str, Callable[[], dict[str, Any]], Callable[[dict[str,
         ]
 
     def approvals(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
-        return [("approval round trip p95", f"{r['p95_ms']} ms (p50 {r['p50_ms']})", "≤ 40 ms", r["p95_ms"] <= 40)]
+        return [
+            ("approval round trip p95", f"{r['p95_ms']} ms (p50 {r['p50_ms']})", "≤ 40 ms", r["p95_ms"] <= 40)
+        ]
 
     def console(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         rows = []
@@ -59,7 +89,9 @@ def _rows() -> list[tuple[str, Callable[[], dict[str, Any]], Callable[[dict[str,
             if key in r:
                 rows.append((label, str(r[key]), goal, bool(test(r[key]))))
         if "server_rss_mb" in r:
-            rows.append(("serving process RSS", f"{r['server_rss_mb']} MB", "≤ 600 MB", r["server_rss_mb"] <= 600))
+            rows.append(
+                ("serving process RSS", f"{r['server_rss_mb']} MB", "≤ 600 MB", r["server_rss_mb"] <= 600)
+            )
         return rows
 
     return [

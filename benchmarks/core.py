@@ -31,7 +31,12 @@ def bench_audit(*, batched: int = 50_000, single: int = 3_000) -> dict[str, Any]
         log = AuditLog(engine)
         started = time.perf_counter()
         for start in range(0, batched, 1000):
-            log.append_many([AuditEvent("bench.batch", "bench", f"item:{i}", {"i": i}) for i in range(start, start + 1000)])
+            log.append_many(
+                [
+                    AuditEvent("bench.batch", "bench", f"item:{i}", {"i": i})
+                    for i in range(start, start + 1000)
+                ]
+            )
         batched_rate = batched / (time.perf_counter() - started)
         started = time.perf_counter()
         for i in range(single):
@@ -41,15 +46,26 @@ def bench_audit(*, batched: int = 50_000, single: int = 3_000) -> dict[str, Any]
         result = log.verify()
         verify_rate = result.records / (time.perf_counter() - started)
         engine.dispose()
-    return {"batched_per_s": round(batched_rate), "single_per_s": round(single_rate),
-            "verify_per_s": round(verify_rate), "verified_ok": result.ok, "records": result.records}
+    return {
+        "batched_per_s": round(batched_rate),
+        "single_per_s": round(single_rate),
+        "verify_per_s": round(verify_rate),
+        "verified_ok": result.ok,
+        "records": result.records,
+    }
 
 
 MESSAGES = [
-    "show me last month's sales by region", "top 5 customers this quarter", "what failed last night",
-    "explain the bulk discount", "quote 12 A100X for client 1042", "status of run 57",
-    "load orders_today.csv into orders", "send the latest export to the bank sftp",
-    "what's the weather in Lisbon", "any approvals waiting?",
+    "show me last month's sales by region",
+    "top 5 customers this quarter",
+    "what failed last night",
+    "explain the bulk discount",
+    "quote 12 A100X for client 1042",
+    "status of run 57",
+    "load orders_today.csv into orders",
+    "send the latest export to the bank sftp",
+    "what's the weather in Lisbon",
+    "any approvals waiting?",
 ]
 
 
@@ -71,7 +87,12 @@ def bench_decisions(*, rounds: int = 60) -> dict[str, Any]:
                 backend.decide(DecideRequest(text=text, today=date(2026, 11, 22)))
                 times.append((time.perf_counter() - started) * 1000)
     cold = _cold_start()
-    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(_pct(times, 0.95), 2), "n": len(times), **cold}
+    return {
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(_pct(times, 0.95), 2),
+        "n": len(times),
+        **cold,
+    }
 
 
 _COLD = """
@@ -94,8 +115,12 @@ print(json.dumps({{"cold_start_s": time.perf_counter() - started,
 def _cold_start() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sb-bench-cold-") as tmp:
         out = subprocess.run(
-            [sys.executable, "-c", _COLD.format(tmp=tmp)], capture_output=True, text=True, check=True,
-            cwd=Path(__file__).resolve().parents[1], env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+            [sys.executable, "-c", _COLD.format(tmp=tmp)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
         )
     data = json.loads(out.stdout.strip().splitlines()[-1])
     return {"cold_start_s": round(data["cold_start_s"], 2), "decider_rss_mb": round(data["rss_mb"])}
@@ -122,7 +147,9 @@ def bench_approvals(*, rounds: int = 100) -> dict[str, Any]:
         def decide(self, request: Any) -> Any:
             raise AssertionError
 
-    registry = Registry([ToolSpec(name="noop", description="No-op.", args_model=Args, risk="external", func=tool)])
+    registry = Registry(
+        [ToolSpec(name="noop", description="No-op.", args_model=Args, risk="external", func=tool)]
+    )
     times = []
     with tempfile.TemporaryDirectory(prefix="sb-bench-approve-") as tmp:
         settings = load_settings(var_dir=Path(tmp), database_url=f"sqlite:///{Path(tmp) / 'x.db'}")
@@ -135,4 +162,8 @@ def bench_approvals(*, rounds: int = 100) -> dict[str, Any]:
                 sb.approvals.approve(request.id, approver="bob", role="approver")
                 times.append((started_at[-1] - began) * 1000)
         engine.dispose()
-    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(_pct(times, 0.95), 2), "n": len(times)}
+    return {
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(_pct(times, 0.95), 2),
+        "n": len(times),
+    }

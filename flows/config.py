@@ -51,7 +51,7 @@ class AgentConfig(BaseModel):
 class _YamlSource(PydanticBaseSettingsSource):
     """Reads the YAML file named by ``SWITCHBOARD_CONFIG`` (or the shipped default)."""
 
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:  # noqa: ARG002
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
@@ -75,7 +75,7 @@ class _YamlSource(PydanticBaseSettingsSource):
 class _SecretsSource(PydanticBaseSettingsSource):
     """Collects ``SWITCHBOARD_SECRET_<NAME>`` variables and files in ``secrets_dir`` into ``secrets``."""
 
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:  # noqa: ARG002
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
@@ -139,8 +139,8 @@ class Settings(BaseSettings):
         settings_cls: type[BaseSettings],
         init_settings: PydanticBaseSettingsSource,
         env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003 - pydantic-settings passes every source
+        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Init arguments win, then the environment, then secrets, then the YAML file."""
         return (

@@ -16,7 +16,9 @@ from switchboard.commands import (
     eval_cmd,
     router_cmd,
     runs_cmd,
+    serve_cmd,
     tools_cmd,
+    users_cmd,
 )
 
 app = typer.Typer(
@@ -42,6 +44,8 @@ app.add_typer(audit_cmd.app, name="audit")
 runs_cmd.register(app)
 eval_cmd.register(app)
 bot_cmd.register(app)
+serve_cmd.register(app)
+app.add_typer(users_cmd.app, name="users")
 chat_cmd.register(app)
 app.add_typer(approvals_cmd.app, name="approvals")
 app.add_typer(router_cmd.app, name="router")

@@ -12,7 +12,7 @@ from flows.store.audit import canonical_json
 from tools.base import NoArgs, Table, ToolContext, ToolResult, ToolSpec
 
 
-def _list_pending(ctx: ToolContext, args: NoArgs) -> ToolResult:
+def _list_pending(ctx: ToolContext, _args: NoArgs) -> ToolResult:
     with Session(ctx.engine) as session:
         rows = list(
             session.execute(
@@ -25,7 +25,14 @@ def _list_pending(ctx: ToolContext, args: NoArgs) -> ToolResult:
         title="Pending approvals",
         columns=["id", "tool", "args", "requested_by", "reasons", "expires"],
         rows=[
-            [r.id, r.tool, canonical_json(r.args), r.requester, "; ".join(r.reasons), r.expires_at.strftime("%Y-%m-%d %H:%M")]
+            [
+                r.id,
+                r.tool,
+                canonical_json(r.args),
+                r.requester,
+                "; ".join(r.reasons),
+                r.expires_at.strftime("%Y-%m-%d %H:%M"),
+            ]
             for r in rows
         ],
     )

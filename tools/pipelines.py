@@ -42,7 +42,9 @@ class ScheduleFlowArgs(ToolArgs):
 def _pipeline(settings: Settings, flow: str) -> Any:
     pipeline = settings.pipelines.get(flow)
     if pipeline is None:
-        raise ConfigError(f"flow {flow!r} has no pipeline in the config; configured: {', '.join(settings.pipelines)}")
+        raise ConfigError(
+            f"flow {flow!r} has no pipeline in the config; configured: {', '.join(settings.pipelines)}"
+        )
     return pipeline
 
 
@@ -61,7 +63,9 @@ def _run_flow(ctx: ToolContext, args: RunFlowArgs) -> ToolResult:
     from tools.runtime import ToolRunner
 
     pipeline = _pipeline(ctx.settings, args.flow)
-    runner = ToolRunner(settings=ctx.settings, engine=ctx.engine, registry=build_registry(), today=lambda: ctx.today)
+    runner = ToolRunner(
+        settings=ctx.settings, engine=ctx.engine, registry=build_registry(), today=lambda: ctx.today
+    )
     rows: list[list[Any]] = []
     last_artifact: int | None = None
     artifacts: list[int] = []
@@ -74,13 +78,19 @@ def _run_flow(ctx: ToolContext, args: RunFlowArgs) -> ToolResult:
         key = f"{ctx.idempotency_key}:step{index}" if ctx.idempotency_key else None
         try:
             execution = runner.call(
-                step.tool, step_args, actor=ctx.actor, pipeline_run_id=ctx.run_id, idempotency_key=key,
+                step.tool,
+                step_args,
+                actor=ctx.actor,
+                pipeline_run_id=ctx.run_id,
+                idempotency_key=key,
                 source=f"flow:{args.flow}",
             )
         except SwitchboardError as exc:
             rows.append([index, step.tool, "failed", exc.message])
             if not step.continue_on_error:
-                raise type(exc)(f"{args.flow} stopped at step {index} ({step.tool}): {exc.message}", **exc.details) from exc
+                raise type(exc)(
+                    f"{args.flow} stopped at step {index} ({step.tool}): {exc.message}", **exc.details
+                ) from exc
             failures += 1
             continue
         if execution.result.artifact_ids:

@@ -109,7 +109,9 @@ def describe_validation_error(exc: ValidationError) -> str:
             parts.append(f"missing argument '{where}'")
         else:
             message = error["msg"].removeprefix("Value error, ").removeprefix("Input ")
-            parts.append(f"'{where}': {message}" if error["type"] == "value_error" else f"'{where}' {message}")
+            parts.append(
+                f"'{where}': {message}" if error["type"] == "value_error" else f"'{where}' {message}"
+            )
     return "; ".join(parts)
 
 

@@ -19,14 +19,18 @@ RUN_COLUMNS = ["id", "name", "status", "attempt", "actor", "created", "duration_
 class GetRunStatusArgs(ToolArgs):
     """Which run to show."""
 
-    run_id: int | None = Field(default=None, ge=1, description="Run number, e.g. 57. Omit for the latest run.")
+    run_id: int | None = Field(
+        default=None, ge=1, description="Run number, e.g. 57. Omit for the latest run."
+    )
     flow: FlowName | None = Field(default=None, description="Show the latest run of this named flow.")
 
 
 class ListRunsArgs(ToolArgs):
     """Filters for the run list."""
 
-    status: RunStatusFilter | None = Field(default=None, description="Only runs in this state; 'failed' includes dead-lettered.")
+    status: RunStatusFilter | None = Field(
+        default=None, description="Only runs in this state; 'failed' includes dead-lettered."
+    )
     period: Period = Field(default="last_7_days", description="When the runs were created.")
 
 
@@ -40,8 +44,14 @@ def run_row(run: Run) -> list[Any]:
     """One table row for a run."""
     duration = run.duration_ms
     return [
-        run.id, run.name, run.status.value, run.attempt, run.actor, run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-        round(duration, 1) if duration is not None else None, run.error,
+        run.id,
+        run.name,
+        run.status.value,
+        run.attempt,
+        run.actor,
+        run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        round(duration, 1) if duration is not None else None,
+        run.error,
     ]
 
 
@@ -90,7 +100,9 @@ def _retry_run(ctx: ToolContext, args: RetryRunArgs) -> ToolResult:
     from tools.registry import build_registry
     from tools.runtime import ToolRunner
 
-    runner = ToolRunner(settings=ctx.settings, engine=ctx.engine, registry=build_registry(), today=lambda: ctx.today)
+    runner = ToolRunner(
+        settings=ctx.settings, engine=ctx.engine, registry=build_registry(), today=lambda: ctx.today
+    )
     execution = runner.retry(args.run_id, actor=ctx.actor)
     new_id = execution.run.id if execution.run else None
     return ToolResult(

@@ -69,8 +69,13 @@ class ToolRunner:
     def context(self, *, actor: str, **extra: Any) -> ToolContext:
         """A ToolContext for ``actor``."""
         return ToolContext(
-            settings=self.settings, engine=self.engine, audit=self.audit, runs=self.runs, actor=actor,
-            today=self.reference_date(), **extra,
+            settings=self.settings,
+            engine=self.engine,
+            audit=self.audit,
+            runs=self.runs,
+            actor=actor,
+            today=self.reference_date(),
+            **extra,
         )
 
     def parse(self, name: str, raw: Mapping[str, Any], *, actor: str) -> tuple[ToolSpec[Any], ToolArgs]:
@@ -79,7 +84,9 @@ class ToolRunner:
             spec = self.registry.get_tool(name)
             return spec, self.registry.parse_args(name, raw)
         except SwitchboardError as exc:
-            self.audit.append("tool.rejected", actor=actor, subject=f"tool:{name}", data={"error": exc.message})
+            self.audit.append(
+                "tool.rejected", actor=actor, subject=f"tool:{name}", data={"error": exc.message}
+            )
             raise
 
     def call(
@@ -106,7 +113,9 @@ class ToolRunner:
         ctx = self.context(actor=actor, pipeline_run_id=pipeline_run_id, idempotency_key=idempotency_key)
         inputs = args.model_dump(mode="json")
         if not spec.creates_run:
-            self.audit.append("tool.call", actor=actor, subject=f"tool:{name}", data={"args": inputs, "source": source})
+            self.audit.append(
+                "tool.call", actor=actor, subject=f"tool:{name}", data={"args": inputs, "source": source}
+            )
             try:
                 result = spec.func(ctx, args)
             except SwitchboardError as exc:
@@ -114,21 +123,41 @@ class ToolRunner:
                 raise
             except Exception as exc:
                 logger.exception("tool %s failed", name)
-                self.audit.append("tool.failed", actor=actor, subject=f"tool:{name}", data={"error": type(exc).__name__})
-                raise InternalToolError(f"{name} failed unexpectedly; the server log has the details") from exc
+                self.audit.append(
+                    "tool.failed", actor=actor, subject=f"tool:{name}", data={"error": type(exc).__name__}
+                )
+                raise InternalToolError(
+                    f"{name} failed unexpectedly; the server log has the details"
+                ) from exc
             return Execution(name, args, result)
-        return self._call_with_run(spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, source=source)
+        return self._call_with_run(
+            spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, source=source
+        )
 
     def _call_with_run(
-        self, spec: ToolSpec[Any], args: ToolArgs, ctx: ToolContext, inputs: dict[str, Any], *,
-        parent_id: int | None, attempt: int, source: str,
+        self,
+        spec: ToolSpec[Any],
+        args: ToolArgs,
+        ctx: ToolContext,
+        inputs: dict[str, Any],
+        *,
+        parent_id: int | None,
+        attempt: int,
+        source: str,
     ) -> Execution:
         versions = {"config": self.settings.config_version(), "source": source, "tool": spec.name}
         kind = "step" if ctx.pipeline_run_id else ("flow" if spec.run_name else "tool")
         run, created = self.runs.create(
-            name=spec.name_run(args), actor=ctx.actor, inputs=inputs, kind=kind,
-            idempotency_key=ctx.idempotency_key, max_attempts=self.settings.max_attempts, parent_id=parent_id,
-            pipeline_run_id=ctx.pipeline_run_id, attempt=attempt, versions=versions,
+            name=spec.name_run(args),
+            actor=ctx.actor,
+            inputs=inputs,
+            kind=kind,
+            idempotency_key=ctx.idempotency_key,
+            max_attempts=self.settings.max_attempts,
+            parent_id=parent_id,
+            pipeline_run_id=ctx.pipeline_run_id,
+            attempt=attempt,
+            versions=versions,
         )
         if not created:
             return self._replay(spec, args, run)
@@ -143,9 +172,13 @@ class ToolRunner:
             raise
         except Exception as exc:
             logger.exception("tool %s failed in run %s", spec.name, run.id)
-            failed = self.runs.fail(run.id, error=f"internal error ({type(exc).__name__})", code="internal_error")
+            failed = self.runs.fail(
+                run.id, error=f"internal error ({type(exc).__name__})", code="internal_error"
+            )
             self._notify(ctx, failed)
-            raise InternalToolError(f"{spec.name} failed unexpectedly in run {run.id}; see the server log") from exc
+            raise InternalToolError(
+                f"{spec.name} failed unexpectedly in run {run.id}; see the server log"
+            ) from exc
         done = self.runs.succeed(run.id, {"result": result.model_dump(mode="json")})
         self._notify(ctx, done)
         return Execution(spec.name, args, result, done)
@@ -172,10 +205,18 @@ class ToolRunner:
         """Run a failed or dead-lettered run again as a new attempt linked to it."""
         original = self.runs.get(run_id)
         if original.status not in (RunStatus.FAILED, RunStatus.DEAD_LETTERED):
-            raise Conflict(f"run {run_id} is {original.status.value}; only failed runs can be retried", run_id=run_id)
+            raise Conflict(
+                f"run {run_id} is {original.status.value}; only failed runs can be retried", run_id=run_id
+            )
         if original.pipeline_run_id is not None:
-            raise BadInput(f"run {run_id} is a step of flow run {original.pipeline_run_id}; retry the flow run")
+            raise BadInput(
+                f"run {run_id} is a step of flow run {original.pipeline_run_id}; retry the flow run"
+            )
         return self.call(
-            str(original.versions.get("tool", original.name)), original.inputs, actor=actor, parent_id=original.id, attempt=original.attempt + 1,
+            str(original.versions.get("tool", original.name)),
+            original.inputs,
+            actor=actor,
+            parent_id=original.id,
+            attempt=original.attempt + 1,
             source=source,
         )

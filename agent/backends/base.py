@@ -37,7 +37,9 @@ class DecideRequest(BaseModel):
     text: str
     context: list[Turn] = Field(default_factory=list)
     today: date
-    allowed_tools: list[str] | None = Field(default=None, description="Restrict to these tools (role filter).")
+    allowed_tools: list[str] | None = Field(
+        default=None, description="Restrict to these tools (role filter)."
+    )
 
 
 class Decision(BaseModel):

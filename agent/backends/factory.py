@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from agent.backends.base import Backend
 from agent.backends.embedded.backend import EmbeddedBackend
+from agent.backends.embedded.calibration import JointCalibration
 from agent.backends.embedded.encoder import Encoder
 from agent.backends.embedded.extract.slots import KnownEntities
 from agent.backends.embedded.router import IntentRouter, RouterConfig
@@ -37,7 +38,9 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "embedded" / "model"
 
 def examples_fingerprint(directory: Path = EXAMPLES_DIR) -> str:
     """Hash of every example file and the router's default config: a new hash means retrain."""
-    digest = hashlib.sha256(RouterConfig().model_dump_json().encode())
+    from agent.backends.embedded.router_store import FORMAT_VERSION
+
+    digest = hashlib.sha256(f"{FORMAT_VERSION}\0{RouterConfig().model_dump_json()}".encode())
     for path in sorted(directory.glob("*.yaml")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -85,7 +88,9 @@ def _cached_router(cache_dir: Path, fingerprint: str, threads: int) -> IntentRou
 def load_router(settings: Settings) -> IntentRouter:
     """The trained router for the current examples (from the disk cache when possible)."""
     with _lock:
-        return _cached_router(settings.var_dir.resolve() / "router", examples_fingerprint(), settings.agent.encoder_threads)
+        return _cached_router(
+            settings.var_dir.resolve() / "router", examples_fingerprint(), settings.agent.encoder_threads
+        )
 
 
 def known_entities(engine: Engine, *, ttl_s: float = 60.0) -> Callable[[], KnownEntities]:
@@ -97,17 +102,35 @@ def known_entities(engine: Engine, *, ttl_s: float = 60.0) -> Callable[[], Known
         if now - float(cache["at"]) > ttl_s:  # type: ignore[arg-type]
             with Session(engine) as session:
                 skus = tuple(session.execute(select(Product.sku)).scalars())
-                customers = {int(row[0]): str(row[1]) for row in session.execute(select(Customer.id, Customer.name))}
+                customers = {
+                    int(row[0]): str(row[1]) for row in session.execute(select(Customer.id, Customer.name))
+                }
             cache["value"], cache["at"] = KnownEntities(skus=skus, customers=customers), now
         return cache["value"]  # type: ignore[return-value]
 
     return load
 
 
-def build_embedded(settings: Settings, *, registry: Registry, engine: Engine | None = None) -> EmbeddedBackend:
-    """The offline backend."""
+CALIBRATION_FILE = SHIPPED_DIR / "calibration.json"
+
+
+def load_calibration() -> JointCalibration | None:
+    """The joint calibration fitted on the dev split, if it belongs to the current router."""
+    calibration = JointCalibration.load(CALIBRATION_FILE)
+    if calibration is None or calibration.fingerprint != examples_fingerprint():
+        return None
+    return calibration
+
+
+def build_embedded(
+    settings: Settings, *, registry: Registry, engine: Engine | None = None, calibrated: bool = True
+) -> EmbeddedBackend:
+    """The offline backend (``calibrated=False`` gives raw confidences, for fitting the calibration)."""
     return EmbeddedBackend(
-        router=load_router(settings), registry=registry, known=known_entities(engine) if engine is not None else None
+        router=load_router(settings),
+        registry=registry,
+        known=known_entities(engine) if engine is not None else None,
+        calibration=load_calibration() if calibrated else None,
     )
 
 
@@ -122,5 +145,10 @@ def build_backend(settings: Settings, *, registry: Registry, engine: Engine | No
 
     store = ExampleStore(settings.var_dir / "chroma", encoder=load_encoder(settings.agent.encoder_threads))
     store.sync_examples(registry.examples)
-    return OllamaBackend(settings=settings, registry=registry, prompts=load_prompts(), fallback=embedded,
-                         examples=store.nearest)
+    return OllamaBackend(
+        settings=settings,
+        registry=registry,
+        prompts=load_prompts(),
+        fallback=embedded,
+        examples=store.nearest,
+    )

@@ -23,7 +23,7 @@ import httpx
 import ollama
 from pydantic import ValidationError
 
-from agent.backends.base import Backend, Decision, DecideRequest, Turn
+from agent.backends.base import Backend, DecideRequest, Decision, Turn
 from agent.prompts import Prompts
 from flows.config import Settings
 from tools.registry import Registry, describe_validation_error
@@ -43,8 +43,14 @@ class OllamaBackend:
     name = "ollama"
 
     def __init__(
-        self, *, settings: Settings, registry: Registry, prompts: Prompts, fallback: Backend,
-        examples: ExampleRetriever | None = None, client: ollama.Client | None = None,
+        self,
+        *,
+        settings: Settings,
+        registry: Registry,
+        prompts: Prompts,
+        fallback: Backend,
+        examples: ExampleRetriever | None = None,
+        client: ollama.Client | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
@@ -52,7 +58,9 @@ class OllamaBackend:
         self.fallback = fallback
         self.examples = examples
         self.model = settings.agent.ollama_model
-        self.client = client or ollama.Client(host=settings.agent.ollama_host, timeout=settings.agent.ollama_timeout_s)
+        self.client = client or ollama.Client(
+            host=settings.agent.ollama_host, timeout=settings.agent.ollama_timeout_s
+        )
 
     def decide(self, request: DecideRequest) -> Decision:
         """Ask the model; validate; repair once; fall back to the embedded router on any failure."""
@@ -63,15 +71,24 @@ class OllamaBackend:
         except OllamaUnavailable as exc:
             note = self.prompts.render("fallback_note", primary=f"Ollama model {self.model}", why=str(exc))
             logger.warning("ollama fallback: %s", exc)
-            return local.model_copy(update={"backend": "ollama→embedded", "notes": [*local.notes, note],
-                                            "latency_ms": (time.perf_counter() - started) * 1000})
+            return local.model_copy(
+                update={
+                    "backend": "ollama→embedded",
+                    "notes": [*local.notes, note],
+                    "latency_ms": (time.perf_counter() - started) * 1000,
+                }
+            )
         return decision.model_copy(update={"latency_ms": (time.perf_counter() - started) * 1000})
 
     # ---- protocol ----------------------------------------------------------------------------------------------
     def _messages(self, request: DecideRequest) -> list[dict[str, Any]]:
         shots = self.examples(request.text, 6) if self.examples else []
-        lines = [f"- \"{s['text']}\" → {s['tool']}({json.dumps(s.get('args', {}), sort_keys=True)})" for s in shots]
-        system = self.prompts.system.replace("{today}", request.today.isoformat()).replace("{examples}", "\n".join(lines) or "(none)")
+        lines = [
+            f'- "{s["text"]}" → {s["tool"]}({json.dumps(s.get("args", {}), sort_keys=True)})' for s in shots
+        ]
+        system = self.prompts.system.replace("{today}", request.today.isoformat()).replace(
+            "{examples}", "\n".join(lines) or "(none)"
+        )
         messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
         for turn in request.context:
             messages.append(_turn_message(turn))
@@ -84,22 +101,32 @@ class OllamaBackend:
             tools = [t for t in tools if t["function"]["name"] in request.allowed_tools]
         return tools
 
-    def _chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    def _chat(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+    ) -> tuple[str, list[dict[str, Any]]]:
         content, calls = "", []
         try:
             stream = self.client.chat(
-                model=self.model, messages=messages, tools=tools, stream=True, options={"temperature": 0},
+                model=self.model,
+                messages=messages,
+                tools=tools,
+                stream=True,
+                options={"temperature": 0},
                 keep_alive=self.settings.agent.ollama_keep_alive,
             )
             for chunk in stream:
                 message = chunk.message
                 content += message.content or ""
                 for call in message.tool_calls or []:
-                    calls.append({"name": call.function.name, "arguments": dict(call.function.arguments or {})})
+                    calls.append(
+                        {"name": call.function.name, "arguments": dict(call.function.arguments or {})}
+                    )
         except ollama.ResponseError as exc:
             raise OllamaUnavailable(f"it answered with an error ({exc.status_code}: {exc.error})") from None
         except (httpx.TimeoutException, TimeoutError):
-            raise OllamaUnavailable(f"it did not answer within {self.settings.agent.ollama_timeout_s:g} s") from None
+            raise OllamaUnavailable(
+                f"it did not answer within {self.settings.agent.ollama_timeout_s:g} s"
+            ) from None
         except (ConnectionError, httpx.TransportError):
             raise OllamaUnavailable(f"no server answered at {self.settings.agent.ollama_host}") from None
         except (ValueError, TypeError, AttributeError):
@@ -112,11 +139,18 @@ class OllamaBackend:
         if not calls:
             agree = local.tool is None
             confidence = 1 - 0.25 * (1 - local.confidence) if agree else 0.75 * (1 - local.tool_probability)
-            return Decision(tool=None, confidence=round(confidence, 4), backend="ollama", model=self.model,
-                            notes=[content.strip()[:300]] if content.strip() else [])
+            return Decision(
+                tool=None,
+                confidence=round(confidence, 4),
+                backend="ollama",
+                model=self.model,
+                notes=[content.strip()[:300]] if content.strip() else [],
+            )
         call = calls[0]
         name = call["name"]
-        if name not in self.registry or (request.allowed_tools is not None and name not in request.allowed_tools):
+        if name not in self.registry or (
+            request.allowed_tools is not None and name not in request.allowed_tools
+        ):
             raise OllamaUnavailable(f"it chose a tool that does not exist ({name!r})")
         spec = self.registry[name]
         base, args = 0.75, call["arguments"]
@@ -126,21 +160,40 @@ class OllamaBackend:
             base = 0.6
             args, problem = self._repair(messages, tools, call, describe_validation_error(exc))
             if problem is not None:
-                return Decision(tool=name, args=call["arguments"], confidence=base * 0.5, tool_probability=base,
-                                backend="ollama", model=self.model, notes=[f"arguments still invalid: {problem}"])
+                return Decision(
+                    tool=name,
+                    args=call["arguments"],
+                    confidence=base * 0.5,
+                    tool_probability=base,
+                    backend="ollama",
+                    model=self.model,
+                    notes=[f"arguments still invalid: {problem}"],
+                )
         return Decision(
-            tool=name, args=args, confidence=round(_combine(base, name, args, local), 4), tool_probability=base,
-            backend="ollama", model=self.model, alternatives=local.alternatives,
+            tool=name,
+            args=args,
+            confidence=round(_combine(base, name, args, local), 4),
+            tool_probability=base,
+            backend="ollama",
+            model=self.model,
+            alternatives=local.alternatives,
         )
 
     def _repair(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], call: dict[str, Any], problem: str,
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        call: dict[str, Any],
+        problem: str,
     ) -> tuple[dict[str, Any], str | None]:
         """One repair round: show the model its validation error and ask for corrected arguments."""
         retry = [
             *messages,
             {"role": "assistant", "content": "", "tool_calls": [{"function": call}]},
-            {"role": "tool", "content": f"Invalid arguments: {problem}. Call {call['name']} again with valid arguments."},
+            {
+                "role": "tool",
+                "content": f"Invalid arguments: {problem}. Call {call['name']} again with valid arguments.",
+            },
         ]
         _, calls = self._chat(retry, tools)
         if not calls or calls[0]["name"] != call["name"]:
@@ -170,5 +223,9 @@ def _turn_message(turn: Turn) -> dict[str, Any]:
     if turn.role == "user":
         return {"role": "user", "content": turn.text or ""}
     if turn.tool:
-        return {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": turn.tool, "arguments": turn.args}}]}
+        return {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"function": {"name": turn.tool, "arguments": turn.args}}],
+        }
     return {"role": "assistant", "content": turn.text or ""}

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from console.deps import ConsoleState, PageUser, Principal, State
+from console.routes.approvals import ApprovalId
 from console.routes.files import load_report
 from console.schemas import ThreadId
 from flows.errors import NotFound
@@ -72,7 +73,27 @@ def chat_thread(thread_id: ThreadId, request: Request, principal: PageUser, stat
 def approvals_page(request: Request, principal: PageUser, state: State) -> Response:
     """The approvals inbox."""
     return render(
-        request, state, principal, "approvals.html", "approvals", four_eyes=state.sb.policy.config.four_eyes
+        request,
+        state,
+        principal,
+        "approvals.html",
+        "approvals",
+        four_eyes=state.sb.policy.config.four_eyes,
+        focus="",
+    )
+
+
+@router.get("/approvals/{approval_id}")
+def approval_page(approval_id: ApprovalId, request: Request, principal: PageUser, state: State) -> Response:
+    """The inbox opened on one request (the bot links here)."""
+    return render(
+        request,
+        state,
+        principal,
+        "approvals.html",
+        "approvals",
+        four_eyes=state.sb.policy.config.four_eyes,
+        focus=approval_id,
     )
 
 

@@ -7,6 +7,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const filter = document.getElementById("status-filter");
   const me = document.body.dataset.user;
   const isApprover = ["approver", "admin"].includes(document.body.dataset.role);
+  const focus = document.getElementById("approvals-page").dataset.focus;
+  if (focus) filter.value = "all"; // a linked request may already be decided
+  let scrolled = false;
 
   function bytes(size) {
     if (typeof size !== "number") return null;
@@ -123,6 +126,12 @@ document.addEventListener("DOMContentLoaded", () => {
       holder.replaceChildren(...(data.approvals.length ? data.approvals.map(card)
         : [el("div", { class: "notice" }, filter.value === "pending" ? "Nothing is waiting for approval." : "No requests.")]));
       if (filter.value === "pending") SB.setBadge(data.approvals.length);
+      const focused = focus && holder.querySelector(`.card[data-id="${CSS.escape(focus)}"]`);
+      if (focused) {
+        focused.classList.add("focus");
+        if (!scrolled) focused.scrollIntoView({ block: "start" });
+        scrolled = true;
+      }
     } catch (error) {
       holder.replaceChildren(el("div", { class: "notice error" }, error.message));
     }

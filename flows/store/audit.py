@@ -127,7 +127,9 @@ def append_in(session: Session | Connection, events: Iterable[AuditEvent]) -> li
     """
     bumped = session.execute(text("UPDATE audit_head SET seq = seq WHERE id = 1"))
     if bumped.rowcount != 1:  # type: ignore[attr-defined]
-        raise AuditUnavailable("the audit log is not initialised; run 'switchboard demo' or init the database")
+        raise AuditUnavailable(
+            "the audit log is not initialised; run 'switchboard demo' or init the database"
+        )
     head = session.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).one()
     seq, prev = int(head[0]), str(head[1])
     written: list[dict[str, Any]] = []
@@ -135,13 +137,27 @@ def append_in(session: Session | Connection, events: Iterable[AuditEvent]) -> li
     for item in events:
         seq += 1
         data = canonical_json(redact(dict(item.data or {}))) if item.data else "{}"
-        digest = record_hash(seq=seq, ts=ts, actor=item.actor, event=item.event, subject=item.subject, data=data, prev=prev)
-        written.append({"seq": seq, "ts": ts, "actor": item.actor, "event": item.event, "subject": item.subject,
-                        "data": data, "prev_hash": prev, "hash": digest})
+        digest = record_hash(
+            seq=seq, ts=ts, actor=item.actor, event=item.event, subject=item.subject, data=data, prev=prev
+        )
+        written.append(
+            {
+                "seq": seq,
+                "ts": ts,
+                "actor": item.actor,
+                "event": item.event,
+                "subject": item.subject,
+                "data": data,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
         prev = digest
     if written:
         session.execute(_RECORDS.insert(), written)
-        session.execute(text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"), {"seq": seq, "hash": prev})
+        session.execute(
+            text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"), {"seq": seq, "hash": prev}
+        )
     return written
 
 
@@ -204,8 +220,16 @@ class AuditLog:
         """Recompute the whole chain; report the first record that does not fit."""
         prev, expected, count = GENESIS, 1, 0
         sha256, dumps = hashlib.sha256, json.dumps
-        columns = (_RECORDS.c.seq, _RECORDS.c.ts, _RECORDS.c.actor, _RECORDS.c.event, _RECORDS.c.subject,
-                   _RECORDS.c.data, _RECORDS.c.prev_hash, _RECORDS.c.hash)
+        columns = (
+            _RECORDS.c.seq,
+            _RECORDS.c.ts,
+            _RECORDS.c.actor,
+            _RECORDS.c.event,
+            _RECORDS.c.subject,
+            _RECORDS.c.data,
+            _RECORDS.c.prev_hash,
+            _RECORDS.c.hash,
+        )
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=10_000).execute(
                 select(*columns).order_by(_RECORDS.c.seq)
@@ -215,17 +239,36 @@ class AuditLog:
                 if seq != expected:
                     return VerifyResult(False, count, expected, f"record {expected} is missing", prev)
                 if prev_hash != prev:
-                    return VerifyResult(False, count, seq, "its prev_hash does not match the previous record", prev)
-                body = dumps({"seq": seq, "ts": ts, "actor": actor, "event": event, "subject": subject, "data": data,
-                              "prev": prev}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                    return VerifyResult(
+                        False, count, seq, "its prev_hash does not match the previous record", prev
+                    )
+                body = dumps(
+                    {
+                        "seq": seq,
+                        "ts": ts,
+                        "actor": actor,
+                        "event": event,
+                        "subject": subject,
+                        "data": data,
+                        "prev": prev,
+                    },
+                    sort_keys=True,
+                    separators=(",", ":"),
+                    ensure_ascii=False,
+                )
                 digest = sha256((prev + body).encode("utf-8")).hexdigest()
                 if digest != stored:
                     return VerifyResult(False, count, seq, "its content does not match its hash", prev)
                 prev, expected = digest, expected + 1
         head = self.head()
         if head.seq != count or head.hash != prev:
-            return VerifyResult(False, count, count + 1 if head.seq > count else count,
-                                "the chain head does not match the last record", prev)
+            return VerifyResult(
+                False,
+                count,
+                count + 1 if head.seq > count else count,
+                "the chain head does not match the last record",
+                prev,
+            )
         return VerifyResult(True, count, None, None, prev)
 
     def export(self, out: IO[str], *, since: datetime | None = None) -> int:

@@ -25,7 +25,13 @@ def list_cmd(ctx: typer.Context, status: ApprovalStatus = typer.Option(ApprovalS
         [r.id, r.tool, json.dumps(r.args), r.requester, r.status.value, f"{r.expires_at:%Y-%m-%d %H:%M}"]
         for r in approval_ops.list_requests(engine=state.engine, status=status)
     ]
-    render_table(Table(title=f"Approvals ({status.value})", columns=["id", "tool", "args", "requester", "status", "expires"], rows=rows))
+    render_table(
+        Table(
+            title=f"Approvals ({status.value})",
+            columns=["id", "tool", "args", "requester", "status", "expires"],
+            rows=rows,
+        )
+    )
 
 
 @app.command()
@@ -39,7 +45,9 @@ def show(ctx: typer.Context, approval_id: str) -> None:
 
 @app.command()
 @handle_errors
-def approve(ctx: typer.Context, approval_id: str, actor: str = typer.Option(..., "--as", help="The approver.")) -> None:
+def approve(
+    ctx: typer.Context, approval_id: str, actor: str = typer.Option(..., "--as", help="The approver.")
+) -> None:
     """Approve a request; it runs once when the quorum is reached."""
     from agent.service import open_switchboard
 
@@ -47,13 +55,17 @@ def approve(ctx: typer.Context, approval_id: str, actor: str = typer.Option(...,
     name, role = resolve_actor(state, actor, None)
     with open_switchboard(state.settings, state.engine) as service:
         outcome = service.approvals.approve(approval_id, approver=name, role=role)
-    console.print(outcome.text or f"Request {approval_id} is {outcome.request.status.value}.", highlight=False)
+    console.print(
+        outcome.text or f"Request {approval_id} is {outcome.request.status.value}.", highlight=False
+    )
 
 
 @app.command()
 @handle_errors
 def reject(
-    ctx: typer.Context, approval_id: str, actor: str = typer.Option(..., "--as"),
+    ctx: typer.Context,
+    approval_id: str,
+    actor: str = typer.Option(..., "--as"),
     reason: str = typer.Option(..., help="Why; goes back to the requester."),
 ) -> None:
     """Reject a request with a reason."""

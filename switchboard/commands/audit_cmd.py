@@ -24,7 +24,9 @@ def parse_since(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise BadInput(f"--since {value!r} is not an ISO date such as 2026-11-01 or 2026-11-01T08:00") from None
+        raise BadInput(
+            f"--since {value!r} is not an ISO date such as 2026-11-01 or 2026-11-01T08:00"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -68,4 +70,7 @@ def tail(ctx: typer.Context, limit: int = typer.Option(20, min=1, max=1000)) -> 
     state: App = ctx.obj
     records = list(AuditLog(state.engine).iter_records())[-limit:]
     rows = [[r.seq, r.ts[:19], r.actor, r.event, r.subject, r.data[:120]] for r in records]
-    render_table(Table(title="Audit", columns=["seq", "ts", "actor", "event", "subject", "data"], rows=rows), max_rows=limit)
+    render_table(
+        Table(title="Audit", columns=["seq", "ts", "actor", "event", "subject", "data"], rows=rows),
+        max_rows=limit,
+    )

@@ -25,7 +25,9 @@ def resolve_actor(state: App, name: str, role: str | None) -> tuple[str, str]:
 
 def render_reply(reply: Reply) -> None:
     """Print a reply with its table, chart and 'what I ran'."""
-    console.print(Panel(reply.text, title="switchboard", title_align="left", border_style="cyan"), highlight=False)
+    console.print(
+        Panel(reply.text, title="switchboard", title_align="left", border_style="cyan"), highlight=False
+    )
     if reply.table is not None and reply.table.rows:
         render_table(reply.table, max_rows=20)
     if reply.chart_path:
@@ -33,8 +35,10 @@ def render_reply(reply: Reply) -> None:
     if reply.decision is not None and reply.decision.tool:
         d = reply.decision
         args = ", ".join(f"{k}={v}" for k, v in d.args.items())
-        console.print(f"[dim]what I ran: {d.tool}({args}) · confidence {d.confidence:.2f} · {d.action} · {d.backend}[/]",
-                      highlight=False)
+        console.print(
+            f"[dim]what I ran: {d.tool}({args}) · confidence {d.confidence:.2f} · {d.action} · {d.backend}[/]",
+            highlight=False,
+        )
     for note in reply.notes:
         console.print(f"[yellow]{note}[/]", highlight=False)
 
@@ -46,10 +50,14 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def chat(
         ctx: typer.Context,
-        actor: str = typer.Option("operator", "--as", help="User name to chat as (their stored role applies)."),
+        actor: str = typer.Option(
+            "operator", "--as", help="User name to chat as (their stored role applies)."
+        ),
         role: str | None = typer.Option(None, help="Role when the user is not in the database."),
         thread: str | None = typer.Option(None, help="Continue a thread by id."),
-        message: list[str] = typer.Option(None, "--message", "-m", help="Send these messages and exit (scriptable)."),
+        message: list[str] = typer.Option(
+            None, "--message", "-m", help="Send these messages and exit (scriptable)."
+        ),
     ) -> None:
         """Chat with Switchboard in the terminal (type 'help'; Ctrl-D to leave)."""
         from agent.service import open_switchboard
@@ -61,9 +69,14 @@ def register(app: typer.Typer) -> None:
             if message:
                 for text in message:
                     console.print(f"[bold]{name}>[/] {text}", highlight=False)
-                    render_reply(service.chat(thread_id=thread_id, user=name, role=user_role, text=text, source="cli"))
+                    render_reply(
+                        service.chat(thread_id=thread_id, user=name, role=user_role, text=text, source="cli")
+                    )
                 return
-            console.print(f"Thread {thread_id} as {name} ({user_role}). Type 'help', or Ctrl-D to leave.", highlight=False)
+            console.print(
+                f"Thread {thread_id} as {name} ({user_role}). Type 'help', or Ctrl-D to leave.",
+                highlight=False,
+            )
             while True:
                 try:
                     text = console.input(f"[bold]{name}>[/] ")
@@ -71,4 +84,6 @@ def register(app: typer.Typer) -> None:
                     console.print()
                     return
                 if text.strip():
-                    render_reply(service.chat(thread_id=thread_id, user=name, role=user_role, text=text, source="cli"))
+                    render_reply(
+                        service.chat(thread_id=thread_id, user=name, role=user_role, text=text, source="cli")
+                    )

@@ -25,7 +25,11 @@ def register(app: typer.Typer) -> None:
         state: App = ctx.obj
         runner = state.runner()
         summary = load_demo(
-            engine=state.engine, settings=state.settings, today=runner.reference_date(), seed=seed, reset=not keep
+            engine=state.engine,
+            settings=state.settings,
+            today=runner.reference_date(),
+            seed=seed,
+            reset=not keep,
         )
         state.engine.dispose()
         console.print(f"Demo data loaded into {state.settings.database_url}", highlight=False)

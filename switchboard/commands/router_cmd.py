@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from switchboard.app import console, err_console, handle_errors
@@ -29,5 +31,52 @@ def check() -> None:
     if current == shipped:
         console.print(f"OK: the shipped router matches the examples ({current}).")
         return
-    err_console.print(f"Stale: examples are {current}, shipped router is {shipped}; run 'switchboard router train'.")
+    err_console.print(
+        f"Stale: examples are {current}, shipped router is {shipped}; run 'switchboard router train'."
+    )
     raise typer.Exit(code=1)
+
+
+@app.command()
+@handle_errors
+def calibrate() -> None:
+    """Fit the joint confidence calibration on the project DEV split (never test) and ship it with the router."""
+    from datetime import date
+
+    from agent.backends.embedded.calibration import JointCalibration, fit_curve
+    from agent.backends.factory import (
+        CALIBRATION_FILE,
+        build_embedded,
+        examples_fingerprint,
+        shipped_fingerprint,
+    )
+    from evals.dataset import load_examples
+    from evals.runner import evaluate
+    from flows.config import load_settings
+    from tools.registry import build_registry
+
+    if shipped_fingerprint() != examples_fingerprint():
+        err_console.print("The shipped router is stale; run 'switchboard router train' first.")
+        raise typer.Exit(code=1)
+    registry = build_registry()
+    settings = load_settings()
+    dev = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "switchboard" / "dev.jsonl"
+    examples = load_examples([dev])
+    backend = build_embedded(settings, registry=registry, calibrated=False)
+    result = evaluate(
+        examples, backend=backend, registry=registry, settings=settings, today=date(2026, 11, 22)
+    )
+    tool = [(o.confidence, o.correct) for o in result.outcomes if o.predicted_tool is not None]
+    none = [(o.confidence, o.correct) for o in result.outcomes if o.predicted_tool is None]
+    calibration = JointCalibration(
+        fingerprint=examples_fingerprint(),
+        n=len(result.outcomes),
+        tool=fit_curve([c for c, _ in tool], [k for _, k in tool]),
+        none=fit_curve([c for c, _ in none], [k for _, k in none]),
+    )
+    calibration.save(CALIBRATION_FILE)
+    console.print(
+        f"Fitted on {len(result.outcomes)} dev examples ({len(tool)} tool, {len(none)} no-tool); "
+        f"raw dev ECE was {result.summary.ece:.3f}. Wrote {CALIBRATION_FILE}",
+        highlight=False,
+    )

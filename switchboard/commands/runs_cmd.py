@@ -44,7 +44,9 @@ def register(app: typer.Typer) -> None:
         elif status:
             statuses = (status,)
         found = runner.runs.list(statuses=statuses, name=name, limit=limit)
-        render_table(Table(title="Runs", columns=RUN_COLUMNS, rows=[run_row(r) for r in found]), max_rows=limit)
+        render_table(
+            Table(title="Runs", columns=RUN_COLUMNS, rows=[run_row(r) for r in found]), max_rows=limit
+        )
 
     @app.command()
     @handle_errors
@@ -67,10 +69,18 @@ def list_cmd(ctx: typer.Context) -> None:
     """List schedules with their next run."""
     state: App = ctx.obj
     rows = [
-        [s.id, s.flow, s.cron, "paused" if s.paused else "active", f"{s.next_run_at:%Y-%m-%d %H:%M}" if s.next_run_at else None]
+        [
+            s.id,
+            s.flow,
+            s.cron,
+            "paused" if s.paused else "active",
+            f"{s.next_run_at:%Y-%m-%d %H:%M}" if s.next_run_at else None,
+        ]
         for s in list_schedules(engine=state.engine)
     ]
-    render_table(Table(title="Schedules", columns=["id", "flow", "cron", "state", "next run (UTC)"], rows=rows))
+    render_table(
+        Table(title="Schedules", columns=["id", "flow", "cron", "state", "next run (UTC)"], rows=rows)
+    )
 
 
 @schedules_app.command("pause")

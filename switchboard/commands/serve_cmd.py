@@ -40,4 +40,24 @@ def register(app: typer.Typer) -> None:
         host = host or settings.console_host
         port = port or settings.console_port
         console.print(f"Switchboard console on http://{host}:{port}  (Ctrl+C stops it)", highlight=False)
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
+        if settings.telegram_token is None or settings.telegram_webhook_secret is None:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
+            return
+        # With a bot token and webhook secret, the Telegram webhook runs in the same process, on the same service.
+        from agent.service import open_switchboard
+        from bot.webhook import telegram_routers
+        from flows.store.db import init_db, make_engine
+
+        engine = make_engine(settings.database_url)
+        init_db(engine)
+        with open_switchboard(settings, engine) as service:
+            service.approvals.recover()
+            app = create_app(
+                settings,
+                switchboard=service,
+                background=True,
+                extra_routers=telegram_routers(settings, switchboard=service),
+            )
+            console.print("Telegram webhook mounted at /telegram/webhook", highlight=False)
+            uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+        engine.dispose()

@@ -29,7 +29,9 @@ class ApprovalMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="sb-approvals-"))
-        self.settings = load_settings(database_url=f"sqlite:///{self.folder / 'db.sqlite'}", var_dir=self.folder)
+        self.settings = load_settings(
+            database_url=f"sqlite:///{self.folder / 'db.sqlite'}", var_dir=self.folder
+        )
         self.engine = make_engine(self.settings.database_url)
         init_db(self.engine)
         self.payments = Payments()
@@ -39,13 +41,20 @@ class ApprovalMachine(RuleBasedStateMachine):
         self.rejected: set[str] = set()
 
     def _open(self) -> None:
-        self.context = open_switchboard(self.settings, self.engine, registry=_registry(self.payments), backend=_NoBackend())
+        self.context = open_switchboard(
+            self.settings, self.engine, registry=_registry(self.payments), backend=_NoBackend()
+        )
         self.sb = self.context.__enter__()
 
     @rule(target=requests, requester=st.sampled_from(PEOPLE), amount=st.integers(1, 5))
     def request(self, requester: str, amount: int) -> str:
-        return self.sb.approvals.request(tool="pay", args={"account": "acme", "amount": amount}, requester=requester,
-                                         reasons=["external"], thread_id=f"t-{requester}").id
+        return self.sb.approvals.request(
+            tool="pay",
+            args={"account": "acme", "amount": amount},
+            requester=requester,
+            reasons=["external"],
+            thread_id=f"t-{requester}",
+        ).id
 
     @rule(approval_id=requests, approver=st.sampled_from(PEOPLE))
     def approve(self, approval_id: str, approver: str) -> None:
@@ -70,8 +79,9 @@ class ApprovalMachine(RuleBasedStateMachine):
     @rule(target=requests, approval_id=requests, editor=st.sampled_from(PEOPLE), amount=st.integers(1, 5))
     def edit(self, approval_id: str, editor: str, amount: int) -> str:
         try:
-            return self.sb.approvals.edit(approval_id, editor=editor, role="approver",
-                                          args={"account": "acme", "amount": amount}).id
+            return self.sb.approvals.edit(
+                approval_id, editor=editor, role="approver", args={"account": "acme", "amount": amount}
+            ).id
         except (Conflict, Forbidden):
             return approval_id
 
@@ -89,8 +99,11 @@ class ApprovalMachine(RuleBasedStateMachine):
 
     @invariant()
     def executed_exactly_what_was_approved(self) -> None:
-        executed = [r for r in approval_ops.list_requests(engine=self.engine, limit=1000)
-                    if r.status == ApprovalStatus.EXECUTED]
+        executed = [
+            r
+            for r in approval_ops.list_requests(engine=self.engine, limit=1000)
+            if r.status == ApprovalStatus.EXECUTED
+        ]
         assert len(self.payments.calls) == len(executed)
         assert sorted(str(c) for c in self.payments.calls) == sorted(str(r.args) for r in executed)
         for request in executed:

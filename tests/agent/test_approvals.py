@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,13 @@ def payments() -> Payments:
 
 
 def _registry(payments: Payments) -> Registry:
-    return Registry([ToolSpec(name="pay", description="Pay an account.", args_model=PayArgs, risk="external", func=payments)])
+    return Registry(
+        [
+            ToolSpec(
+                name="pay", description="Pay an account.", args_model=PayArgs, risk="external", func=payments
+            )
+        ]
+    )
 
 
 @pytest.fixture
@@ -63,8 +69,13 @@ class _NoBackend:
 
 
 def _request(sb: Switchboard, **args: Any) -> str:
-    return sb.approvals.request(tool="pay", args={"account": "acme", "amount": 10, **args}, requester="ann",
-                                reasons=["external action needs an approver"], thread_id="t-ann").id
+    return sb.approvals.request(
+        tool="pay",
+        args={"account": "acme", "amount": 10, **args},
+        requester="ann",
+        reasons=["external action needs an approver"],
+        thread_id="t-ann",
+    ).id
 
 
 def test_four_eyes_then_approval_runs_once(sb: Switchboard, payments: Payments) -> None:
@@ -80,7 +91,14 @@ def test_four_eyes_then_approval_runs_once(sb: Switchboard, payments: Payments) 
         sb.approvals.approve(approval_id, approver="cy", role="admin")
     assert payments.calls == [{"account": "acme", "amount": 10}]
     events = [r.event for r in AuditLog(sb.engine).iter_records()]
-    for expected in ("approval.requested", "approval.vote", "approval.approved", "run.created", "run.succeeded", "approval.executed"):
+    for expected in (
+        "approval.requested",
+        "approval.vote",
+        "approval.approved",
+        "run.created",
+        "run.succeeded",
+        "approval.executed",
+    ):
         assert expected in events
     assert AuditLog(sb.engine).verify().ok
 
@@ -89,7 +107,9 @@ def test_expired_request_cannot_be_approved(sb: Switchboard, payments: Payments)
     approval_id = _request(sb)
     later = datetime.now(UTC) + timedelta(hours=25)
     with pytest.raises(Conflict, match="expired"):
-        approval_ops.approve(engine=sb.engine, approval_id=approval_id, approver="bob", role="approver", now=later)
+        approval_ops.approve(
+            engine=sb.engine, approval_id=approval_id, approver="bob", role="approver", now=later
+        )
     outcomes = sb.approvals.expire_due(now=later)
     assert [o.request.status for o in outcomes] == [ApprovalStatus.EXPIRED]
     assert outcomes[0].text.endswith("expired before anyone decided, so it did not run.")
@@ -100,7 +120,10 @@ def test_edit_creates_a_linked_request_the_editor_cannot_approve(sb: Switchboard
     approval_id = _request(sb)
     new = sb.approvals.edit(approval_id, editor="bob", role="approver", args={"account": "acme", "amount": 7})
     assert (new.parent_id, new.args, new.edited_by) == (approval_id, {"account": "acme", "amount": 7}, "bob")
-    assert approval_ops.get_request(engine=sb.engine, approval_id=approval_id).status == ApprovalStatus.SUPERSEDED
+    assert (
+        approval_ops.get_request(engine=sb.engine, approval_id=approval_id).status
+        == ApprovalStatus.SUPERSEDED
+    )
     with pytest.raises(Forbidden, match="four-eyes"):
         sb.approvals.approve(new.id, approver="bob", role="approver")
     sb.approvals.approve(new.id, approver="cy", role="approver")
@@ -179,5 +202,3 @@ def test_fifty_racing_approvers_execute_once(
     assert [(r.status, r.idempotency_key) for r in runs] == [(RunStatus.SUCCEEDED, approval_id)]
     assert AuditLog(engine).verify().ok
     engine.dispose()
-
-

@@ -24,15 +24,30 @@ def sb(settings: Settings, engine: Engine) -> Iterator[Switchboard]:
 def test_report_then_follow_up_for_emea(sb: Switchboard) -> None:
     first = sb.chat(thread_id="t", user="olive", role="operator", text="show me last month's sales by region")
     assert first.decision is not None
-    assert (first.decision.tool, first.decision.args["report"], first.decision.args["period"], first.decision.action) == (
-        "run_report", "sales_by_region", "last_month", "execute",
+    assert (
+        first.decision.tool,
+        first.decision.args["report"],
+        first.decision.args["period"],
+        first.decision.action,
+    ) == (
+        "run_report",
+        "sales_by_region",
+        "last_month",
+        "execute",
     )
-    assert first.table is not None and {row[0] for row in first.table.rows} == {"emea", "apac", "latam", "north_america"}
+    assert first.table is not None and {row[0] for row in first.table.rows} == {
+        "emea",
+        "apac",
+        "latam",
+        "north_america",
+    }
     assert first.chart_path is not None and first.chart_path.endswith(".png")
     second = sb.chat(thread_id="t", user="olive", role="operator", text="now just EMEA")
     assert second.decision is not None
     assert (second.decision.tool, second.decision.args["region"], second.decision.args["period"]) == (
-        "run_report", "emea", "last_month",
+        "run_report",
+        "emea",
+        "last_month",
     )
     assert second.table is not None and {row[0] for row in second.table.rows} == {"emea"}
 
@@ -41,7 +56,9 @@ def test_load_file_confirms_before_writing(sb: Switchboard) -> None:
     reply = sb.chat(thread_id="t", user="olive", role="operator", text="load orders_today.csv into orders")
     assert reply.decision is not None
     assert (reply.decision.tool, reply.decision.args["path"], reply.decision.args["dataset"]) == (
-        "ingest_file", "orders_today.csv", "orders",
+        "ingest_file",
+        "orders_today.csv",
+        "orders",
     )
     assert reply.decision.action in ("confirm", "clarify")
     assert sb.runner.runs.list() == []

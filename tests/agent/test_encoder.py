@@ -8,12 +8,12 @@ import chromadb
 import numpy as np
 import pytest
 
+from agent.backends.embedded.chroma import MiniLMEmbeddingFunction
 from agent.backends.embedded.encoder import (
     EMBEDDING_DIM,
     TOKENIZER_PATH,
     Encoder,
     EncoderError,
-    MiniLMEmbeddingFunction,
 )
 
 

@@ -33,7 +33,9 @@ def sb(settings: Settings, engine: Engine, backend: ScriptedBackend) -> Iterator
         yield service
 
 
-def _chat(sb: Switchboard, text: str, *, user: str = "olive", role: str = "operator", thread: str = "t1") -> Any:
+def _chat(
+    sb: Switchboard, text: str, *, user: str = "olive", role: str = "operator", thread: str = "t1"
+) -> Any:
     return sb.chat(thread_id=thread, user=user, role=role, text=text)
 
 
@@ -56,12 +58,15 @@ def test_missing_argument_is_asked_back_then_filled(sb: Switchboard, backend: Sc
     backend.enqueue("apply_rules", {}, confidence=0.95, missing=["ruleset"])
     reply = _chat(sb, "apply the rules")
     assert (reply.text, reply.decision.action if reply.decision else None) == (
-        "Which ruleset do you mean: vip_tiering or credit_hold?", "clarify",
+        "Which ruleset do you mean: vip_tiering or credit_hold?",
+        "clarify",
     )
     reply = _chat(sb, "credit holds")
     assert reply.decision is not None
     assert (reply.decision.tool, reply.decision.args, reply.decision.action) == (
-        "apply_rules", {"ruleset": "credit_hold", "dry_run": False}, "confirm",
+        "apply_rules",
+        {"ruleset": "credit_hold", "dry_run": False},
+        "confirm",
     )
     assert reply.buttons == ["yes", "no"]
 
@@ -88,16 +93,25 @@ def test_low_confidence_write_asks_instead_of_guessing(sb: Switchboard, backend:
     backend.enqueue("schedule_flow", {"flow": "customer_sync", "cron": "0 6 * * *"}, confidence=0.5)
     reply = _chat(sb, "customer thing at six maybe")
     assert reply.decision is not None and reply.decision.action == "clarify"
-    assert reply.text == "I'm not sure I understood. Did you mean: schedule_flow(flow=customer_sync, cron=0 6 * * *)? (yes/no)"
+    assert (
+        reply.text
+        == "I'm not sure I understood. Did you mean: schedule_flow(flow=customer_sync, cron=0 6 * * *)? (yes/no)"
+    )
 
 
 def test_external_action_waits_for_approval_and_four_eyes(sb: Switchboard, backend: ScriptedBackend) -> None:
-    backend.enqueue("send_notification", {"channel": "email", "recipient": "ops@example.com", "message": "hi"}, confidence=0.95)
+    backend.enqueue(
+        "send_notification",
+        {"channel": "email", "recipient": "ops@example.com", "message": "hi"},
+        confidence=0.95,
+    )
     reply = _chat(sb, "email ops saying hi")
     assert reply.decision is not None and reply.decision.action == "approve"
     assert reply.approval_id is not None and reply.kind == "waiting"
     pending = sb.approvals.pending()
-    assert [(p.id, p.requester, p.tool) for p in pending] == [(reply.approval_id, "olive", "send_notification")]
+    assert [(p.id, p.requester, p.tool) for p in pending] == [
+        (reply.approval_id, "olive", "send_notification")
+    ]
     from flows.errors import Forbidden
 
     with pytest.raises(Forbidden, match="only approvers and admins"):
@@ -108,7 +122,11 @@ def test_external_action_waits_for_approval_and_four_eyes(sb: Switchboard, backe
 
 
 def test_reject_tells_the_requester_in_the_thread(sb: Switchboard, backend: ScriptedBackend) -> None:
-    backend.enqueue("send_notification", {"channel": "email", "recipient": "ops@example.com", "message": "hi"}, confidence=0.95)
+    backend.enqueue(
+        "send_notification",
+        {"channel": "email", "recipient": "ops@example.com", "message": "hi"},
+        confidence=0.95,
+    )
     reply = _chat(sb, "email ops saying hi")
     outcome = sb.approvals.reject(reply.approval_id or "", approver="ann", role="approver", reason="not now")
     assert outcome.text == (
@@ -124,18 +142,38 @@ def test_shadow_mode_never_executes(settings: Settings, engine: Engine, backend:
     with open_switchboard(shadow, engine, backend=backend, registry=_registry()) as sb:
         backend.enqueue("list_runs", {}, confidence=0.99)
         reply = sb.chat(thread_id="s", user="olive", role="operator", text="list runs")
-    assert reply.text == "Shadow mode: the policy says execute for list_runs(period=last_7_days). Nothing was executed."
+    assert (
+        reply.text
+        == "Shadow mode: the policy says execute for list_runs(period=last_7_days). Nothing was executed."
+    )
     decisions = [r for r in AuditLog(engine).iter_records() if r.event == "agent.decision"]
     assert len(decisions) == 1 and '"shadow":true' in decisions[0].data
 
 
-def test_role_without_permission_is_refused(settings: Settings, engine: Engine, backend: ScriptedBackend) -> None:
-    restricted = settings.model_copy(update={"policy": settings.policy.model_copy(update={
-        "tools": {**settings.policy.tools, "list_runs": settings.policy.tools.get("create_order").model_copy(update={"roles": ["admin"], "approve_over_value": None})}})})
+def test_role_without_permission_is_refused(
+    settings: Settings, engine: Engine, backend: ScriptedBackend
+) -> None:
+    restricted = settings.model_copy(
+        update={
+            "policy": settings.policy.model_copy(
+                update={
+                    "tools": {
+                        **settings.policy.tools,
+                        "list_runs": settings.policy.tools.get("create_order").model_copy(
+                            update={"roles": ["admin"], "approve_over_value": None}
+                        ),
+                    }
+                }
+            )
+        }
+    )
     with open_switchboard(restricted, engine, backend=backend, registry=_registry()) as sb:
         backend.enqueue("list_runs", {}, confidence=0.99)
         reply = sb.chat(thread_id="r", user="olive", role="operator", text="list runs")
-    assert reply.text == "Sorry, the operator role may not use list_runs. Ask someone with the right role, or an admin."
+    assert (
+        reply.text
+        == "Sorry, the operator role may not use list_runs. Ask someone with the right role, or an admin."
+    )
 
 
 def test_threads_belong_to_their_owner(sb: Switchboard, backend: ScriptedBackend) -> None:

@@ -135,7 +135,7 @@ def test_load_refuses_missing_or_foreign_files(
     state = json.loads((tmp_path / "r" / "router.json").read_text())
     state["format_version"] = 99
     (tmp_path / "r" / "router.json").write_text(json.dumps(state))
-    with pytest.raises(RouterStoreError, match="has format 99, expected 1"):
+    with pytest.raises(RouterStoreError, match="has format 99, expected 2"):
         IntentRouter.load(tmp_path / "r", encoder=encoder)
 
 

@@ -32,7 +32,10 @@ def test_demo_then_nightly_export_is_delivered_and_audited(cli: CliRunner, tmp_p
     out = _ok(cli, "demo")
     assert "Demo data loaded" in out
     out = _ok(cli, "flows", "run", "nightly_sales_export")
-    assert "Flow nightly_sales_export finished: 3 of 3 steps succeeded." in out or "2 of 3 steps succeeded" in out
+    assert (
+        "Flow nightly_sales_export finished: 3 of 3 steps succeeded." in out
+        or "2 of 3 steps succeeded" in out
+    )
     delivered = list((tmp_path / "var" / "share" / "finance").glob("sales_by_region_*.csv"))
     assert len(delivered) == 1
     assert delivered[0].read_text().splitlines()[0].startswith("region")
@@ -57,18 +60,37 @@ def test_wrong_argument_gets_a_clear_message(cli: CliRunner) -> None:
     assert result.exit_code == 2
     assert "Error: run_report: 'report' should be 'sales_by_region'" in result.output
     assert "Traceback" not in result.output
-    result = cli.invoke(app, ["tools", "call", "run_report", "--report", "sales_by_region", "--colour", "red"])
+    result = cli.invoke(
+        app, ["tools", "call", "run_report", "--report", "sales_by_region", "--colour", "red"]
+    )
     assert result.exit_code == 2 and "unknown argument 'colour'" in result.output
     result = cli.invoke(app, ["flows", "run", "nightly_export"])
-    assert result.exit_code == 2 and "Error: run_flow: 'flow' should be 'nightly_sales_export'" in result.output
+    assert (
+        result.exit_code == 2 and "Error: run_flow: 'flow' should be 'nightly_sales_export'" in result.output
+    )
 
 
 def test_every_catalogue_tool_is_callable_with_typed_arguments(cli: CliRunner) -> None:
     out = _ok(cli, "tools", "list")
-    for name in ("run_report", "lookup_customer", "quote_price", "get_run_status", "list_runs",
-                 "list_pending_approvals", "explain_rule", "ingest_file", "normalize_dataset", "apply_rules",
-                 "export_dataset", "run_flow", "retry_run", "schedule_flow", "create_order", "deliver_file",
-                 "send_notification"):
+    for name in (
+        "run_report",
+        "lookup_customer",
+        "quote_price",
+        "get_run_status",
+        "list_runs",
+        "list_pending_approvals",
+        "explain_rule",
+        "ingest_file",
+        "normalize_dataset",
+        "apply_rules",
+        "export_dataset",
+        "run_flow",
+        "retry_run",
+        "schedule_flow",
+        "create_order",
+        "deliver_file",
+        "send_notification",
+    ):
         assert name in out
     schema = json.loads(_ok(cli, "tools", "schema", "quote_price"))
     assert schema[0]["function"]["parameters"]["required"] == ["client_id", "product", "quantity"]
@@ -76,7 +98,9 @@ def test_every_catalogue_tool_is_callable_with_typed_arguments(cli: CliRunner) -
 
 def test_ingest_bad_path_is_refused_and_audited(cli: CliRunner) -> None:
     _ok(cli, "demo")
-    result = cli.invoke(app, ["tools", "call", "ingest_file", "--path", "../../etc/passwd", "--dataset", "orders"])
+    result = cli.invoke(
+        app, ["tools", "call", "ingest_file", "--path", "../../etc/passwd", "--dataset", "orders"]
+    )
     assert result.exit_code == 2 and "only files inside the inbox folder" in result.output
     assert "Traceback" not in result.output
     tail = _ok(cli, "audit", "tail", "--limit", "5")

@@ -146,3 +146,11 @@ def test_password_guessing_is_rate_limited(client: TestClient, people: People) -
     )
     assert refused.status_code == 429 and "Too many attempts. Try again in " in refused.text
     assert client.get("/api/me").status_code == 401
+
+
+def test_the_bot_can_link_to_one_request(client: TestClient, people: People) -> None:
+    people("ann")
+    login(client, "ann")
+    page = client.get("/approvals/apr_0123456789abcdef")
+    assert page.status_code == 200 and 'data-focus="apr_0123456789abcdef"' in page.text
+    assert client.get("/approvals/bad%20id").status_code == 422

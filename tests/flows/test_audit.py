@@ -6,7 +6,8 @@ import io
 import json
 import threading
 
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 from sqlalchemy import text

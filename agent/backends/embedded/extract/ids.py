@@ -121,12 +121,16 @@ def extract_limit(text: str) -> int | None:
 
 def _quantity_candidates(text: str, folded: str) -> list[ExtractedNumber]:
     excluded = client_id_spans(text) + run_id_spans(text)
+    sku_starts = {m.start() for m in _SKU.finditer(text) if _is_sku_token(m)}
     kept: list[ExtractedNumber] = []
     for number in extract_numbers(text):
         start, end = number.span
         if overlaps(number.span, excluded) or _TIME_UNIT.match(folded[end:]):
             continue
-        if _NOT_QTY_BEFORE.search(folded[:start]) or _LIMIT_BEFORE.search(folded[:start]):
+        before_sku = _next_word_start(folded, end) in sku_starts  # "a quote on 90 A250X": 90 of the SKU
+        if not before_sku and (
+            _NOT_QTY_BEFORE.search(folded[:start]) or _LIMIT_BEFORE.search(folded[:start])
+        ):
             continue
         if re.fullmatch(r"(?:19|20)\d\d", folded[start:end]) and not _UNIT_AFTER.match(folded[end:]):
             continue  # a year, not a count

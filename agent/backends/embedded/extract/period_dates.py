@@ -59,9 +59,11 @@ _DAYS_ONLY = re.compile(rf"\b(?:from|between)\s+the\s+(?P<d1>{DAYNUM}){_TO}(?:th
 _SINCE = r"\b(?:since|from|after|starting(?:\s+(?:from|on))?|as\s+of|beginning)\s+"
 _SINCE_DATE = re.compile(rf"{_SINCE}(?P<a>{DATE})")
 _SINCE_WEEKDAY = re.compile(rf"{_SINCE}(?P<last>last\s+)?(?P<w>{WEEKDAY_ALT})\b")
+_SINCE_STRICT_RELATIVE = r"\b(?:since|after|starting(?:\s+(?:from|on))?|as\s+of|beginning)\s+"
+# "from last week" means "of last week"; only a clear "since last week" is open-ended.
 _SINCE_RELATIVE = re.compile(
-    rf"{_SINCE}(?:(?P<yday>yesterday)|(?:the\s+)?(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?(?P<cur>week|month|quarter|year)"
-    rf"|(?:last|previous)\s+(?P<prev>week|month|quarter|year))\b"
+    rf"{_SINCE}(?:(?P<yday>yesterday)|(?:the\s+)?(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?(?P<cur>week|month|quarter|year))"
+    rf"|{_SINCE_STRICT_RELATIVE}(?:last|previous)\s+(?P<prev>week|month|quarter|year)\b"
 )
 # "from september" usually means "of september", so whole months, quarters and years need a clearer "since".
 _SINCE_STRICT = r"\b(?:since|after|starting(?:\s+(?:from|on|in))?|as\s+of|beginning)\s+"

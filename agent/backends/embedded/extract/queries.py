@@ -20,7 +20,8 @@ _LEAD = re.compile(
     r"who\s+is|who's|whos|what\s+is|what's|whats|what\s+do\s+we\s+(?:know|have)\s+(?:about|on)|tell\s+me\s+about|"
     r"i\s+need|i\s+want|i'm\s+looking\s+for|info(?:rmation)?(?:\s+(?:on|for|about))?|details?(?:\s+(?:on|for|of|about))?|"
     r"the|a|an|our|this|that|customer|customers|client|clients|account|accounts|company|record|records|"
-    r"contact|profile|entry|called|named|for|about|on|with|of|me|us|by|name|email|e-mail|id|number|no\.?)"
+    r"contact|profile|entry|called|named|for|about|on|with|of|me|us|by|name|email|e-mail|id|number|no\.?|"
+    r"and|also|pull|fetch|find|fnd|lookup|look|up|search|srch|custmer|cust|acct|where|who|what|phone|address)"
     r"(?=[\s,:;?!]|$)[\s,:;]*",
 )
 _TRAIL = re.compile(
@@ -36,6 +37,78 @@ _LATEST = re.compile(
     r"\b(?:latest|most\s+recent|newest|freshest|just\s+(?:generated|made|created)|"
     r"last\s+(?:one|file|export|artifact|artefact|report|output|generated|created))\b|\bthe\s+last\s+one\b"
 )
+
+
+# A run of capitalised words is almost always the name being looked up ("Orion Medical Supplies").
+_PROPER = re.compile(r"(?<![\w'])(?:[A-Z][\w&'.-]*)(?:\s+(?:&\s+)?[A-Z][\w&'.-]*)*")
+_NOT_NAMES = {
+    "i",
+    "i'm",
+    "i've",
+    "i'd",
+    "ok",
+    "okay",
+    "hey",
+    "hi",
+    "please",
+    "can",
+    "could",
+    "find",
+    "look",
+    "show",
+    "get",
+    "pull",
+    "who",
+    "what",
+    "whats",
+    "what's",
+    "where",
+    "is",
+    "the",
+    "do",
+    "does",
+    "and",
+    "also",
+    "lookup",
+    "search",
+    "tell",
+    "give",
+    "ceo",
+    "crm",
+    "id",
+}
+# Lower-case messages: the name follows the last of these ("phone number for acme logistics").
+_ANCHOR = re.compile(r"\b(?:for|about|at|called|named|under the name|regarding|on)\s+")
+
+
+def _proper_noun(text: str) -> str | None:
+    best: str | None = None
+    for match in _PROPER.finditer(text):
+        words = match.group().split()
+        while words and words[0].casefold().strip(".,") in _NOT_NAMES:
+            words.pop(0)
+        candidate = " ".join(words).strip(" ,.;:!?")
+        candidate = _POSSESSIVE.sub("", candidate)
+        if (
+            candidate
+            and candidate.casefold() not in _NOT_NAMES
+            and (best is None or len(candidate) > len(best))
+        ):
+            best = candidate
+    return best
+
+
+def _after_anchor(rest: str) -> str:
+    folded = fold(rest)
+    anchors = list(_ANCHOR.finditer(folded))
+    for anchor in reversed(anchors):
+        tail = rest[anchor.end() :]
+        trail = _TRAIL.search(fold(tail))
+        tail = tail[: trail.start()] if trail is not None else tail
+        tail = re.split(r"[,;!?]|\s+-\s+", tail)[0].strip(" .")
+        if tail and fold(tail) not in ("me", "us", "it", "them", "now"):
+            return tail
+    return rest
 
 
 def extract_query(text: str) -> str | None:
@@ -55,7 +128,9 @@ def extract_query(text: str) -> str | None:
     client_id = extract_client_id(text)
     if client_id is not None:
         return str(client_id)
-    rest = text.strip()
+    if proper := _proper_noun(text):
+        return proper
+    rest = _after_anchor(text.strip())
     if named := _NAMED.search(fold(rest)):
         rest = rest[named.end() :]
     while True:

@@ -32,7 +32,7 @@ FORMAT: Synonyms = {
 }
 DATASET: Synonyms = {
     "customers": ("customer", "clients", "client", "accounts", "customer data", "customer list",
-        "customer master"),
+        "customer master", "cust", "custs", "cust data"),
     "products": ("product", "catalogue", "catalog", "skus", "sku", "items", "item master",
         "product catalogue", "price list"),
     "orders": ("order", "sales orders", "order lines", "order data", "purchase orders"),
@@ -44,17 +44,21 @@ REPORT: Synonyms = {
         "regional", "regions", "region"),
     "sales_by_product": ("by product", "per product", "product sales", "best sellers", "bestsellers",
         "best-sellers", "best selling", "top products", "top sellers", "sales by sku", "by sku",
-        "product breakdown"),
+        "product breakdown", "products sold", "product sold", "sold the most", "revenue by product",
+        "sales of products", "which products", "selling products", "units sold"),
     "top_customers": ("top customers", "biggest clients", "best accounts", "biggest customers",
         "best customers", "top clients", "top accounts", "largest customers", "biggest accounts",
-        "customers by revenue", "top buyers", "biggest buyers", "best clients", "largest clients"),
+        "customers by revenue", "top buyers", "biggest buyers", "best clients", "largest clients", "top custs",
+        "bought the most", "who bought", "spent the most", "biggest spenders"),
     "revenue_trend": ("revenue trend", "trend", "trends", "monthly revenue", "revenue over time",
         "revenue by month", "weekly revenue", "revenue", "trending", "growth"),
     "order_status": ("order status", "open orders", "order pipeline", "orders by status", "pending orders",
         "order backlog", "backlog", "unshipped orders", "status of orders", "status of the orders",
-        "orders status"),
+        "orders status", "orders are pending", "pending or shipped", "shipped orders", "orders pending",
+        "orders shipped", "orders stuck"),
     "data_quality": ("data quality", "dq", "bad rows", "quarantine", "quarantined", "rejected rows",
-        "invalid rows", "validation errors", "data issues", "bad data", "dirty data", "data problems"),
+        "invalid rows", "validation errors", "data issues", "bad data", "dirty data", "data problems",
+        "quality issues", "quality", "how clean", "clean is our data", "data health"),
 }
 DESTINATION: Synonyms = {
     "bank_sftp": ("bank", "bank sftp", "banks", "the bank", "bank's sftp", "bank server"),
@@ -70,7 +74,7 @@ CHANNEL: Synonyms = {
 }
 FLOW: Synonyms = {
     "nightly_sales_export": ("nightly export", "nightly sales export", "nightly sales", "nightly",
-        "sales export", "night export"),
+        "sales export", "night export", "export job", "last night's export", "nightly job", "night job"),
     "customer_sync": ("customer sync", "sync customers", "customers sync", "client sync", "crm sync",
         "customer synchronisation", "sync"),
     "invoice_run": ("invoice run", "invoicing", "invoices", "invoice", "billing run", "billing"),
@@ -91,9 +95,10 @@ RULESET: Synonyms = {
 }
 RUN_STATUS: Synonyms = {
     "failed": ("failed", "failures", "failure", "failing", "errored", "errors", "error", "broken", "crashed",
-        "went wrong"),
+        "went wrong", "fail", "fails", "blew up", "died"),
     "succeeded": ("succeeded", "successful", "success", "successes", "completed", "passed", "green",
-        "ran ok", "went ok", "were ok", "finished ok", "completed ok", "ran fine", "worked"),
+        "ran ok", "went ok", "were ok", "finished ok", "completed ok", "ran fine", "worked", "went through ok",
+        "went through", "went fine", "ran through"),
     "running": ("running", "in progress", "in-progress", "still going", "active", "executing", "ongoing",
         "currently running"),
     "pending": ("pending", "queued", "waiting", "not started", "scheduled", "in the queue", "on deck"),

@@ -1,0 +1,78 @@
+"""Joint calibration: maps the router's tool confidence to P(tool and arguments are right).
+
+The router is calibrated for the tool alone; an argument can still be wrong. ``switchboard router calibrate``
+runs the project **dev** split (never test) through the runtime's planner with calibration off and fits one
+monotone (isotonic) map for tool decisions and one for "no tool" decisions. The map is stored with the router's
+fingerprint and ignored when the router changes, so a stale map can never apply.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A piecewise-linear monotone map from raw confidence to probability."""
+
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+
+    def __call__(self, raw: float) -> float:
+        """Map one confidence."""
+        if not self.x:
+            return raw
+        return float(np.interp(raw, self.x, self.y))
+
+
+@dataclass(frozen=True)
+class JointCalibration:
+    """Curves for tool decisions and for out-of-scope decisions, bound to a router fingerprint."""
+
+    fingerprint: str
+    tool: Curve
+    none: Curve
+    n: int = 0
+
+    def apply(self, raw: float, *, has_tool: bool) -> float:
+        """Calibrated confidence, kept strictly inside (0, 1) so no decision is ever certain."""
+        value = (self.tool if has_tool else self.none)(raw)
+        return min(0.995, max(0.005, value))
+
+    def save(self, path: Path) -> None:
+        """Write as JSON."""
+        data = {
+            "fingerprint": self.fingerprint,
+            "n": self.n,
+            "tool": {"x": list(self.tool.x), "y": list(self.tool.y)},
+            "none": {"x": list(self.none.x), "y": list(self.none.y)},
+        }
+        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> JointCalibration | None:
+        """Read a saved calibration, or None when there is none."""
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            fingerprint=str(data["fingerprint"]),
+            n=int(data.get("n", 0)),
+            tool=Curve(tuple(data["tool"]["x"]), tuple(data["tool"]["y"])),
+            none=Curve(tuple(data["none"]["x"]), tuple(data["none"]["y"])),
+        )
+
+
+def fit_curve(raw: list[float], correct: list[bool]) -> Curve:
+    """Isotonic regression of correctness on raw confidence, as breakpoints."""
+    if len(raw) < 10:
+        return Curve((), ())
+    from sklearn.isotonic import IsotonicRegression
+
+    model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True)
+    model.fit(np.asarray(raw, dtype=float), np.asarray(correct, dtype=float))
+    return Curve(tuple(float(v) for v in model.X_thresholds_), tuple(float(v) for v in model.y_thresholds_))

@@ -21,6 +21,7 @@ from agent.policy import Policy
 from agent.prompts import Prompts
 from agent.replies import call_text
 from agent.state import ApprovalState
+from flows.alerts import AlertManager
 from flows.errors import Conflict, SwitchboardError
 from flows.store import approval_ops as ops
 from flows.store.approvals import ApprovalRequest, ApprovalStatus, ThreadMessage, binding_of
@@ -325,6 +326,11 @@ class ApprovalService:
                     row.reminded_at = now
                     session.add(row)
                 reminded.append(request)
+                AlertManager(settings=self.runner.settings, engine=self.runner.engine).raise_alert(
+                    "approval_expiring", f"approval:{request.id}",
+                    f"Approval request {request.id} ({call_text(request.tool, request.args)}) from {request.requester} "
+                    f"expires at {expires:%Y-%m-%d %H:%M} UTC and nobody has decided it yet.",
+                )
                 for listener in self.listeners:
                     try:
                         listener.on_reminder(request)

@@ -69,7 +69,7 @@ class OllamaBackend:
         try:
             decision = self._ask(request, local)
         except OllamaUnavailable as exc:
-            note = self.prompts.render("fallback_note", primary=f"Ollama model {self.model}", why=str(exc))
+            note = self.prompts.render("fallback_note", primary=f"Ollama {self.model}", why=str(exc))
             logger.warning("ollama fallback: %s", exc)
             return local.model_copy(
                 update={

@@ -27,6 +27,14 @@ class PayArgs(ToolArgs):
     amount: int
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    from flows.config_models import RetryPolicy
+
+    # Alerts mail ops and no SMTP server runs here: fail fast instead of backing off.
+    return settings.model_copy(update={"retry": RetryPolicy(attempts=1, base_delay_s=0)})
+
+
 class Payments:
     """An external tool that counts real executions and remembers the arguments it ran with."""
 
@@ -202,3 +210,24 @@ def test_fifty_racing_approvers_execute_once(
     assert [(r.status, r.idempotency_key) for r in runs] == [(RunStatus.SUCCEEDED, approval_id)]
     assert AuditLog(engine).verify().ok
     engine.dispose()
+
+
+def test_reminder_before_expiry_is_sent_once(sb: Switchboard, payments: Payments) -> None:
+    approval_id = _request(sb)
+    seen: list[str] = []
+
+    class Listener:
+        def on_requested(self, request: Any) -> None: ...
+
+        def on_outcome(self, request: Any, text: str) -> None: ...
+
+        def on_reminder(self, request: Any) -> None:
+            seen.append(request.id)
+
+    sb.approvals.listeners.append(Listener())
+    soon = datetime.now(UTC) + timedelta(hours=23)
+    assert [r.id for r in sb.approvals.remind_due(now=soon)] == [approval_id]
+    assert sb.approvals.remind_due(now=soon + timedelta(minutes=5)) == []
+    assert seen == [approval_id]
+    assert any(r.event == "alert.raised" and "approval_expiring" in (r.subject or "")
+               for r in AuditLog(sb.engine).iter_records())

@@ -327,7 +327,8 @@ class ApprovalService:
                     session.add(row)
                 reminded.append(request)
                 AlertManager(settings=self.runner.settings, engine=self.runner.engine).raise_alert(
-                    "approval_expiring", f"approval:{request.id}",
+                    "approval_expiring",
+                    f"approval:{request.id}",
                     f"Approval request {request.id} ({call_text(request.tool, request.args)}) from {request.requester} "
                     f"expires at {expires:%Y-%m-%d %H:%M} UTC and nobody has decided it yet.",
                 )

@@ -75,14 +75,7 @@ class ChatNodes:
                 tool_probability=1.0,
                 backend="operator-confirmed",
             )
-            plan = gate_decision(
-                decision,
-                role=role,
-                registry=self.registry,
-                policy=self.policy,
-                settings=self.runner.settings,
-                tool_context=self.runner.context(actor="planner"),
-            )
+            plan = self._gate(decision, role)
             route = "execute" if plan.action in ("execute", "confirm") else plan.action
             return {"plan": self._plan_dict(plan, route=route), "pending": None}
         if kind == "missing":
@@ -98,14 +91,7 @@ class ChatNodes:
                     tool_probability=pending.get("confidence", 0.0),
                     backend="operator-answer",
                 )
-                plan = gate_decision(
-                    decision,
-                    role=role,
-                    registry=self.registry,
-                    policy=self.policy,
-                    settings=self.runner.settings,
-                    tool_context=self.runner.context(actor="planner"),
-                )
+                plan = self._gate(decision, role)
                 return {"plan": self._plan_dict(plan), "pending": None}
         if kind == "choose":
             choice = self._choose(text, pending.get("options", []))
@@ -120,16 +106,20 @@ class ChatNodes:
                 decision = decision.model_copy(
                     update={"tool": choice, "confidence": max(decision.confidence, 0.9)}
                 )
-                plan = gate_decision(
-                    decision,
-                    role=role,
-                    registry=self.registry,
-                    policy=self.policy,
-                    settings=self.runner.settings,
-                    tool_context=self.runner.context(actor="planner"),
-                )
+                plan = self._gate(decision, role)
                 return {"plan": self._plan_dict(plan), "pending": None}
         return None  # not an answer to the question: treat it as a new request
+
+    def _gate(self, decision: Decision, role: Role) -> Plan:
+        """Validate and apply the policy (the same function the evals use)."""
+        return gate_decision(
+            decision,
+            role=role,
+            registry=self.registry,
+            policy=self.policy,
+            settings=self.runner.settings,
+            tool_context=self.runner.context(actor="planner"),
+        )
 
     def _choose(self, text: str, options: list[str]) -> str | None:
         folded = text.lower()
@@ -142,14 +132,7 @@ class ChatNodes:
     def _planned(
         self, decision: Decision, role: Role, state: ChatState, config: RunnableConfig, text: str
     ) -> dict[str, Any]:
-        plan = gate_decision(
-            decision,
-            role=role,
-            registry=self.registry,
-            policy=self.policy,
-            settings=self.runner.settings,
-            tool_context=self.runner.context(actor="planner"),
-        )
+        plan = self._gate(decision, role)
         self.runner.audit.append(
             "agent.decision",
             actor=state["user"],

@@ -229,5 +229,7 @@ def test_reminder_before_expiry_is_sent_once(sb: Switchboard, payments: Payments
     assert [r.id for r in sb.approvals.remind_due(now=soon)] == [approval_id]
     assert sb.approvals.remind_due(now=soon + timedelta(minutes=5)) == []
     assert seen == [approval_id]
-    assert any(r.event == "alert.raised" and "approval_expiring" in (r.subject or "")
-               for r in AuditLog(sb.engine).iter_records())
+    assert any(
+        r.event == "alert.raised" and "approval_expiring" in (r.subject or "")
+        for r in AuditLog(sb.engine).iter_records()
+    )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent.backends.base import DecideRequest, Decision, Turn
+from agent.backends.base import DecideRequest, Turn
 from agent.backends.ollama import OllamaBackend
 from agent.prompts import load_prompts
 from flows.config import Settings
@@ -20,11 +20,23 @@ TODAY = date(2026, 11, 22)
 
 
 def _backend(settings: Settings, host: str, local: ScriptedBackend, *, timeout: float = 5.0) -> OllamaBackend:
-    agent = settings.agent.model_copy(update={"backend": "ollama", "ollama_host": host, "ollama_timeout_s": timeout})
-    shots = [{"text": "show me last month's sales by region", "tool": "run_report",
-              "args": {"report": "sales_by_region", "period": "last_month"}}]
-    return OllamaBackend(settings=settings.model_copy(update={"agent": agent}), registry=build_registry(),
-                         prompts=load_prompts(), fallback=local, examples=lambda text, k: shots[:k])
+    agent = settings.agent.model_copy(
+        update={"backend": "ollama", "ollama_host": host, "ollama_timeout_s": timeout}
+    )
+    shots = [
+        {
+            "text": "show me last month's sales by region",
+            "tool": "run_report",
+            "args": {"report": "sales_by_region", "period": "last_month"},
+        }
+    ]
+    return OllamaBackend(
+        settings=settings.model_copy(update={"agent": agent}),
+        registry=build_registry(),
+        prompts=load_prompts(),
+        fallback=local,
+        examples=lambda text, k: shots[:k],
+    )
 
 
 def _local(tool: str | None = "run_report", **args: Any) -> ScriptedBackend:
@@ -34,13 +46,22 @@ def _local(tool: str | None = "run_report", **args: Any) -> ScriptedBackend:
     return local
 
 
-def test_native_tool_call_is_validated_and_combined_with_the_router(settings: Settings, ollama_api: OllamaApi) -> None:
+def test_native_tool_call_is_validated_and_combined_with_the_router(
+    settings: Settings, ollama_api: OllamaApi
+) -> None:
     ollama_api.enqueue(tool_call("run_report", report="sales_by_region", period="last_month"))
     decision = _backend(settings, ollama_api.url, _local()).decide(
-        DecideRequest(text="sales by region last month", today=TODAY,
-                      context=[Turn(role="user", text="hi"), Turn(role="assistant", tool="list_runs", args={})])
+        DecideRequest(
+            text="sales by region last month",
+            today=TODAY,
+            context=[Turn(role="user", text="hi"), Turn(role="assistant", tool="list_runs", args={})],
+        )
     )
-    assert (decision.tool, decision.backend, decision.model) == ("run_report", "ollama", "qwen2.5:7b-instruct")
+    assert (decision.tool, decision.backend, decision.model) == (
+        "run_report",
+        "ollama",
+        "qwen2.5:7b-instruct",
+    )
     assert decision.args == {"report": "sales_by_region", "period": "last_month", "limit": 10}
     assert decision.confidence == pytest.approx(1 - 0.25 * 0.1)  # noisy-OR of 0.75 and the router's 0.9
     sent = ollama_api.chat_requests[0]
@@ -51,15 +72,20 @@ def test_native_tool_call_is_validated_and_combined_with_the_router(settings: Se
 
 
 def test_invalid_arguments_get_one_repair_round(settings: Settings, ollama_api: OllamaApi) -> None:
-    ollama_api.enqueue(tool_call("run_report", report="sales_by_planet"),
-                       tool_call("run_report", report="sales_by_region"))
-    decision = _backend(settings, ollama_api.url, _local()).decide(DecideRequest(text="regional sales", today=TODAY))
+    ollama_api.enqueue(
+        tool_call("run_report", report="sales_by_planet"), tool_call("run_report", report="sales_by_region")
+    )
+    decision = _backend(settings, ollama_api.url, _local()).decide(
+        DecideRequest(text="regional sales", today=TODAY)
+    )
     assert decision.tool == "run_report" and decision.args["report"] == "sales_by_region"
     repair = ollama_api.chat_requests[1]["messages"][-1]
     assert repair["role"] == "tool" and "'report' should be" in repair["content"]
 
 
-def test_still_invalid_after_repair_asks_instead_of_guessing(settings: Settings, ollama_api: OllamaApi) -> None:
+def test_still_invalid_after_repair_asks_instead_of_guessing(
+    settings: Settings, ollama_api: OllamaApi
+) -> None:
     ollama_api.enqueue(tool_call("quote_price", client_id="abc"), tool_call("quote_price", client_id="abc"))
     decision = _backend(settings, ollama_api.url, _local()).decide(DecideRequest(text="quote", today=TODAY))
     assert decision.tool == "quote_price" and decision.confidence <= 0.3
@@ -68,7 +94,9 @@ def test_still_invalid_after_repair_asks_instead_of_guessing(settings: Settings,
 
 def test_plain_answer_means_no_tool(settings: Settings, ollama_api: OllamaApi) -> None:
     ollama_api.enqueue(Reply(content="I can't check the weather."))
-    decision = _backend(settings, ollama_api.url, _local(None)).decide(DecideRequest(text="weather in Lisbon?", today=TODAY))
+    decision = _backend(settings, ollama_api.url, _local(None)).decide(
+        DecideRequest(text="weather in Lisbon?", today=TODAY)
+    )
     assert decision.tool is None and decision.backend == "ollama" and decision.confidence > 0.9
 
 
@@ -113,5 +141,3 @@ def test_fallback_is_said_in_the_reply_and_the_audit(settings: Settings, engine:
     assert any("was unavailable" in note for note in reply.notes)
     record = next(r for r in AuditLog(engine).iter_records() if r.event == "agent.decision")
     assert '"backend":"ollama→embedded"' in record.data and "was unavailable" in record.data
-
-

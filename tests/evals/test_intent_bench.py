@@ -31,7 +31,8 @@ from evals.intent_bench import (
 DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 # CI runs with shared/ beside the clone, so there the data must be found: skip only outside CI.
 needs_datasets = pytest.mark.skipif(
-    not (DATASETS / "clinc150").is_dir() and not os.environ.get("CI"), reason=f"no public datasets at {DATASETS}"
+    not (DATASETS / "clinc150").is_dir() and not os.environ.get("CI"),
+    reason=f"no public datasets at {DATASETS}",
 )
 
 TRAIN = {

@@ -212,8 +212,8 @@ def test_resolve_period_crosses_year_boundaries() -> None:
     ("period", "message"),
     [
         ("next_week", "unknown period 'next_week'"),
-        ("2026-03-15..2026-03-01", "starts after it ends"),
-        ("2026-02-30..2026-03-01", "does not exist"),
+        ("2026-03-15..2026-03-01", "ends before it starts"),
+        ("2026-02-30..2026-03-01", "impossible date"),
         ("2026-3-1..2026-3-5", "unknown period"),
     ],
 )

@@ -9,21 +9,9 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-PERIOD_KEYWORDS: tuple[str, ...] = (
-    "today",
-    "yesterday",
-    "this_week",
-    "last_week",
-    "this_month",
-    "last_month",
-    "this_quarter",
-    "last_quarter",
-    "this_year",
-    "last_year",
-    "last_7_days",
-    "last_30_days",
-    "last_90_days",
-)
+from flows.periods import PERIOD_KEYWORDS as PERIOD_KEYWORDS
+from flows.periods import resolve_period as flows_resolve_period
+
 ROLLING_KEYWORDS: dict[int, str] = {7: "last_7_days", 30: "last_30_days", 90: "last_90_days"}
 _RANGE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*\.\.\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 
@@ -121,53 +109,11 @@ def safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _keyword_range(keyword: str, today: date) -> tuple[date, date] | None:
-    monday = week_start(today)
-    q_start, _ = quarter_range(today.year, quarter_of(today))
-    prev_month_last = today.replace(day=1) - timedelta(days=1)
-    prev_quarter_last = q_start - timedelta(days=1)
-    ranges: dict[str, tuple[date, date]] = {
-        "today": (today, today),
-        "yesterday": (today - timedelta(days=1), today - timedelta(days=1)),
-        "this_week": (monday, today),
-        "last_week": (monday - timedelta(days=7), monday - timedelta(days=1)),
-        "this_month": (today.replace(day=1), today),
-        "last_month": (prev_month_last.replace(day=1), prev_month_last),
-        "this_quarter": (q_start, today),
-        "last_quarter": quarter_range(prev_quarter_last.year, quarter_of(prev_quarter_last)),
-        "this_year": (date(today.year, 1, 1), today),
-        "last_year": (date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
-    }
-    ranges.update({kw: last_n_days(n, today=today) for n, kw in ROLLING_KEYWORDS.items()})
-    return ranges.get(keyword)
-
-
 def resolve_period(period: str, *, today: date) -> tuple[date, date]:
-    """Resolve a canonical Period to its inclusive first and last day.
-
-    Args:
-        period: A Period keyword (e.g. "last_month") or an explicit "YYYY-MM-DD..YYYY-MM-DD" range.
-        today: The reference date.
-
-    Returns:
-        ``(start, end)`` with ``start <= end``.
+    """Resolve a canonical Period (any case, surrounding spaces allowed) to its inclusive first and last day.
 
     Raises:
         ValueError: When ``period`` is neither a keyword nor a valid explicit range.
     """
-    key = period.strip().casefold()
-    keyword = _keyword_range(key, today)
-    if keyword is not None:
-        return keyword
-    m = _RANGE.match(key)
-    if m is None:
-        raise ValueError(
-            f"unknown period {period!r}: use one of {', '.join(PERIOD_KEYWORDS)} or 'YYYY-MM-DD..YYYY-MM-DD'"
-        )
-    y1, m1, d1, y2, m2, d2 = (int(g) for g in m.groups())
-    start, end = safe_date(y1, m1, d1), safe_date(y2, m2, d2)
-    if start is None or end is None:
-        raise ValueError(f"period {period!r} contains a date that does not exist")
-    if start > end:
-        raise ValueError(f"period {period!r} starts after it ends")
-    return start, end
+    compact = period.strip()
+    return flows_resolve_period(compact if ".." in compact else compact.casefold(), today=today)

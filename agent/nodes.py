@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 
 from agent import replies as r
-from agent.backends.base import Backend, DecideRequest, Decision, Turn
+from agent.backends.base import Backend, DecideRequest, Decision, Turn, remember_accepted
 from agent.planner import Plan, gate_decision
 from agent.policy import Policy, Role
 from agent.prompts import Prompts
@@ -77,7 +77,9 @@ class ChatNodes:
             )
             plan = self._gate(decision, role)
             route = "execute" if plan.action in ("execute", "confirm") else plan.action
-            return {"plan": self._plan_dict(plan, route=route), "pending": None}
+            confirmed = self._plan_dict(plan, route=route)
+            confirmed["text"] = pending.get("text", "")
+            return {"plan": confirmed, "pending": None}
         if kind == "missing":
             found = self.fill_slots(
                 pending["tool"], text, self.runner.reference_date(), pending.get("missing", [])
@@ -195,6 +197,8 @@ class ChatNodes:
             reply = Reply(text=self.prompts.render("failed", error=exc.message), decision=view, kind="error")
             return self._finish(state, reply, plan)
         result = execution.result
+        if plan.get("text"):
+            remember_accepted(self.backend, text=plan["text"], tool=plan["tool"], args=plan["args"])
         reply = Reply(
             text=self.prompts.render("done", summary=result.summary),
             decision=view,
@@ -221,6 +225,7 @@ class ChatNodes:
             "tool": plan["tool"],
             "args": plan["args"],
             "confidence": plan["confidence"],
+            "text": plan.get("text", state["text"]),
         }
         return self._finish(state, reply, plan, pending=pending)
 

@@ -45,6 +45,7 @@ class Pending(TypedDict, total=False):
     missing: list[str]
     options: list[str]
     confidence: float
+    text: str
 
 
 class ChatState(TypedDict, total=False):

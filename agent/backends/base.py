@@ -80,3 +80,10 @@ class Backend(Protocol):
     def decide(self, request: DecideRequest) -> Decision:
         """Choose a tool and its arguments for ``request``."""
         ...
+
+
+def remember_accepted(backend: object, *, text: str, tool: str, args: dict[str, Any]) -> None:
+    """Tell a backend that keeps accepted requests (Ollama's few-shot store) about one that ran."""
+    accepted = getattr(backend, "accepted", None)
+    if callable(accepted):
+        accepted(text=text, tool=tool, args=args)

@@ -51,16 +51,26 @@ class OllamaBackend:
         fallback: Backend,
         examples: ExampleRetriever | None = None,
         client: ollama.Client | None = None,
+        remember: Callable[..., None] | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
         self.prompts = prompts
         self.fallback = fallback
         self.examples = examples
+        self.remember = remember
         self.model = settings.agent.ollama_model
         self.client = client or ollama.Client(
             host=settings.agent.ollama_host, timeout=settings.agent.ollama_timeout_s
         )
+
+    def accepted(self, *, text: str, tool: str, args: dict[str, Any]) -> None:
+        """Keep a request that ran, so later prompts get it as a nearby example."""
+        if self.remember is not None:
+            try:
+                self.remember(text=text, tool=tool, args=args)
+            except Exception:  # the example store is a help, never a reason to fail a turn
+                logger.exception("could not store an accepted request")
 
     def decide(self, request: DecideRequest) -> Decision:
         """Ask the model; validate; repair once; fall back to the embedded router on any failure."""

@@ -141,3 +141,17 @@ def test_fallback_is_said_in_the_reply_and_the_audit(settings: Settings, engine:
     assert any("was unavailable" in note for note in reply.notes)
     record = next(r for r in AuditLog(engine).iter_records() if r.event == "agent.decision")
     assert '"backend":"ollama→embedded"' in record.data and "was unavailable" in record.data
+
+
+def test_accepted_requests_go_to_the_example_store(settings: Settings, tmp_path: Any) -> None:
+    from agent.backends.embedded.encoder import Encoder
+    from agent.examples_store import ExampleStore
+
+    store = ExampleStore(tmp_path / "chroma", encoder=Encoder.load())
+    backend = _backend(settings, f"http://127.0.0.1:{free_port()}", _local())
+    backend.remember = store.remember
+    backend.accepted(text="sales by region for emea", tool="run_report", args={"region": "emea"})
+    nearest = store.nearest("regional sales in europe", 1)
+    assert [(n["text"], n["tool"], n["args"], n["source"]) for n in nearest] == [
+        ("sales by region for emea", "run_report", {"region": "emea"}, "accepted")
+    ]

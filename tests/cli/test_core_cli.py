@@ -125,3 +125,22 @@ def test_audit_export_ends_with_chain_head(cli: CliRunner, tmp_path: Path) -> No
     assert "chain_head" in json.loads(lines[-1])
     result = cli.invoke(app, ["audit", "export", "--since", "yesterday-ish"])
     assert result.exit_code == 2 and "is not an ISO date" in result.output
+
+
+def test_chat_repl_answers_offline(cli: CliRunner) -> None:
+    _ok(cli, "demo")
+    out = _ok(
+        cli,
+        "chat",
+        "--as",
+        "olive",
+        "-m",
+        "show me last month's sales by region",
+        "-m",
+        "now just EMEA",
+        "-m",
+        "what's the weather in Lisbon",
+    )
+    assert "what I ran: run_report(report=sales_by_region, period=last_month" in out
+    assert "region=emea" in out
+    assert "That's outside what I can do" in out

@@ -26,9 +26,9 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
         from langgraph.checkpoint.postgres import PostgresSaver
 
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        with PostgresSaver.from_conn_string(dsn) as saver:
-            saver.setup()
-            yield saver
+        with PostgresSaver.from_conn_string(dsn) as pg_saver:
+            pg_saver.setup()
+            yield pg_saver
         return
     path = settings.var_dir / "checkpoints.sqlite"
     path.parent.mkdir(parents=True, exist_ok=True)

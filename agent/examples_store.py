@@ -33,7 +33,10 @@ class ExampleStore:
             path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         )
         self.collection = self.client.get_or_create_collection(
-            COLLECTION, embedding_function=MiniLMEmbeddingFunction(encoder), metadata={"hnsw:space": "cosine"}
+            COLLECTION,
+            # chromadb's stubs type this parameter narrower than its own EmbeddingFunction protocol.
+            embedding_function=MiniLMEmbeddingFunction(encoder),  # type: ignore[arg-type]
+            metadata={"hnsw:space": "cosine"},
         )
 
     def sync_examples(self, examples: Mapping[str, Sequence[str]]) -> int:
@@ -66,9 +69,12 @@ class ExampleStore:
             return []
         found = self.collection.query(query_texts=[text], n_results=min(k, self.collection.count()))
         rows = []
-        for doc, meta, dist in zip(
-            found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True
-        ):
+        documents, metadatas, distances = (
+            found["documents"] or [[]],
+            found["metadatas"] or [[]],
+            found["distances"] or [[]],
+        )
+        for doc, meta, dist in zip(documents[0], metadatas[0], distances[0], strict=True):
             rows.append(
                 {
                     "text": doc,

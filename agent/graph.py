@@ -6,6 +6,7 @@ branches: it reads the registry and the policy's action.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -16,7 +17,7 @@ from agent.nodes import ChatNodes
 from agent.state import ChatState
 
 Route = Literal["execute", "confirm", "approve", "clarify", "refuse", "shadow", "help", "cancelled"]
-ROUTES: dict[str, str] = {
+ROUTES: dict[Hashable, str] = {
     "execute": "execute",
     "confirm": "confirm",
     "approve": "escalate",
@@ -32,7 +33,7 @@ def route(state: ChatState) -> Route:
     """Pick the next node from the plan's route."""
     plan = state.get("plan") or {}
     value = plan.get("route", "refuse")
-    return value if value in ROUTES else "refuse"  # type: ignore[return-value]
+    return value if value in ROUTES else "refuse"
 
 
 def build_graph(

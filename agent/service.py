@@ -15,7 +15,7 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from agent.approvals import ApprovalService
 from agent.backends.base import Backend
@@ -119,7 +119,7 @@ class Switchboard:
     def _claim_thread(self, thread_id: str, user: str) -> None:
         with Session(self.engine) as session:
             owner = session.execute(
-                select(ThreadMessage.owner).where(ThreadMessage.thread_id == thread_id).limit(1)  # type: ignore[arg-type]
+                select(col(ThreadMessage.owner)).where(col(ThreadMessage.thread_id) == thread_id).limit(1)
             ).scalar_one_or_none()
         if owner is not None and owner != user:
             raise Forbidden(f"thread {thread_id} belongs to another user")
@@ -130,9 +130,9 @@ class Switchboard:
         with Session(self.engine) as session:
             rows = session.execute(
                 select(ThreadMessage)
-                .where(ThreadMessage.thread_id == thread_id)  # type: ignore[arg-type]
-                .order_by(ThreadMessage.id.desc())
-                .limit(limit)  # type: ignore[union-attr]
+                .where(col(ThreadMessage.thread_id) == thread_id)
+                .order_by(col(ThreadMessage.id).desc())
+                .limit(limit)
             ).scalars()
             return list(reversed(list(rows)))
 
@@ -140,8 +140,8 @@ class Switchboard:
         """The user's threads, most recent first."""
         with Session(self.engine) as session:
             rows = session.execute(
-                select(ThreadMessage.thread_id, func.max(ThreadMessage.created_at), func.count())
-                .where(ThreadMessage.owner == user)  # type: ignore[arg-type]
+                select(col(ThreadMessage.thread_id), func.max(ThreadMessage.created_at), func.count())
+                .where(col(ThreadMessage.owner) == user)
                 .group_by(ThreadMessage.thread_id)
                 .order_by(func.max(ThreadMessage.created_at).desc())
             ).all()

@@ -27,8 +27,7 @@ class SlotFiller:
         from agent.backends.embedded.extract.slots import extract_args
 
         schema = self.registry[tool].args_model.model_json_schema()
-        found = extract_args(text, schema=schema, today=today, known=None)
-        values = getattr(found, "values", found)
+        values = extract_args(text, schema=schema, today=today, known=None).values
         result = {name: values[name] for name in names if name in values and values[name] is not None}
         if not result and len(names) == 1 and _is_free_text(schema, names[0]) and text.strip():
             result = {names[0]: text.strip()}

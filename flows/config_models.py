@@ -159,6 +159,17 @@ class RiskThresholds(_Section):
     approve: bool = Field(default=False, description="Always route to an approver.")
 
 
+RiskLevel = Literal["read", "write", "external"]
+
+
+def _default_risks() -> dict[RiskLevel, RiskThresholds]:
+    return {
+        "read": RiskThresholds(execute=0.6),
+        "write": RiskThresholds(confirm=0.85),
+        "external": RiskThresholds(confirm=0.85, approve=True),
+    }
+
+
 class ToolPolicy(_Section):
     """Per-tool override of the policy."""
 
@@ -177,13 +188,7 @@ class PolicyConfig(_Section):
     four_eyes: bool = True
     approval_expiry_hours: float = 24.0
     reminder_before_expiry_hours: float = 2.0
-    risks: dict[Literal["read", "write", "external"], RiskThresholds] = Field(
-        default_factory=lambda: {
-            "read": RiskThresholds(execute=0.6),
-            "write": RiskThresholds(confirm=0.85),
-            "external": RiskThresholds(confirm=0.85, approve=True),
-        }
-    )
+    risks: dict[RiskLevel, RiskThresholds] = Field(default_factory=lambda: _default_risks())
     tools: dict[str, ToolPolicy] = Field(
         default_factory=lambda: {"create_order": ToolPolicy(approve_over_value=10_000.0)}
     )

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from croniter import croniter
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from flows.errors import BadInput, NotFound
 from flows.store.audit import AuditEvent, append_in
@@ -60,7 +60,7 @@ def create_schedule(
     now = now or utcnow()
     with write_session(engine) as session:
         existing = session.execute(
-            select(Schedule).where(Schedule.flow == flow, Schedule.cron == cron)  # type: ignore[arg-type]
+            select(Schedule).where(col(Schedule.flow) == flow, col(Schedule.cron) == cron)
         ).scalar_one_or_none()
         if existing is not None:
             session.expunge(existing)
@@ -82,7 +82,7 @@ def create_schedule(
 def list_schedules(*, engine: Engine) -> list[Schedule]:
     """All schedules, oldest first."""
     with Session(engine) as session:
-        return list(session.execute(select(Schedule).order_by(Schedule.id)).scalars())  # type: ignore[arg-type]
+        return list(session.execute(select(Schedule).order_by(col(Schedule.id))).scalars())
 
 
 def set_paused(*, engine: Engine, schedule_id: int, paused: bool, actor: str) -> Schedule:
@@ -111,7 +111,7 @@ def due_schedules(*, engine: Engine, now: datetime) -> list[Schedule]:
     """Active schedules whose next fire time has passed (including ones missed while the service was down)."""
     with Session(engine) as session:
         rows = session.execute(
-            select(Schedule).where(Schedule.paused.is_(False)).order_by(Schedule.id)  # type: ignore[attr-defined]
+            select(Schedule).where(col(Schedule.paused).is_(False)).order_by(col(Schedule.id))
         ).scalars()
         return [s for s in rows if s.next_run_at is not None and _aware(s.next_run_at) <= now]
 

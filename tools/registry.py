@@ -67,9 +67,10 @@ class Registry(Mapping[str, ToolSpec[Any]]):
         """
         spec = self.get_tool(name)
         try:
-            return spec.args_model.model_validate(dict(raw))
+            parsed: ToolArgs = spec.args_model.model_validate(dict(raw))
         except ValidationError as exc:
             raise BadInput(f"{name}: {describe_validation_error(exc)}", tool=name) from None
+        return parsed
 
     def for_role(self, role: str) -> list[ToolSpec[Any]]:
         """Tools a role may request."""

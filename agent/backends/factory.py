@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from agent.backends.base import Backend
 from agent.backends.embedded.backend import EmbeddedBackend
@@ -101,9 +101,10 @@ def known_entities(engine: Engine, *, ttl_s: float = 60.0) -> Callable[[], Known
         now = time.monotonic()
         if now - float(cache["at"]) > ttl_s:  # type: ignore[arg-type]
             with Session(engine) as session:
-                skus = tuple(session.execute(select(Product.sku)).scalars())
+                skus = tuple(session.execute(select(col(Product.sku))).scalars())
                 customers = {
-                    int(row[0]): str(row[1]) for row in session.execute(select(Customer.id, Customer.name))
+                    int(row[0]): str(row[1])
+                    for row in session.execute(select(col(Customer.id), col(Customer.name)))
                 }
             cache["value"], cache["at"] = KnownEntities(skus=skus, customers=customers), now
         return cache["value"]  # type: ignore[return-value]

@@ -59,8 +59,7 @@ def get_run(run_id: RunId, _principal: User, state: State) -> RunDetail:
     if isinstance(result, dict):
         table = Table.model_validate(result["table"]) if isinstance(result.get("table"), dict) else None
         chart = chart_url(state.settings, result.get("chart_path"))
-    # RunStore.steps is annotated list[Run] in a class with a method called list, which mypy misreads.
-    steps = cast("list[Run]", store.steps(run_id))
+    steps = store.steps(run_id)
     return RunDetail(
         run=run_out(run),
         steps=[run_out(s) for s in steps],

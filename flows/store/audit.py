@@ -18,7 +18,7 @@ from typing import IO, Any
 from pydantic import BaseModel, SecretStr
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from flows.errors import AuditUnavailable
 from flows.store.db import utcnow, write_connection, write_session
@@ -200,10 +200,13 @@ class AuditLog:
         with Session(self.engine) as session:
             while True:
                 query = (
-                    select(AuditRecord).where(AuditRecord.seq > last).order_by(AuditRecord.seq).limit(batch)
-                )  # type: ignore[arg-type]
+                    select(AuditRecord)
+                    .where(col(AuditRecord.seq) > last)
+                    .order_by(col(AuditRecord.seq))
+                    .limit(batch)
+                )
                 if cutoff:
-                    query = query.where(AuditRecord.ts >= cutoff)  # type: ignore[arg-type]
+                    query = query.where(col(AuditRecord.ts) >= cutoff)
                 rows = session.execute(query).scalars().all()
                 if not rows:
                     return

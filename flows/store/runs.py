@@ -6,6 +6,7 @@ A unique idempotency key makes a repeated request return the earlier run instead
 
 from __future__ import annotations
 
+import builtins
 import enum
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from flows.errors import Conflict, NotFound
 from flows.store.audit import AuditEvent, append_in
@@ -71,7 +72,7 @@ class RunStore:
     def find_by_key(self, key: str) -> Run | None:
         """The run created with this idempotency key, if any."""
         with Session(self.engine) as session:
-            return session.execute(select(Run).where(Run.idempotency_key == key)).scalar_one_or_none()
+            return session.execute(select(Run).where(col(Run.idempotency_key) == key)).scalar_one_or_none()  # type: ignore[no-any-return, unused-ignore]
 
     def create(
         self,
@@ -197,10 +198,13 @@ class RunStore:
     def latest(self, *, name: str | None = None) -> Run | None:
         """The most recent top-level run, optionally of one tool or flow."""
         with Session(self.engine) as session:
-            query = select(Run).where(Run.pipeline_run_id.is_(None))  # type: ignore[union-attr]
+            query = select(Run).where(col(Run.pipeline_run_id).is_(None))
             if name:
-                query = query.where(Run.name == name)
-            return session.execute(query.order_by(Run.id.desc()).limit(1)).scalar_one_or_none()  # type: ignore[union-attr]
+                query = query.where(col(Run.name) == name)
+            found: Run | None = session.execute(
+                query.order_by(col(Run.id).desc()).limit(1)
+            ).scalar_one_or_none()
+            return found
 
     def list(
         self,
@@ -216,19 +220,19 @@ class RunStore:
         with Session(self.engine) as session:
             query = select(Run)
             if statuses:
-                query = query.where(Run.status.in_(statuses))  # type: ignore[attr-defined]
+                query = query.where(col(Run.status).in_(statuses))
             if since:
-                query = query.where(Run.created_at >= since)  # type: ignore[operator]
+                query = query.where(col(Run.created_at) >= since)
             if until:
-                query = query.where(Run.created_at < until)  # type: ignore[operator]
+                query = query.where(col(Run.created_at) < until)
             if name:
-                query = query.where(Run.name == name)
+                query = query.where(col(Run.name) == name)
             if not include_steps:
-                query = query.where(Run.pipeline_run_id.is_(None))  # type: ignore[union-attr]
-            return list(session.execute(query.order_by(Run.id.desc()).limit(limit)).scalars())  # type: ignore[union-attr]
+                query = query.where(col(Run.pipeline_run_id).is_(None))
+            return list(session.execute(query.order_by(col(Run.id).desc()).limit(limit)).scalars())
 
-    def steps(self, run_id: int) -> list[Run]:
+    def steps(self, run_id: int) -> builtins.list[Run]:
         """The step runs of a flow run, in order."""
         with Session(self.engine) as session:
-            query = select(Run).where(Run.pipeline_run_id == run_id).order_by(Run.id)  # type: ignore[arg-type]
+            query = select(Run).where(col(Run.pipeline_run_id) == run_id).order_by(col(Run.id))
             return list(session.execute(query).scalars())

@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from flows.errors import BadInput, Conflict, NotFound
 from flows.store.audit import AuditEvent, append_in
@@ -63,7 +63,7 @@ def create_user(*, engine: Engine, name: str, role: str, password: str | None, a
     if password is not None:
         _check_password(password)
     with write_session(engine) as session:
-        if session.execute(select(User).where(User.name == name)).scalar_one_or_none() is not None:
+        if session.execute(select(User).where(col(User.name) == name)).scalar_one_or_none() is not None:
             raise Conflict(f"user {name!r} already exists")
         user = User(name=name, role=role, password_hash=_hasher.hash(password) if password else None)
         session.add(user)
@@ -77,7 +77,7 @@ def create_user(*, engine: Engine, name: str, role: str, password: str | None, a
 def get_user(*, engine: Engine, name: str) -> User:
     """Load a user by name or raise NotFound."""
     with Session(engine) as session:
-        user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+        user: User | None = session.execute(select(User).where(col(User.name) == name)).scalar_one_or_none()
     if user is None:
         raise NotFound(f"no user called {name!r}")
     return user
@@ -86,12 +86,12 @@ def get_user(*, engine: Engine, name: str) -> User:
 def list_users(*, engine: Engine) -> list[User]:
     """All users by name."""
     with Session(engine) as session:
-        return list(session.execute(select(User).order_by(User.name)).scalars())  # type: ignore[arg-type]
+        return list(session.execute(select(User).order_by(col(User.name))).scalars())
 
 
 def _update(engine: Engine, name: str, event: str, actor: str, **changes: object) -> User:
     with write_session(engine) as session:
-        user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+        user: User | None = session.execute(select(User).where(col(User.name) == name)).scalar_one_or_none()
         if user is None:
             raise NotFound(f"no user called {name!r}")
         for key, value in changes.items():
@@ -127,8 +127,8 @@ def issue_token(*, engine: Engine, name: str, actor: str) -> str:
 def link_telegram(*, engine: Engine, name: str, telegram_user_id: int, actor: str) -> User:
     """Map a Telegram user id to a user."""
     with Session(engine) as session:
-        other = session.execute(
-            select(User).where(User.telegram_user_id == telegram_user_id)
+        other: User | None = session.execute(
+            select(User).where(col(User.telegram_user_id) == telegram_user_id)
         ).scalar_one_or_none()
     if other is not None and other.name != name:
         raise Conflict(f"Telegram user {telegram_user_id} is already linked to {other.name!r}")
@@ -138,7 +138,7 @@ def link_telegram(*, engine: Engine, name: str, telegram_user_id: int, actor: st
 def authenticate(*, engine: Engine, name: str, password: str) -> User | None:
     """The user if the password matches, else None (same answer for unknown users)."""
     with Session(engine) as session:
-        user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+        user: User | None = session.execute(select(User).where(col(User.name) == name)).scalar_one_or_none()
     if user is None or not user.active or not user.password_hash:
         _hasher.hash(password)  # spend the same time as a real check
         return None
@@ -152,8 +152,8 @@ def authenticate(*, engine: Engine, name: str, password: str) -> User | None:
 def user_for_token(*, engine: Engine, token: str) -> User | None:
     """The active user holding this API token, if any."""
     with Session(engine) as session:
-        user = session.execute(
-            select(User).where(User.token_hash == _token_digest(token))
+        user: User | None = session.execute(
+            select(User).where(col(User.token_hash) == _token_digest(token))
         ).scalar_one_or_none()
     return user if user is not None and user.active else None
 
@@ -161,7 +161,7 @@ def user_for_token(*, engine: Engine, token: str) -> User | None:
 def user_for_telegram(*, engine: Engine, telegram_user_id: int) -> User | None:
     """The active user linked to a Telegram user id, if any."""
     with Session(engine) as session:
-        user = session.execute(
-            select(User).where(User.telegram_user_id == telegram_user_id)
+        user: User | None = session.execute(
+            select(User).where(col(User.telegram_user_id) == telegram_user_id)
         ).scalar_one_or_none()
     return user if user is not None and user.active else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
@@ -19,9 +18,6 @@ from switchboard.commands import eval_cmd
 from tests.evals.fakes import write_bfcl
 from tests.utils.servers.ollama_api import OllamaApi, tool_call
 from tests.utils.servers.ports import free_port
-
-HAVE_FACTORY = importlib.util.find_spec("agent.backends.factory") is not None
-needs_backend = pytest.mark.skipif(not HAVE_FACTORY, reason="the embedded backend factory does not exist yet")
 
 
 def cli() -> typer.Typer:
@@ -163,7 +159,6 @@ SMALL = [
 ]
 
 
-@needs_backend
 def test_eval_json_and_report_with_the_embedded_backend(tmp_path: Path) -> None:
     path = tmp_path / "small.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in SMALL), encoding="utf-8")
@@ -204,7 +199,6 @@ def test_eval_json_and_report_with_the_embedded_backend(tmp_path: Path) -> None:
     assert len(errors) == summary.errors
 
 
-@needs_backend
 def test_check_baseline_fails_on_a_regression(tmp_path: Path) -> None:
     """A baseline above what the backend reaches must fail the gate, naming the metric and the drop."""
     baseline = tmp_path / "baseline.json"
@@ -228,7 +222,6 @@ def test_check_baseline_fails_on_a_regression(tmp_path: Path) -> None:
     )
 
 
-@needs_backend
 @pytest.mark.slow
 def test_tune_writes_thresholds_to_a_copied_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     copy = tmp_path / "mine.yaml"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -115,11 +114,7 @@ def test_bad_baseline_files(tmp_path: Path) -> None:
         load_baseline(bad)
 
 
-HAVE_FACTORY = importlib.util.find_spec("agent.backends.factory") is not None
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not HAVE_FACTORY, reason="the embedded backend factory does not exist yet")
 def test_embedded_backend_holds_the_committed_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CI gate: the real embedded backend on the project test split against evals/baseline.json."""
     monkeypatch.delenv(

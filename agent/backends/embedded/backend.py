@@ -133,7 +133,13 @@ class EmbeddedBackend:
         args: dict[str, Any] = dict(found.values)
         args.update(self._defaults(tool, request.text, args))
         inherited = False
-        if previous is not None and previous.tool and _ANAPHORA.search(request.text):
+        same_tool_incomplete = previous is not None and previous.tool == tool and bool(found.missing)
+        if (
+            previous is not None
+            and previous.tool
+            and (_ANAPHORA.search(request.text) or same_tool_incomplete)
+        ):
+            # "export that as csv", or "show me the top 20" right after a report: the thread supplies the rest.
             args, inherited = _inherit(args, previous.args, self._schemas[tool])
         missing = [m for m in [*found.missing, *found.ambiguous] if m not in args]
         confidence = p_tool * (FOLLOWUP_DISCOUNT if inherited else 1.0)

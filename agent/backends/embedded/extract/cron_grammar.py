@@ -188,13 +188,12 @@ def _days_of_month(folded: str, monthly: bool) -> str | None:
     days: list[int] = []
     on_the = _DOM_ON_THE.search(folded)
     # "on the 1st and 15th" names days of the month even without the word "month"; "on the 5" does not.
+    of_month = _DOM_OF_MONTH.search(folded)
     if on_the is not None and (monthly or _ORDINAL.search(on_the.group("list"))):
-        m = on_the
-        days.extend(
-            parse_daynum(p) or 0 for p in re.split(r"\s*(?:,|\band\b|&)\s*", m.group("list")) if p.strip()
-        )
-    elif m := _DOM_OF_MONTH.search(folded):
-        days.append(parse_daynum(m.group("d")) or 0)
+        parts = re.split(r"\s*(?:,|\band\b|&)\s*", on_the.group("list"))
+        days.extend(parse_daynum(p) or 0 for p in parts if p.strip())
+    elif of_month is not None:
+        days.append(parse_daynum(of_month.group("d")) or 0)
     elif _MONTH_START.search(folded):
         days.append(1)
     if not days:

@@ -103,14 +103,29 @@ def test_prediction_structure(router: IntentRouter) -> None:
 
 
 def test_threshold_controls_refusal(router: IntentRouter) -> None:
-    original = router.threshold
+    original, config = router.threshold, router.state.config
     try:
         router.set_threshold(1.0)
         assert router.predict(["play some jazz"])[0].label is None
         router.set_threshold(0.0)
+        # With the out-of-scope class's own refusal off, the threshold alone decides.
+        router.state.config = config.model_copy(update={"oos_refusal": 1.0})
         assert router.predict(["write a poem about the sea"])[0].label is not None
         with pytest.raises(ValueError, match=r"threshold must be within \[0, 1\], got 1.5"):
             router.set_threshold(1.5)
+    finally:
+        router.set_threshold(original)
+        router.state.config = config
+
+
+def test_a_message_the_oos_class_claims_is_refused_below_any_threshold(router: IntentRouter) -> None:
+    original = router.threshold
+    try:
+        router.set_threshold(0.0)
+        refused = router.predict(["write a poem about the sea"])[0]
+        assert refused.oos_probability >= router.state.config.oos_refusal
+        assert refused.label is None
+        assert router.predict(["play some jazz"])[0].label == "music"
     finally:
         router.set_threshold(original)
 

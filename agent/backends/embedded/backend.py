@@ -15,7 +15,8 @@ from typing import Any
 
 from agent.backends.base import Alternative, DecideRequest, Decision, Turn
 from agent.backends.embedded.calibration import JointCalibration
-from agent.backends.embedded.extract.slots import ExtractedArgs, KnownEntities, extract_args
+from agent.backends.embedded.extract.schema import describe_schema
+from agent.backends.embedded.extract.slots import ExtractedArgs, KnownEntities, extract_args, revise_args
 from agent.backends.embedded.router import IntentRouter, Prediction
 from agent.backends.embedded.router_examples import OOS_LABEL
 from tools.registry import Registry
@@ -41,6 +42,8 @@ _NUMBER = re.compile(r"(?<![\w.-])#?(\d{1,9})(?![\w.-])")
 # When a sales question names no report, the regional breakdown is the default view.
 _SALES_WORDS = re.compile(r"\b(sales|sell|sells|sold|selling|revenue|turnover)\b", re.I)
 FOLLOWUP_DISCOUNT = 0.97
+# Out-of-scope class probability above which a router pick is not taken as a request of its own.
+_OOS_LIKELY = 0.5
 
 
 class EmbeddedBackend:
@@ -108,10 +111,13 @@ class EmbeddedBackend:
         p_tool = (
             prediction.probability if tool == prediction.top_label else _class_probability(prediction, tool)
         )
+        # A pick the router itself finds more likely out of scope than not ("do a dry run first") does not
+        # stand on its own; like a refusal, it is read against the thread before it is acted on.
+        standalone = tool is not None and (forced is not None or prediction.oos_probability < _OOS_LIKELY)
         followup = (
             previous is not None
             and previous.tool in self.registry
-            and self._is_followup(request.text, tool, previous, request.today)
+            and self._is_followup(request.text, standalone, previous, request.today)
         )
         if followup:
             assert previous is not None and previous.tool is not None
@@ -133,13 +139,11 @@ class EmbeddedBackend:
         args: dict[str, Any] = dict(found.values)
         args.update(self._defaults(tool, request.text, args))
         inherited = False
-        same_tool_incomplete = previous is not None and previous.tool == tool and bool(found.missing)
-        if (
-            previous is not None
-            and previous.tool
-            and (_ANAPHORA.search(request.text) or same_tool_incomplete)
-        ):
-            # "export that as csv", or "show me the top 20" right after a report: the thread supplies the rest.
+        if previous is not None and previous.tool and self._continues(request.text, tool, found, previous):
+            # "export that as csv", "show me the top 20" right after a report, "ok place the order" right
+            # after a quote: the thread supplies the rest.
+            if previous.tool == tool:
+                args.update(revise_args(previous.args, found.values, request.text))
             args, inherited = _inherit(args, previous.args, self._schemas[tool])
         missing = [m for m in [*found.missing, *found.ambiguous] if m not in args]
         confidence = p_tool * (FOLLOWUP_DISCOUNT if inherited else 1.0)
@@ -167,12 +171,32 @@ class EmbeddedBackend:
             extra["report"] = "sales_by_region"
         return extra
 
-    def _is_followup(self, text: str, tool: str | None, previous: Turn, today: date) -> bool:
-        """A message that changes a slot of the previous call ("now just EMEA", "as xml please")."""
+    def _continues(self, text: str, tool: str, found: ExtractedArgs, previous: Turn) -> bool:
+        """Whether a request for ``tool`` builds on the previous call, so its arguments may carry over.
+
+        It does when it points back ("that", "it"), or when it lacks a required argument and either asks for
+        the same tool again, reads as a follow-up ("now as a csv file"), or names nothing the previous call
+        could not supply ("try again" after a run's status).
+        """
+        if _ANAPHORA.search(text):
+            return True
+        if not found.missing:
+            return False
+        if previous.tool == tool or _FOLLOWUP.search(text):
+            return True
+        carried, _ = _inherit({}, previous.args, self._schemas[tool])
+        return all(name in carried for name in found.missing)
+
+    def _is_followup(self, text: str, standalone: bool, previous: Turn, today: date) -> bool:
+        """A message that changes a slot of the previous call ("now just EMEA", "as xml please").
+
+        ``standalone`` says the router found a tool for the message on its own; such a message needs a
+        follow-up word ("now", "instead", "also") to be read as a change to the previous call.
+        """
         if _destructive(text):
             return False
         marker = bool(_FOLLOWUP.search(text))
-        if tool is not None and not marker:
+        if standalone and not marker:
             return False  # a complete request of its own, even for the same tool
         found = self._extract(previous.tool or "", text, today)
         return bool(found.values) or bool(self._defaults(previous.tool or "", text, {}))
@@ -188,7 +212,7 @@ class EmbeddedBackend:
         assert previous.tool is not None
         found = self._extract(previous.tool, request.text, request.today)
         changed = dict(found.values) or self._defaults(previous.tool, request.text, {})
-        args = {**previous.args, **changed}
+        args = {**previous.args, **revise_args(previous.args, changed, request.text)}
         p_same = p_tool if tool == previous.tool else 0.0
         confidence = max(p_same, 0.9) * FOLLOWUP_DISCOUNT
         return Decision(
@@ -235,9 +259,20 @@ def _class_probability(prediction: Prediction, tool: str | None) -> float:
 def _inherit(
     args: dict[str, Any], previous: Mapping[str, Any], schema: Mapping[str, Any]
 ) -> tuple[dict[str, Any], bool]:
-    """Carry over same-named arguments from the previous call ("export that as csv")."""
+    """Carry over arguments from the previous call ("export that as csv").
+
+    Same-named arguments carry over; so does a value that is a valid choice of exactly one unfilled enum
+    argument under another name, since tools name the same thing differently ("explain credit hold" then
+    "apply it": rule → ruleset; "export sales by region" then "just show me": dataset → report).
+    """
     names = set(schema.get("properties", {}))
     carried = {k: v for k, v in previous.items() if k in names and k not in args and v is not None}
+    for spec in describe_schema(schema):
+        if spec.name in args or spec.name in carried or not spec.enum:
+            continue
+        fits = {v for k, v in previous.items() if k not in names and isinstance(v, str) and v in spec.enum}
+        if len(fits) == 1:
+            carried[spec.name] = fits.pop()
     return {**carried, **args}, bool(carried)
 
 

@@ -2,7 +2,8 @@
 
 The router is calibrated for the tool alone; an argument can still be wrong. ``switchboard router calibrate``
 runs the project **dev** split (never test) through the runtime's planner with calibration off and fits one
-monotone (isotonic) map for tool decisions and one for "no tool" decisions. The map is stored with the router's
+monotone (isotonic) map for tool decisions and one for "no tool" decisions, shrunk toward the raw confidence
+where the dev split has few examples. The map is stored with the router's
 fingerprint and ignored when the router changes, so a stale map can never apply.
 """
 
@@ -67,12 +68,40 @@ class JointCalibration:
         )
 
 
-def fit_curve(raw: list[float], correct: list[bool]) -> Curve:
-    """Isotonic regression of correctness on raw confidence, as breakpoints."""
+# Pseudo-observations per bin of raw confidence, placed on the identity line (see fit_curve).
+PRIOR_BINS = 20
+PRIOR_WEIGHT = 2.0
+
+
+def fit_curve(
+    raw: list[float], correct: list[bool], *, prior_bins: int = PRIOR_BINS, prior_weight: float = PRIOR_WEIGHT
+) -> Curve:
+    """Isotonic regression of correctness on raw confidence, shrunk toward the raw confidence where data is thin.
+
+    The raw confidence is already the router's out-of-fold calibrated probability, so it is the prior: each of
+    ``prior_bins`` equal bins of [0, 1] gets ``prior_weight`` pseudo-observations at its centre whose target is
+    that centre. Where dev examples are dense they outweigh the prior; where there are only a few, the curve
+    stays near the raw value. Plain isotonic regression on a dev split with a handful of errors pools a few
+    low-confidence hits with the many high-confidence ones and maps a raw 0.4 to 0.99, which would let
+    doubtful calls auto-execute.
+
+    Args:
+        raw: Raw confidences of the dev decisions.
+        correct: Whether each decision was fully right.
+        prior_bins: Number of bins carrying pseudo-observations (0: plain isotonic regression).
+        prior_weight: Pseudo-observations per bin.
+
+    Returns:
+        The fitted curve; the identity (no breakpoints) with fewer than 10 examples.
+    """
     if len(raw) < 10:
         return Curve((), ())
     from sklearn.isotonic import IsotonicRegression
 
+    centres = (np.arange(prior_bins) + 0.5) / prior_bins if prior_bins > 0 else np.zeros(0)
+    x = np.concatenate([np.asarray(raw, dtype=float), centres])
+    y = np.concatenate([np.asarray(correct, dtype=float), centres])
+    weights = np.concatenate([np.ones(len(raw)), np.full(len(centres), prior_weight)])
     model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True)
-    model.fit(np.asarray(raw, dtype=float), np.asarray(correct, dtype=float))
+    model.fit(x, y, sample_weight=weights)
     return Curve(tuple(float(v) for v in model.X_thresholds_), tuple(float(v) for v in model.y_thresholds_))

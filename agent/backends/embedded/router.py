@@ -3,7 +3,8 @@
 Two multinomial logistic regressions, one over MiniLM sentence embeddings and one over character and
 word n-grams, are mixed in log space and temperature-scaled. The confidence is P(top label is right): a
 Platt map of the top class probability times the mean similarity to the 5 nearest training examples.
-Out-of-scope negatives form an explicit class. Mixing weight, temperature, Platt map and threshold are
+Out-of-scope negatives form an explicit class; a message that class claims outright (``oos_refusal``) is refused
+whatever its confidence. Mixing weight, temperature, Platt map and threshold are
 fitted on a dev split, or out-of-fold on the training data when there is none. On CLINC150 this beat
 plain logistic regression over embeddings (see evals/intent_bench.py).
 """
@@ -38,6 +39,16 @@ class RouterConfig(BaseModel):
     knn_k: int = Field(5, ge=1, description="Neighbours averaged for the similarity factor.")
     max_in_scope_drop: float = Field(
         0.005, ge=0, le=1, description="In-scope accuracy the threshold may cost."
+    )
+    oos_refusal: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description=(
+            "Refuse when the out-of-scope class alone is at least this probable, whatever the confidence: a "
+            "near-miss ('remind me every monday to call mom') can sit close to tool examples yet be plainly "
+            "out of scope to the classifiers. 1.0 turns it off."
+        ),
     )
     folds: int = Field(5, ge=2, description="Folds for out-of-fold calibration when no dev split is given.")
     top_k: int = Field(3, ge=1, description="Alternatives reported per prediction.")
@@ -222,13 +233,15 @@ class IntentRouter:
         out: list[Prediction] = []
         for row, best, conf in zip(probs, top, confidence, strict=True):
             ranked = self._in_scope[np.argsort(-row[self._in_scope], kind="stable")[:k]]
+            p_oos = float(row[self._oos_index]) if self._oos_index is not None else 0.0
+            accept = conf >= self.state.threshold and p_oos < self.state.config.oos_refusal
             out.append(
                 Prediction(
-                    label=labels[best] if conf >= self.state.threshold else None,
+                    label=labels[best] if accept else None,
                     probability=float(conf),
                     top_label=labels[best],
                     alternatives=[Alternative(label=labels[i], probability=float(row[i])) for i in ranked],
-                    oos_probability=float(row[self._oos_index]) if self._oos_index is not None else 0.0,
+                    oos_probability=p_oos,
                 )
             )
         return out

@@ -7,7 +7,7 @@ from croniter import croniter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.backends.embedded.extract import extract_cron, validate_cron
+from agent.backends.embedded.extract import extract_cron, revise_cron, validate_cron
 
 
 @pytest.mark.parametrize(
@@ -188,3 +188,25 @@ def test_extract_cron_never_raises_and_returns_valid_crons(text: str) -> None:
 )
 def test_days_of_month_lists_minute_offsets_and_typos(text: str, expected: str) -> None:
     assert extract_cron(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("previous", "text", "expected"),
+    [
+        ("30 9 * * 1", "only on weekdays", "30 9 * * 1-5"),
+        ("0 2 * * *", "make it weekdays instead", "0 2 * * 1-5"),
+        ("*/15 * * * *", "weekends only", "*/15 * * * 0,6"),
+        ("0 9 1 * *", "every monday instead", "0 9 * * 1"),
+        ("30 9 * * 1", "at 7am instead", "0 7 * * 1"),
+        ("0 6 * * 1-5", "every 2 hours instead", "0 */2 * * 1-5"),
+        ("30 9 * * 1", "every day at 6 instead", "0 6 * * *"),
+        ("30 9 * * 1", "use 0 6 * * * instead", "0 6 * * *"),
+        ("not a cron", "only on weekdays", "0 0 * * 1-5"),
+    ],
+)
+def test_revise_cron_keeps_what_the_change_does_not_mention(previous: str, text: str, expected: str) -> None:
+    assert revise_cron(previous, text) == expected
+
+
+def test_revise_cron_without_a_schedule_gives_none() -> None:
+    assert revise_cron("30 9 * * 1", "thanks") is None

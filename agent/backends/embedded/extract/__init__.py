@@ -5,7 +5,7 @@ them raises on odd input. ``extract_args`` drives them from a tool's args JSON s
 """
 
 from agent.backends.embedded.extract.booleans import extract_dry_run
-from agent.backends.embedded.extract.cron import extract_cron, validate_cron
+from agent.backends.embedded.extract.cron import extract_cron, revise_cron, validate_cron
 from agent.backends.embedded.extract.dates import PERIOD_KEYWORDS, resolve_period
 from agent.backends.embedded.extract.enums import enum_candidates, match_enum
 from agent.backends.embedded.extract.freetext import extract_message, extract_quoted, extract_recipient
@@ -27,7 +27,7 @@ from agent.backends.embedded.extract.numbers import ExtractedNumber, extract_num
 from agent.backends.embedded.extract.paths import extract_path
 from agent.backends.embedded.extract.periods import extract_period
 from agent.backends.embedded.extract.queries import extract_artifact, extract_query
-from agent.backends.embedded.extract.slots import ExtractedArgs, KnownEntities, extract_args
+from agent.backends.embedded.extract.slots import ExtractedArgs, KnownEntities, extract_args, revise_args
 from agent.backends.embedded.extract.synonyms import SYNONYMS_BY_NAME, synonyms_for
 
 __all__ = [
@@ -61,6 +61,8 @@ __all__ = [
     "pick_name",
     "resolve_name",
     "resolve_period",
+    "revise_args",
+    "revise_cron",
     "synonyms_for",
     "validate_cron",
 ]

@@ -123,6 +123,39 @@ def _join_hours(hours: list[int]) -> str:
     return ",".join(str(h) for h in sorted(set(hours)))
 
 
+def _schedule(text: str) -> tuple[str | None, bool, bool]:
+    """The cron for a phrase, and whether the phrase names a time of day and whether it names days."""
+    literal = _literal_cron(text)
+    if literal is not None:
+        return literal, True, True
+    folded = g.mask_flow_names(_TYPOS.sub("every", fold(text)))
+    if g.UNSUPPORTED.search(folded):
+        return None, False, False
+    spec = g.parse_schedule(folded)
+    if spec.impossible:
+        return None, False, False
+    names_time = bool(spec.times) or spec.minute_step is not None or spec.hour_step is not None
+    if spec.minute_step is not None:
+        minute, hour = spec.minute_step, spec.hour_window or "*"
+    elif spec.hour_step is not None:
+        minute = str(spec.minute_offset if spec.minute_offset is not None else 0)
+        hour = spec.hour_step if spec.hour_window is None else f"{spec.hour_window}{spec.hour_step[1:]}"
+    elif spec.times:
+        minutes = {m for _, m in spec.times}
+        if len(minutes) > 1:
+            return None, False, False
+        minute, hour = str(minutes.pop()), _join_hours([h for h, _ in spec.times])
+    elif spec.has_calendar:
+        minute, hour = "0", "0"
+    else:
+        return None, False, False
+    try:
+        cron = validate_cron(f"{minute} {hour} {spec.day_of_month} {spec.month} {spec.day_of_week}")
+    except ValueError:
+        return None, False, False
+    return cron, names_time, spec.has_calendar
+
+
 def extract_cron(text: str) -> str | None:
     """Turn a schedule phrase, or a literal cron expression inside the text, into a canonical 5-field cron.
 
@@ -132,30 +165,31 @@ def extract_cron(text: str) -> str | None:
     Returns:
         The cron expression, or None when the text holds no schedule or one cron cannot express.
     """
-    literal = _literal_cron(text)
-    if literal is not None:
-        return literal
-    folded = g.mask_flow_names(_TYPOS.sub("every", fold(text)))
-    if g.UNSUPPORTED.search(folded):
-        return None
-    spec = g.parse_schedule(folded)
-    if spec.impossible:
-        return None
-    if spec.minute_step is not None:
-        minute, hour = spec.minute_step, spec.hour_window or "*"
-    elif spec.hour_step is not None:
-        minute = str(spec.minute_offset if spec.minute_offset is not None else 0)
-        hour = spec.hour_step if spec.hour_window is None else f"{spec.hour_window}{spec.hour_step[1:]}"
-    elif spec.times:
-        minutes = {m for _, m in spec.times}
-        if len(minutes) > 1:
-            return None
-        minute, hour = str(minutes.pop()), _join_hours([h for h, _ in spec.times])
-    elif spec.has_calendar:
-        minute, hour = "0", "0"
-    else:
-        return None
+    return _schedule(text)[0]
+
+
+def revise_cron(previous: str, text: str) -> str | None:
+    """Apply a change of schedule to an earlier cron expression, keeping what the change does not mention.
+
+    A change that names only days keeps the earlier time of day ("only on weekdays" after "every monday at
+    9:30" gives "30 9 * * 1-5"), and one that names only a time keeps the earlier days ("at 7 instead" after
+    the same gives "0 7 * * 1"). Without the merge, the midnight default of a time-less phrase would silently
+    replace the time the operator had set.
+
+    Args:
+        previous: The cron expression of the call being changed.
+        text: The follow-up message.
+
+    Returns:
+        The revised cron expression, or None when the text holds no schedule (see :func:`extract_cron`).
+    """
+    cron, names_time, names_days = _schedule(text)
+    if cron is None or names_time == names_days:
+        return cron
     try:
-        return validate_cron(f"{minute} {hour} {spec.day_of_month} {spec.month} {spec.day_of_week}")
+        old = validate_cron(previous).split()
     except ValueError:
-        return None
+        return cron
+    new = cron.split()
+    fields = [*new[:2], *old[2:]] if names_time else [*old[:2], *new[2:]]
+    return validate_cron(" ".join(fields))

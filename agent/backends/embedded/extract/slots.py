@@ -16,7 +16,7 @@ from datetime import date
 from types import MappingProxyType
 
 from agent.backends.embedded.extract.booleans import extract_dry_run
-from agent.backends.embedded.extract.cron import extract_cron
+from agent.backends.embedded.extract.cron import extract_cron, revise_cron
 from agent.backends.embedded.extract.enums import enum_candidates
 from agent.backends.embedded.extract.freetext import extract_recipient, find_message, quoted_spans
 from agent.backends.embedded.extract.ids import (
@@ -123,6 +123,36 @@ _BY_NAME: Mapping[str, Callable[[_Context], Found]] = MappingProxyType(
         "sku": lambda c: extract_sku(c.visible, known=c.known.skus or None),
     }
 )
+
+
+# Arguments whose follow-up value is merged with the earlier one instead of replacing it.
+_REVISE: Mapping[str, Callable[[str, str], str | None]] = MappingProxyType({"cron": revise_cron})
+
+
+def revise_args(
+    previous: Mapping[str, object], changed: Mapping[str, ArgValue], text: str
+) -> dict[str, ArgValue]:
+    """Values a follow-up message sets on an earlier call.
+
+    Most values replace the earlier ones; a schedule that names only days or only a time is merged into the
+    earlier cron ("only on weekdays" keeps 9:30).
+
+    Args:
+        previous: Arguments of the call being changed.
+        changed: Values extracted from the follow-up message.
+        text: The follow-up message.
+
+    Returns:
+        ``changed`` with merged values where a merge applies.
+    """
+    revised = dict(changed)
+    for name, revise in _REVISE.items():
+        before = previous.get(name)
+        if name in changed and isinstance(before, str):
+            merged = revise(before, text)
+            if merged is not None:
+                revised[name] = merged
+    return revised
 
 
 def _context(text: str, today: date, known: KnownEntities, names: set[str]) -> _Context:

@@ -1,7 +1,9 @@
 """Checkpointers: SQLite (langgraph-checkpoint-sqlite) by default, PostgreSQL when the database URL is PostgreSQL.
 
 One saver per process: several saver instances on one SQLite file give "database is locked" (langgraph #8136), so
-the service opens one and shares it between the chat graph and the approval graph.
+the service opens one and shares it between the chat graph and the approval graph. Several processes (console
+workers, the bot) may share the file: their write transactions queue on a host-wide lock beside it instead of
+meeting in SQLite's busy handler, which sleeps between retries.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -16,6 +19,27 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from sqlalchemy.engine import make_url
 
 from flows.config import Settings
+from flows.locks import StripedLock
+
+
+class _QueuedSqliteSaver(SqliteSaver):
+    """A SqliteSaver whose write transactions hold a lock shared by every process on the file."""
+
+    def __init__(self, conn: sqlite3.Connection, *, path: Path) -> None:
+        super().__init__(conn)
+        self.writers = StripedLock(
+            Path(f"{path}.writer.lock"), stripes=1, busy="the checkpoint store is busy; try again in a moment"
+        )
+
+    @contextmanager
+    def cursor(self, transaction: bool = True) -> Iterator[sqlite3.Cursor]:
+        """A cursor; one that writes (``transaction``) first takes the writers' lock."""
+        if not transaction:  # WAL readers never wait for writers
+            with super().cursor(transaction=False) as cur:
+                yield cur
+            return
+        with self.writers.hold("checkpoints"), super().cursor(transaction=True) as cur:
+            yield cur
 
 
 @contextmanager
@@ -38,9 +62,10 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
     # records are committed durably in the main database, and a lost approval checkpoint falls back to acting
     # from that record (ApprovalService._resume).
     conn.execute("PRAGMA synchronous=NORMAL")
+    saver = _QueuedSqliteSaver(conn, path=path)
     try:
-        saver = SqliteSaver(conn)
         saver.setup()
         yield saver
     finally:
         conn.close()
+        saver.writers.close()

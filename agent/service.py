@@ -1,7 +1,8 @@
 """Switchboard's agent service: one object the CLI chat, the console and the bot all talk to.
 
 It owns the chat graph, the approval service and the thread history, built from injected parts
-(``Switchboard.build`` wires the defaults).
+(``Switchboard.build`` wires the defaults). Turns on one thread are serialised across threads and processes
+(console workers, the bot, the CLI), so two turns never race on the thread's checkpoint.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -28,12 +29,15 @@ from agent.slots import SlotFiller
 from agent.state import Reply
 from flows.config import Settings
 from flows.errors import Forbidden
+from flows.locks import StripedLock
 from flows.store.approvals import ThreadMessage
-from flows.store.db import write_session
+from flows.store.db import utcnow, write_connection
 from tools.registry import Registry, build_registry
 from tools.runtime import ToolRunner
 
 logger = logging.getLogger(__name__)
+_MESSAGES = ThreadMessage.__table__  # type: ignore[attr-defined]
+_OWNERS_KEPT = 4096  # a thread's owner never changes, so it is remembered (bounded) instead of read each turn
 
 
 @dataclass
@@ -49,6 +53,8 @@ class Switchboard:
     backend: Backend
     approvals: ApprovalService
     graph: Any
+    thread_locks: StripedLock
+    _owners: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(
@@ -87,40 +93,65 @@ class Switchboard:
             fill_slots=SlotFiller(registry=registry, engine=engine),
         )
         graph = build_graph(nodes=nodes, checkpointer=checkpointer)
-        return cls(settings, engine, runner, registry, policy, prompts, backend, approvals, graph)
+        thread_locks = StripedLock(settings.var_dir / "locks" / "threads.lock")
+        return cls(
+            settings, engine, runner, registry, policy, prompts, backend, approvals, graph, thread_locks
+        )
 
     def chat(self, *, thread_id: str, user: str, role: str, text: str, source: str = "chat") -> Reply:
-        """Handle one operator message in a thread and return the reply (also stored in the history)."""
+        """Handle one operator message in a thread and return the reply (also stored in the history).
+
+        Raises:
+            Forbidden: the thread belongs to another user.
+            Busy: an earlier turn on this thread is still running after a minute.
+        """
         self._claim_thread(thread_id, user)
-        asked = ThreadMessage(thread_id=thread_id, owner=user, role="user", text=text)
+        asked: dict[str, Any] = {
+            "thread_id": thread_id,
+            "owner": user,
+            "role": "user",
+            "text": text,
+            "payload": {},
+            "created_at": utcnow(),
+        }
         config = {"configurable": {"thread_id": thread_id, "source": source}}
-        # One checkpoint write per turn ("exit"): a turn is short, and anything durable it does (runs, approval
-        # requests, audit records) is committed by the tools and the approval service themselves.
-        try:
-            state = self.graph.invoke({"text": text, "user": user, "role": role}, config, durability="exit")
-        except BaseException:
-            with write_session(self.engine) as session:
-                session.add(asked)  # the operator's words are kept even when the turn fails
-            raise
-        reply = Reply.model_validate(state["reply"])
-        with write_session(self.engine) as session:
-            session.add(asked)
-            session.add(
-                ThreadMessage(
-                    thread_id=thread_id,
-                    owner=user,
-                    role="assistant",
-                    text=reply.text,
-                    payload=reply.model_dump(mode="json"),
+        with self.thread_locks.hold(thread_id):
+            # One checkpoint write per turn ("exit"): a turn is short, and anything durable it does (runs,
+            # approval requests, audit records) is committed by the tools and the approval service themselves.
+            try:
+                state = self.graph.invoke(
+                    {"text": text, "user": user, "role": role}, config, durability="exit"
                 )
-            )
+            except BaseException:
+                self._keep([asked])  # the operator's words are kept even when the turn fails
+                raise
+            reply = Reply.model_validate(state["reply"])
+            answer = {
+                **asked,
+                "role": "assistant",
+                "text": reply.text,
+                "payload": reply.model_dump(mode="json"),
+                "created_at": utcnow(),
+            }
+            self._keep([asked, answer])
         return reply
 
+    def _keep(self, messages: list[dict[str, Any]]) -> None:
+        # Core, not the ORM: this runs on every turn, and two ORM objects cost a millisecond more.
+        with write_connection(self.engine) as conn:
+            conn.execute(_MESSAGES.insert(), messages)
+
     def _claim_thread(self, thread_id: str, user: str) -> None:
-        with Session(self.engine) as session:
-            owner = session.execute(
-                select(col(ThreadMessage.owner)).where(col(ThreadMessage.thread_id) == thread_id).limit(1)
-            ).scalar_one_or_none()
+        owner = self._owners.get(thread_id)
+        if owner is None:
+            with Session(self.engine) as session:
+                owner = session.execute(
+                    select(col(ThreadMessage.owner)).where(col(ThreadMessage.thread_id) == thread_id).limit(1)
+                ).scalar_one_or_none()
+            if owner is not None:
+                if len(self._owners) >= _OWNERS_KEPT:
+                    self._owners.clear()
+                self._owners[thread_id] = owner
         if owner is not None and owner != user:
             raise Forbidden(f"thread {thread_id} belongs to another user")
 
@@ -152,4 +183,8 @@ class Switchboard:
 def open_switchboard(settings: Settings, engine: Engine, **parts: Any) -> Iterator[Switchboard]:
     """Build the service with the configured checkpointer, and close it afterwards."""
     with open_checkpointer(settings) as saver:
-        yield Switchboard.build(settings=settings, engine=engine, checkpointer=saver, **parts)
+        service = Switchboard.build(settings=settings, engine=engine, checkpointer=saver, **parts)
+        try:
+            yield service
+        finally:
+            service.thread_locks.close()

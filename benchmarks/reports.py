@@ -74,7 +74,7 @@ def bench_reports(
         engine = make_engine(url or f"sqlite:///{Path(folder) / 'bench.db'}")
         try:
             orders = _load(engine, Path(folder))
-            rows = []
+            rows: list[dict[str, Any]] = []
             for period in periods:
                 for report in REPORTS:
                     _time_report(engine, report, period, 1)

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from agent.service import Switchboard, open_switchboard
 from console.auth import SessionCodec, session_secret
 from console.background import Background
-from console.deps import ConsoleState
+from console.deps import LOGIN_ATTEMPTS_PER_MINUTE, ConsoleState
 from console.errors import install_error_handlers
 from console.limits import BodySizeLimit, RateLimiter
 from console.metrics import Metrics, MetricsMiddleware
@@ -63,6 +63,15 @@ class SecurityHeaders:
         await self.app(scope, receive, send_wrapper)
 
 
+def metrics_dir(settings: Settings) -> Path:
+    """Where worker processes keep their Prometheus samples."""
+    return settings.var_dir / "metrics"
+
+
+def _share(per_minute: int, workers: int) -> int:
+    return max(1, per_minute // workers) if per_minute > 0 else 0
+
+
 def create_app(
     settings: Settings,
     *,
@@ -78,11 +87,14 @@ def create_app(
         extra_routers: More routers to mount (e.g. the Telegram webhook).
         background: Run the schedule/expiry ticker; defaults to True only when the app opens its own service.
     """
-    metrics = Metrics()
+    workers = settings.console_workers
+    metrics = Metrics(multiprocess_dir=metrics_dir(settings) if workers > 1 else None)
     state = ConsoleState(
         settings=settings,
         metrics=metrics,
-        limiter=RateLimiter(settings.rate_limit_per_minute),
+        # Each worker counts its own requests, so each gets its share: together they never allow more.
+        limiter=RateLimiter(_share(settings.rate_limit_per_minute, workers)),
+        login_limiter=RateLimiter(_share(LOGIN_ATTEMPTS_PER_MINUTE, workers)),
         sessions=SessionCodec(session_secret(settings)),
         templates=Jinja2Templates(directory=HERE / "templates"),
         switchboard=switchboard,

@@ -1,7 +1,8 @@
 """Background work of ``switchboard serve``: due schedules, approval expiry and reminders, every 30 seconds.
 
 The first tick runs as soon as the scheduler starts, so a schedule missed while the service was down runs once
-at start (``run_due_schedules`` collapses a backlog into one run).
+at start (``run_due_schedules`` collapses a backlog into one run). With several worker processes only the one
+holding ``var/locks/background.lock`` does the work; when it dies, another takes over at its next tick.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from agent.service import Switchboard
+from flows.locks import LeaderLock
 from flows.store.db import utcnow
 from tools.scheduler import run_due_schedules
 
@@ -29,12 +31,20 @@ class Background:
     switchboard: Switchboard
     interval_s: float = TICK_SECONDS
     clock: Callable[[], datetime] = utcnow
+    leader: LeaderLock | None = None
     _scheduler: BackgroundScheduler | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        """One leader per var folder, so workers never fire a schedule or send a reminder twice."""
+        if self.leader is None:
+            self.leader = LeaderLock(self.switchboard.settings.var_dir / "locks" / "background.lock")
 
     def tick(self) -> dict[str, Any]:
         """One round; each part is isolated so one failing never stops the others."""
         now = self.clock()
         report: dict[str, Any] = {"fired": [], "expired": 0, "reminded": 0}
+        if self.leader is not None and not self.leader.try_acquire():
+            return report  # another worker process is the leader
         try:
             report["fired"] = run_due_schedules(runner=self.switchboard.runner, now=now)
         except Exception:
@@ -71,3 +81,5 @@ class Background:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+        if self.leader is not None:
+            self.leader.release()

@@ -21,8 +21,6 @@ session cookie (browsers; state-changing calls must send the ``X-CSRF-Token`` he
 
 from __future__ import annotations
 
-import threading
-import zlib
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
@@ -41,7 +39,6 @@ from flows.store.users import get_user, user_for_token
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 APPROVER_ROLES = ("approver", "admin")
-_LOCK_STRIPES = 64
 LOGIN_ATTEMPTS_PER_MINUTE = 10  # per client address and user name: slows password guessing to a crawl
 
 
@@ -58,9 +55,6 @@ class ConsoleState:
     login_limiter: RateLimiter = field(
         default_factory=lambda: RateLimiter(per_minute=LOGIN_ATTEMPTS_PER_MINUTE)
     )
-    _locks: list[threading.Lock] = field(
-        default_factory=lambda: [threading.Lock() for _ in range(_LOCK_STRIPES)]
-    )
 
     @property
     def sb(self) -> Switchboard:
@@ -68,10 +62,6 @@ class ConsoleState:
         if self.switchboard is None:
             raise Unavailable("Switchboard is still starting; try again in a moment")
         return self.switchboard
-
-    def thread_lock(self, thread_id: str) -> threading.Lock:
-        """A lock that serialises turns on one thread (striped, so memory stays bounded)."""
-        return self._locks[zlib.crc32(thread_id.encode()) % _LOCK_STRIPES]
 
     def limit(self, key: str, *, limiter: RateLimiter | None = None) -> None:
         """Count a request against ``key``'s rate limit; raises RateLimited when over it."""
@@ -105,8 +95,8 @@ bearer_scheme = HTTPBearer(
 cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Console session (browsers).")
 
 
-def get_state(request: Request) -> ConsoleState:
-    """The app's shared state."""
+async def get_state(request: Request) -> ConsoleState:
+    """The app's shared state (async: no I/O, so no trip through the thread pool)."""
     state: ConsoleState = request.app.state.console
     return state
 

@@ -3,6 +3,9 @@
 Counters and histograms are updated as requests and chat turns happen; the pending-approvals and run-status
 gauges are read from the database at scrape time, so they are right even after a restart or when another
 process (the bot, the CLI) changed the state.
+
+With several worker processes (``switchboard serve --workers N``) the counters and histograms live in
+prometheus_client's multiprocess files, and a scrape of any worker adds up all of them.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -63,7 +67,15 @@ class _StateCollector(Collector):
 class Metrics:
     """The app's metrics."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, multiprocess_dir: Path | None = None) -> None:
+        """Create the metrics.
+
+        Args:
+            multiprocess_dir: The folder every worker writes its samples to (prometheus_client's
+                ``PROMETHEUS_MULTIPROC_DIR``, which must be set before the worker imports prometheus_client);
+                None for a single process.
+        """
+        self.multiprocess_dir = multiprocess_dir
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "switchboard_http_requests",
@@ -111,8 +123,14 @@ class Metrics:
             self.registry.register(self._state)
 
     def render(self) -> bytes:
-        """The exposition text."""
-        return generate_latest(self.registry)
+        """The exposition text (every worker's samples added up, with several workers)."""
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
+        if self._state is not None:
+            registry.register(self._state)
+        return generate_latest(registry)
 
 
 class MetricsMiddleware:

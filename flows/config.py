@@ -125,9 +125,17 @@ class Settings(BaseSettings):
     telegram_allowed_chats: list[int] = Field(default_factory=list)
     console_host: str = "127.0.0.1"
     console_port: int = 8000
+    console_workers: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="uvicorn worker processes for 'switchboard serve' (one per core is a good start).",
+    )
     console_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1_048_576
-    rate_limit_per_minute: int = 600
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="Requests per user per minute (0: no limit), shared by the workers."
+    )
     session_secret: SecretStr | None = None
     ingest_webhook_secret: SecretStr | None = None
 

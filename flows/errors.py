@@ -63,6 +63,13 @@ class Conflict(SwitchboardError):
     http_status = 409
 
 
+class Busy(SwitchboardError):
+    """Another request on the same thing (a chat thread) held it for too long; nothing was done."""
+
+    code = "busy"
+    http_status = 503
+
+
 class TooLarge(SwitchboardError):
     """An input exceeds a configured size limit."""
 

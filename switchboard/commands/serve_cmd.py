@@ -22,6 +22,12 @@ def register(app: typer.Typer) -> None:
             None, help="Address to listen on (default: console_host, 127.0.0.1)."
         ),
         port: int | None = typer.Option(None, min=1, max=65535, help="Port (default: console_port, 8000)."),
+        workers: int | None = typer.Option(
+            None,
+            min=1,
+            max=32,
+            help="Worker processes (default: console_workers, 1); one per core serves most.",
+        ),
     ) -> None:
         """Start the web console and HTTP API (chat, approvals, runs, audit, metrics)."""
         import uvicorn
@@ -30,7 +36,8 @@ def register(app: typer.Typer) -> None:
         from console.auth import bootstrap_admin
 
         state: App = ctx.obj
-        settings = state.settings
+        workers = workers or state.settings.console_workers
+        settings = state.settings.model_copy(update={"console_workers": workers})
         password = bootstrap_admin(state.engine)
         state.engine.dispose()  # the app opens its own engine in its lifespan
         if password is not None:
@@ -39,7 +46,17 @@ def register(app: typer.Typer) -> None:
             console.print("Change it with 'switchboard users passwd admin'.", highlight=False)
         host = host or settings.console_host
         port = port or settings.console_port
-        console.print(f"Switchboard console on http://{host}:{port}  (Ctrl+C stops it)", highlight=False)
+        processes = f", {workers} worker processes" if workers > 1 else ""
+        console.print(
+            f"Switchboard console on http://{host}:{port}{processes}  (Ctrl+C stops it)", highlight=False
+        )
+        if workers > 1:
+            from console.serving import serve_workers
+
+            serve_workers(
+                settings, host=host, port=port, workers=workers, log_level="warning", proxy_headers=False
+            )
+            return
         if settings.telegram_token is None or settings.telegram_webhook_secret is None:
             uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
             return

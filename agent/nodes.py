@@ -21,6 +21,7 @@ from agent.policy import Policy, Role
 from agent.prompts import Prompts
 from agent.state import ChatState, DecisionView, Pending, Reply
 from flows.errors import SwitchboardError
+from flows.store.audit import AuditEvent
 from tools.registry import Registry
 from tools.runtime import ToolRunner
 
@@ -135,29 +136,32 @@ class ChatNodes:
         self, decision: Decision, role: Role, state: ChatState, config: RunnableConfig, text: str
     ) -> dict[str, Any]:
         plan = self._gate(decision, role)
-        self.runner.audit.append(
-            "agent.decision",
-            actor=state["user"],
-            subject=f"thread:{_thread(config)}",
-            data={
-                "text": text,
-                "tool": plan.decision.tool,
-                "args": plan.decision.args,
-                "confidence": round(plan.decision.confidence, 4),
-                "action": plan.action,
-                "reasons": plan.gate.reasons,
-                "risk": plan.risk,
-                "backend": plan.decision.backend,
-                "model": plan.decision.model,
-                "latency_ms": round(plan.decision.latency_ms, 2),
-                "prompt_hash": self.prompts.hash,
-                "policy_version": plan.gate.policy_version,
-                "shadow": plan.gate.shadow,
-                "notes": plan.decision.notes,
-            },
-        )
         plan_dict = self._plan_dict(plan)
         plan_dict["text"] = text
+        record = {
+            "text": text,
+            "tool": plan.decision.tool,
+            "args": plan.decision.args,
+            "confidence": round(plan.decision.confidence, 4),
+            "action": plan.action,
+            "reasons": plan.gate.reasons,
+            "risk": plan.risk,
+            "backend": plan.decision.backend,
+            "model": plan.decision.model,
+            "latency_ms": round(plan.decision.latency_ms, 2),
+            "prompt_hash": self.prompts.hash,
+            "policy_version": plan.gate.policy_version,
+            "shadow": plan.gate.shadow,
+            "notes": plan.decision.notes,
+        }
+        if plan_dict["route"] == "execute":
+            # Written by the execute node in one transaction with the tool call's own record, before the tool
+            # runs: one write fewer on the busiest path, and the chain still reads decision, then call.
+            plan_dict["decision_record"] = record
+        else:
+            self.runner.audit.append(
+                "agent.decision", actor=state["user"], subject=_subject(config), data=record
+            )
         return {"plan": plan_dict, "pending": None}
 
     def _plan_dict(self, plan: Plan, *, route: str | None = None) -> dict[str, Any]:
@@ -189,9 +193,11 @@ class ChatNodes:
         """Run the tool now (a read at good confidence, or a call the operator confirmed)."""
         plan = state["plan"] or {}
         view = _view(plan, "execute")
+        record = plan.get("decision_record")
+        before = [AuditEvent("agent.decision", state["user"], _subject(config), record)] if record else []
         try:
             execution = self.runner.call(
-                plan["tool"], plan["args"], actor=state["user"], source=_source(config)
+                plan["tool"], plan["args"], actor=state["user"], source=_source(config), audit_first=before
             )
         except SwitchboardError as exc:
             reply = Reply(text=self.prompts.render("failed", error=exc.message), decision=view, kind="error")
@@ -365,6 +371,10 @@ def _role(state: ChatState) -> Role:
 
 def _thread(config: RunnableConfig) -> str:
     return str(config.get("configurable", {}).get("thread_id", "default"))
+
+
+def _subject(config: RunnableConfig) -> str:
+    return f"thread:{_thread(config)}"
 
 
 def _source(config: RunnableConfig) -> str:

@@ -130,7 +130,7 @@ class Switchboard:
                 **asked,
                 "role": "assistant",
                 "text": reply.text,
-                "payload": reply.model_dump(mode="json"),
+                "payload": state["reply"],  # the nodes store the reply already dumped as JSON
                 "created_at": utcnow(),
             }
             self._keep([asked, answer])

@@ -7,7 +7,7 @@ same checks and records apply whoever asks.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from flows.config import Settings
 from flows.errors import BadInput, Conflict, SwitchboardError
-from flows.store.audit import AuditLog
+from flows.store.audit import AuditEvent, AuditLog
 from flows.store.runs import Run, RunStatus, RunStore
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
 from tools.registry import Registry
@@ -78,15 +78,16 @@ class ToolRunner:
             **extra,
         )
 
-    def parse(self, name: str, raw: Mapping[str, Any], *, actor: str) -> tuple[ToolSpec[Any], ToolArgs]:
-        """Validate a call; an invalid one is audited as rejected and raised as BadInput."""
+    def parse(
+        self, name: str, raw: Mapping[str, Any], *, actor: str, audit_first: Sequence[AuditEvent] = ()
+    ) -> tuple[ToolSpec[Any], ToolArgs]:
+        """Validate a call; an invalid one is audited as rejected (after ``audit_first``) and raised as BadInput."""
         try:
             spec = self.registry.get_tool(name)
             return spec, self.registry.parse_args(name, raw)
         except SwitchboardError as exc:
-            self.audit.append(
-                "tool.rejected", actor=actor, subject=f"tool:{name}", data={"error": exc.message}
-            )
+            rejected = AuditEvent("tool.rejected", actor, f"tool:{name}", {"error": exc.message})
+            self.audit.append_many([*audit_first, rejected])
             raise
 
     def call(
@@ -100,8 +101,12 @@ class ToolRunner:
         parent_id: int | None = None,
         attempt: int = 1,
         source: str = "cli",
+        audit_first: Sequence[AuditEvent] = (),
     ) -> Execution:
         """Validate and execute a tool.
+
+        ``audit_first`` are records that belong before the call's own (the agent's decision to make it); they are
+        written in the same transaction as the call's first record, before the tool runs.
 
         Raises:
             BadInput: the arguments were invalid (nothing executed).
@@ -109,13 +114,12 @@ class ToolRunner:
             SwitchboardError: the tool failed; the run and the audit log record why.
         """
         raw = raw_args.model_dump() if isinstance(raw_args, ToolArgs) else raw_args
-        spec, args = self.parse(name, raw, actor=actor)
+        spec, args = self.parse(name, raw, actor=actor, audit_first=audit_first)
         ctx = self.context(actor=actor, pipeline_run_id=pipeline_run_id, idempotency_key=idempotency_key)
         inputs = args.model_dump(mode="json")
         if not spec.creates_run:
-            self.audit.append(
-                "tool.call", actor=actor, subject=f"tool:{name}", data={"args": inputs, "source": source}
-            )
+            call = AuditEvent("tool.call", actor, f"tool:{name}", {"args": inputs, "source": source})
+            self.audit.append_many([*audit_first, call])
             try:
                 result = spec.func(ctx, args)
             except SwitchboardError as exc:
@@ -130,6 +134,8 @@ class ToolRunner:
                     f"{name} failed unexpectedly; the server log has the details"
                 ) from exc
             return Execution(name, args, result)
+        if audit_first:
+            self.audit.append_many(audit_first)  # the run store writes the run's own records
         return self._call_with_run(
             spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, source=source
         )

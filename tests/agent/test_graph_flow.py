@@ -207,3 +207,17 @@ def test_accepted_requests_are_remembered_by_backends_that_keep_them(
     assert kept == []  # only asked, not run yet
     _chat(sb, "yes")
     assert kept == [("sync customers daily at six", "schedule_flow")]
+
+
+def test_an_executed_read_audits_decision_then_call_in_one_transaction(
+    sb: Switchboard, backend: ScriptedBackend
+) -> None:
+    backend.enqueue("list_runs", {"status": "failed"}, confidence=0.99)
+    _chat(sb, "list failed runs")
+    records = [r for r in AuditLog(sb.engine).iter_records() if r.event in ("agent.decision", "tool.call")]
+    assert [(r.event, r.actor, r.subject) for r in records] == [
+        ("agent.decision", "olive", "thread:t1"),
+        ("tool.call", "olive", "tool:list_runs"),
+    ]
+    assert records[1].seq == records[0].seq + 1 and records[1].ts == records[0].ts  # one append, one commit
+    assert '"action":"execute"' in records[0].data and '"tool":"list_runs"' in records[0].data

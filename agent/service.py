@@ -93,7 +93,9 @@ class Switchboard:
             fill_slots=SlotFiller(registry=registry, engine=engine),
         )
         graph = build_graph(nodes=nodes, checkpointer=checkpointer)
-        thread_locks = StripedLock(settings.var_dir / "locks" / "threads.lock")
+        # 1,024 stripes: 16 busy threads on 64 stripes would share one most of the time (the birthday problem),
+        # and two turns on one stripe run one after the other.
+        thread_locks = StripedLock(settings.var_dir / "locks" / "threads" / "thread.lock", stripes=1024)
         return cls(
             settings, engine, runner, registry, policy, prompts, backend, approvals, graph, thread_locks
         )

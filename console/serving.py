@@ -1,8 +1,12 @@
 """How ``switchboard serve`` runs the console: in one process, or in several uvicorn worker processes.
 
-A worker is a separate process (uvicorn's supervisor starts them and replaces any that dies). Each builds its
-Settings the usual way, from the environment and the YAML file, and its own agent service over the shared
-database and var folder. What the workers share, and how:
+A worker is a separate process running uvicorn on a listening socket of its own: every worker's socket is bound
+to the same address with ``SO_REUSEPORT``, so the kernel spreads new connections evenly between them. (With
+uvicorn's own ``--workers``, all workers share one socket and the first to wake accepts every waiting
+connection: measured here, all 16 keep-alive connections of a load test landed on one worker while the other
+sat idle.) The supervisor replaces a worker that dies. Each worker builds its Settings the usual way, from the
+environment and the YAML file, and its own agent service over the shared database and var folder. What the
+workers share, and how:
 
 - the database (SQLite in WAL mode, or PostgreSQL) and the checkpoint store;
 - turns on one chat thread, serialised across processes by ``var/locks/threads.lock`` (``flows.locks``);
@@ -16,8 +20,16 @@ The Telegram webhook keeps to a single process: with several workers, run ``swit
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import os
 import shutil
+import signal
+import socket
+import sys
+import threading
+import time
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from fastapi import FastAPI
@@ -26,9 +38,12 @@ from console.app import create_app, metrics_dir
 from flows.config import Settings, load_settings
 from flows.errors import ConfigError
 
+logger = logging.getLogger(__name__)
 # prometheus_client reads this when it is imported, so the supervisor sets it before any worker starts.
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _WORKERS_ENV = "SWITCHBOARD_CONSOLE_WORKERS"
+_STARTUP_FAILURE = 3  # uvicorn's exit code when an app cannot start; restarting would fail the same way
+_STOP_WAIT_S = 30.0
 
 
 def worker_app() -> FastAPI:
@@ -44,30 +59,102 @@ def worker_app() -> FastAPI:
 
 
 def serve_workers(settings: Settings, *, host: str, port: int, workers: int, **uvicorn_options: Any) -> None:
-    """Run ``workers`` worker processes on one listening socket until interrupted.
+    """Run ``workers`` worker processes on one address until SIGINT or SIGTERM.
 
     Args:
         settings: The supervisor's settings; every worker loads the same ones from the environment and YAML.
         host: Address to listen on.
         port: Port to listen on.
         workers: Number of worker processes (at least 2; use ``create_app`` directly for one).
-        uvicorn_options: Passed on to ``uvicorn.run``.
+        uvicorn_options: Passed on to ``uvicorn.Config`` in each worker (log level, proxy headers, ...).
 
     Raises:
-        ConfigError: a Telegram webhook is configured (it runs in a single process).
+        ConfigError: a Telegram webhook is configured (it runs in a single process), the address is in use, or
+            a worker could not start.
     """
-    import uvicorn
-
     if settings.telegram_token is not None and settings.telegram_webhook_secret is not None:
         raise ConfigError(
             "the Telegram webhook runs in a single process: use 'switchboard serve --workers 1', "
             "or run 'switchboard bot' beside the workers"
         )
+    _check_free(host, port)  # SO_REUSEPORT would otherwise let a second server share the port silently
     folder = metrics_dir(settings)
     shutil.rmtree(folder, ignore_errors=True)  # samples of an earlier run would be added to this one's
     folder.mkdir(parents=True)
     os.environ[MULTIPROC_ENV] = str(folder)
     os.environ[_WORKERS_ENV] = str(workers)
-    uvicorn.run(
-        "console.serving:worker_app", factory=True, host=host, port=port, workers=workers, **uvicorn_options
+    sockets = [_listen(host, port) for _ in range(workers)]
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _sig, _frame: stop.set())
+    processes = [_start(sock, uvicorn_options) for sock in sockets]
+    failed = False
+    try:
+        while not stop.wait(0.5):
+            for index, process in enumerate(processes):
+                if process.is_alive():
+                    continue
+                if process.exitcode == _STARTUP_FAILURE:
+                    failed = True
+                    stop.set()
+                    break
+                logger.warning(
+                    "console worker %s exited with %s; starting another", process.pid, process.exitcode
+                )
+                processes[index] = _start(sockets[index], uvicorn_options)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+        deadline = time.monotonic() + _STOP_WAIT_S
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for sock in sockets:
+            sock.close()
+    if failed:
+        raise ConfigError("a console worker could not start; its error is printed above")
+
+
+def _check_free(host: str, port: int) -> None:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _start(sock: socket.socket, uvicorn_options: dict[str, Any]) -> BaseProcess:
+    process = multiprocessing.get_context("spawn").Process(
+        target=_run_worker, args=(sock, uvicorn_options), name="switchboard-console-worker"
     )
+    process.start()
+    return process
+
+
+def _run_worker(sock: socket.socket, uvicorn_options: dict[str, Any]) -> None:
+    """One worker process: uvicorn serving ``worker_app`` on its own socket."""
+    import uvicorn
+
+    config = uvicorn.Config("console.serving:worker_app", factory=True, **uvicorn_options)
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    if not server.started:
+        sys.exit(_STARTUP_FAILURE)

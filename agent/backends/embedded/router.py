@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -109,6 +110,7 @@ class IntentRouter:
         self.encoder = encoder
         self.featurizer = featurizer
         self.arrays = arrays
+        self._transposed: dict[str, npt.NDArray[np.floating[Any]]] = {}
         self._oos_index = state.labels.index(state.oos_label) if state.oos_label in state.labels else None
         self._in_scope = np.array([i for i in range(len(state.labels)) if i != self._oos_index])
 
@@ -267,12 +269,20 @@ class IntentRouter:
         self, texts: Sequence[str], emb: npt.NDArray[np.float32]
     ) -> tuple[FloatArray, FloatArray]:
         a = self.arrays
-        log_emb = log_softmax(
-            emb.astype(np.float64) @ a["emb_coef"].T.astype(np.float64) + a["emb_intercept"]
-        )
+        log_emb = log_softmax(emb.astype(np.float64) @ self._weights_t("emb_coef") + a["emb_intercept"])
         lex = self.featurizer.transform(texts)
-        log_lex = log_softmax(np.asarray(lex @ a["lex_coef"].T, dtype=np.float64) + a["lex_intercept"])
+        log_lex = log_softmax(
+            np.asarray(lex @ self._weights_t("lex_coef"), dtype=np.float64) + a["lex_intercept"]
+        )
         return log_emb, log_lex
+
+    def _weights_t(self, name: str) -> npt.NDArray[np.floating[Any]]:
+        # Transposed once, contiguously: per message, copying the n-gram weights (vocabulary x labels) cost
+        # more than the product itself. The values and so the results are the same.
+        if name not in self._transposed:
+            dtype = np.float64 if name == "emb_coef" else self.arrays[name].dtype
+            self._transposed[name] = np.ascontiguousarray(self.arrays[name].T, dtype=dtype)
+        return self._transposed[name]
 
     def _mixed_probs(self, log_emb: FloatArray, log_lex: FloatArray) -> FloatArray:
         w, t = self.state.mix_weight, self.state.temperature

@@ -103,6 +103,12 @@ def _rows() -> list[
                 "",
                 None,
             ),
+            (
+                "largest serving process RSS after the load (2 workers)",
+                f"{r['largest_process_rss_mb']:.0f} MB (1 worker: {one['largest_process_rss_mb']:.0f} MB)",
+                "≤ 600 MB",
+                r["largest_process_rss_mb"] <= 600,
+            ),
         ]
 
     return [

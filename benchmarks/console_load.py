@@ -62,27 +62,50 @@ def _prepare(var: Path, env: dict[str, str]) -> str:
     return token
 
 
-def _cpu_seconds(root: int) -> float:
-    """CPU time (user + system) of a process and all its live descendants, from /proc."""
+def _tree(root: int) -> set[int]:
+    """A process and all its live descendants."""
     parents: dict[int, int] = {}
-    times: dict[int, float] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) "
-        parents[int(entry)] = int(fields[1])
-        times[int(entry)] = (int(fields[11]) + int(fields[12])) / _TICKS
+        if entry.isdigit():
+            try:
+                raw = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(raw[raw.rindex(")") + 2 :].split()[1])
     tree, frontier = {root}, [root]
     while frontier:
         pid = frontier.pop()
         children = [child for child, parent in parents.items() if parent == pid]
         tree.update(children)
         frontier.extend(children)
-    return sum(times.get(pid, 0.0) for pid in tree)
+    return tree
+
+
+def _largest_rss_mb(root: int) -> float:
+    """Resident memory of the largest process in the tree (a worker), in MB."""
+    sizes = [0.0]
+    for pid in _tree(root):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return max(sizes)
+
+
+def _cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of a process and all its live descendants, from /proc."""
+    times: dict[int, float] = {}
+    for pid in _tree(root):
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) "
+        times[pid] = (int(fields[11]) + int(fields[12])) / _TICKS
+    return sum(times.values())
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -148,6 +171,7 @@ async def _measure(
         server_cpu, client_cpu = _cpu_seconds(server_pid), time.process_time()
         turns_per_s, loaded = await _load(turn, turns, concurrency, max_seconds)
         server_cpu, client_cpu = _cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu
+        rss_mb = _largest_rss_mb(server_pid)
         health_per_s, _ = await _load(probe, turns * 2, concurrency, max_seconds)
     return {
         "tool": decision["tool"],
@@ -165,6 +189,7 @@ async def _measure(
         "server_cpu_ms_per_serial_turn": 1000 * serial_cpu / len(serial),
         "server_cpu_ms_per_health": 1000 * health_cpu / len(health),
         "client_cpu_ms_per_turn": 1000 * client_cpu / len(loaded),
+        "largest_process_rss_mb": rss_mb,
         "turns": len(loaded),
         "concurrency": concurrency,
     }
@@ -271,6 +296,7 @@ def _print(r: dict[str, Any]) -> None:
             "",
         ),
         ("load generator CPU per turn (ms)", r["client_cpu_ms_per_turn"], None, ""),
+        ("largest serving process RSS (MB)", r["largest_process_rss_mb"], None, "<= 600"),
     ]
     for label, turn, health, target in rows:
         ratio = f"{turn / health:.2f}x" if health else ""

@@ -68,4 +68,3 @@ def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
         yield saver
     finally:
         conn.close()
-        saver.writers.close()

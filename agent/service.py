@@ -185,8 +185,4 @@ class Switchboard:
 def open_switchboard(settings: Settings, engine: Engine, **parts: Any) -> Iterator[Switchboard]:
     """Build the service with the configured checkpointer, and close it afterwards."""
     with open_checkpointer(settings) as saver:
-        service = Switchboard.build(settings=settings, engine=engine, checkpointer=saver, **parts)
-        try:
-            yield service
-        finally:
-            service.thread_locks.close()
+        yield Switchboard.build(settings=settings, engine=engine, checkpointer=saver, **parts)

@@ -4,9 +4,10 @@ Both kinds are ``flock`` locks on files under ``var/locks/`` (or beside the data
 their process exits, so a crashed worker never leaves a lock behind. An ``flock`` lock belongs to an open file,
 which the threads of a process share, so each lock also has a thread lock for those threads.
 
-Not POSIX record locks (``lockf``): the kernel treats their owner as the whole process, and its deadlock check
-then refuses a wait that is no deadlock at all (thread A holds lock 1 and waits for 2 in one process while
-thread B of another process holds 2 and waits for 1 — measured as EDEADLK at 16 concurrent chat turns).
+Not POSIX record locks (``lockf``): the kernel takes their owner to be the whole process, so its deadlock check
+refuses waits that are no deadlock. In process P thread 1 holds lock A while thread 2 waits for B; in process Q
+thread 3 holds B while thread 4 waits for A. The kernel sees P and Q waiting for each other, though threads 1
+and 3 will both let go; this was measured as EDEADLK at 16 concurrent chat turns on two workers.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from flows.errors import Busy
 class StripedLock:
     """Mutual exclusion per key (a chat thread, say), across threads and processes, in bounded memory.
 
-    Keys hash onto ``stripes`` lock files (``path`` itself for one stripe, else ``path.0``, ``path.1``, ...,
-    each opened on first use); two keys may share a stripe, which only means they occasionally wait for each
-    other.
+    Keys hash onto ``stripes`` lock files (``path`` itself for one stripe, else ``path.0``, ``path.1``, ...);
+    two keys may share a stripe, which only means they occasionally wait for each other. A stripe's file is
+    opened for each hold and closed after it (closing releases the lock), so a process never keeps more than
+    one descriptor per running holder, however many stripes it has touched.
     """
 
     def __init__(
@@ -46,7 +48,6 @@ class StripedLock:
         self.wait_s = wait_s
         self.busy = busy
         self._threads = [threading.Lock() for _ in range(stripes)]
-        self._fds: dict[int, int] = {}
 
     def stripe(self, key: str) -> int:
         """The stripe a key maps to."""
@@ -64,26 +65,16 @@ class StripedLock:
         if not local.acquire(timeout=self.wait_s):
             raise Busy(self.busy.format(key=key))
         try:
-            fd = self._fds.get(index)
-            if fd is None:
-                name = (
-                    self.path if len(self._threads) == 1 else self.path.with_name(f"{self.path.name}.{index}")
-                )
-                fd = self._fds[index] = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
-            # Blocks in the kernel (without the GIL) until the other process's holder is done.
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            name = self.path if len(self._threads) == 1 else self.path.with_name(f"{self.path.name}.{index}")
+            fd = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
             try:
+                # Blocks in the kernel (without the GIL) until the other process's holder is done.
+                fcntl.flock(fd, fcntl.LOCK_EX)
                 yield
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)  # releases the lock
         finally:
             local.release()
-
-    def close(self) -> None:
-        """Close the files (dropping any lock still held)."""
-        fds, self._fds = self._fds, {}
-        for fd in fds.values():
-            os.close(fd)
 
 
 class LeaderLock:

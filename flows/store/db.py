@@ -78,14 +78,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         cursor.close()
 
     if on_disk:
-        writers = StripedLock(
+        _WRITERS[engine] = StripedLock(
             Path(f"{parsed.database}.writer.lock"),
             stripes=1,
             wait_s=WRITE_WAIT_S,
             busy="the database is busy; try again in a moment",
         )
-        _WRITERS[engine] = writers
-        weakref.finalize(engine, writers.close)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 from pathlib import Path
@@ -63,7 +64,6 @@ def test_a_key_held_in_another_process_waits_until_it_is_released(tmp_path: Path
     finally:
         release.set()
         child.join(10)
-        locks.close()
 
 
 def test_a_dead_holder_frees_its_key(tmp_path: Path) -> None:
@@ -85,7 +85,6 @@ def test_a_dead_holder_frees_its_key(tmp_path: Path) -> None:
     taker.start()
     assert done.wait(5)
     taker.join(5)
-    locks.close()
 
 
 def test_threads_of_one_process_exclude_each_other_and_give_up_with_busy(tmp_path: Path) -> None:
@@ -108,7 +107,6 @@ def test_threads_of_one_process_exclude_each_other_and_give_up_with_busy(tmp_pat
     holder.join(5)
     with locks.hold("t-1"):  # free again
         pass
-    locks.close()
 
 
 def test_one_leader_per_host_and_a_successor_when_it_dies(tmp_path: Path) -> None:
@@ -127,3 +125,12 @@ def test_one_leader_per_host_and_a_successor_when_it_dies(tmp_path: Path) -> Non
     here.release()
     assert second.try_acquire() is True
     second.release()
+
+
+def test_holding_many_keys_keeps_no_descriptor_open(tmp_path: Path) -> None:
+    locks = StripedLock(tmp_path / "threads.lock", stripes=1024)
+    before = len(os.listdir("/proc/self/fd"))
+    for i in range(3000):
+        with locks.hold(f"thread-{i}"):
+            pass
+    assert len(os.listdir("/proc/self/fd")) <= before

@@ -153,8 +153,17 @@ def _run_worker(sock: socket.socket, uvicorn_options: dict[str, Any]) -> None:
     """One worker process: uvicorn serving ``worker_app`` on its own socket."""
     import uvicorn
 
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     config = uvicorn.Config("console.serving:worker_app", factory=True, **uvicorn_options)
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     if not server.started:
         sys.exit(_STARTUP_FAILURE)
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A supervisor killed outright (SIGKILL, OOM) cannot stop its workers; without this they would keep serving
+    # the port as orphans. SIGTERM lets uvicorn finish the requests in flight.
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)

@@ -141,3 +141,19 @@ def test_a_worker_not_started_by_serve_workers_says_how_to_start_it(
         ConfigError, match="console workers must be started with 'switchboard serve --workers N'"
     ):
         worker_app()
+
+
+def test_workers_stop_when_their_supervisor_is_killed(
+    served: tuple[str, str, subprocess.Popen[str]],
+) -> None:
+    url, _token, process = served
+    process.kill()  # SIGKILL: the supervisor gets no chance to stop its workers
+    process.wait(10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/health", timeout=1)
+        except httpx.TransportError:
+            return  # nobody listens any more: the orphaned workers shut down
+        time.sleep(0.2)
+    pytest.fail("the workers kept serving after their supervisor was killed")

@@ -77,7 +77,7 @@ def serve_workers(settings: Settings, *, host: str, port: int, workers: int, **u
             "the Telegram webhook runs in a single process: use 'switchboard serve --workers 1', "
             "or run 'switchboard bot' beside the workers"
         )
-    _check_free(host, port)  # SO_REUSEPORT would otherwise let a second server share the port silently
+    check_free(host, port)  # SO_REUSEPORT would otherwise let a second server share the port silently
     folder = metrics_dir(settings)
     shutil.rmtree(folder, ignore_errors=True)  # samples of an earlier run would be added to this one's
     folder.mkdir(parents=True)
@@ -118,7 +118,8 @@ def serve_workers(settings: Settings, *, host: str, port: int, workers: int, **u
         raise ConfigError("a console worker could not start; its error is printed above")
 
 
-def _check_free(host: str, port: int) -> None:
+def check_free(host: str, port: int) -> None:
+    """Raise ConfigError naming the address when nothing can listen on it (in use, or not this host's)."""
     with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -34,18 +34,20 @@ def register(app: typer.Typer) -> None:
 
         from console.app import create_app
         from console.auth import bootstrap_admin
+        from console.serving import check_free
 
         state: App = ctx.obj
         workers = workers or state.settings.console_workers
         settings = state.settings.model_copy(update={"console_workers": workers})
+        host = host or settings.console_host
+        port = port or settings.console_port
+        check_free(host, port)  # before anything is created: a busy port must not cost the one-time password
         password = bootstrap_admin(state.engine)
         state.engine.dispose()  # the app opens its own engine in its lifespan
         if password is not None:
             console.print("Created the first admin user [bold]admin[/]. One-time password (shown only now):")
             console.print(f"    {password}", highlight=False, markup=False)
             console.print("Change it with 'switchboard users passwd admin'.", highlight=False)
-        host = host or settings.console_host
-        port = port or settings.console_port
         processes = f", {workers} worker processes" if workers > 1 else ""
         console.print(
             f"Switchboard console on http://{host}:{port}{processes}  (Ctrl+C stops it)", highlight=False

@@ -125,3 +125,16 @@ def test_serve_prints_the_first_admin_password_and_answers(settings: Settings) -
     password = output.split("(shown only now):\n", 1)[1].split("\n", 1)[0].strip()
     assert len(password) >= 12
     assert password not in (settings.var_dir / "switchboard.db").read_bytes().decode("latin-1")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_on_a_busy_port_says_so_and_creates_nothing(run, engine: Engine, workers: str) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, output = run("serve", "--port", str(port), "--workers", workers)
+    assert (code, output) == (1, f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n")
+    assert list_users(engine=engine) == []  # no one-time admin password was spent on a server that never ran

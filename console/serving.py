@@ -9,7 +9,7 @@ environment and the YAML file, and its own agent service over the shared databas
 workers share, and how:
 
 - the database (SQLite in WAL mode, or PostgreSQL) and the checkpoint store;
-- turns on one chat thread, serialised across processes by ``var/locks/threads.lock`` (``flows.locks``);
+- turns on one chat thread, serialised across processes by lock files in ``var/locks/threads/`` (``flows.locks``);
 - the background ticker (schedules, approval expiry, reminders), run by whichever worker holds
   ``var/locks/background.lock``;
 - the per-user rate limit, split evenly between the workers, so together they never allow more;

@@ -1,5 +1,5 @@
 # Switchboard: two commands for a fresh clone.
-#   make run   — install into .venv, load the demo data, start Switchboard (embedded backend, offline)
+#   make run   — install into .venv, load the demo data and the first eval report, start Switchboard (offline)
 #   make test  — install into .venv (plus Debian's chromium for the browser tests) and run the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -21,6 +21,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	@test -f var/switchboard.db || $(BIN)/switchboard demo
+	@test -f var/evals/latest/summary.json || $(BIN)/switchboard eval --report var/evals/latest > /dev/null
 	$(BIN)/switchboard serve
 
 test: $(STAMP)

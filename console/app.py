@@ -24,7 +24,7 @@ from console.deps import LOGIN_ATTEMPTS_PER_MINUTE, ConsoleState
 from console.errors import install_error_handlers
 from console.limits import BodySizeLimit, RateLimiter
 from console.metrics import Metrics, MetricsMiddleware
-from console.routes import approvals, audit, auth, chat, files, health, ingest, pages, runs
+from console.routes import approvals, audit, auth, chat, files, health, ingest, pages, runs, users
 from flows.config import Settings
 from flows.store.db import init_db, make_engine
 
@@ -137,7 +137,7 @@ def create_app(
     )
     app.state.console = state
     install_error_handlers(app)
-    for module in (auth, chat, approvals, runs, audit, files, health, ingest, pages):
+    for module in (auth, users, chat, approvals, runs, audit, files, health, ingest, pages):
         app.include_router(module.router)
     for router in extra_routers:
         app.include_router(router)

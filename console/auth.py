@@ -126,11 +126,12 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
 def bootstrap_admin(engine: Engine, *, name: str = "admin") -> str | None:
     """On an empty user table, create an admin and return its one-time password (else None).
 
-    The caller prints the password once to the terminal; it is never logged or audited.
+    The caller prints the password once to the terminal; it is never logged or audited. The admin must choose
+    their own password at the first login.
     """
     if list_users(engine=engine):
         return None
     password = secrets.token_urlsafe(12)
-    create_user(engine=engine, name=name, role="admin", password=password, actor="system")
+    create_user(engine=engine, name=name, role="admin", password=password, actor="system", one_time=True)
     logger.info("created the first admin user %s", name)
     return password

@@ -12,6 +12,9 @@ Access rules (every route checks them; nothing mutates without authentication):
   request instead of running directly.
 - **Audit:** admins and approvers read every record; operators read records they are the actor of. Everyone
   may run the chain verification (it reveals only whether the chain is intact).
+- **Users:** admins list, add, re-role, deactivate and reset users; everyone changes their own password and
+  makes or revokes their own API token. A browser session on a one-time password (the first admin's, or one
+  an admin reset) can do nothing else until its holder has chosen their own password.
 - **Evals, charts:** every logged-in role. **Health and metrics:** no login (for probes and Prometheus); they
   reveal no business data. **Ingest webhook:** no user; the HMAC signature is the credential.
 
@@ -30,7 +33,15 @@ from fastapi.templating import Jinja2Templates
 
 from agent.service import Switchboard
 from console.auth import CSRF_HEADER, SESSION_COOKIE, SessionCodec, csrf_matches, fingerprint
-from console.errors import CsrfFailed, LoginRequired, RateLimited, Unauthorized, Unavailable
+from console.errors import (
+    CsrfFailed,
+    LoginRequired,
+    PasswordChangeFirst,
+    PasswordChangeRequired,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
 from console.limits import RateLimiter
 from console.metrics import Metrics
 from flows.config import Settings
@@ -40,6 +51,9 @@ from flows.store.users import get_user, user_for_token
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 APPROVER_ROLES = ("approver", "admin")
 LOGIN_ATTEMPTS_PER_MINUTE = 10  # per client address and user name: slows password guessing to a crawl
+ACCOUNT_PAGE = "/account"
+# What a session on a one-time password may call: who am I, and choose a password.
+WHILE_CHANGING_PASSWORD = frozenset({"/api/me", "/api/me/password"})
 
 
 @dataclass
@@ -82,6 +96,7 @@ class Principal:
     role: str
     via: Literal["token", "session"]
     csrf: str | None = None
+    must_change_password: bool = False  # a browser session on a one-time password: only /account works
 
     @property
     def is_approver(self) -> bool:
@@ -127,7 +142,7 @@ def authenticate(
         return None
     if not user.active or fingerprint(user) != session.fingerprint:
         return None
-    return Principal(user.name, user.role, "session", session.csrf)
+    return Principal(user.name, user.role, "session", session.csrf, user.must_change_password)
 
 
 def current_user(
@@ -143,6 +158,10 @@ def current_user(
     if principal.via == "session" and request.method not in SAFE_METHODS:
         if not csrf_matches(principal.csrf, request.headers.get(CSRF_HEADER)):
             raise CsrfFailed("the request did not carry the page's CSRF token; reload the page and try again")
+    if principal.must_change_password and request.url.path not in WHILE_CHANGING_PASSWORD:
+        raise PasswordChangeRequired(
+            "you logged in with a one-time password: choose your own on the Account page first"
+        )
     state.limit(f"user:{principal.name}")
     return principal
 
@@ -153,6 +172,8 @@ def page_user(request: Request, state: State) -> Principal:
     if principal is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
+    if principal.must_change_password and request.url.path != ACCOUNT_PAGE:
+        raise PasswordChangeFirst(ACCOUNT_PAGE)
     state.limit(f"user:{principal.name}")
     return principal
 

@@ -55,6 +55,21 @@ class CsrfFailed(SwitchboardError):
     http_status = 403
 
 
+class PasswordChangeRequired(SwitchboardError):
+    """A session on a one-time password called the API before its holder chose their own password."""
+
+    code = "password_change_required"
+    http_status = 403
+
+
+class PasswordChangeFirst(Exception):
+    """A page was opened on a one-time password; the handler redirects to the account page."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(page)
+        self.page = page
+
+
 class LoginRequired(Exception):
     """A page needs a logged-in user; the handler redirects to the login form."""
 
@@ -126,6 +141,11 @@ def _login_required(_request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
 
 
+def _password_change_first(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PasswordChangeFirst)
+    return RedirectResponse(exc.page, status_code=303)
+
+
 def _unexpected(request: Request, exc: Exception) -> Response:
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "Something went wrong on the server; the log has the details.", code="internal_error")
@@ -137,4 +157,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(PasswordChangeFirst, _password_change_first)
     app.add_exception_handler(Exception, _unexpected)

@@ -256,3 +256,66 @@ class MeOut(BaseModel):
 
     name: str
     role: str
+    must_change_password: bool = Field(
+        False,
+        description="Logged in on a one-time password: only POST /api/me/password works until it is changed.",
+    )
+
+
+Role = Literal["operator", "approver", "admin"]
+UserName = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Letters, digits, '.', '_' or '-'.")
+]
+
+
+class UserOut(BaseModel):
+    """A user as admins see them (never a password or token, only whether one exists)."""
+
+    name: str
+    role: Role
+    active: bool
+    has_password: bool
+    has_token: bool
+    must_change_password: bool
+    telegram_linked: bool
+    created_at: datetime
+
+
+class UserList(BaseModel):
+    """Every user, by name."""
+
+    users: list[UserOut]
+
+
+class UserCreateIn(_In):
+    """A new user; Switchboard generates their one-time password."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    role: Role = "operator"
+
+
+class UserPatchIn(_In):
+    """Changes to a user: a new role, or (de)activation."""
+
+    role: Role | None = None
+    active: bool | None = None
+
+
+class OneTimePassword(BaseModel):
+    """A generated password, shown only in this response; its holder must replace it at the first login."""
+
+    user: UserOut
+    password: str
+
+
+class PasswordChangeIn(_In):
+    """The caller replaces their own password."""
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=8, max_length=1024)
+
+
+class TokenOut(BaseModel):
+    """A new API token, shown only in this response (only its hash is stored)."""
+
+    token: str

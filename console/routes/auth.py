@@ -16,11 +16,12 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from console.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE, csrf_matches
-from console.deps import ConsoleState, State, User, authenticate
+from console.deps import ACCOUNT_PAGE, ConsoleState, State, User, authenticate
 from console.errors import CsrfFailed, RateLimited
 from console.schemas import MeOut
 from flows.errors import SwitchboardError
 from flows.store.audit import AuditLog
+from flows.store.users import User as UserRow
 from flows.store.users import authenticate as check_password
 
 logger = logging.getLogger(__name__)
@@ -129,19 +130,24 @@ async def login(
     await run_in_threadpool(
         lambda: audit.append("console.login", actor=user.name, subject="console", data={"client": client})
     )
-    session = state.sessions.new(user)
-    response = RedirectResponse(target, status_code=303)
+    # A one-time password opens only the account page, where its holder chooses their own.
+    response = RedirectResponse(ACCOUNT_PAGE if user.must_change_password else target, status_code=303)
+    start_session(response, state, user)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+def start_session(response: Response, state: ConsoleState, user: UserRow) -> None:
+    """Set a fresh session cookie for ``user`` (after a login, or a password change that ended the old one)."""
     response.set_cookie(
         SESSION_COOKIE,
-        state.sessions.encode(session),
+        state.sessions.encode(state.sessions.new(user)),
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="strict",
         secure=_secure(state),
         path="/",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    return response
 
 
 @router.post("/logout", include_in_schema=False)
@@ -169,4 +175,6 @@ async def logout(
 @router.get("/api/me", response_model=MeOut, tags=["auth"])
 def me(principal: User) -> MeOut:
     """Who the caller is."""
-    return MeOut(name=principal.name, role=principal.role)
+    return MeOut(
+        name=principal.name, role=principal.role, must_change_password=principal.must_change_password
+    )

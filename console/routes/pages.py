@@ -1,4 +1,4 @@
-"""Server-rendered console pages: chat, approvals inbox, runs, audit and the latest eval report.
+"""Server-rendered console pages: chat, approvals inbox, runs, audit, the latest eval report, users, account.
 
 Pages carry only the frame and the caller's CSRF token; the small scripts in static/ fill them from the JSON
 API.
@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from console.deps import ConsoleState, PageUser, Principal, State
+from console.deps import ConsoleState, PageUser, Principal, State, require_role
 from console.routes.approvals import ApprovalId
 from console.routes.files import load_report
 from console.schemas import ThreadId
-from flows.errors import NotFound
+from flows.errors import Forbidden, NotFound
 from flows.store import approval_ops as ops
 from flows.store.approvals import ApprovalStatus
 
@@ -34,7 +34,14 @@ def _pending(state: ConsoleState, principal: Principal) -> int:
 
 
 def render(
-    request: Request, state: ConsoleState, principal: Principal, template: str, page: str, **context: Any
+    request: Request,
+    state: ConsoleState,
+    principal: Principal,
+    template: str,
+    page: str,
+    *,
+    status_code: int = 200,
+    **context: Any,
 ) -> Response:
     """Render a page inside the console frame."""
     return state.templates.TemplateResponse(
@@ -47,6 +54,7 @@ def render(
             "pending": _pending(state, principal),
             **context,
         },
+        status_code=status_code,
     )
 
 
@@ -107,6 +115,22 @@ def runs_page(request: Request, principal: PageUser, state: State) -> Response:
 def audit_page(request: Request, principal: PageUser, state: State) -> Response:
     """The audit trail with filters and chain verification."""
     return render(request, state, principal, "audit.html", "audit")
+
+
+@router.get("/users")
+def users_page(request: Request, principal: PageUser, state: State) -> Response:
+    """Users and roles (admins only)."""
+    try:
+        require_role(principal, "admin", action="managing users")
+    except Forbidden as exc:
+        return render(request, state, principal, "users.html", "users", status_code=403, refused=exc.message)
+    return render(request, state, principal, "users.html", "users", refused=None)
+
+
+@router.get("/account")
+def account_page(request: Request, principal: PageUser, state: State) -> Response:
+    """The caller's password and API token."""
+    return render(request, state, principal, "account.html", "account")
 
 
 @router.get("/evals")

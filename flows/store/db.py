@@ -99,11 +99,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table (idempotent) and seed the audit chain head."""
+    """Create every table, add the columns newer versions introduced (idempotent), seed the audit chain head."""
     from flows.store import schema  # noqa: F401  (registers every table on SQLModel.metadata)
     from flows.store.audit import ensure_head
+    from flows.store.upgrade import add_missing_columns
 
     SQLModel.metadata.create_all(engine)
+    add_missing_columns(engine, SQLModel.metadata)
     ensure_head(engine)
 
 

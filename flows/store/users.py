@@ -1,6 +1,9 @@
 """Users, roles, passwords (argon2), API tokens (stored as sha256) and Telegram links.
 
 Only hashes are stored: a password or token is shown once, when it is created, and never logged or audited.
+A password that Switchboard generated (the first admin's, one an admin reset) is one-time: its holder must
+choose their own before doing anything else in the console. There is always at least one active admin: the
+last one can be neither demoted nor deactivated.
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import false, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col
 
-from flows.errors import BadInput, Conflict, NotFound
+from flows.errors import BadInput, Conflict, Forbidden, NotFound
 from flows.store.audit import AuditEvent, append_in
 from flows.store.db import utcnow, write_session
 
@@ -38,6 +41,8 @@ class User(SQLModel, table=True):
     telegram_user_id: int | None = Field(default=None, unique=True, index=True)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # Added after the first release: the server default fills rows of older databases (flows.store.upgrade).
+    must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 def _token_digest(token: str) -> str:
@@ -54,8 +59,19 @@ def _check_password(password: str) -> None:
         raise BadInput("the password must be at least 8 characters long")
 
 
-def create_user(*, engine: Engine, name: str, role: str, password: str | None, actor: str) -> User:
-    """Create a user; raises Conflict when the name is taken."""
+def create_user(
+    *, engine: Engine, name: str, role: str, password: str | None, actor: str, one_time: bool = False
+) -> User:
+    """Create a user; raises Conflict when the name is taken.
+
+    Args:
+        engine: The database.
+        name: The user name.
+        role: operator, approver or admin.
+        password: The password, or None for a user who logs in only with a token or Telegram.
+        actor: Who creates the user (audited).
+        one_time: The password was generated and shown to someone else: it must be changed at first login.
+    """
     name = name.strip()
     if not name or len(name) > 64 or not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise BadInput(f"user name {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
@@ -65,7 +81,12 @@ def create_user(*, engine: Engine, name: str, role: str, password: str | None, a
     with write_session(engine) as session:
         if session.execute(select(User).where(col(User.name) == name)).scalar_one_or_none() is not None:
             raise Conflict(f"user {name!r} already exists")
-        user = User(name=name, role=role, password_hash=_hasher.hash(password) if password else None)
+        user = User(
+            name=name,
+            role=role,
+            password_hash=_hasher.hash(password) if password else None,
+            must_change_password=one_time and password is not None,
+        )
         session.add(user)
         session.flush()
         append_in(session, [AuditEvent("user.created", actor, f"user:{name}", {"role": role})])
@@ -89,11 +110,29 @@ def list_users(*, engine: Engine) -> list[User]:
         return list(session.execute(select(User).order_by(col(User.name))).scalars())
 
 
+def _other_active_admins(session: Session, name: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(User)
+        .where(col(User.role) == "admin", col(User.active).is_(True), col(User.name) != name)
+    )
+    return int(session.execute(query).scalar_one())
+
+
 def _update(engine: Engine, name: str, event: str, actor: str, **changes: object) -> User:
     with write_session(engine) as session:
         user: User | None = session.execute(select(User).where(col(User.name) == name)).scalar_one_or_none()
         if user is None:
             raise NotFound(f"no user called {name!r}")
+        stays_admin = changes.get("role", user.role) == "admin" and changes.get("active", user.active)
+        if (
+            user.role == "admin"
+            and user.active
+            and not stays_admin
+            and not _other_active_admins(session, name)
+        ):
+            # Checked inside the write transaction, so two admins demoting each other cannot both succeed.
+            raise Conflict(f"{name} is the last active admin; make someone else an admin first")
         for key, value in changes.items():
             setattr(user, key, value)
         session.add(user)
@@ -105,10 +144,41 @@ def _update(engine: Engine, name: str, event: str, actor: str, **changes: object
         return user
 
 
-def set_password(*, engine: Engine, name: str, password: str, actor: str) -> User:
-    """Set a user's password (argon2 hash)."""
+def set_password(*, engine: Engine, name: str, password: str, actor: str, one_time: bool = False) -> User:
+    """Set a user's password (argon2 hash); ``one_time`` makes them choose their own at the next login."""
     _check_password(password)
-    return _update(engine, name, "user.password_set", actor, password_hash=_hasher.hash(password))
+    return _update(
+        engine,
+        name,
+        "user.password_set",
+        actor,
+        password_hash=_hasher.hash(password),
+        must_change_password=one_time,
+    )
+
+
+def change_own_password(*, engine: Engine, name: str, current: str, new: str) -> User:
+    """A user replaces their own password, proving they know the current one.
+
+    Raises:
+        Forbidden: the current password is wrong.
+        BadInput: the new password is too short or the same as the current one.
+    """
+    if authenticate(engine=engine, name=name, password=current) is None:
+        raise Forbidden("the current password is not right")
+    if new == current:
+        raise BadInput("the new password must differ from the current one")
+    return set_password(engine=engine, name=name, password=new, actor=name)
+
+
+def set_active(*, engine: Engine, name: str, active: bool, actor: str) -> User:
+    """Deactivate a user (no login, no token, no bot) or bring them back."""
+    return _update(engine, name, "user.activated" if active else "user.deactivated", actor, active=active)
+
+
+def revoke_token(*, engine: Engine, name: str, actor: str) -> User:
+    """Remove a user's API token: scripts using it get 401 from then on."""
+    return _update(engine, name, "user.token_revoked", actor, token_hash=None)
 
 
 def set_role(*, engine: Engine, name: str, role: str, actor: str) -> User:

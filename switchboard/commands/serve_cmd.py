@@ -47,7 +47,10 @@ def register(app: typer.Typer) -> None:
         if password is not None:
             console.print("Created the first admin user [bold]admin[/]. One-time password (shown only now):")
             console.print(f"    {password}", highlight=False, markup=False)
-            console.print("Change it with 'switchboard users passwd admin'.", highlight=False)
+            console.print(
+                "Log in with it as admin: the console then asks you to choose your own password.",
+                highlight=False,
+            )
         processes = f", {workers} worker processes" if workers > 1 else ""
         console.print(
             f"Switchboard console on http://{host}:{port}{processes}  (Ctrl+C stops it)", highlight=False

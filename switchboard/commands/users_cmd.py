@@ -1,6 +1,7 @@
-"""``switchboard users add|passwd|token|list|role|link-telegram``: console and bot users, without prompts.
+"""``switchboard users add|passwd|token|list|role|deactivate|activate|link-telegram``: users, without prompts.
 
-Passwords and tokens are printed once, when they are made; only their hashes are stored.
+Passwords and tokens are printed once, when they are made; only their hashes are stored. A generated password
+is one-time: its holder chooses their own at the first console login. One given with ``--password`` is kept.
 """
 
 from __future__ import annotations
@@ -9,7 +10,16 @@ import secrets
 
 import typer
 
-from flows.store.users import create_user, issue_token, link_telegram, list_users, set_password, set_role
+from flows.store.users import (
+    create_user,
+    issue_token,
+    link_telegram,
+    list_users,
+    revoke_token,
+    set_active,
+    set_password,
+    set_role,
+)
 from switchboard.app import App, console, handle_errors
 from switchboard.render import render_table
 from tools.base import Table
@@ -35,10 +45,13 @@ def add(
     """Create a user; prints a generated password once when none is given."""
     state: App = ctx.obj
     value = password or _new_password()
-    user = create_user(engine=state.engine, name=name, role=role, password=value, actor=ACTOR)
+    user = create_user(
+        engine=state.engine, name=name, role=role, password=value, actor=ACTOR, one_time=password is None
+    )
     console.print(f"Created user {user.name} ({user.role}).", highlight=False)
     if password is None:
-        console.print(f"Password (shown once): {value}", highlight=False, markup=False)
+        console.print(f"One-time password (shown once): {value}", highlight=False, markup=False)
+        console.print(f"{name} chooses their own password at the first console login.", highlight=False)
 
 
 @app.command("passwd")
@@ -53,10 +66,11 @@ def passwd(
     """Set a user's password (their console sessions end)."""
     state: App = ctx.obj
     value = password or _new_password()
-    set_password(engine=state.engine, name=name, password=value, actor=ACTOR)
+    set_password(engine=state.engine, name=name, password=value, actor=ACTOR, one_time=password is None)
     console.print(f"Password of {name} changed.", highlight=False)
     if password is None:
-        console.print(f"New password (shown once): {value}", highlight=False, markup=False)
+        console.print(f"One-time password (shown once): {value}", highlight=False, markup=False)
+        console.print(f"{name} chooses their own password at the next console login.", highlight=False)
 
 
 @app.command("token")
@@ -99,6 +113,33 @@ def role(
     state: App = ctx.obj
     user = set_role(engine=state.engine, name=name, role=new_role, actor=ACTOR)
     console.print(f"{user.name} is now {user.role}.", highlight=False)
+
+
+@app.command("deactivate")
+@handle_errors
+def deactivate(ctx: typer.Context, name: str = typer.Argument(..., help="User name.")) -> None:
+    """Stop a user from logging in, using their token or the bot (their history and audit records stay)."""
+    state: App = ctx.obj
+    set_active(engine=state.engine, name=name, active=False, actor=ACTOR)
+    console.print(f"{name} is deactivated.", highlight=False)
+
+
+@app.command("activate")
+@handle_errors
+def activate(ctx: typer.Context, name: str = typer.Argument(..., help="User name.")) -> None:
+    """Let a deactivated user back in."""
+    state: App = ctx.obj
+    set_active(engine=state.engine, name=name, active=True, actor=ACTOR)
+    console.print(f"{name} is active again.", highlight=False)
+
+
+@app.command("revoke-token")
+@handle_errors
+def revoke(ctx: typer.Context, name: str = typer.Argument(..., help="User name.")) -> None:
+    """Remove a user's API token (scripts using it get 401)."""
+    state: App = ctx.obj
+    revoke_token(engine=state.engine, name=name, actor=ACTOR)
+    console.print(f"The API token of {name} is revoked.", highlight=False)
 
 
 @app.command("link-telegram")

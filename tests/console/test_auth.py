@@ -35,7 +35,11 @@ def test_login_sets_a_strict_http_only_session(client: TestClient, people: Peopl
     assert (response.status_code, response.headers["location"]) == (303, "/approvals")
     cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE + "="))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
-    assert client.get("/api/me").json() == {"name": "olive", "role": "operator"}
+    assert client.get("/api/me").json() == {
+        "name": "olive",
+        "role": "operator",
+        "must_change_password": False,
+    }
     assert [r.event for r in AuditLog(engine).iter_records() if r.actor == "olive"][-1] == "console.login"
     page = client.get("/approvals")
     assert (

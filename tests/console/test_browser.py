@@ -8,7 +8,6 @@ go to test-results/ when the scenario fails.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,29 +24,15 @@ from flows.config_models import SftpDestination
 from flows.demo import load_demo
 from flows.store.audit import AuditLog
 from tests.conftest import REFERENCE_DATE
+from tests.console.chromium import chromium, needs_chromium
 from tests.console.conftest import PASSWORD, People
 from tests.console.live import LiveServer
 from tests.utils.servers.sftp import SftpServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
-RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 ASK_REPORT = "Show me last month's sales by region"
 ASK_DELIVERY = "Deliver the latest export to bank_sftp"
 
-pytestmark = [
-    pytest.mark.browser,
-    # `make test` installs chromium; under CI a missing browser is a failure, never a skip.
-    pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"), reason="needs Debian's chromium"),
-]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 @pytest.fixture
@@ -101,66 +86,55 @@ async def ask(page: Any, text: str) -> Any:
 
 
 async def scenario(url: str, sftp_root: Path, pages: list[Any]) -> dict[str, Any]:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     seen: dict[str, Any] = {}
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        try:
-            # 1. the operator logs in
-            operator = await log_in(browser, url, "olive")
-            pages.append(operator)
-            # 2. last month's sales by region: a table and a chart
-            report = await ask(operator, ASK_REPORT)
-            await expect(report.locator(".result-table th").first).to_have_text("region")
-            seen["regions"] = await report.locator(".result-table tbody tr").count()
-            chart = report.locator("img.chart")
-            await expect(chart).to_be_visible()
-            seen["chart_width"] = await chart.evaluate("img => img.complete ? img.naturalWidth : 0")
-            await report.locator(".ran summary").click()
-            seen["ran"] = await report.locator(".ran").inner_text()
-            # 3. delivering the latest export waits for approval
-            delivery = await ask(operator, ASK_DELIVERY)
-            waiting = delivery.locator(".waiting")
-            await expect(waiting).to_contain_text("Waiting for approval")
-            approval_id = await waiting.get_attribute("data-approval")
-            seen["approval_id"] = approval_id
-            # 4. the approver sees it in the inbox with its preview, and approves it
-            approver = await log_in(browser, url, "ann")
-            pages.append(approver)
-            await expect(approver.locator("#pending-badge")).to_have_text("1")
-            await approver.goto(f"{url}/approvals")
-            card = approver.locator(f'.card[data-id="{approval_id}"]')
-            await expect(card.locator(".requester")).to_have_text("olive")
-            seen["preview"] = await card.locator(".preview").inner_text()
-            await expect(card.locator(".countdown")).to_contain_text("expires in")
-            await card.locator("button.approve").click()
-            await expect(card.locator(".result")).to_contain_text("was approved by ann and has run")
-            # 5. the operator's thread shows the result
-            await expect(operator.locator(f'.waiting[data-approval="{approval_id}"]')).to_have_class(
-                re.compile("done"), timeout=15000
-            )
-            update = operator.locator(".msg.assistant").last
-            await expect(update).to_contain_text("was approved by ann and has run: Delivered")
-            seen["delivered"] = sorted(
-                p.name for p in await asyncio.to_thread(lambda: list(sftp_root.iterdir()))
-            )
-            # 6. the audit page shows every step, and the chain verifies
-            await approver.goto(f"{url}/audit")
-            await expect(approver.locator("#audit-table tbody tr").first).to_have_attribute(
-                "data-seq", re.compile(r"\d+")
-            )
-            seen["events"] = await approver.locator("#audit-table tbody td:nth-child(4)").all_inner_texts()
-            await approver.click("#verify")
-            await expect(approver.locator("#verify-result")).to_contain_text("Chain OK")
-            seen["verify"] = await approver.locator("#verify-result").inner_text()
-        except Exception:
-            RESULTS.mkdir(exist_ok=True)
-            for number, page in enumerate(pages):
-                await page.screenshot(path=str(RESULTS / f"console-e2e-{number}.png"), full_page=True)
-            raise
-        finally:
-            await browser.close()
+    async with chromium(pages, screenshots="console-e2e") as browser:
+        # 1. the operator logs in
+        operator = await log_in(browser, url, "olive")
+        pages.append(operator)
+        # 2. last month's sales by region: a table and a chart
+        report = await ask(operator, ASK_REPORT)
+        await expect(report.locator(".result-table th").first).to_have_text("region")
+        seen["regions"] = await report.locator(".result-table tbody tr").count()
+        chart = report.locator("img.chart")
+        await expect(chart).to_be_visible()
+        seen["chart_width"] = await chart.evaluate("img => img.complete ? img.naturalWidth : 0")
+        await report.locator(".ran summary").click()
+        seen["ran"] = await report.locator(".ran").inner_text()
+        # 3. delivering the latest export waits for approval
+        delivery = await ask(operator, ASK_DELIVERY)
+        waiting = delivery.locator(".waiting")
+        await expect(waiting).to_contain_text("Waiting for approval")
+        approval_id = await waiting.get_attribute("data-approval")
+        seen["approval_id"] = approval_id
+        # 4. the approver sees it in the inbox with its preview, and approves it
+        approver = await log_in(browser, url, "ann")
+        pages.append(approver)
+        await expect(approver.locator("#pending-badge")).to_have_text("1")
+        await approver.goto(f"{url}/approvals")
+        card = approver.locator(f'.card[data-id="{approval_id}"]')
+        await expect(card.locator(".requester")).to_have_text("olive")
+        seen["preview"] = await card.locator(".preview").inner_text()
+        await expect(card.locator(".countdown")).to_contain_text("expires in")
+        await card.locator("button.approve").click()
+        await expect(card.locator(".result")).to_contain_text("was approved by ann and has run")
+        # 5. the operator's thread shows the result
+        await expect(operator.locator(f'.waiting[data-approval="{approval_id}"]')).to_have_class(
+            re.compile("done"), timeout=15000
+        )
+        update = operator.locator(".msg.assistant").last
+        await expect(update).to_contain_text("was approved by ann and has run: Delivered")
+        seen["delivered"] = sorted(p.name for p in await asyncio.to_thread(lambda: list(sftp_root.iterdir())))
+        # 6. the audit page shows every step, and the chain verifies
+        await approver.goto(f"{url}/audit")
+        await expect(approver.locator("#audit-table tbody tr").first).to_have_attribute(
+            "data-seq", re.compile(r"\d+")
+        )
+        seen["events"] = await approver.locator("#audit-table tbody td:nth-child(4)").all_inner_texts()
+        await approver.click("#verify")
+        await expect(approver.locator("#verify-result")).to_contain_text("Chain OK")
+        seen["verify"] = await approver.locator("#verify-result").inner_text()
     return seen
 
 

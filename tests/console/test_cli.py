@@ -56,16 +56,33 @@ def test_users_add_token_role_passwd_and_telegram(run, engine: Engine) -> None: 
         0,
         "Created user olive (operator).\n",
     )
+    assert get_user(engine=engine, name="olive").must_change_password is False  # a chosen password is kept
     code, out = run("users", "add", "ann", "--role", "approver")
-    assert code == 0 and out.startswith("Created user ann (approver).\nPassword (shown once): ")
-    generated = out.strip().rsplit(" ", 1)[-1]
+    created, shown, hint = out.splitlines()
+    assert (code, created, hint) == (
+        0,
+        "Created user ann (approver).",
+        "ann chooses their own password at the first console login.",
+    )
+    assert shown.startswith("One-time password (shown once): ")
+    generated = shown.rsplit(" ", 1)[-1]
     assert authenticate(engine=engine, name="ann", password=generated) is not None
+    assert get_user(engine=engine, name="ann").must_change_password is True
     code, out = run("users", "token", "ann")
     assert code == 0 and re.fullmatch(r"sb_[A-Za-z0-9_-]{40,}\n", out)
     assert user_for_token(engine=engine, token=out.strip()).name == "ann"  # type: ignore[union-attr]
     assert run("users", "role", "olive", "approver") == (0, "olive is now approver.\n")
     assert run("users", "passwd", "olive", "--password", "new-pass-22")[0] == 0
     assert authenticate(engine=engine, name="olive", password="new-pass-22") is not None
+    code, out = run("users", "passwd", "olive")
+    assert code == 0 and out.splitlines()[2] == "olive chooses their own password at the next console login."
+    assert get_user(engine=engine, name="olive").must_change_password is True
+    assert run("users", "revoke-token", "ann") == (0, "The API token of ann is revoked.\n")
+    assert get_user(engine=engine, name="ann").token_hash is None
+    assert run("users", "deactivate", "ann") == (0, "ann is deactivated.\n")
+    assert authenticate(engine=engine, name="ann", password=generated) is None
+    assert run("users", "activate", "ann") == (0, "ann is active again.\n")
+    assert authenticate(engine=engine, name="ann", password=generated) is not None
     assert run("users", "link-telegram", "olive", "4242") == (0, "Telegram user 4242 now acts as olive.\n")
     assert get_user(engine=engine, name="olive").telegram_user_id == 4242
     code, out = run("users", "list")
@@ -86,6 +103,7 @@ def test_users_errors_are_one_clear_line(run) -> None:  # type: ignore[no-untype
 def test_first_admin_only_on_an_empty_user_table(engine: Engine) -> None:
     password = bootstrap_admin(engine)
     assert password is not None and authenticate(engine=engine, name="admin", password=password) is not None
+    assert get_user(engine=engine, name="admin").must_change_password is True  # a one-time password
     assert bootstrap_admin(engine) is None
     assert [(u.name, u.role) for u in list_users(engine=engine)] == [("admin", "admin")]
 

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
 from agent.backends.embedded.chroma import MiniLMEmbeddingFunction
-from agent.backends.embedded.encoder import Encoder
+from agent.backends.embedded.encoder import MODEL_ID, Encoder
 
 logger = logging.getLogger(__name__)
 COLLECTION = "tool_examples"
@@ -32,12 +33,31 @@ class ExampleStore:
         self.client = chromadb.PersistentClient(
             path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         )
-        self.collection = self.client.get_or_create_collection(
+        self._function = MiniLMEmbeddingFunction(encoder)
+        self.collection = self._open()
+        if (self.collection.metadata or {}).get("embedding_model") != MODEL_ID:
+            self._reembed()
+
+    def _open(self) -> Collection:
+        return self.client.get_or_create_collection(
             COLLECTION,
             # chromadb's stubs type this parameter narrower than its own EmbeddingFunction protocol.
-            embedding_function=MiniLMEmbeddingFunction(encoder),  # type: ignore[arg-type]
-            metadata={"hnsw:space": "cosine"},
+            embedding_function=self._function,  # type: ignore[arg-type]
+            metadata={"hnsw:space": "cosine", "embedding_model": MODEL_ID},
         )
+
+    def _reembed(self) -> None:
+        """Embed a collection written with another encoder model again, keeping every record.
+
+        chromadb keeps the vectors it was given and does not check the model on reopening, so vectors from the
+        old model would be compared with queries from the new one.
+        """
+        old = self.collection.get(include=["documents", "metadatas"])
+        self.client.delete_collection(COLLECTION)
+        self.collection = self._open()
+        if old["ids"]:
+            self.collection.add(ids=old["ids"], documents=old["documents"], metadatas=old["metadatas"])
+        logger.info("embedded %d stored examples again with %s", len(old["ids"]), MODEL_ID)
 
     def sync_examples(self, examples: Mapping[str, Sequence[str]]) -> int:
         """Upsert the registry's example utterances (ids are content hashes, so re-syncing is cheap)."""

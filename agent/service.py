@@ -2,12 +2,14 @@
 
 It owns the chat graph, the approval service and the thread history, built from injected parts
 (``Switchboard.build`` wires the defaults). Turns on one thread are serialised across threads and processes
-(console workers, the bot, the CLI), so two turns never race on the thread's checkpoint.
+(console workers, the bot, the CLI), so two turns never race on the thread's checkpoint. Within a process, at
+most ``agent.turns_at_once`` turns run at a time; the others queue for a slot.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ from agent.prompts import Prompts, load_prompts
 from agent.slots import SlotFiller
 from agent.state import Reply
 from flows.config import Settings
-from flows.errors import Forbidden
+from flows.errors import Busy, Forbidden
 from flows.locks import StripedLock
 from flows.store.approvals import ThreadMessage
 from flows.store.db import utcnow, write_connection
@@ -37,6 +39,7 @@ from tools.runtime import ToolRunner
 
 logger = logging.getLogger(__name__)
 _MESSAGES = ThreadMessage.__table__  # type: ignore[attr-defined]
+SLOT_WAIT_S = 60.0  # a turn that waits longer for a slot is refused (503) rather than left hanging
 _OWNERS_KEPT = 4096  # a thread's owner never changes, so it is remembered (bounded) instead of read each turn
 
 
@@ -54,6 +57,7 @@ class Switchboard:
     approvals: ApprovalService
     graph: Any
     thread_locks: StripedLock
+    turn_slots: threading.BoundedSemaphore
     _owners: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -96,8 +100,9 @@ class Switchboard:
         # 1,024 stripes: 16 busy threads on 64 stripes would share one most of the time (the birthday problem),
         # and two turns on one stripe run one after the other.
         thread_locks = StripedLock(settings.var_dir / "locks" / "threads" / "thread.lock", stripes=1024)
+        slots = threading.BoundedSemaphore(settings.agent.turn_slots())
         return cls(
-            settings, engine, runner, registry, policy, prompts, backend, approvals, graph, thread_locks
+            settings, engine, runner, registry, policy, prompts, backend, approvals, graph, thread_locks, slots
         )
 
     def chat(self, *, thread_id: str, user: str, role: str, text: str, source: str = "chat") -> Reply:
@@ -105,7 +110,7 @@ class Switchboard:
 
         Raises:
             Forbidden: the thread belongs to another user.
-            Busy: an earlier turn on this thread is still running after a minute.
+            Busy: an earlier turn on this thread, or the turns holding every slot, still run after a minute.
         """
         self._claim_thread(thread_id, user)
         asked: dict[str, Any] = {
@@ -117,7 +122,9 @@ class Switchboard:
             "created_at": utcnow(),
         }
         config = {"configurable": {"thread_id": thread_id, "source": source}}
-        with self.thread_locks.hold(thread_id):
+        # The thread first, then a slot: a turn waiting for its thread holds no slot, and nothing inside a slot
+        # waits for a thread, so the two never wait for each other.
+        with self.thread_locks.hold(thread_id), self._slot():
             # One checkpoint write per turn ("exit"): a turn is short, and anything durable it does (runs,
             # approval requests, audit records) is committed by the tools and the approval service themselves.
             try:
@@ -137,6 +144,16 @@ class Switchboard:
             }
             self._keep([asked, answer])
         return reply
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        """One of the process's turn slots (``agent.turns_at_once``), waited for in arrival order."""
+        if not self.turn_slots.acquire(timeout=SLOT_WAIT_S):
+            raise Busy("Switchboard is busy with other requests; try again in a moment")
+        try:
+            yield
+        finally:
+            self.turn_slots.release()
 
     def _keep(self, messages: list[dict[str, Any]]) -> None:
         # Core, not the ORM: this runs on every turn, and two ORM objects cost a millisecond more.

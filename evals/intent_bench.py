@@ -217,12 +217,12 @@ def run_intent_benchmark(
     splits = dir_or_splits if isinstance(dir_or_splits, IntentSplits) else load_intent_dir(dir_or_splits)
     n_intents = _check(splits)
     note(f"encoding train ({len(splits.train)})")
-    train_emb = encoder.encode([e.text for e in splits.train], batch_size=128)
+    train_emb = encoder.encode([e.text for e in splits.train])
     val = splits.val or None
     val_emb = None
     if val:
         note(f"encoding val ({len(val)})")
-        val_emb = encoder.encode([e.text for e in val], batch_size=128)
+        val_emb = encoder.encode([e.text for e in val])
     note("fitting router")
     fit_start = time.perf_counter()
     router = _fit_router(
@@ -231,7 +231,7 @@ def run_intent_benchmark(
     fit_seconds = time.perf_counter() - fit_start
     test_texts = [e.text for e in splits.test]
     note(f"encoding and routing test ({len(test_texts)})")
-    predictions = router.predict(test_texts, embeddings=encoder.encode(test_texts, batch_size=128))
+    predictions = router.predict(test_texts, embeddings=encoder.encode(test_texts))
     note("timing single decisions")
     p50, p95 = _latency_ms(router, test_texts, latency_samples)
     result = IntentBenchResult.model_validate(
@@ -280,7 +280,7 @@ def cross_validate(
 
     started = time.perf_counter()
     _check(IntentSplits(name=name, train=list(examples), test=list(examples)))
-    emb = encoder.encode([e.text for e in examples], batch_size=128)
+    emb = encoder.encode([e.text for e in examples])
     gold = [e.intent for e in examples]
     predictions: list[Prediction | None] = [None] * len(examples)
     fitted: list[IntentRouter] = []

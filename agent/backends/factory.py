@@ -4,6 +4,8 @@ The router is trained from prompts/examples. A trained copy ships in ``agent/bac
 ``switchboard router train``); it is used when its fingerprint matches the current examples, so a fresh install
 starts in about a second. When the examples change, the router is retrained on first use and cached under
 ``var/router/<fingerprint>``; a test fails until the shipped copy is rebuilt, so it never silently goes stale.
+Beside the fingerprint, ``ENCODER`` records the sha256 of the int8 encoder model the router was trained with;
+loading it beside another model logs a warning, and a test fails.
 """
 
 from __future__ import annotations
@@ -34,13 +36,17 @@ from tools.registry import Registry
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 SHIPPED_DIR = Path(__file__).resolve().parent / "embedded" / "model"
+ENCODER_FILE = "ENCODER"  # beside FINGERPRINT: the sha256 of the encoder model the router was trained with
 
 
 def examples_fingerprint(directory: Path = EXAMPLES_DIR) -> str:
-    """Hash of every example file and the router's default config: a new hash means retrain."""
+    """Hash of every example file, the router's default config and the encoder's recipe: new means retrain."""
+    from agent.backends.embedded.encoder import MODEL_ID
+    from agent.backends.embedded.quantize import RECIPE
     from agent.backends.embedded.router_store import FORMAT_VERSION
 
-    digest = hashlib.sha256(f"{FORMAT_VERSION}\0{RouterConfig().model_dump_json()}".encode())
+    head = f"{FORMAT_VERSION}\0{RouterConfig().model_dump_json()}\0{MODEL_ID}\0{RECIPE}"
+    digest = hashlib.sha256(head.encode())
     for path in sorted(directory.glob("*.yaml")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -58,24 +64,47 @@ def shipped_fingerprint() -> str | None:
     return marker.read_text(encoding="utf-8").strip() if marker.exists() else None
 
 
+def trained_encoder_sha(folder: Path = SHIPPED_DIR) -> str | None:
+    """sha256 of the encoder model the router in ``folder`` was trained with, if recorded."""
+    marker = folder / ENCODER_FILE
+    return marker.read_text(encoding="utf-8").strip() if marker.exists() else None
+
+
 def train_router(destination: Path, *, threads: int = 1) -> tuple[IntentRouter, int, float]:
     """Train on prompts/examples and save to ``destination``; returns the router, example count and seconds."""
     started = time.perf_counter()
     texts, labels = load_training_examples()
-    router = IntentRouter.fit(texts, labels, encoder=load_encoder(threads), oos_label=OOS_LABEL)
+    encoder = load_encoder(threads)
+    router = IntentRouter.fit(texts, labels, encoder=encoder, oos_label=OOS_LABEL)
     destination.mkdir(parents=True, exist_ok=True)
     router.save(destination)
     (destination / "FINGERPRINT").write_text(examples_fingerprint() + "\n", encoding="utf-8")
+    (destination / ENCODER_FILE).write_text(encoder.model_sha + "\n", encoding="utf-8")
     return router, len(texts), time.perf_counter() - started
+
+
+def _same_encoder(folder: Path, encoder: Encoder) -> None:
+    trained = trained_encoder_sha(folder)
+    if trained != encoder.model_sha:
+        # Another onnxruntime or onnx version made a different int8 model: vectors, and so decisions, may
+        # differ slightly from what the evaluation measured. pyproject pins both to keep this from happening.
+        logger.warning(
+            "the router in %s was trained with encoder model %s, but this install made %s; "
+            "retrain with 'switchboard router train' and 'switchboard router calibrate'",
+            folder,
+            (trained or "unknown")[:12],
+            encoder.model_sha[:12],
+        )
 
 
 @lru_cache(maxsize=4)
 def _cached_router(cache_dir: Path, fingerprint: str, threads: int) -> IntentRouter:
     encoder = load_encoder(threads)
     if shipped_fingerprint() == fingerprint:
+        _same_encoder(SHIPPED_DIR, encoder)
         return IntentRouter.load(SHIPPED_DIR, encoder=encoder)
     folder = cache_dir / fingerprint
-    if (folder / "router.json").exists():
+    if (folder / "router.json").exists() and trained_encoder_sha(folder) == encoder.model_sha:
         try:
             return IntentRouter.load(folder, encoder=encoder)
         except Exception:  # a corrupt cache is rebuilt, never fatal

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,13 +10,8 @@ import numpy as np
 import pytest
 
 from agent.backends.embedded.chroma import MiniLMEmbeddingFunction
-from agent.backends.embedded.encoder import (
-    EMBEDDING_DIM,
-    TOKENIZER_PATH,
-    Encoder,
-    EncoderError,
-    _Coalescer,
-)
+from agent.backends.embedded.encoder import EMBEDDING_DIM, TOKENIZER_PATH, Encoder, EncoderError
+from flows.files import file_sha256
 
 
 @pytest.fixture(scope="module")
@@ -38,69 +31,32 @@ def test_encode_empty_input(encoder: Encoder) -> None:
     assert encoder.encode([]).shape == (0, EMBEDDING_DIM)
 
 
-def test_batching_and_length_sorting_keep_input_order(encoder: Encoder) -> None:
-    texts = [
+def test_a_text_gets_the_same_vector_alone_in_a_list_or_in_concurrent_calls(encoder: Encoder) -> None:
+    # The int8 model quantizes activations per tensor: in a shared padded batch a text's vector would depend on
+    # its neighbours, so every text runs alone and nothing about its company may change a bit of its vector.
+    texts = [f"list the failed runs of the last {n} days" for n in range(1, 17)] + [
         "a rather long message about loading the orders file from the inbox into the orders dataset",
         "hi",
-        "export customers to csv",
     ]
-    together = encoder.encode(texts, batch_size=2)
-    one_by_one = np.vstack([encoder.encode([t]) for t in texts])
-
-    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
-
-
-def test_concurrent_single_texts_share_onnx_runs_and_get_bit_identical_vectors(encoder: Encoder) -> None:
-    texts = [f"list the failed runs of the last {n} days" for n in range(1, 25)] + [
-        "hi",
-        "export orders as xml",
-    ]
-    alone = np.stack([encoder.encode([t])[0] for t in texts])
-    batches: list[int] = []
-    real = encoder._coalescer._run
-
-    def counted(batch: list[str]) -> np.ndarray:
-        batches.append(len(batch))
-        return real(batch)
-
-    encoder._coalescer._run = counted
-    try:
-        with ThreadPoolExecutor(8) as pool:
-            together = np.stack([row[0] for row in pool.map(lambda t: encoder.encode([t]), texts)])
-    finally:
-        encoder._coalescer._run = real
-    assert sum(batches) == len(texts)
-    assert max(batches) > 1, batches  # some requests did share a run
-    assert np.array_equal(alone, together)  # and sharing changed no bit of any vector
+    together = encoder.encode(texts)
+    alone = np.vstack([encoder.encode([t]) for t in texts])
+    with ThreadPoolExecutor(8) as pool:
+        concurrent = np.vstack(list(pool.map(lambda t: encoder.encode([t]), texts)))
+    assert np.array_equal(together, alone) and np.array_equal(alone, concurrent)
 
 
-def test_a_failed_shared_run_reaches_every_waiter_and_the_next_caller_runs() -> None:
-    gate = threading.Event()
-    calls: list[list[str]] = []
+def test_the_encoder_computes_in_int8(encoder: Encoder) -> None:
+    import onnx
 
-    def run(batch: list[str]) -> np.ndarray:
-        calls.append(batch)
-        if len(calls) == 1:
-            gate.wait(5)  # hold the first run so the others queue behind it
-            return np.zeros((len(batch), 2), dtype=np.float32)
-        if len(calls) == 2:
-            raise RuntimeError("onnx broke")
-        return np.ones((len(batch), 2), dtype=np.float32)
+    from agent.backends.embedded.quantize import cache_dir
 
-    coalescer = _Coalescer(run)
-    with ThreadPoolExecutor(4) as pool:
-        first = pool.submit(coalescer.encode, "a")
-        while not calls:
-            time.sleep(0.001)
-        queued = [pool.submit(coalescer.encode, t) for t in ("b", "c", "d")]
-        time.sleep(0.05)
-        gate.set()
-        assert first.result(5).tolist() == [0.0, 0.0]
-        for future in queued:
-            with pytest.raises(RuntimeError, match="onnx broke"):
-                future.result(5)
-    assert calls == [["a"], ["b", "c", "d"]]
-    assert coalescer.encode("e").tolist() == [1.0, 1.0]  # nobody is left holding the lead
+    made = next(p for p in cache_dir().glob("minilm-*.onnx") if file_sha256(p)[0] == encoder.model_sha)
+    graph = onnx.load(str(made)).graph
+    weights = {init.name for init in graph.initializer}
+    float_products = [n.name for n in graph.node if n.op_type == "MatMul" and set(n.input) & weights]
+    integer = [n for n in graph.node if n.op_type == "MatMulInteger"]
+    # every product with a weight matrix is an integer one; only attention's activation products stay float
+    assert float_products == [] and len(integer) == 36  # 6 layers x (Q, K, V, output, 2 feed-forward)
 
 
 def test_paraphrase_is_closer_than_unrelated_text(encoder: Encoder) -> None:
@@ -161,6 +117,6 @@ def test_embedding_function_config_round_trip() -> None:
 
     rebuilt = MiniLMEmbeddingFunction.build_from_config(function.get_config())
 
-    assert rebuilt.get_config() == {"model": "all-MiniLM-L6-v2-onnx-int8", "threads": 2}
+    assert rebuilt.get_config() == {"model": "all-MiniLM-L6-v2-int8-dynamic", "threads": 2}
     with pytest.raises(ValueError, match="Collection was embedded with 'other-model'"):
         MiniLMEmbeddingFunction.validate_config({"model": "other-model"})

@@ -45,3 +45,14 @@ async def chromium(pages: list[Any], *, screenshots: str) -> AsyncIterator[Any]:
             raise
         finally:
             await browser.close()
+
+
+async def log_in(browser: Any, url: str, name: str, password: str) -> Any:
+    """A new browser context (its own cookies, like a private window) with ``name`` logging in on its page."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await page.goto(f"{url}/login")
+    await page.fill("#username", name)
+    await page.fill("#password", password)
+    await page.click("#login")
+    return page

@@ -25,6 +25,7 @@ from flows.demo import load_demo
 from flows.store.audit import AuditLog
 from tests.conftest import REFERENCE_DATE
 from tests.console.chromium import chromium, needs_chromium
+from tests.console.chromium import log_in as chromium_log_in
 from tests.console.conftest import PASSWORD, People
 from tests.console.live import LiveServer
 from tests.utils.servers.sftp import SftpServer
@@ -66,12 +67,7 @@ def live(bank_settings: Settings, engine: Engine, people: People) -> Iterator[tu
 
 
 async def log_in(browser: Any, url: str, name: str) -> Any:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    await page.goto(f"{url}/login")
-    await page.fill("#username", name)
-    await page.fill("#password", PASSWORD)
-    await page.click("#login")
+    page = await chromium_log_in(browser, url, name, PASSWORD)
     await page.wait_for_url(re.compile(r".*/chat$"))
     return page
 

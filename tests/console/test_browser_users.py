@@ -17,7 +17,7 @@ from flows.config import Settings
 from flows.demo import load_demo
 from flows.store.audit import AuditLog
 from tests.conftest import REFERENCE_DATE
-from tests.console.chromium import chromium, needs_chromium
+from tests.console.chromium import chromium, log_in, needs_chromium
 from tests.console.live import LiveServer
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -30,16 +30,6 @@ def live(settings: Settings, engine: Engine) -> Iterator[tuple[str, str]]:
     assert printed is not None
     with open_switchboard(settings, engine) as sb, LiveServer(create_app(settings, switchboard=sb)) as server:
         yield server.url, printed
-
-
-async def log_in(browser: Any, url: str, name: str, password: str) -> Any:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    await page.goto(f"{url}/login")
-    await page.fill("#username", name)
-    await page.fill("#password", password)
-    await page.click("#login")
-    return page
 
 
 async def choose_password(page: Any, current: str, new: str) -> None:

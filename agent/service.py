@@ -102,7 +102,17 @@ class Switchboard:
         thread_locks = StripedLock(settings.var_dir / "locks" / "threads" / "thread.lock", stripes=1024)
         slots = threading.BoundedSemaphore(settings.agent.turn_slots())
         return cls(
-            settings, engine, runner, registry, policy, prompts, backend, approvals, graph, thread_locks, slots
+            settings,
+            engine,
+            runner,
+            registry,
+            policy,
+            prompts,
+            backend,
+            approvals,
+            graph,
+            thread_locks,
+            slots,
         )
 
     def chat(self, *, thread_id: str, user: str, role: str, text: str, source: str = "chat") -> Reply:

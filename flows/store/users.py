@@ -15,7 +15,7 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import false, func, select
+from sqlalchemy import false, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -111,12 +111,10 @@ def list_users(*, engine: Engine) -> list[User]:
 
 
 def _other_active_admins(session: Session, name: str) -> int:
-    query = (
-        select(func.count())
-        .select_from(User)
-        .where(col(User.role) == "admin", col(User.active).is_(True), col(User.name) != name)
-    )
-    return int(session.execute(query).scalar_one())
+    # FOR UPDATE: on PostgreSQL two admins demoting each other at once queue here, and the second one reads
+    # the first one's change; SQLite's write transactions (BEGIN IMMEDIATE) already run one at a time.
+    query = select(col(User.name)).where(col(User.role) == "admin", col(User.active).is_(True))
+    return sum(1 for admin in session.execute(query.with_for_update()).scalars() if admin != name)
 
 
 def _update(engine: Engine, name: str, event: str, actor: str, **changes: object) -> User:
@@ -131,7 +129,8 @@ def _update(engine: Engine, name: str, event: str, actor: str, **changes: object
             and not stays_admin
             and not _other_active_admins(session, name)
         ):
-            # Checked inside the write transaction, so two admins demoting each other cannot both succeed.
+            # Checked inside the write transaction, with the admins' rows locked: two admins demoting each
+            # other at once cannot both succeed.
             raise Conflict(f"{name} is the last active admin; make someone else an admin first")
         for key, value in changes.items():
             setattr(user, key, value)

@@ -94,7 +94,8 @@ class Encoder:
             A ready encoder.
 
         Raises:
-            EncoderError: A file is missing or the model's checksum does not match.
+            EncoderError: A file is missing, the packaged model's checksum does not match, or its int8 model
+                could not be made.
         """
         model_sha = ""
         tok_path = tokenizer_path or TOKENIZER_PATH

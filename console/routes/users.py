@@ -80,14 +80,14 @@ def add_user(body: UserCreateIn, principal: User, state: State) -> OneTimePasswo
 def change_user(name: UserName, body: UserPatchIn, principal: User, state: State) -> UserOut:
     """Change a user's role or deactivate them (admins only; the last active admin stays one)."""
     _admin(principal, "changing users")
-    if body.role is None and body.active is None:
-        raise BadInput("nothing to change: send a role, or active true or false")
     engine = state.sb.engine
     user = store.get_user(engine=engine, name=name)
-    if body.role is not None and body.role != user.role:
-        user = store.set_role(engine=engine, name=name, role=body.role, actor=principal.name)
-    if body.active is not None and body.active != user.active:
-        user = store.set_active(engine=engine, name=name, active=body.active, actor=principal.name)
+    if body.role is None and body.active is None:
+        raise BadInput(store.NOTHING_TO_CHANGE)
+    role = body.role if body.role != user.role else None  # only what changes is written and audited
+    active = body.active if body.active != user.active else None
+    if role is not None or active is not None:
+        user = store.change_user(engine=engine, name=name, role=role, active=active, actor=principal.name)
     return user_out(user)
 
 

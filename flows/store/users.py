@@ -26,6 +26,8 @@ from flows.store.db import utcnow, write_session
 Role = Literal["operator", "approver", "admin"]
 ROLES: tuple[str, ...] = ("operator", "approver", "admin")
 _hasher = PasswordHasher()
+NOTHING_TO_CHANGE = "nothing to change: send a role, or active true or false"
+_SECRET_COLUMNS = ("password_hash", "token_hash")  # changed, but never written into the audit log
 
 
 class User(SQLModel, table=True):
@@ -117,7 +119,9 @@ def _other_active_admins(session: Session, name: str) -> int:
     return sum(1 for admin in session.execute(query.with_for_update()).scalars() if admin != name)
 
 
-def _update(engine: Engine, name: str, event: str, actor: str, **changes: object) -> User:
+def _update(engine: Engine, name: str, actor: str, *steps: tuple[str, dict[str, object]]) -> User:
+    """Apply ``(audit event, column changes)`` steps to one user in one transaction: all of them or none."""
+    changes = {key: value for _, step in steps for key, value in step.items()}
     with write_session(engine) as session:
         user: User | None = session.execute(select(User).where(col(User.name) == name)).scalar_one_or_none()
         if user is None:
@@ -135,8 +139,13 @@ def _update(engine: Engine, name: str, event: str, actor: str, **changes: object
         for key, value in changes.items():
             setattr(user, key, value)
         session.add(user)
-        public = {k: v for k, v in changes.items() if k not in ("password_hash", "token_hash")}
-        append_in(session, [AuditEvent(event, actor, f"user:{name}", public)])
+        events = [
+            AuditEvent(
+                event, actor, f"user:{name}", {k: v for k, v in step.items() if k not in _SECRET_COLUMNS}
+            )
+            for event, step in steps
+        ]
+        append_in(session, events)
         session.flush()
         session.refresh(user)
         session.expunge(user)
@@ -146,14 +155,8 @@ def _update(engine: Engine, name: str, event: str, actor: str, **changes: object
 def set_password(*, engine: Engine, name: str, password: str, actor: str, one_time: bool = False) -> User:
     """Set a user's password (argon2 hash); ``one_time`` makes them choose their own at the next login."""
     _check_password(password)
-    return _update(
-        engine,
-        name,
-        "user.password_set",
-        actor,
-        password_hash=_hasher.hash(password),
-        must_change_password=one_time,
-    )
+    step = {"password_hash": _hasher.hash(password), "must_change_password": one_time}
+    return _update(engine, name, actor, ("user.password_set", step))
 
 
 def change_own_password(*, engine: Engine, name: str, current: str, new: str) -> User:
@@ -172,24 +175,38 @@ def change_own_password(*, engine: Engine, name: str, current: str, new: str) ->
 
 def set_active(*, engine: Engine, name: str, active: bool, actor: str) -> User:
     """Deactivate a user (no login, no token, no bot) or bring them back."""
-    return _update(engine, name, "user.activated" if active else "user.deactivated", actor, active=active)
+    return change_user(engine=engine, name=name, active=active, actor=actor)
+
+
+def change_user(
+    *, engine: Engine, name: str, actor: str, role: str | None = None, active: bool | None = None
+) -> User:
+    """Change a user's role, activation or both, in one transaction; each change is audited."""
+    steps: list[tuple[str, dict[str, object]]] = []
+    if role is not None:
+        _check_role(role)
+        steps.append(("user.role_set", {"role": role}))
+    if active is not None:
+        steps.append(("user.activated" if active else "user.deactivated", {"active": active}))
+    if not steps:
+        raise BadInput(NOTHING_TO_CHANGE)
+    return _update(engine, name, actor, *steps)
 
 
 def revoke_token(*, engine: Engine, name: str, actor: str) -> User:
     """Remove a user's API token: scripts using it get 401 from then on."""
-    return _update(engine, name, "user.token_revoked", actor, token_hash=None)
+    return _update(engine, name, actor, ("user.token_revoked", {"token_hash": None}))
 
 
 def set_role(*, engine: Engine, name: str, role: str, actor: str) -> User:
     """Change a user's role."""
-    _check_role(role)
-    return _update(engine, name, "user.role_set", actor, role=role)
+    return change_user(engine=engine, name=name, role=role, actor=actor)
 
 
 def issue_token(*, engine: Engine, name: str, actor: str) -> str:
     """Create a new API token for a user (replacing the old one) and return it; only its hash is stored."""
     token = "sb_" + secrets.token_urlsafe(32)
-    _update(engine, name, "user.token_issued", actor, token_hash=_token_digest(token))
+    _update(engine, name, actor, ("user.token_issued", {"token_hash": _token_digest(token)}))
     return token
 
 
@@ -201,7 +218,7 @@ def link_telegram(*, engine: Engine, name: str, telegram_user_id: int, actor: st
         ).scalar_one_or_none()
     if other is not None and other.name != name:
         raise Conflict(f"Telegram user {telegram_user_id} is already linked to {other.name!r}")
-    return _update(engine, name, "user.telegram_linked", actor, telegram_user_id=telegram_user_id)
+    return _update(engine, name, actor, ("user.telegram_linked", {"telegram_user_id": telegram_user_id}))
 
 
 def authenticate(*, engine: Engine, name: str, password: str) -> User | None:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from console.app import create_app
 from flows.config import Settings
 from flows.store.audit import AuditLog
-from flows.store.users import authenticate
+from flows.store.users import authenticate, get_user
 from tests.console.conftest import People, login
 
 
@@ -225,3 +225,27 @@ def test_the_users_page_is_for_admins(client: TestClient, people: People) -> Non
     client.cookies.clear()
     login(client, "root")
     assert client.get("/users").status_code == 200 and 'id="nav-users"' in client.get("/chat").text
+
+
+def test_a_role_and_an_activation_change_land_together_or_not_at_all(
+    client: TestClient, people: People, engine: Engine
+) -> None:
+    root = people("root")
+    people("olive")
+    both = client.patch("/api/users/olive", json={"role": "approver", "active": False}, headers=root)
+    assert (both.status_code, both.json()["role"], both.json()["active"]) == (200, "approver", False)
+    assert [r.event for r in AuditLog(engine).iter_records() if r.subject == "user:olive"][-2:] == [
+        "user.role_set",
+        "user.deactivated",
+    ]
+    neither = client.patch("/api/users/root", json={"role": "operator", "active": False}, headers=root)
+    assert neither.status_code == 409
+    assert (get_user(engine=engine, name="root").role, get_user(engine=engine, name="root").active) == (
+        "admin",
+        True,
+    )
+    same = client.patch("/api/users/olive", json={"role": "approver"}, headers=root)  # nothing new: no record
+    assert same.status_code == 200
+    assert [r.event for r in AuditLog(engine).iter_records() if r.subject == "user:olive"][
+        -1
+    ] == "user.deactivated"

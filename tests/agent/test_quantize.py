@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -41,7 +41,14 @@ def test_a_source_that_is_no_model_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_without_onnx_the_error_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    real = metadata.version
+
+    def version(name: str) -> str:
+        if name == "onnx":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(metadata, "version", version)  # as if onnx were not installed
     source, source_sha = _default_model_path()
     with pytest.raises(QuantizeError, match=r"needs the 'onnx' package .* pip install onnx"):
         quantized_model(source, source_sha, folder=tmp_path)

@@ -28,6 +28,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
 import onnxruntime as ort
@@ -64,9 +65,9 @@ def cache_dir() -> Path:
 
 
 def _key(source_sha: str) -> str:
-    import onnx
-
-    versions = f"{RECIPE}\0{ort.__version__}\0{onnx.__version__}\0{source_sha}"
+    # The installed version, read without importing onnx: the serving process would keep 19 MB and 0.5 s for it.
+    onnx_version = metadata.version("onnx")
+    versions = f"{RECIPE}\0{ort.__version__}\0{onnx_version}\0{source_sha}"
     return hashlib.sha256(versions.encode()).hexdigest()[:20]
 
 
@@ -83,7 +84,7 @@ def quantized_model(source: Path, source_sha: str, *, folder: Path | None = None
     """
     try:
         key = _key(source_sha)
-    except ImportError as exc:
+    except metadata.PackageNotFoundError as exc:
         raise QuantizeError(
             "The encoder needs the 'onnx' package to make its int8 model; install it with: pip install onnx"
         ) from exc

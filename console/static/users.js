@@ -59,7 +59,7 @@ document.addEventListener("DOMContentLoaded", () => {
       user.telegram_linked ? pill("Telegram") : null,
     ].filter(Boolean);
     const actions = el("div", { class: "actions" },
-      guarded("Reset password", "Sure? Reset", () => act(async () => {
+      self ? null : guarded("Reset password", "Sure? Reset", () => act(async () => {  // yours: Account page
         const data = await api(`/api/users/${encodeURIComponent(user.name)}/password`, { method: "POST" });
         showSecret(`One-time password for ${data.user.name}:`, data.password);
       })),

@@ -86,6 +86,18 @@ async def scenario(url: str, printed: str, pages: list[Any]) -> dict[str, Any]:
         await admin.reload()
         await expect(row).not_to_contain_text("one-time password")
         seen["row"] = await row.inner_text()
+        # a reset asks once more, then shows a new one-time password; deactivating asks once more too
+        reset = row.get_by_role("button", name="Reset password")
+        await reset.click()
+        await expect(row.get_by_role("button", name="Sure? Reset")).to_be_visible()
+        await row.get_by_role("button", name="Sure? Reset").click()
+        await expect(admin.locator("#secret-text")).to_have_text("One-time password for nina:")
+        await expect(row).to_contain_text("one-time password")
+        await row.get_by_role("button", name="Deactivate").click()
+        await row.get_by_role("button", name="Sure? Deactivate").click()
+        await expect(row).to_contain_text("deactivated")
+        await nina.reload()  # her session ended with the reset, and she may not log in again
+        await nina.wait_for_url(re.compile(r".*/login\?next=.*"))
     return seen
 
 
@@ -103,4 +115,6 @@ def test_first_admin_adds_a_user_who_logs_in_and_chats(live: tuple[str, str], en
         ("user.password_set", "admin", "user:admin"),
         ("user.created", "admin", "user:nina"),
         ("user.password_set", "nina", "user:nina"),
+        ("user.password_set", "admin", "user:nina"),
+        ("user.deactivated", "admin", "user:nina"),
     ]

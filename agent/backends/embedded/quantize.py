@@ -99,7 +99,9 @@ def quantized_model(source: Path, source_sha: str, *, folder: Path | None = None
             return target, found
         _make(source, target)
         digest = file_sha256(target)[0]
-        digest_file.write_text(digest + "\n", encoding="ascii")
+        written = digest_file.with_name(f"{digest_file.name}.{os.getpid()}.partial")
+        written.write_text(digest + "\n", encoding="ascii")
+        os.replace(written, digest_file)
         logger.info("made the int8 encoder model %s (sha256 %s)", target, digest[:12])
         return target, digest
 
@@ -117,7 +119,11 @@ def _verified(target: Path, digest_file: Path) -> str | None:
 def _make(source: Path, target: Path) -> None:
     partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     command = [sys.executable, "-m", "agent.backends.embedded.quantize", str(source), str(partial)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)  # noqa: S603
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    except subprocess.TimeoutExpired:
+        partial.unlink(missing_ok=True)
+        raise QuantizeError("making the int8 encoder model took more than 10 minutes; stopped it") from None
     if done.returncode != 0 or not partial.is_file():
         partial.unlink(missing_ok=True)
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]

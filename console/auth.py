@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from flows.config import Settings
-from flows.store.users import User, create_user, list_users
+from flows.store.users import User, create_user, list_users, one_time_password
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def bootstrap_admin(engine: Engine, *, name: str = "admin") -> str | None:
     """
     if list_users(engine=engine):
         return None
-    password = secrets.token_urlsafe(12)
+    password = one_time_password()
     create_user(engine=engine, name=name, role="admin", password=password, actor="system", one_time=True)
     logger.info("created the first admin user %s", name)
     return password

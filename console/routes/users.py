@@ -7,8 +7,6 @@ the admin as the actor and never the secret.
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter, Response
 
 from console.deps import Principal, State, User, require_role
@@ -49,10 +47,6 @@ def _admin(principal: Principal, action: str) -> None:
     require_role(principal, *_ADMIN, action=action)
 
 
-def _one_time_password() -> str:
-    return secrets.token_urlsafe(12)
-
-
 @router.get("/api/users", response_model=UserList)
 def list_users(principal: User, state: State) -> UserList:
     """Every user (admins only)."""
@@ -64,7 +58,7 @@ def list_users(principal: User, state: State) -> UserList:
 def add_user(body: UserCreateIn, principal: User, state: State) -> OneTimePassword:
     """Create a user with a one-time password, shown only in this response (admins only)."""
     _admin(principal, "adding users")
-    password = _one_time_password()
+    password = store.one_time_password()
     user = store.create_user(
         engine=state.sb.engine,
         name=body.name,
@@ -95,7 +89,7 @@ def change_user(name: UserName, body: UserPatchIn, principal: User, state: State
 def reset_password(name: UserName, principal: User, state: State) -> OneTimePassword:
     """Give a user a new one-time password, shown only in this response; their sessions end (admins only)."""
     _admin(principal, "resetting passwords")
-    password = _one_time_password()
+    password = store.one_time_password()
     user = store.set_password(
         engine=state.sb.engine, name=name, password=password, actor=principal.name, one_time=True
     )

@@ -47,6 +47,11 @@ class User(SQLModel, table=True):
     must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
+def one_time_password() -> str:
+    """A generated password (16 URL-safe characters, 96 bits) for someone to replace at their first login."""
+    return secrets.token_urlsafe(12)
+
+
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

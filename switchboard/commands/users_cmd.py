@@ -6,8 +6,6 @@ is one-time: its holder chooses their own at the first console login. One given 
 
 from __future__ import annotations
 
-import secrets
-
 import typer
 
 from flows.store.users import (
@@ -15,6 +13,7 @@ from flows.store.users import (
     issue_token,
     link_telegram,
     list_users,
+    one_time_password,
     revoke_token,
     set_active,
     set_password,
@@ -26,10 +25,6 @@ from tools.base import Table
 
 app = typer.Typer(help="Manage the people who use the console and the bot.", no_args_is_help=True)
 ACTOR = "cli"
-
-
-def _new_password() -> str:
-    return secrets.token_urlsafe(12)
 
 
 @app.command("add")
@@ -44,7 +39,7 @@ def add(
 ) -> None:
     """Create a user; prints a generated password once when none is given."""
     state: App = ctx.obj
-    value = password or _new_password()
+    value = password or one_time_password()
     user = create_user(
         engine=state.engine, name=name, role=role, password=value, actor=ACTOR, one_time=password is None
     )
@@ -65,7 +60,7 @@ def passwd(
 ) -> None:
     """Set a user's password (their console sessions end)."""
     state: App = ctx.obj
-    value = password or _new_password()
+    value = password or one_time_password()
     set_password(engine=state.engine, name=name, password=value, actor=ACTOR, one_time=password is None)
     console.print(f"Password of {name} changed.", highlight=False)
     if password is None:

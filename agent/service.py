@@ -157,7 +157,7 @@ class Switchboard:
 
     @contextmanager
     def _slot(self) -> Iterator[None]:
-        """One of the process's turn slots (``agent.turns_at_once``), waited for in arrival order."""
+        """One of the process's turn slots (``agent.turns_at_once``); a waiting turn takes the next one free."""
         if not self.turn_slots.acquire(timeout=SLOT_WAIT_S):
             raise Busy("Switchboard is busy with other requests; try again in a moment")
         try:

@@ -1,4 +1,4 @@
-"""``switchboard users add|passwd|token|list|role|deactivate|activate|link-telegram``: users, without prompts.
+"""``switchboard users add|passwd|token|list|role|deactivate|activate|revoke-token|link-telegram``, no prompts.
 
 Passwords and tokens are printed once, when they are made; only their hashes are stored. A generated password
 is one-time: its holder chooses their own at the first console login. One given with ``--password`` is kept.
@@ -110,22 +110,24 @@ def role(
     console.print(f"{user.name} is now {user.role}.", highlight=False)
 
 
+def _set_active(ctx: typer.Context, name: str, *, active: bool) -> None:
+    state: App = ctx.obj
+    set_active(engine=state.engine, name=name, active=active, actor=ACTOR)
+    console.print(f"{name} is active again." if active else f"{name} is deactivated.", highlight=False)
+
+
 @app.command("deactivate")
 @handle_errors
 def deactivate(ctx: typer.Context, name: str = typer.Argument(..., help="User name.")) -> None:
     """Stop a user from logging in, using their token or the bot (their history and audit records stay)."""
-    state: App = ctx.obj
-    set_active(engine=state.engine, name=name, active=False, actor=ACTOR)
-    console.print(f"{name} is deactivated.", highlight=False)
+    _set_active(ctx, name, active=False)
 
 
 @app.command("activate")
 @handle_errors
 def activate(ctx: typer.Context, name: str = typer.Argument(..., help="User name.")) -> None:
     """Let a deactivated user back in."""
-    state: App = ctx.obj
-    set_active(engine=state.engine, name=name, active=True, actor=ACTOR)
-    console.print(f"{name} is active again.", highlight=False)
+    _set_active(ctx, name, active=True)
 
 
 @app.command("revoke-token")

@@ -21,11 +21,11 @@ from agent.policy import Policy
 from agent.prompts import Prompts
 from agent.replies import call_text
 from agent.state import ApprovalState
-from flows.alerts import AlertManager
-from flows.errors import Conflict, SwitchboardError
-from flows.store import approval_ops as ops
-from flows.store.approvals import ApprovalRequest, ApprovalStatus, ThreadMessage, binding_of
-from flows.store.db import utcnow, write_session
+from core.errors import Conflict, SwitchboardError
+from core.store import approval_ops as ops
+from core.store.approvals import ApprovalRequest, ApprovalStatus, ThreadMessage, binding_of
+from core.store.db import utcnow, write_session
+from flows.operations.alerts import AlertManager
 from tools.registry import Registry
 from tools.runtime import ToolRunner
 

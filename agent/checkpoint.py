@@ -18,8 +18,8 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from sqlalchemy.engine import make_url
 
-from flows.config import Settings
-from flows.locks import StripedLock
+from agent.config import AgentSettings
+from core.locks import StripedLock
 
 
 class _QueuedSqliteSaver(SqliteSaver):
@@ -43,7 +43,7 @@ class _QueuedSqliteSaver(SqliteSaver):
 
 
 @contextmanager
-def open_checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
+def open_checkpointer(settings: AgentSettings) -> Iterator[BaseCheckpointSaver[Any]]:
     """Yield a ready checkpointer for the configured database; closes it on exit."""
     url = make_url(settings.database_url.replace("postgres://", "postgresql://"))
     if url.get_backend_name() == "postgresql":

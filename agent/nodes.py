@@ -20,8 +20,8 @@ from agent.planner import Plan, gate_decision
 from agent.policy import Policy, Role
 from agent.prompts import Prompts
 from agent.state import ChatState, DecisionView, Pending, Reply
-from flows.errors import SwitchboardError
-from flows.store.audit import AuditEvent
+from core.errors import SwitchboardError
+from core.store.audit import AuditEvent
 from tools.registry import Registry
 from tools.runtime import ToolRunner
 

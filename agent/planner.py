@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.backends.base import Backend, DecideRequest, Decision, Turn
+from agent.config import AgentSettings
 from agent.policy import Policy, PolicyDecision, PolicyInput, Role
-from flows.config import Settings
-from flows.errors import SwitchboardError
-from flows.types import Risk
+from core.errors import SwitchboardError
+from core.vocabulary import Risk
 from tools.base import ToolArgs, ToolContext
 from tools.registry import Registry, describe_validation_error
 
@@ -50,7 +50,7 @@ def plan(
     backend: Backend,
     registry: Registry,
     policy: Policy,
-    settings: Settings,
+    settings: AgentSettings,
     tool_context: ToolContext | None = None,
 ) -> Plan:
     """Decide on one message and gate it; executes nothing."""
@@ -67,7 +67,7 @@ def gate_decision(
     role: Role,
     registry: Registry,
     policy: Policy,
-    settings: Settings,
+    settings: AgentSettings,
     tool_context: ToolContext | None = None,
 ) -> Plan:
     """Validate a decision's arguments and apply the policy to it."""

@@ -7,15 +7,10 @@ real behaviour.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
-from flows.config_models import PolicyConfig, RiskThresholds, ToolPolicy
-from flows.types import Risk
-
-Action = Literal["execute", "confirm", "approve", "clarify", "refuse"]
-Role = Literal["operator", "approver", "admin"]
+from agent.config import PolicyConfig, RiskThresholds, ToolPolicy
+from core.vocabulary import Action, Risk, Role
 
 
 class PolicyInput(BaseModel):

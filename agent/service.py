@@ -23,17 +23,17 @@ from sqlmodel import Session, col
 from agent.approvals import ApprovalService
 from agent.backends.base import Backend
 from agent.checkpoint import open_checkpointer
+from agent.config import AgentSettings
 from agent.graph import build_graph
 from agent.nodes import ChatNodes
 from agent.policy import Policy
 from agent.prompts import Prompts, load_prompts
 from agent.slots import SlotFiller
 from agent.state import Reply
-from flows.config import Settings
-from flows.errors import Busy, Forbidden
-from flows.locks import StripedLock
-from flows.store.approvals import ThreadMessage
-from flows.store.db import utcnow, write_connection
+from core.errors import Busy, Forbidden
+from core.locks import StripedLock
+from core.store.approvals import ThreadMessage
+from core.store.db import utcnow, write_connection
 from tools.registry import Registry, build_registry
 from tools.runtime import ToolRunner
 
@@ -47,7 +47,7 @@ _OWNERS_KEPT = 4096  # a thread's owner never changes, so it is remembered (boun
 class Switchboard:
     """The chat and approval services over one database and checkpointer."""
 
-    settings: Settings
+    settings: AgentSettings
     engine: Engine
     runner: ToolRunner
     registry: Registry
@@ -64,7 +64,7 @@ class Switchboard:
     def build(
         cls,
         *,
-        settings: Settings,
+        settings: AgentSettings,
         engine: Engine,
         checkpointer: BaseCheckpointSaver[Any] | None,
         backend: Backend | None = None,
@@ -72,7 +72,7 @@ class Switchboard:
         runner: ToolRunner | None = None,
     ) -> Switchboard:
         """Wire the default parts; every one can be replaced (tests inject a scripted backend)."""
-        from flows.alerts import AlertManager
+        from flows.operations.alerts import AlertManager
 
         registry = registry or build_registry()
         if runner is None:
@@ -209,7 +209,7 @@ class Switchboard:
 
 
 @contextmanager
-def open_switchboard(settings: Settings, engine: Engine, **parts: Any) -> Iterator[Switchboard]:
+def open_switchboard(settings: AgentSettings, engine: Engine, **parts: Any) -> Iterator[Switchboard]:
     """Build the service with the configured checkpointer, and close it afterwards."""
     with open_checkpointer(settings) as saver:
         yield Switchboard.build(settings=settings, engine=engine, checkpointer=saver, **parts)

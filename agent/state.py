@@ -6,9 +6,8 @@ from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
+from core.vocabulary import Action
 from tools.base import Table
-
-Action = Literal["execute", "confirm", "approve", "clarify", "refuse"]
 
 
 class DecisionView(BaseModel):

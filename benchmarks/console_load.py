@@ -45,10 +45,11 @@ Request = Callable[[int], Awaitable[float]]
 
 def _prepare(var: Path, env: dict[str, str]) -> str:
     """Demo data and an operator with a token, in the database the server will open."""
-    from flows.config import load_settings
-    from flows.demo import load_demo
-    from flows.store.db import init_db, make_engine
-    from flows.store.users import create_user, issue_token
+    from core.store.db import make_engine
+    from core.store.schema import init_db
+    from core.store.users import create_user, issue_token
+    from flows.demo.data import load_demo
+    from switchboard.settings import load_settings
 
     settings = load_settings(
         database_url=env["SWITCHBOARD_DATABASE_URL"], var_dir=var, reference_date=REFERENCE_DATE.isoformat()

@@ -13,9 +13,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flows.config import load_settings
-from flows.store.audit import AuditEvent, AuditLog
-from flows.store.db import init_db, make_engine
+from core.store.audit import AuditEvent, AuditLog
+from core.store.db import make_engine
+from core.store.schema import init_db
+from switchboard.settings import load_settings
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -102,7 +103,7 @@ from datetime import date
 from pathlib import Path
 from agent.backends.base import DecideRequest
 from agent.backends.factory import build_embedded
-from flows.config import load_settings
+from switchboard.settings import load_settings
 from tools.registry import build_registry
 settings = load_settings(var_dir=Path({tmp!r}), database_url="sqlite:///{tmp}/x.db")
 backend = build_embedded(settings, registry=build_registry())

@@ -3,7 +3,7 @@
 Both sides start from the same CSV file and end with the rows committed in a fresh SQLite database with the
 same schema (indexes included), so the comparison is file-to-committed-rows:
 
-* **ours**: ``flows.ingest.ingest_file`` - checksum pass, streaming parse, per-row pydantic validation,
+* **ours**: ``flows.ingest.pipeline.ingest_file`` - checksum pass, streaming parse, per-row pydantic validation,
   duplicate-key checks, bulk insert, batch and audit records, one transaction;
 * **raw**: ``csv.reader`` plus the minimum type conversion (int/float, blank total as NULL) and one
   ``sqlite3.executemany`` in one transaction.
@@ -29,9 +29,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from flows.config import load_settings
-from flows.ingest import ingest_file
-from flows.store.db import init_db, make_engine
+from core.store.db import make_engine
+from core.store.schema import init_db
+from flows.ingest.pipeline import ingest_file
+from switchboard.settings import load_settings
 
 GOAL = 0.6
 _COLUMNS = ("id", "customer_id", "sku", "quantity", "unit_price", "total", "region", "order_date", "status")

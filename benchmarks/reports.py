@@ -1,7 +1,7 @@
 """Report benchmark: p50/p95 latency of each report's queries (no chart) on the 20,000-order demo data.
 
-The demo distributor is loaded with ``flows.demo.load_demo`` into a fresh SQLite database (or the database
-at ``--url``), then each report runs ``iterations`` times per period through ``flows.reports.query_report``,
+The demo distributor is loaded with ``flows.demo.data.load_demo`` into a fresh SQLite database (or the database
+at ``--url``), then each report runs ``iterations`` times per period through ``flows.reports.catalogue.query_report``,
 each time on a connection checked out of the pool, as a tool call would. The goal is p95 <= 20 ms.
 
 Run: ``python -m benchmarks.reports [iterations] [--url URL]``.
@@ -20,11 +20,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from flows.config import load_settings
-from flows.reports import query_report
-from flows.store.db import init_db, make_engine
-from flows.store.models import Order
-from flows.types import REPORTS
+from core.store.db import make_engine
+from core.store.models import Order
+from core.store.schema import init_db
+from core.vocabulary import REPORTS
+from flows.reports.catalogue import query_report
+from switchboard.settings import load_settings
 
 GOAL_MS = 20.0
 TODAY = date(2026, 11, 22)
@@ -32,7 +33,7 @@ PERIODS: tuple[str, ...] = ("last_30_days", "last_year")
 
 
 def _load(engine: Engine, folder: Path) -> int:
-    from flows.demo import load_demo
+    from flows.demo.data import load_demo
 
     settings = load_settings(database_url=str(engine.url), var_dir=folder, reference_date=TODAY.isoformat())
     init_db(engine)

@@ -31,14 +31,14 @@ from bot.access import ALLOWED_UPDATES, AccessGuard
 from bot.approvals import ApprovalNotifier
 from bot.callbacks import CallbackHandlers
 from bot.commands import CommandHandlers
+from bot.config import BotSettings
 from bot.handlers import ChatHandlers
 from bot.outbox import Outbox, SendPolicy, Sleep
 from bot.redact import install_token_redaction
 from bot.runtime import BotRuntime
 from bot.store import init_bot_tables
 from bot.texts import text
-from flows.config import Settings
-from flows.errors import ConfigError
+from core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def runtime_of(application: Application) -> BotRuntime:  # type: ignore[type-arg
 
 
 def build_application(
-    settings: Settings,
+    settings: BotSettings,
     *,
     switchboard: Switchboard,
     send_policy: SendPolicy | None = None,

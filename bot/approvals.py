@@ -27,10 +27,10 @@ from bot.store import (
     open_approval_messages,
 )
 from bot.texts import text
-from flows.errors import NotFound
-from flows.store import approval_ops as ops
-from flows.store.approvals import ApprovalRequest, ApprovalStatus
-from flows.store.users import User, list_users
+from core.errors import NotFound
+from core.store import approval_ops as ops
+from core.store.approvals import ApprovalRequest, ApprovalStatus
+from core.store.users import User, list_users
 
 logger = logging.getLogger(__name__)
 

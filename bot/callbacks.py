@@ -22,11 +22,11 @@ from bot.outbox import markup_dict
 from bot.runtime import BotRuntime
 from bot.store import CallbackToken, set_reason_prompt
 from bot.texts import text
-from flows.errors import Conflict, Forbidden, NotFound, SwitchboardError
-from flows.store import approval_ops as ops
-from flows.store.approvals import ApprovalRequest, ApprovalStatus
-from flows.store.db import utcnow
-from flows.store.users import User
+from core.errors import Conflict, Forbidden, NotFound, SwitchboardError
+from core.store import approval_ops as ops
+from core.store.approvals import ApprovalRequest, ApprovalStatus
+from core.store.db import utcnow
+from core.store.users import User
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from bot.render import esc
 from bot.runtime import COMMANDS, BotRuntime
 from bot.store import take_reason_prompt
 from bot.texts import text
-from flows.store import approval_ops as ops
-from flows.store.approvals import ApprovalStatus
+from core.store import approval_ops as ops
+from core.store.approvals import ApprovalStatus
 from tools.base import Table
 
 PENDING_SHOWN = 10

@@ -21,10 +21,10 @@ from bot import tokens, uploads
 from bot.callbacks import decided_text
 from bot.runtime import BotRuntime, thread_id_for
 from bot.store import take_reason_prompt
-from flows.errors import Conflict, Forbidden, NotFound
-from flows.store import approval_ops as ops
-from flows.store.approvals import ApprovalStatus
-from flows.store.users import User
+from core.errors import Conflict, Forbidden, NotFound
+from core.store import approval_ops as ops
+from core.store.approvals import ApprovalStatus
+from core.store.users import User
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.store import OutboxMessage
-from flows.store.db import utcnow, write_session
+from core.store.db import utcnow, write_session
 
 logger = logging.getLogger(__name__)
 

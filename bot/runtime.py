@@ -24,15 +24,15 @@ from telegram.error import TelegramError
 from agent.service import Switchboard
 from agent.state import Reply
 from bot import tokens
+from bot.config import BotSettings
 from bot.keyboards import answer_keyboard
 from bot.outbox import Markup, Outbox, markup_dict
 from bot.render import esc, render_reply
 from bot.store import OutboxMessage, prune_updates
 from bot.texts import text
-from flows.config import Settings
-from flows.errors import SwitchboardError
-from flows.store.db import utcnow
-from flows.store.users import User, user_for_telegram
+from core.errors import SwitchboardError
+from core.store.db import utcnow
+from core.store.users import User, user_for_telegram
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def chat_of_thread(thread_id: str | None) -> int | None:
 class BotRuntime:
     """State shared by the handlers of one Application."""
 
-    settings: Settings
+    settings: BotSettings
     switchboard: Switchboard
     bot: Bot
     outbox: Outbox

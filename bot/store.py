@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
-from flows.store.db import utcnow, write_session
+from core.store.db import utcnow, write_session
 
 
 class ProcessedUpdate(SQLModel, table=True):

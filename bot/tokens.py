@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.store import CallbackToken
-from flows.store.db import utcnow, write_session
+from core.store.db import utcnow, write_session
 
 TOKEN_BYTES = 16  # 22 url-safe characters, far under Telegram's 64-byte callback_data limit
 REVOKED = -1  # used_by value of tokens revoked by the bot rather than used by a person

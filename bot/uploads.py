@@ -13,8 +13,8 @@ import unicodedata
 import uuid
 from pathlib import Path
 
-from flows.files import file_sha256
-from flows.types import DATASETS
+from core.files import file_sha256
+from core.vocabulary import DATASETS
 
 ACCEPTED = (".csv", ".xlsx", ".json")
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile serves at most 20 MB

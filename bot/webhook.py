@@ -22,8 +22,8 @@ from telegram.ext import Application
 
 from agent.service import Switchboard
 from bot.access import ALLOWED_UPDATES
-from flows.config import Settings
-from flows.errors import ConfigError
+from bot.config import BotSettings
+from core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-def webhook_secret(settings: Settings) -> str:
+def webhook_secret(settings: BotSettings) -> str:
     """The configured secret; webhook mode refuses to run without one (anyone could post fake updates)."""
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
     if not secret:
@@ -45,7 +45,7 @@ def webhook_secret(settings: Settings) -> str:
 
 def build_webhook_router(
     application: Application,  # type: ignore[type-arg]
-    settings: Settings,
+    settings: BotSettings,
     *,
     register_url: str | None = None,
     manage_lifecycle: bool = True,
@@ -107,7 +107,7 @@ def build_webhook_router(
     return router
 
 
-def webhook_app(application: Application, settings: Settings, *, register_url: str | None) -> FastAPI:  # type: ignore[type-arg]
+def webhook_app(application: Application, settings: BotSettings, *, register_url: str | None) -> FastAPI:  # type: ignore[type-arg]
     """A minimal app serving only the webhook (standalone mode)."""
     app = FastAPI(title="Switchboard Telegram webhook", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(build_webhook_router(application, settings, register_url=register_url))
@@ -116,7 +116,7 @@ def webhook_app(application: Application, settings: Settings, *, register_url: s
 
 async def serve_webhook(
     application: Application,  # type: ignore[type-arg]
-    settings: Settings,
+    settings: BotSettings,
     *,
     url: str,
     host: str = "127.0.0.1",
@@ -130,7 +130,7 @@ async def serve_webhook(
     await server.serve()
 
 
-async def register_webhook(settings: Settings, *, url: str) -> None:
+async def register_webhook(settings: BotSettings, *, url: str) -> None:
     """Tell Telegram to post updates to ``url`` with the secret and ``allowed_updates`` (for serve mode)."""
     secret = webhook_secret(settings)
     if settings.telegram_token is None:
@@ -139,7 +139,7 @@ async def register_webhook(settings: Settings, *, url: str) -> None:
         await bot.set_webhook(url=url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
 
 
-def telegram_routers(settings: Settings, *, switchboard: Switchboard) -> list[APIRouter]:
+def telegram_routers(settings: BotSettings, *, switchboard: Switchboard) -> list[APIRouter]:
     """For ``switchboard serve``: the webhook router when a bot token and webhook secret are set, else none.
 
     The router's lifespan starts and stops the bot with the app; register the public URL once with

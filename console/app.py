@@ -20,13 +20,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from agent.service import Switchboard, open_switchboard
 from console.auth import SessionCodec, session_secret
 from console.background import Background
+from console.config import ConsoleSettings
 from console.deps import LOGIN_ATTEMPTS_PER_MINUTE, ConsoleState
 from console.errors import install_error_handlers
 from console.limits import BodySizeLimit, RateLimiter
 from console.metrics import Metrics, MetricsMiddleware
 from console.routes import approvals, audit, auth, chat, files, health, ingest, pages, runs, users
-from flows.config import Settings
-from flows.store.db import init_db, make_engine
+from core.store.db import make_engine
+from core.store.schema import init_db
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -63,7 +64,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_wrapper)
 
 
-def metrics_dir(settings: Settings) -> Path:
+def metrics_dir(settings: ConsoleSettings) -> Path:
     """Where worker processes keep their Prometheus samples."""
     return settings.var_dir / "metrics"
 
@@ -73,7 +74,7 @@ def _share(per_minute: int, workers: int) -> int:
 
 
 def create_app(
-    settings: Settings,
+    settings: ConsoleSettings,
     *,
     switchboard: Switchboard | None = None,
     extra_routers: Iterable[APIRouter] = (),

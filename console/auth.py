@@ -22,8 +22,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.store.users import User, create_user, list_users, one_time_password
+from console.config import ConsoleSettings
+from core.store.users import User, create_user, list_users, one_time_password
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ SESSION_MAX_AGE = 12 * 3600
 _SECRET_FILE = "session_secret"
 
 
-def session_secret(settings: Settings) -> bytes:
+def session_secret(settings: ConsoleSettings) -> bytes:
     """The configured session secret, or a random one kept in ``var/session_secret`` (mode 600).
 
     The file survives restarts, so sessions do too; several processes on one var folder share it.

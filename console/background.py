@@ -16,8 +16,8 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from agent.service import Switchboard
-from flows.locks import LeaderLock
-from flows.store.db import utcnow
+from core.locks import LeaderLock
+from core.store.db import utcnow
 from tools.scheduler import run_due_schedules
 
 logger = logging.getLogger(__name__)

@@ -33,6 +33,7 @@ from fastapi.templating import Jinja2Templates
 
 from agent.service import Switchboard
 from console.auth import CSRF_HEADER, SESSION_COOKIE, SessionCodec, csrf_matches, fingerprint
+from console.config import ConsoleSettings
 from console.errors import (
     CsrfFailed,
     LoginRequired,
@@ -44,12 +45,11 @@ from console.errors import (
 )
 from console.limits import RateLimiter
 from console.metrics import Metrics
-from flows.config import Settings
-from flows.errors import Forbidden, NotFound
-from flows.store.users import get_user, user_for_token
+from core.errors import Forbidden, NotFound
+from core.store.users import get_user, user_for_token
+from core.vocabulary import APPROVER_ROLES
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-APPROVER_ROLES = ("approver", "admin")
 LOGIN_ATTEMPTS_PER_MINUTE = 10  # per client address and user name: slows password guessing to a crawl
 ACCOUNT_PAGE = "/account"
 # What a session on a one-time password may call: who am I, and choose a password.
@@ -60,7 +60,7 @@ WHILE_CHANGING_PASSWORD = frozenset({"/api/me", "/api/me/password"})
 class ConsoleState:
     """Everything the routes share; one per app, held in ``app.state.console``."""
 
-    settings: Settings
+    settings: ConsoleSettings
     metrics: Metrics
     limiter: RateLimiter
     sessions: SessionCodec

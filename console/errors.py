@@ -1,6 +1,6 @@
 """Problem+json (RFC 9457) at the edge: every error the API returns has type, title, status, detail and code.
 
-Domain errors (``flows.errors.SwitchboardError``) keep their stable code and safe message; HTTP and validation
+Domain errors (``core.errors.SwitchboardError``) keep their stable code and safe message; HTTP and validation
 errors get a code too; anything unexpected is logged with its traceback and answered with a short 500 that
 never contains it. Page routes that need a login redirect to the login form instead of answering 401.
 """
@@ -17,24 +17,45 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from flows.errors import SwitchboardError
+from core.errors import SwitchboardError
 
 logger = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+# The HTTP status of each error code; a code not listed answers 400, or 500 when it is the server's fault.
+HTTP_STATUS: dict[str, int] = {
+    "bad_input": 422,
+    "not_found": 404,
+    "forbidden": 403,
+    "conflict": 409,
+    "busy": 503,
+    "too_large": 413,
+    "delivery_failed": 502,
+    "config_error": 500,
+    "audit_unavailable": 503,
+    "internal_error": 500,
+    "unauthorized": 401,
+    "rate_limited": 429,
+    "unavailable": 503,
+    "csrf_failed": 403,
+    "password_change_required": 403,
+}
+
+
+def http_status(exc: SwitchboardError) -> int:
+    """The HTTP status that answers ``exc``."""
+    return HTTP_STATUS.get(exc.code, 500 if exc.fault == "server" else 400)
 
 
 class Unauthorized(SwitchboardError):
     """No valid credentials: log in, or send ``Authorization: Bearer <token>``."""
 
     code = "unauthorized"
-    http_status = 401
 
 
 class RateLimited(SwitchboardError):
     """Too many requests from one user in the last minute."""
 
     code = "rate_limited"
-    http_status = 429
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, retry_after=retry_after)
@@ -45,21 +66,19 @@ class Unavailable(SwitchboardError):
     """A feature that is switched off or not ready yet."""
 
     code = "unavailable"
-    http_status = 503
+    fault = "server"
 
 
 class CsrfFailed(SwitchboardError):
     """A state-changing call made with the session cookie did not carry the session's CSRF token."""
 
     code = "csrf_failed"
-    http_status = 403
 
 
 class PasswordChangeRequired(SwitchboardError):
     """A session on a one-time password called the API before its holder chose their own password."""
 
     code = "password_change_required"
-    http_status = 403
 
 
 class PasswordChangeFirst(Exception):
@@ -107,11 +126,10 @@ def _switchboard_error(_request: Request, exc: Exception) -> Response:
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="switchboard"'
-    if exc.http_status >= 500:
+    status = http_status(exc)
+    if status >= 500:
         logger.warning("request failed: %s (%s)", exc.message, exc.code)
-    return problem(
-        exc.http_status, exc.message, code=exc.code, headers=headers or None, details=exc.details or None
-    )
+    return problem(status, exc.message, code=exc.code, headers=headers or None, details=exc.details or None)
 
 
 def _http_error(_request: Request, exc: Exception) -> Response:

@@ -24,8 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flows.store.approvals import ApprovalRequest, ApprovalStatus
-from flows.store.runs import Run, RunStatus
+from core.store.approvals import ApprovalRequest, ApprovalStatus
+from core.store.runs import Run, RunStatus
 
 logger = logging.getLogger(__name__)
 _LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.vocabulary import Action, Role
 from tools.base import Table
 
 ThreadId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Letters, digits, '_' or '-'.")]
-Action = Literal["execute", "confirm", "approve", "clarify", "refuse"]
 
 
 class _In(BaseModel):
@@ -262,7 +262,6 @@ class MeOut(BaseModel):
     )
 
 
-Role = Literal["operator", "approver", "admin"]
 UserName = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Letters, digits, '.', '_' or '-'.")
 ]

@@ -4,12 +4,12 @@ A worker is a separate process running uvicorn on a listening socket of its own:
 to the same address with ``SO_REUSEPORT``, so the kernel spreads new connections evenly between them. (With
 uvicorn's own ``--workers``, all workers share one socket and the first to wake accepts every waiting
 connection: measured here, all 16 keep-alive connections of a load test landed on one worker while the other
-sat idle.) The supervisor replaces a worker that dies. Each worker builds its Settings the usual way, from the
+sat idle.) The supervisor replaces a worker that dies. Each worker builds its settings the usual way, from the
 environment and the YAML file, and its own agent service over the shared database and var folder. What the
 workers share, and how:
 
 - the database (SQLite in WAL mode, or PostgreSQL) and the checkpoint store;
-- turns on one chat thread, serialised across processes by lock files in ``var/locks/threads/`` (``flows.locks``);
+- turns on one chat thread, serialised across processes by lock files in ``var/locks/threads/`` (``core.locks``);
 - the background ticker (schedules, approval expiry, reminders), run by whichever worker holds
   ``var/locks/background.lock``;
 - the per-user rate limit, split evenly between the workers, so together they never allow more;
@@ -32,11 +32,9 @@ import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from fastapi import FastAPI
-
-from console.app import create_app, metrics_dir
-from flows.config import Settings, load_settings
-from flows.errors import ConfigError
+from console.app import metrics_dir
+from console.config import ConsoleSettings
+from core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 # prometheus_client reads this when it is imported, so the supervisor sets it before any worker starts.
@@ -46,37 +44,32 @@ _STARTUP_FAILURE = 3  # uvicorn's exit code when an app cannot start; restarting
 _STOP_WAIT_S = 30.0
 
 
-def worker_app() -> FastAPI:
-    """The app of one worker process (uvicorn's factory, called in each worker).
+def check_worker(settings: ConsoleSettings) -> None:
+    """Refuse to build a worker's app outside ``serve_workers``.
 
     Raises:
         ConfigError: the process was not started by ``serve_workers`` (the metrics folder is not set up).
     """
-    settings = load_settings()
     if os.environ.get(MULTIPROC_ENV) != str(metrics_dir(settings)):
         raise ConfigError("console workers must be started with 'switchboard serve --workers N'")
-    return create_app(settings)
 
 
-def serve_workers(settings: Settings, *, host: str, port: int, workers: int, **uvicorn_options: Any) -> None:
+def serve_workers(
+    settings: ConsoleSettings, *, app_factory: str, host: str, port: int, workers: int, **uvicorn_options: Any
+) -> None:
     """Run ``workers`` worker processes on one address until SIGINT or SIGTERM.
 
     Args:
         settings: The supervisor's settings; every worker loads the same ones from the environment and YAML.
+        app_factory: ``module:function`` that builds a worker's app (uvicorn calls it in each worker).
         host: Address to listen on.
         port: Port to listen on.
         workers: Number of worker processes (at least 2; use ``create_app`` directly for one).
         uvicorn_options: Passed on to ``uvicorn.Config`` in each worker (log level, proxy headers, ...).
 
     Raises:
-        ConfigError: a Telegram webhook is configured (it runs in a single process), the address is in use, or
-            a worker could not start.
+        ConfigError: the address is in use, or a worker could not start.
     """
-    if settings.telegram_token is not None and settings.telegram_webhook_secret is not None:
-        raise ConfigError(
-            "the Telegram webhook runs in a single process: use 'switchboard serve --workers 1', "
-            "or run 'switchboard bot' beside the workers"
-        )
     check_free(host, port)  # SO_REUSEPORT would otherwise let a second server share the port silently
     folder = metrics_dir(settings)
     shutil.rmtree(folder, ignore_errors=True)  # samples of an earlier run would be added to this one's
@@ -87,7 +80,7 @@ def serve_workers(settings: Settings, *, host: str, port: int, workers: int, **u
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda _sig, _frame: stop.set())
-    processes = [_start(sock, uvicorn_options) for sock in sockets]
+    processes = [_start(sock, app_factory, uvicorn_options) for sock in sockets]
     failed = False
     try:
         while not stop.wait(0.5):
@@ -101,7 +94,7 @@ def serve_workers(settings: Settings, *, host: str, port: int, workers: int, **u
                 logger.warning(
                     "console worker %s exited with %s; starting another", process.pid, process.exitcode
                 )
-                processes[index] = _start(sockets[index], uvicorn_options)
+                processes[index] = _start(sockets[index], app_factory, uvicorn_options)
     finally:
         for process in processes:
             if process.is_alive():
@@ -142,20 +135,20 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _start(sock: socket.socket, uvicorn_options: dict[str, Any]) -> BaseProcess:
+def _start(sock: socket.socket, app_factory: str, uvicorn_options: dict[str, Any]) -> BaseProcess:
     process = multiprocessing.get_context("spawn").Process(
-        target=_run_worker, args=(sock, uvicorn_options), name="switchboard-console-worker"
+        target=_run_worker, args=(sock, app_factory, uvicorn_options), name="switchboard-console-worker"
     )
     process.start()
     return process
 
 
-def _run_worker(sock: socket.socket, uvicorn_options: dict[str, Any]) -> None:
-    """One worker process: uvicorn serving ``worker_app`` on its own socket."""
+def _run_worker(sock: socket.socket, app_factory: str, uvicorn_options: dict[str, Any]) -> None:
+    """One worker process: uvicorn serving the app ``app_factory`` builds, on its own socket."""
     import uvicorn
 
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    config = uvicorn.Config("console.serving:worker_app", factory=True, **uvicorn_options)
+    config = uvicorn.Config(app_factory, factory=True, **uvicorn_options)
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     if not server.started:

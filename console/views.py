@@ -10,21 +10,21 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from agent.state import DecisionView, Reply
+from console.config import ConsoleSettings
 from console.deps import Principal
 from console.schemas import ApprovalOut, ChatReply, DecisionOut, MessageOut, OutcomeOut, RunOut
-from flows.config import Settings
-from flows.store.approvals import ApprovalRequest, ApprovalStatus, ThreadMessage
-from flows.store.audit import AuditRecord
-from flows.store.runs import Run
+from core.store.approvals import ApprovalRequest, ApprovalStatus, ThreadMessage
+from core.store.audit import AuditRecord
+from core.store.runs import Run
 from tools.base import Table
 
 
-def charts_dir(settings: Settings) -> Path:
+def charts_dir(settings: ConsoleSettings) -> Path:
     """The only folder chart images are served from."""
     return (settings.artifacts / "charts").resolve()
 
 
-def chart_url(settings: Settings, chart_path: str | None) -> str | None:
+def chart_url(settings: ConsoleSettings, chart_path: str | None) -> str | None:
     """The console URL of a chart the tools wrote, or None for anything outside the charts folder."""
     if not chart_path:
         return None
@@ -48,7 +48,7 @@ def decision_out(view: DecisionView | None) -> DecisionOut:
     )
 
 
-def chat_reply(reply: Reply, *, thread_id: str, settings: Settings) -> ChatReply:
+def chat_reply(reply: Reply, *, thread_id: str, settings: ConsoleSettings) -> ChatReply:
     """The API form of a Reply."""
     return ChatReply(
         thread_id=thread_id,
@@ -64,7 +64,7 @@ def chat_reply(reply: Reply, *, thread_id: str, settings: Settings) -> ChatReply
     )
 
 
-def message_out(message: ThreadMessage, *, settings: Settings) -> MessageOut:
+def message_out(message: ThreadMessage, *, settings: ConsoleSettings) -> MessageOut:
     """A history message; assistant payloads are either a chat Reply or an approval outcome."""
     out = MessageOut(id=message.id or 0, role=message.role, text=message.text, created_at=message.created_at)
     payload = message.payload or {}

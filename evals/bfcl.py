@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from flows.errors import BadInput
+from core.errors import BadInput
 
 CATEGORIES: tuple[str, ...] = ("simple", "multiple", "irrelevance")
 _TYPES = {

@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from agent.backends.base import Backend
+from agent.config import AgentSettings
 from agent.policy import Role
+from core.errors import BadInput, ConfigError
 from evals.dataset import PROJECT_DIR, load_examples, split_paths
 from evals.gate import BASELINE_PATH, GateResult, baseline_from, check, load_baseline, write_baseline
 from evals.report import pct
 from evals.runner import EvalResult, Progress, evaluate, tool_arguments
 from evals.summary import Summary
 from evals.tune import Proposal, propose, refuse_default_config, write_thresholds
-from flows.config import Settings
-from flows.errors import BadInput, ConfigError
 from tools.registry import Registry, build_registry
 
 logger = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["pct"]
 
 
-def with_backend(settings: Settings, backend: str | None) -> Settings:
-    """Settings with ``agent.backend`` overridden (None keeps the configured one)."""
+def with_backend(settings: AgentSettings, backend: str | None) -> AgentSettings:
+    """AgentSettings with ``agent.backend`` overridden (None keeps the configured one)."""
     if backend is None:
         return settings
     return settings.model_copy(update={"agent": settings.agent.model_copy(update={"backend": backend})})
@@ -41,7 +41,7 @@ def default_paths(split: str) -> list[Path]:
     return split_paths(split, directory=PROJECT_DIR)
 
 
-def build(settings: Settings) -> tuple[Registry, Backend]:
+def build(settings: AgentSettings) -> tuple[Registry, Backend]:
     """The tool registry and the configured backend (the same factory the runtime uses)."""
     from agent.backends.factory import build_backend
 
@@ -51,7 +51,7 @@ def build(settings: Settings) -> tuple[Registry, Backend]:
 
 
 def run(
-    settings: Settings,
+    settings: AgentSettings,
     *,
     paths: Sequence[Path],
     today: date,
@@ -110,7 +110,7 @@ class TuneOutcome:
 
 
 def tune(
-    settings: Settings,
+    settings: AgentSettings,
     *,
     today: date,
     role: str = "operator",
@@ -121,12 +121,16 @@ def tune(
     """Propose per-risk thresholds on the dev split (never test); with ``write``, update the config file."""
     config_file = Path(settings.config_file)
     if write:
-        refuse_default_config(config_file)  # before the (slow) run, so the user learns it at once
+        refuse_default_config(
+            config_file, packaged=settings.DEFAULT_CONFIG
+        )  # before the (slow) run, so the user learns it at once
     result = run(settings, paths=default_paths("dev"), today=today, role=role, progress=progress)
     proposals = propose(result.outcomes, settings.policy, target=target)
     outcome = TuneOutcome(target, proposals, str(config_file), summary=result.summary.model_dump(mode="json"))
     if write:
-        outcome.written_version = write_thresholds(config_file, proposals, settings.policy)
+        outcome.written_version = write_thresholds(
+            config_file, proposals, settings.policy, packaged=settings.DEFAULT_CONFIG
+        )
     return outcome
 
 
@@ -146,7 +150,7 @@ def gate(summary: Summary, path: Path | None = None) -> GateResult:
 
 
 def bfcl(
-    settings: Settings, *, datasets_dir: Path, limit: int | None = None, progress: Progress | None = None
+    settings: AgentSettings, *, datasets_dir: Path, limit: int | None = None, progress: Progress | None = None
 ) -> Any:
     """Run BFCL v3 against the configured Ollama; None when no Ollama answers (the caller says 'skipped')."""
     from evals.bfcl import ollama_reachable, run_bfcl

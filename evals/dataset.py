@@ -20,9 +20,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.backends.base import Turn
-from flows.errors import BadInput, SwitchboardError
-from flows.periods import resolve_period
-from flows.schedules import canonical_cron
+from core.errors import BadInput, SwitchboardError
+from core.periods import resolve_period
+from flows.operations.schedules import canonical_cron
 
 PROJECT_DIR = Path(__file__).resolve().parent / "datasets" / "switchboard"
 REFERENCE_DATE = date(2026, 11, 22)

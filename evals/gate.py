@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from core.errors import BadInput
 from evals.summary import Summary
-from flows.errors import BadInput
 
 BASELINE_PATH = Path(__file__).resolve().with_name("baseline.json")
 GATED: tuple[str, ...] = ("tool_accuracy", "args_exact_match", "oos_recall")

@@ -18,7 +18,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.backends.embedded.encoder import Encoder
-from agent.backends.embedded.router import IntentRouter, Prediction, RouterConfig
+from agent.backends.embedded.router import IntentRouter
+from agent.backends.embedded.router_models import Prediction, RouterConfig
 from evals.benchmarks_convert import OOS_INTENT, IntentExample
 
 logger = logging.getLogger(__name__)

@@ -15,12 +15,12 @@ from datetime import date
 from typing import Any
 
 from agent.backends.base import Backend, DecideRequest, Decision
+from agent.config import AgentSettings
 from agent.planner import Plan, plan
 from agent.policy import Policy, Role
 from evals.dataset import Example, compare_args
 from evals.metrics import Outcome, summarize
 from evals.summary import Summary
-from flows.config import Settings
 from tools.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def run_examples(
     backend: Backend,
     registry: Registry,
     policy: Policy,
-    settings: Settings,
+    settings: AgentSettings,
     today: date,
     role: Role = "operator",
     progress: Progress | None = None,
@@ -128,7 +128,7 @@ def evaluate(
     *,
     backend: Backend,
     registry: Registry,
-    settings: Settings,
+    settings: AgentSettings,
     today: date,
     role: Role = "operator",
     policy: Policy | None = None,

@@ -18,10 +18,9 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
+from agent.config import PolicyConfig, RiskThresholds
+from core.errors import BadInput, ConfigError
 from evals.metrics import Outcome, rate
-from flows.config import DEFAULT_CONFIG
-from flows.config_models import PolicyConfig, RiskThresholds
-from flows.errors import BadInput, ConfigError
 
 RISKS: tuple[str, ...] = ("read", "write", "external")
 # Never below 0.5: a call the backend itself thinks more likely wrong than right is not let through unasked,
@@ -113,17 +112,25 @@ def bump_version(version: str) -> str:
     return version[: match.start()] + str(int(match.group(1)) + 1)
 
 
-def refuse_default_config(config_file: Path) -> None:
-    """Raise BadInput when ``config_file`` is the packaged default, which --write must never edit."""
-    if config_file.resolve() == DEFAULT_CONFIG.resolve():
+def refuse_default_config(config_file: Path, *, packaged: Path | None) -> None:
+    """Raise BadInput when ``config_file`` is the packaged default (``packaged``), which --write must never edit."""
+    if packaged is not None and config_file.resolve() == packaged.resolve():
         raise BadInput(
-            f"refusing to edit the packaged default config {DEFAULT_CONFIG}: copy it, set "
+            f"refusing to edit the packaged default config {packaged}: copy it, set "
             "SWITCHBOARD_CONFIG to the copy and run again"
         )
 
 
-def write_thresholds(config_file: Path, proposals: Sequence[Proposal], policy: PolicyConfig) -> str:
+def write_thresholds(
+    config_file: Path, proposals: Sequence[Proposal], policy: PolicyConfig, *, packaged: Path | None
+) -> str:
     """Write the reached proposals into the YAML config, keep the rest (comments too), bump the version.
+
+    Args:
+        config_file: The YAML file to edit.
+        proposals: What ``propose`` found.
+        policy: The policy in force.
+        packaged: The packaged default config, which is never edited.
 
     Returns:
         The new policy version.
@@ -132,7 +139,7 @@ def write_thresholds(config_file: Path, proposals: Sequence[Proposal], policy: P
         BadInput: When the file is the packaged default config (copy it first) or nothing was reached.
         ConfigError: When the file cannot be read or parsed.
     """
-    refuse_default_config(config_file)
+    refuse_default_config(config_file, packaged=packaged)
     reached = [p for p in proposals if p.reached]
     if not reached:
         raise BadInput("no threshold reaches the target precision on dev, so nothing was written")

@@ -1,122 +1,158 @@
-"""Settings: one object built from ``SWITCHBOARD_*`` environment variables plus one YAML file.
+"""The flows' settings: destinations, recipients, rulesets, normalize rules, pipelines, alerts, SMTP, Telegram.
 
-``SWITCHBOARD_CONFIG`` names the YAML file (default: the demo config shipped beside this module) and
-``SWITCHBOARD_DATABASE_URL`` the database. Secrets come only from the environment (``SWITCHBOARD_SECRET_<NAME>``) or
-from files in ``secrets_dir``; they are held as ``SecretStr`` and never logged or audited.
+Business rules, destinations and pipelines live in the YAML as data, not code. Secrets never appear in these models: a
+section names a secret (``password_secret: bank_sftp_password``) and ``Settings.secret`` resolves it from the
+environment or a secrets folder.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, ClassVar, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from flows.config_models import (
-    AlertRule,
-    Destination,
-    NormalizeRules,
-    Pipeline,
-    PolicyConfig,
-    Recipient,
-    RetryPolicy,
-    Rulesets,
-    SmtpConfig,
-)
-from flows.errors import ConfigError
-
-DEFAULT_CONFIG = Path(__file__).with_name("defaults.yaml")
-_SECRET_PREFIX = "SWITCHBOARD_SECRET_"
+from core.config import CoreSettings
+from core.vocabulary import Channel
 
 
-class AgentConfig(BaseModel):
-    """Which backend maps messages to tool calls, and how to reach Ollama."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    backend: Literal["embedded", "ollama"] = "embedded"
-    ollama_host: str = "http://127.0.0.1:11434"
-    ollama_model: str = "qwen2.5:7b-instruct"
-    ollama_timeout_s: float = 30.0
-    ollama_keep_alive: str = "10m"
-    encoder_threads: int = 1
-    # Chat turns that run at once in one process (a console worker, the bot); the others queue. None picks by
-    # backend: an embedded turn is pure CPU, so a second one in the same process only trades places with the
-    # first on the GIL (measured with 2 workers at 16 concurrent clients: 182 and 224 turns/s with 1 slot each
-    # against 162 and 181 with 8, in two back-to-back pairs); an Ollama turn mostly waits for the model server.
-    turns_at_once: int | None = Field(default=None, ge=1, le=256)
-
-    def turn_slots(self) -> int:
-        """How many chat turns one process runs at once."""
-        if self.turns_at_once is not None:
-            return self.turns_at_once
-        return 1 if self.backend == "embedded" else 8
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _YamlSource(PydanticBaseSettingsSource):
-    """Reads the YAML file named by ``SWITCHBOARD_CONFIG`` (or the shipped default)."""
+class SftpDestination(_Section):
+    """An SFTP server; uploads go to a temporary name and are renamed into place."""
 
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:  # noqa: ARG002
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        path = Path(os.environ.get("SWITCHBOARD_CONFIG") or DEFAULT_CONFIG)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc.strerror}", file=str(path)) from None
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f" at line {mark.line + 1}" if mark else ""
-            raise ConfigError(f"config file {path} is not valid YAML{line}", file=str(path)) from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"config file {path} must hold a mapping at the top level", file=str(path))
-        data.setdefault("config_file", str(path))
-        return data
+    kind: Literal["sftp"] = "sftp"
+    host: str
+    port: int = 22
+    username: str
+    remote_dir: str = "."
+    password_secret: str | None = Field(default=None, description="Name of the secret holding the password.")
+    key_file: Path | None = Field(default=None, description="Client private key file.")
+    known_hosts: Path | None = Field(default=None, description="known_hosts file; none disables host checks.")
+    timeout_s: float = 10.0
 
 
-class _SecretsSource(PydanticBaseSettingsSource):
-    """Collects ``SWITCHBOARD_SECRET_<NAME>`` variables and files in ``secrets_dir`` into ``secrets``."""
+class ShareDestination(_Section):
+    """A directory (a mounted share); files are written to a temporary name and renamed into place."""
 
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:  # noqa: ARG002
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        found: dict[str, str] = {}
-        folder = os.environ.get("SWITCHBOARD_SECRETS_DIR")
-        if folder and Path(folder).is_dir():
-            for item in sorted(Path(folder).iterdir()):
-                if item.is_file():
-                    found[item.name.lower()] = item.read_text(encoding="utf-8").strip()
-        for key, value in os.environ.items():
-            if key.startswith(_SECRET_PREFIX):
-                found[key[len(_SECRET_PREFIX) :].lower()] = value
-        return {"secrets": found} if found else {}
+    kind: Literal["share"] = "share"
+    path: Path
 
 
-class Settings(BaseSettings):
-    """Everything Switchboard is configured with; passed explicitly, never read from a global."""
+class WebhookDestination(_Section):
+    """An HTTP endpoint receiving the file body, signed with HMAC-SHA256 in ``X-Switchboard-Signature``."""
 
-    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="forbid", validate_default=True)
+    kind: Literal["webhook"] = "webhook"
+    url: str
+    secret_name: str | None = Field(
+        default=None, description="Name of the secret used for the HMAC signature."
+    )
+    timeout_s: float = 10.0
 
-    config_file: str = str(DEFAULT_CONFIG)
-    database_url: str = "sqlite:///./var/switchboard.db"
-    var_dir: Path = Path("var")
-    inbox_dir: Path | None = None
-    artifacts_dir: Path | None = None
-    secrets_dir: Path | None = None
-    max_file_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
-    max_attempts: int = Field(default=3, ge=1)
-    reference_date: str | None = Field(
-        default=None, description="Pin 'today' (YYYY-MM-DD) for demos and evals."
+
+Destination = Annotated[SftpDestination | ShareDestination | WebhookDestination, Field(discriminator="kind")]
+
+
+class Recipient(_Section):
+    """One member of a recipient group."""
+
+    channel: Channel
+    address: str
+
+
+class RetryPolicy(_Section):
+    """Exponential backoff for deliveries and notifications."""
+
+    attempts: int = Field(default=4, ge=1, le=20)
+    base_delay_s: float = Field(default=0.5, ge=0)
+    max_delay_s: float = Field(default=30.0, ge=0)
+
+
+class VipTiering(_Section):
+    """Customers whose trailing-12-month revenue reaches a threshold get that tier."""
+
+    version: str = "1"
+    tiers: dict[str, float] = Field(default_factory=lambda: {"gold": 250_000.0, "silver": 100_000.0})
+
+
+class CreditHold(_Section):
+    """Customers with unpaid orders older than ``max_overdue_days`` or over ``max_open_balance`` go on hold."""
+
+    version: str = "1"
+    max_overdue_days: int = 60
+    max_open_balance: float = 50_000.0
+
+
+class BulkDiscount(_Section):
+    """Quantity breaks: the highest ``min_quantity`` not above the ordered quantity sets the discount."""
+
+    version: str = "1"
+    breaks: list[tuple[int, float]] = Field(default_factory=lambda: [(100, 0.05), (500, 0.10), (1000, 0.15)])
+    vip_extra: dict[str, float] = Field(default_factory=lambda: {"gold": 0.03, "silver": 0.01})
+
+
+class Rulesets(_Section):
+    """All business rulesets; each carries a version recorded on every run that uses it."""
+
+    vip_tiering: VipTiering = VipTiering()
+    credit_hold: CreditHold = CreditHold()
+    bulk_discount: BulkDiscount = BulkDiscount()
+
+
+class NormalizeRules(_Section):
+    """Declarative normalisation rules for one dataset."""
+
+    trim: list[str] = Field(default_factory=list)
+    lowercase: list[str] = Field(default_factory=list)
+    fill_total: bool = False
+    dedupe_by: str | None = None
+
+
+class PipelineStep(_Section):
+    """One step of a named pipeline: a tool name and its arguments."""
+
+    tool: str
+    args: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    continue_on_error: bool = Field(
+        default=False, description="A failed step is recorded but does not stop the run."
+    )
+
+
+class SmtpConfig(_Section):
+    """Outgoing mail server for e-mail notifications."""
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    sender: str = "switchboard@localhost"
+    username: str | None = None
+    password_secret: str | None = None
+    starttls: bool = False
+    timeout_s: float = 10.0
+
+
+class Pipeline(_Section):
+    """A named flow: steps run in order, every step recorded."""
+
+    description: str = ""
+    steps: list[PipelineStep]
+
+
+class AlertRule(_Section):
+    """Notify a recipient group when an event happens, at most once per debounce window per subject."""
+
+    event: Literal["run_failed", "dead_letter", "data_quality_below", "approval_expiring", "schedule_missed"]
+    notify: str
+    threshold: float | None = None
+    debounce_s: int = 900
+
+
+class FlowSettings(CoreSettings):
+    """Settings the flows read: where to deliver and notify, the business rules, the pipelines, the alerts."""
+
+    VERSIONED_SECTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"destinations", "recipient_groups", "rulesets", "normalize", "pipelines", "alerts"}
     )
 
     destinations: dict[str, Destination] = Field(default_factory=dict)
@@ -127,92 +163,6 @@ class Settings(BaseSettings):
     normalize: dict[Literal["customers", "products", "orders"], NormalizeRules] = Field(default_factory=dict)
     pipelines: dict[str, Pipeline] = Field(default_factory=dict)
     alerts: list[AlertRule] = Field(default_factory=list)
-    policy: PolicyConfig = PolicyConfig()
-    agent: AgentConfig = AgentConfig()
-
+    # The Telegram notification channel posts through the Bot API with the bot's token.
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
-    telegram_webhook_secret: SecretStr | None = None
-    telegram_allowed_chats: list[int] = Field(default_factory=list)
-    console_host: str = "127.0.0.1"
-    console_port: int = 8000
-    console_workers: int = Field(
-        default=1,
-        ge=1,
-        le=32,
-        description="uvicorn worker processes for 'switchboard serve' (one per core is a good start).",
-    )
-    console_url: str = "http://127.0.0.1:8000"
-    max_body_bytes: int = 1_048_576
-    rate_limit_per_minute: int = Field(
-        default=600, ge=0, description="Requests per user per minute (0: no limit), shared by the workers."
-    )
-    session_secret: SecretStr | None = None
-    ingest_webhook_secret: SecretStr | None = None
-
-    secrets: dict[str, SecretStr] = Field(default_factory=dict, repr=False)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003 - pydantic-settings passes every source
-        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Init arguments win, then the environment, then secrets, then the YAML file."""
-        return (
-            init_settings,
-            env_settings,
-            _SecretsSource(settings_cls),
-            _YamlSource(settings_cls),
-        )
-
-    @property
-    def inbox(self) -> Path:
-        """Folder that ingest may read from; paths outside it are refused."""
-        return self.inbox_dir or self.var_dir / "inbox"
-
-    @property
-    def artifacts(self) -> Path:
-        """Folder where exports and charts are written."""
-        return self.artifacts_dir or self.var_dir / "artifacts"
-
-    def secret(self, name: str | None) -> str | None:
-        """Return the secret called ``name`` (case-insensitive), or None when unset."""
-        if not name:
-            return None
-        value = self.secrets.get(name.lower())
-        return value.get_secret_value() if value is not None else None
-
-    def config_version(self) -> str:
-        """Short hash of the structured configuration; recorded with every run and policy decision."""
-        sections = self.model_dump(
-            mode="json",
-            include={
-                "destinations",
-                "recipient_groups",
-                "rulesets",
-                "normalize",
-                "pipelines",
-                "alerts",
-                "policy",
-            },
-        )
-        digest = hashlib.sha256(json.dumps(sections, sort_keys=True).encode()).hexdigest()
-        return digest[:12]
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Build Settings from env + YAML, turning validation errors into one clear ConfigError.
-
-    Raises:
-        ConfigError: naming the first invalid setting and why.
-    """
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"invalid setting {where}: {first['msg']}", setting=where) from None

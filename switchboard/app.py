@@ -13,9 +13,10 @@ import typer
 from rich.console import Console
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings, load_settings
-from flows.errors import SwitchboardError
-from flows.store.db import init_db, make_engine
+from core.errors import SwitchboardError
+from core.store.db import make_engine
+from core.store.schema import init_db
+from switchboard.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 console = Console()
@@ -50,7 +51,7 @@ class App:
 
     def runner(self) -> Any:
         """A ToolRunner over the full registry, with alerts wired in."""
-        from flows.alerts import AlertManager
+        from flows.operations.alerts import AlertManager
         from tools.registry import build_registry
         from tools.runtime import ToolRunner
 
@@ -68,7 +69,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except SwitchboardError as exc:
             err_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False, markup=True)
-            raise typer.Exit(code=2 if exc.http_status < 500 else 1) from None
+            raise typer.Exit(code=2 if exc.fault == "caller" else 1) from None
         except KeyboardInterrupt:
             err_console.print("Interrupted.")
             raise typer.Exit(code=130) from None

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings, load_settings
-from flows.store.db import init_db, make_engine
+from core.store.db import make_engine
+from core.store.schema import init_db
+from switchboard.settings import Settings, load_settings
 from tests.utils.db import fresh_engine, require_postgres, temporary_postgres_database
 
 REFERENCE_DATE = date(2026, 11, 22)

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from flows.store.approvals import ApprovalRequest, ApprovalStatus
-from flows.store.audit import canonical_json
+from core.store.approvals import ApprovalRequest, ApprovalStatus
+from core.store.audit import canonical_json
 from tools.base import NoArgs, Table, ToolContext, ToolResult, ToolSpec
 
 

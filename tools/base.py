@@ -14,10 +14,10 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.store.audit import AuditLog
-from flows.store.runs import RunStore
-from flows.types import Risk
+from core.store.audit import AuditLog
+from core.store.runs import RunStore
+from core.vocabulary import Risk
+from flows.config import FlowSettings
 
 Cell = str | int | float | bool | None
 
@@ -78,7 +78,7 @@ class ToolContext:
         idempotency_key: Key that makes a repeated execution a no-op (e.g. an approval id).
     """
 
-    settings: Settings
+    settings: FlowSettings
     engine: Engine
     audit: AuditLog
     runs: RunStore
@@ -117,7 +117,7 @@ class ToolSpec(Generic[A]):
     args_model: type[A]
     risk: Risk
     func: Callable[[ToolContext, A], ToolResult]
-    risk_for: Callable[[Settings, A], Risk] | None = None
+    risk_for: Callable[[FlowSettings, A], Risk] | None = None
     preview: Callable[[ToolContext, A], Preview] | None = None
     value_of: Callable[[ToolContext, A], float] | None = None
     examples: tuple[str, ...] = ()
@@ -129,7 +129,7 @@ class ToolSpec(Generic[A]):
         """Name of the Run this call records (run_flow names it after the flow)."""
         return self.run_name(args) if self.run_name else self.name
 
-    def effective_risk(self, settings: Settings, args: A) -> Risk:
+    def effective_risk(self, settings: FlowSettings, args: A) -> Risk:
         """The risk of this particular call."""
         return self.risk_for(settings, args) if self.risk_for else self.risk
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from flows.lookup import lookup_customers
-from flows.pricing import Quote, create_order, normalize_sku, quote_price
+from flows.sales.lookup import lookup_customers
+from flows.sales.pricing import Quote, create_order, normalize_sku, quote_price
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 QUOTE_COLUMNS = [

@@ -10,11 +10,11 @@ from typing import Any
 
 from pydantic import Field
 
-from flows.deliver import deliver_artifact, preview_delivery
-from flows.export import find_artifact
-from flows.notify import send_notification
-from flows.recipients import check_channels, find_group, resolve_recipients, shown_address
-from flows.types import Channel, DestinationName
+from core.vocabulary import Channel, DestinationName
+from flows.delivery.deliver import deliver_artifact, preview_delivery
+from flows.delivery.notify import send_notification
+from flows.delivery.recipients import check_channels, find_group, resolve_recipients, shown_address
+from flows.export.exporter import find_artifact
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 

@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from flows.export import export_dataset, preview_export
-from flows.types import Format, Period
+from core.vocabulary import Format, Period
+from flows.export.exporter import export_dataset, preview_export
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 

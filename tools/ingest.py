@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from flows.ingest import IngestReport, ingest_file, inspect_file
-from flows.normalize import NormalizeReport, normalize_dataset
-from flows.types import Dataset
+from core.vocabulary import Dataset
+from flows.ingest.pipeline import IngestReport, ingest_file, inspect_file
+from flows.rules.normalize import NormalizeReport, normalize_dataset
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 

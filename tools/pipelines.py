@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from flows.config import Settings
-from flows.errors import ConfigError, SwitchboardError
-from flows.schedules import canonical_cron, create_schedule
-from flows.types import FlowName, Risk
+from core.errors import ConfigError, SwitchboardError
+from core.vocabulary import FlowName, Risk
+from flows.config import FlowSettings
+from flows.operations.schedules import canonical_cron, create_schedule
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 
@@ -39,7 +39,7 @@ class ScheduleFlowArgs(ToolArgs):
             raise ValueError(exc.message) from None
 
 
-def _pipeline(settings: Settings, flow: str) -> Any:
+def _pipeline(settings: FlowSettings, flow: str) -> Any:
     pipeline = settings.pipelines.get(flow)
     if pipeline is None:
         raise ConfigError(
@@ -48,7 +48,7 @@ def _pipeline(settings: Settings, flow: str) -> Any:
     return pipeline
 
 
-def flow_risk(settings: Settings, args: RunFlowArgs) -> Risk:
+def flow_risk(settings: FlowSettings, args: RunFlowArgs) -> Risk:
     """A flow is external when any step is; otherwise write."""
     from tools.registry import build_registry
 

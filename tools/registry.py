@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from flows.errors import BadInput, NotFound
+from core.errors import BadInput, NotFound
 from tools.base import ToolArgs, ToolSpec
 
 FAMILIES: tuple[str, ...] = (

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import Field
 
-from flows.reports import run_report
-from flows.types import Period, Region, ReportName
+from core.vocabulary import Period, Region, ReportName
+from flows.reports.catalogue import run_report
 from tools.base import Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from flows.rules import RulesReport, apply_ruleset, explain
+from flows.rules.rulesets import RulesReport, apply_ruleset, explain
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 CHANGE_COLUMNS = ["customer_id", "customer", "field", "before", "after", "reason"]

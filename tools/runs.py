@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import Field
 
-from flows.errors import NotFound
-from flows.periods import resolve_period
-from flows.store.runs import Run, RunStatus
-from flows.types import FlowName, Period, RunStatusFilter
+from core.errors import NotFound
+from core.periods import resolve_period
+from core.store.runs import Run, RunStatus
+from core.vocabulary import FlowName, Period, RunStatusFilter
 from tools.base import Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 RUN_COLUMNS = ["id", "name", "status", "attempt", "actor", "created", "duration_ms", "error"]

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.errors import BadInput, Conflict, SwitchboardError
-from flows.store.audit import AuditEvent, AuditLog
-from flows.store.runs import Run, RunStatus, RunStore
+from core.errors import BadInput, Conflict, SwitchboardError
+from core.store.audit import AuditEvent, AuditLog
+from core.store.runs import Run, RunStatus, RunStore
+from flows.config import FlowSettings
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
 from tools.registry import Registry
 
@@ -30,7 +30,7 @@ class InternalToolError(SwitchboardError):
     """A tool failed for a reason that is not the user's input; details are in the server log."""
 
     code = "internal_error"
-    http_status = 500
+    fault = "server"
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Execution:
 class ToolRunner:
     """Runs tools against one configuration and database."""
 
-    settings: Settings
+    settings: FlowSettings
     engine: Engine
     registry: Registry
     today: Callable[[], date] | None = None

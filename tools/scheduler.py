@@ -10,9 +10,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from flows.alerts import AlertManager
-from flows.errors import SwitchboardError
-from flows.schedules import due_schedules, mark_fired
+from core.errors import SwitchboardError
+from flows.operations.alerts import AlertManager
+from flows.operations.schedules import due_schedules, mark_fired
 from tools.runtime import ToolRunner
 
 logger = logging.getLogger(__name__)

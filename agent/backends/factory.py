@@ -27,10 +27,11 @@ from agent.backends.embedded.backend import EmbeddedBackend
 from agent.backends.embedded.calibration import JointCalibration
 from agent.backends.embedded.encoder import Encoder
 from agent.backends.embedded.extract.slots import KnownEntities
-from agent.backends.embedded.router import IntentRouter, RouterConfig
+from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_examples import EXAMPLES_DIR, OOS_LABEL, load_training_examples
-from flows.config import Settings
-from flows.store.models import Customer, Product
+from agent.backends.embedded.router_models import RouterConfig
+from agent.config import AgentSettings
+from core.store.models import Customer, Product
 from tools.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def _cached_router(cache_dir: Path, fingerprint: str, threads: int) -> IntentRou
     return router
 
 
-def load_router(settings: Settings) -> IntentRouter:
+def load_router(settings: AgentSettings) -> IntentRouter:
     """The trained router for the current examples (from the disk cache when possible)."""
     with _lock:
         return _cached_router(
@@ -153,7 +154,7 @@ def load_calibration() -> JointCalibration | None:
 
 
 def build_embedded(
-    settings: Settings, *, registry: Registry, engine: Engine | None = None, calibrated: bool = True
+    settings: AgentSettings, *, registry: Registry, engine: Engine | None = None, calibrated: bool = True
 ) -> EmbeddedBackend:
     """The offline backend (``calibrated=False`` gives raw confidences, for fitting the calibration)."""
     return EmbeddedBackend(
@@ -164,7 +165,7 @@ def build_embedded(
     )
 
 
-def build_backend(settings: Settings, *, registry: Registry, engine: Engine | None = None) -> Backend:
+def build_backend(settings: AgentSettings, *, registry: Registry, engine: Engine | None = None) -> Backend:
     """The backend named by ``settings.agent.backend``."""
     embedded = build_embedded(settings, registry=registry, engine=engine)
     if settings.agent.backend == "embedded":

@@ -24,8 +24,8 @@ import ollama
 from pydantic import ValidationError
 
 from agent.backends.base import Backend, DecideRequest, Decision, Turn
+from agent.config import AgentSettings
 from agent.prompts import Prompts
-from flows.config import Settings
 from tools.registry import Registry, describe_validation_error
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class OllamaBackend:
     def __init__(
         self,
         *,
-        settings: Settings,
+        settings: AgentSettings,
         registry: Registry,
         prompts: Prompts,
         fallback: Backend,

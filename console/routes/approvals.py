@@ -23,9 +23,9 @@ from console.schemas import (
     RejectIn,
 )
 from console.views import approval_out
-from flows.errors import Conflict, Forbidden, SwitchboardError
-from flows.store import approval_ops as ops
-from flows.store.approvals import ApprovalRequest, ApprovalStatus
+from core.errors import Conflict, Forbidden, SwitchboardError
+from core.store import approval_ops as ops
+from core.store.approvals import ApprovalRequest, ApprovalStatus
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"])
 ApprovalId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]

@@ -15,8 +15,8 @@ from sqlmodel import Session
 from console.deps import State, User
 from console.schemas import AuditPage, AuditRecordOut, VerifyOut
 from console.views import audit_data
-from flows.errors import BadInput
-from flows.store.audit import AuditLog, AuditRecord
+from core.errors import BadInput
+from core.store.audit import AuditLog, AuditRecord
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 Name = Annotated[str | None, Query(max_length=100)]

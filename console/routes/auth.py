@@ -19,10 +19,10 @@ from console.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE, csr
 from console.deps import ACCOUNT_PAGE, ConsoleState, State, User, authenticate
 from console.errors import CsrfFailed, RateLimited
 from console.schemas import MeOut
-from flows.errors import SwitchboardError
-from flows.store.audit import AuditLog
-from flows.store.users import User as UserRow
-from flows.store.users import authenticate as check_password
+from core.errors import SwitchboardError
+from core.store.audit import AuditLog
+from core.store.users import User as UserRow
+from core.store.users import authenticate as check_password
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["auth"])

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from console.deps import ConsoleState, Principal, State, User
 from console.schemas import ChatReply, HistoryOut, MessageIn, ThreadId, ThreadList, ThreadOut
 from console.views import chat_reply, message_out
-from flows.store.approvals import ThreadMessage
+from core.store.approvals import ThreadMessage
 
 router = APIRouter(prefix="/api/threads", tags=["chat"])
 STREAM_PAUSE_S = 0.012

@@ -16,11 +16,11 @@ from fastapi import APIRouter
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
+from console.config import ConsoleSettings
 from console.deps import State, User
 from console.schemas import EvalReportOut
 from console.views import charts_dir
-from flows.config import Settings
-from flows.errors import NotFound
+from core.errors import NotFound
 
 router = APIRouter(tags=["files"])
 _PNG = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.png$"
@@ -29,7 +29,7 @@ PngName = Annotated[str, PathParam(pattern=_PNG)]
 ReportName = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,100}$")]
 
 
-def evals_dir(settings: Settings) -> Path:
+def evals_dir(settings: ConsoleSettings) -> Path:
     """Where ``switchboard eval --report`` reports are looked for."""
     return (Path(settings.var_dir) / "evals").resolve()
 
@@ -41,7 +41,7 @@ def _inside(folder: Path, name: str) -> Path | None:
     return path if path.parent == folder and path.is_file() else None
 
 
-def latest_report(settings: Settings) -> tuple[str, Path] | None:
+def latest_report(settings: ConsoleSettings) -> tuple[str, Path] | None:
     """The most recent report folder (``var/evals`` itself or one folder below it) holding a summary.json."""
     root = evals_dir(settings)
     if not root.is_dir():
@@ -64,7 +64,7 @@ def latest_report(settings: Settings) -> tuple[str, Path] | None:
     return name, folder
 
 
-def report_folder(settings: Settings, name: str) -> Path:
+def report_folder(settings: ConsoleSettings, name: str) -> Path:
     """The folder of report ``name`` (``_`` is ``var/evals`` itself)."""
     root = evals_dir(settings)
     folder = root if name == ROOT_REPORT else (root / name).resolve()
@@ -73,7 +73,7 @@ def report_folder(settings: Settings, name: str) -> Path:
     return folder
 
 
-def load_report(settings: Settings) -> EvalReportOut:
+def load_report(settings: ConsoleSettings) -> EvalReportOut:
     """The latest report's summary and plot URLs.
 
     Raises:

@@ -17,9 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from console.deps import State
 from console.errors import Unauthorized, Unavailable
-from flows.errors import BadInput, SwitchboardError
-from flows.ingest import IngestReport, ingest_records
-from flows.types import Dataset
+from core.errors import BadInput, SwitchboardError
+from core.vocabulary import Dataset
+from flows.ingest.pipeline import IngestReport, ingest_records
 
 router = APIRouter(tags=["ingest"])
 SIGNATURE_HEADER = "X-Switchboard-Signature"

@@ -16,9 +16,9 @@ from console.deps import ConsoleState, PageUser, Principal, State, require_role
 from console.routes.approvals import ApprovalId
 from console.routes.files import load_report
 from console.schemas import ThreadId
-from flows.errors import Forbidden, NotFound
-from flows.store import approval_ops as ops
-from flows.store.approvals import ApprovalStatus
+from core.errors import Forbidden, NotFound
+from core.store import approval_ops as ops
+from core.store.approvals import ApprovalStatus
 
 router = APIRouter(include_in_schema=False)
 

@@ -14,8 +14,8 @@ from agent.policy import Role
 from console.deps import State, User
 from console.schemas import RetryOut, RunDetail, RunList
 from console.views import chart_url, run_out
-from flows.errors import BadInput, Conflict, Forbidden, SwitchboardError
-from flows.store.runs import Run, RunStatus
+from core.errors import BadInput, Conflict, Forbidden, SwitchboardError
+from core.store.runs import Run, RunStatus
 from tools.base import Table
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])

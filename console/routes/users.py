@@ -1,7 +1,7 @@
 """Users: admins manage everyone; every user changes their own password and keeps their own API token.
 
 Generated passwords and tokens appear only in the response that creates them; the database holds their hashes.
-A password generated here is one-time (see ``flows.store.users``). Every change is audited by the store, with
+A password generated here is one-time (see ``core.store.users``). Every change is audited by the store, with
 the admin as the actor and never the secret.
 """
 
@@ -22,8 +22,8 @@ from console.schemas import (
     UserOut,
     UserPatchIn,
 )
-from flows.errors import BadInput
-from flows.store import users as store
+from core.errors import BadInput
+from core.store import users as store
 
 router = APIRouter(tags=["users"])
 _ADMIN = ("admin",)

@@ -6,8 +6,8 @@ import json
 
 import typer
 
-from flows.store import approval_ops
-from flows.store.approvals import ApprovalStatus
+from core.store import approval_ops
+from core.store.approvals import ApprovalStatus
 from switchboard.app import App, console, handle_errors
 from switchboard.commands.chat_cmd import resolve_actor
 from switchboard.render import render_table

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
-from flows.errors import BadInput
-from flows.store.audit import AuditLog
+from core.errors import BadInput
+from core.store.audit import AuditLog
 from switchboard.app import App, console, err_console, handle_errors
 from switchboard.render import render_table
 from tools.base import Table

@@ -8,8 +8,8 @@ import typer
 from rich.panel import Panel
 
 from agent.state import Reply
-from flows.errors import NotFound
-from flows.store.users import get_user
+from core.errors import NotFound
+from core.store.users import get_user
 from switchboard.app import App, console, handle_errors
 from switchboard.render import render_table
 

@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         keep: bool = typer.Option(False, "--keep", help="Keep existing data instead of resetting it."),
     ) -> None:
         """Create the database and load the demo distributor (customers, products, 18 months of orders)."""
-        from flows.demo import load_demo
+        from flows.demo.data import load_demo
 
         state: App = ctx.obj
         runner = state.runner()

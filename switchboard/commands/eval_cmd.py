@@ -39,8 +39,8 @@ def _table(title: str, rows: list[tuple[str, str]]) -> Table:
 
 
 def _today(value: str | None) -> date:
+    from core.errors import BadInput
     from evals.dataset import REFERENCE_DATE
-    from flows.errors import BadInput
 
     if value is None:
         return REFERENCE_DATE
@@ -87,8 +87,8 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int | None, typer.Option(min=1, help="BFCL: items per category.")] = None,
     ) -> None:
         """Measure the router on a labelled dataset at the runtime thresholds (see evals/README.md)."""
+        from core.errors import BadInput
         from evals import commands
-        from flows.errors import BadInput
 
         state: App = ctx.obj
         if backend not in (None, "embedded", "ollama"):

@@ -52,7 +52,7 @@ def calibrate() -> None:
     )
     from evals.dataset import load_examples
     from evals.runner import evaluate
-    from flows.config import load_settings
+    from switchboard.settings import load_settings
     from tools.registry import build_registry
 
     if shipped_fingerprint() != examples_fingerprint():

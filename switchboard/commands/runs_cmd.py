@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import typer
 
-from flows.schedules import list_schedules, set_paused
-from flows.store.runs import RunStatus
+from core.store.runs import RunStatus
+from flows.operations.schedules import list_schedules, set_paused
 from switchboard.app import App, console, handle_errors
 from switchboard.render import render_result, render_table
 from tools.base import Table

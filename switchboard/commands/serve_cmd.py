@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from core.errors import ConfigError
 from switchboard.app import App, console, handle_errors
 
 
@@ -38,6 +39,14 @@ def register(app: typer.Typer) -> None:
 
         state: App = ctx.obj
         workers = workers or state.settings.console_workers
+        webhook = (
+            state.settings.telegram_token is not None and state.settings.telegram_webhook_secret is not None
+        )
+        if workers > 1 and webhook:
+            raise ConfigError(
+                "the Telegram webhook runs in a single process: use 'switchboard serve --workers 1', "
+                "or run 'switchboard bot' beside the workers"
+            )
         settings = state.settings.model_copy(update={"console_workers": workers})
         host = host or settings.console_host
         port = port or settings.console_port
@@ -59,7 +68,13 @@ def register(app: typer.Typer) -> None:
             from console.serving import serve_workers
 
             serve_workers(
-                settings, host=host, port=port, workers=workers, log_level="warning", proxy_headers=False
+                settings,
+                app_factory="switchboard.worker:worker_app",
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="warning",
+                proxy_headers=False,
             )
             return
         if settings.telegram_token is None or settings.telegram_webhook_secret is None:
@@ -68,7 +83,8 @@ def register(app: typer.Typer) -> None:
         # With a bot token and webhook secret, the Telegram webhook runs in the same process, on the same service.
         from agent.service import open_switchboard
         from bot.webhook import telegram_routers
-        from flows.store.db import init_db, make_engine
+        from core.store.db import make_engine
+        from core.store.schema import init_db
 
         engine = make_engine(settings.database_url)
         init_db(engine)

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table as RichTable
 
-from flows.errors import BadInput
+from core.errors import BadInput
 from switchboard.app import App, console, handle_errors
 from switchboard.render import render_result
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from flows.store.users import (
+from core.store.users import (
     create_user,
     issue_token,
     link_telegram,

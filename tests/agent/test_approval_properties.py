@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from agent.service import open_switchboard
-from flows.config import load_settings
-from flows.errors import Conflict, Forbidden
-from flows.store import approval_ops
-from flows.store.approvals import ApprovalStatus
-from flows.store.audit import AuditLog
-from flows.store.db import init_db, make_engine
+from core.errors import Conflict, Forbidden
+from core.store import approval_ops
+from core.store.approvals import ApprovalStatus
+from core.store.audit import AuditLog
+from core.store.db import make_engine
+from core.store.schema import init_db
+from switchboard.settings import load_settings
 from tests.agent.test_approvals import Payments, _NoBackend, _registry
 
 PEOPLE = ["ann", "bob", "cy"]

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from agent.service import Switchboard, open_switchboard
-from flows.config import Settings
-from flows.errors import Conflict, Forbidden
-from flows.store import approval_ops
-from flows.store.approvals import ApprovalStatus
-from flows.store.audit import AuditLog
-from flows.store.runs import RunStatus
+from core.errors import Conflict, Forbidden
+from core.store import approval_ops
+from core.store.approvals import ApprovalStatus
+from core.store.audit import AuditLog
+from core.store.runs import RunStatus
+from switchboard.settings import Settings
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
 from tools.registry import Registry
 
@@ -29,7 +29,7 @@ class PayArgs(ToolArgs):
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    from flows.config_models import RetryPolicy
+    from flows.config import RetryPolicy
 
     # Alerts mail ops and no SMTP server runs here: fail fast instead of backing off.
     return settings.model_copy(update={"retry": RetryPolicy(attempts=1, base_delay_s=0)})
@@ -178,7 +178,8 @@ def test_arguments_differing_from_the_approved_ones_never_run(sb: Switchboard, p
 def test_fifty_racing_approvers_execute_once(
     db: str, settings: Settings, payments: Payments, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    from flows.store.db import init_db, make_engine
+    from core.store.db import make_engine
+    from core.store.schema import init_db
     from tests.utils.db import fresh_engine
 
     if db == "sqlite":

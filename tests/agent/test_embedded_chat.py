@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from agent.service import Switchboard, open_switchboard
-from flows.config import Settings
-from flows.demo import load_demo
-from flows.store.audit import AuditLog
+from core.store.audit import AuditLog
+from flows.demo.data import load_demo
+from switchboard.settings import Settings
 
 
 @pytest.fixture

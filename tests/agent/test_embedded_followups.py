@@ -10,7 +10,7 @@ import pytest
 from agent.backends.base import DecideRequest, Decision, Turn
 from agent.backends.embedded.backend import EmbeddedBackend
 from agent.backends.factory import build_embedded
-from flows.config import Settings
+from switchboard.settings import Settings
 from tools.registry import build_registry
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from agent.backends.embedded.chroma import MiniLMEmbeddingFunction
 from agent.backends.embedded.encoder import EMBEDDING_DIM, TOKENIZER_PATH, Encoder, EncoderError
-from flows.files import file_sha256
+from core.files import file_sha256
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from agent.service import Switchboard, open_switchboard
-from flows.config import Settings
-from flows.store.audit import AuditLog
+from core.store.audit import AuditLog
+from switchboard.settings import Settings
 from tests.utils.fake_backend import ScriptedBackend
 
 
@@ -112,7 +112,7 @@ def test_external_action_waits_for_approval_and_four_eyes(sb: Switchboard, backe
     assert [(p.id, p.requester, p.tool) for p in pending] == [
         (reply.approval_id, "olive", "send_notification")
     ]
-    from flows.errors import Forbidden
+    from core.errors import Forbidden
 
     with pytest.raises(Forbidden, match="only approvers and admins"):
         sb.approvals.approve(reply.approval_id, approver="olive", role="operator")
@@ -177,7 +177,7 @@ def test_role_without_permission_is_refused(
 
 
 def test_threads_belong_to_their_owner(sb: Switchboard, backend: ScriptedBackend) -> None:
-    from flows.errors import Forbidden
+    from core.errors import Forbidden
 
     _chat(sb, "help")
     with pytest.raises(Forbidden, match="thread t1 belongs to another user"):

@@ -10,7 +10,7 @@ import pytest
 from agent.backends.base import DecideRequest, Turn
 from agent.backends.ollama import OllamaBackend
 from agent.prompts import load_prompts
-from flows.config import Settings
+from switchboard.settings import Settings
 from tests.utils.fake_backend import ScriptedBackend
 from tests.utils.servers.ollama_api import Delay, HttpError, OllamaApi, RawBody, Reply, tool_call
 from tests.utils.servers.ports import free_port
@@ -132,7 +132,7 @@ def test_no_server_running_falls_back(settings: Settings) -> None:
 
 def test_fallback_is_said_in_the_reply_and_the_audit(settings: Settings, engine: Any) -> None:
     from agent.service import open_switchboard
-    from flows.store.audit import AuditLog
+    from core.store.audit import AuditLog
 
     backend = _backend(settings, f"http://127.0.0.1:{free_port()}", _local("list_runs", period="last_7_days"))
     with open_switchboard(settings, engine, backend=backend) as sb:

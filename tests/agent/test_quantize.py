@@ -9,7 +9,7 @@ import pytest
 
 from agent.backends.embedded.encoder import _default_model_path
 from agent.backends.embedded.quantize import QuantizeError, quantized_model
-from flows.files import file_sha256
+from core.files import file_sha256
 
 
 def test_made_once_then_served_from_the_cache_and_remade_when_corrupt(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from agent.backends.embedded import router_calibration as cal
 from agent.backends.embedded.encoder import Encoder
-from agent.backends.embedded.router import Alternative, IntentRouter, Prediction, RouterConfig
+from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_examples import (
     EXAMPLES_DIR,
     OOS_LABEL,
@@ -18,6 +18,7 @@ from agent.backends.embedded.router_examples import (
     load_training_examples,
 )
 from agent.backends.embedded.router_features import TfidfFeaturizer, analyze
+from agent.backends.embedded.router_models import Alternative, Prediction, RouterConfig
 from agent.backends.embedded.router_store import RouterStoreError
 
 TRAIN = {

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from agent.backends.base import DecideRequest, Decision
+from agent.config import AgentConfig
 from agent.service import Switchboard, open_switchboard
-from flows.config import AgentConfig, Settings
-from flows.errors import Busy
+from core.errors import Busy
+from switchboard.settings import Settings
 
 
 class _SlowBackend:

@@ -24,8 +24,8 @@ from bot.access import ALLOWED_UPDATES
 from bot.app import SwitchboardApplication, build_application, runtime_of
 from bot.outbox import SendPolicy
 from bot.runtime import BotRuntime
-from flows.config import Settings
-from flows.store.users import create_user, link_telegram
+from core.store.users import create_user, link_telegram
+from switchboard.settings import Settings
 from tests.utils.fake_backend import ScriptedBackend
 from tests.utils.servers.telegram_api import TelegramApi
 

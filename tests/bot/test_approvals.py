@@ -9,11 +9,11 @@ from sqlalchemy import update
 
 from agent.service import Switchboard
 from bot.app import runtime_of
-from flows.config import Settings
-from flows.export import export_dataset
-from flows.store.approvals import ApprovalRequest, ApprovalStatus
-from flows.store.audit import AuditLog
-from flows.store.db import utcnow, write_session
+from core.store.approvals import ApprovalRequest, ApprovalStatus
+from core.store.audit import AuditLog
+from core.store.db import utcnow, write_session
+from flows.export.exporter import export_dataset
+from switchboard.settings import Settings
 from tests.bot.conftest import ANN, BOB, OLIVE, OSCAR, Harness, make_harness, run, running, wait_until
 from tests.conftest import REFERENCE_DATE
 from tests.utils.factories import seed_basic

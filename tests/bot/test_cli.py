@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from agent.backends.base import Backend
-from flows.config import Settings
+from switchboard.settings import Settings
 from tests.bot.conftest import STRANGER
 from tests.utils.servers.telegram_api import TelegramApi
 

@@ -14,11 +14,11 @@ from sqlmodel import Session, select
 
 from agent.backends.base import Backend
 from agent.service import open_switchboard
-from flows.config import Settings, load_settings
-from flows.config_models import SftpDestination
-from flows.demo import load_demo
-from flows.store.audit import AuditLog
-from flows.store.models import Delivery
+from core.store.audit import AuditLog
+from core.store.models import Delivery
+from flows.config import SftpDestination
+from flows.demo.data import load_demo
+from switchboard.settings import Settings, load_settings
 from tests.bot.conftest import ANN, BOB, OLIVE, full_registry, make_harness, run, running, wait_until
 from tests.conftest import REFERENCE_DATE
 from tests.utils.servers.sftp import SftpServer

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from agent.backends.base import Backend
 from agent.service import Switchboard, open_switchboard
 from bot.store import ProcessedUpdate
-from flows.config import Settings
-from flows.store.audit import AuditLog
+from core.store.audit import AuditLog
+from switchboard.settings import Settings
 from tests.bot.conftest import ANN, OLIVE, STRANGER, Harness, full_registry, make_harness, run, running
 from tests.utils.fake_backend import ScriptedBackend
 from tests.utils.servers.telegram_api import TelegramApi

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from bot import tokens
 from bot.store import claim_update, init_bot_tables, prune_updates
 from bot.uploads import guess_dataset, place_upload, safe_file_name
-from flows.config import Settings
-from flows.store.db import make_engine, utcnow
+from core.store.db import make_engine, utcnow
+from switchboard.settings import Settings
 
 
 @pytest.fixture

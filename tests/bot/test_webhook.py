@@ -21,8 +21,8 @@ from bot.webhook import (
     telegram_routers,
     webhook_app,
 )
-from flows.config import Settings
-from flows.errors import ConfigError
+from core.errors import ConfigError
+from switchboard.settings import Settings
 from tests.bot.conftest import OLIVE, STRANGER, WEBHOOK_SECRET, Harness, run, running, wait_until
 from tests.utils.fake_backend import ScriptedBackend
 from tests.utils.servers.ports import free_port

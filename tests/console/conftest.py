@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 
 from agent.service import Switchboard, open_switchboard
 from console.app import create_app
-from flows.config import Settings
-from flows.store.db import write_session
-from flows.store.users import User, create_user, issue_token
+from core.store.db import write_session
+from core.store.users import User, create_user, issue_token
+from switchboard.settings import Settings
 from tests.utils.fake_backend import ScriptedBackend
 from tools.registry import Registry
 

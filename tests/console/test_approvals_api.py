@@ -10,10 +10,10 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from agent.service import Switchboard
-from flows.config import Settings
-from flows.store.approvals import ApprovalRequest
-from flows.store.db import utcnow, write_session
-from flows.store.runs import RunStatus
+from core.store.approvals import ApprovalRequest
+from core.store.db import utcnow, write_session
+from core.store.runs import RunStatus
+from switchboard.settings import Settings
 from tests.console.conftest import People
 from tests.utils.factories import seed_basic
 from tests.utils.fake_backend import ScriptedBackend

@@ -10,9 +10,9 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from console.auth import SESSION_COOKIE, SessionCodec, session_secret
-from flows.config import Settings
-from flows.store.audit import AuditLog
-from flows.store.users import get_user, set_password
+from core.store.audit import AuditLog
+from core.store.users import get_user, set_password
+from switchboard.settings import Settings
 from tests.console.conftest import People, login
 
 

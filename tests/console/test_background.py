@@ -13,13 +13,13 @@ from sqlalchemy.engine import Engine
 from agent.service import Switchboard
 from console.app import create_app
 from console.background import Background
-from flows.config import Settings
-from flows.config_models import RetryPolicy
-from flows.schedules import create_schedule
-from flows.store.approval_ops import get_request
-from flows.store.approvals import ApprovalRequest, ApprovalStatus
-from flows.store.db import utcnow, write_session
-from flows.store.runs import RunStatus
+from core.store.approval_ops import get_request
+from core.store.approvals import ApprovalRequest, ApprovalStatus
+from core.store.db import utcnow, write_session
+from core.store.runs import RunStatus
+from flows.config import RetryPolicy
+from flows.operations.schedules import create_schedule
+from switchboard.settings import Settings
 from tests.utils.factories import seed_basic
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

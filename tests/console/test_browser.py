@@ -19,10 +19,10 @@ from sqlalchemy.engine import Engine
 
 from agent.service import Switchboard, open_switchboard
 from console.app import create_app
-from flows.config import Settings
-from flows.config_models import SftpDestination
-from flows.demo import load_demo
-from flows.store.audit import AuditLog
+from core.store.audit import AuditLog
+from flows.config import SftpDestination
+from flows.demo.data import load_demo
+from switchboard.settings import Settings
 from tests.conftest import REFERENCE_DATE
 from tests.console.chromium import chromium, needs_chromium
 from tests.console.chromium import log_in as chromium_log_in

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 from agent.service import open_switchboard
 from console.app import create_app
 from console.auth import bootstrap_admin
-from flows.config import Settings
-from flows.demo import load_demo
-from flows.store.audit import AuditLog
+from core.store.audit import AuditLog
+from flows.demo.data import load_demo
+from switchboard.settings import Settings
 from tests.conftest import REFERENCE_DATE
 from tests.console.chromium import chromium, log_in, needs_chromium
 from tests.console.live import LiveServer

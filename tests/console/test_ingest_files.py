@@ -15,8 +15,8 @@ from sqlmodel import Session
 from agent.service import Switchboard
 from console.app import create_app
 from console.routes.ingest import sign
-from flows.config import Settings
-from flows.store.models import Customer
+from core.store.models import Customer
+from switchboard.settings import Settings
 from tests.console.conftest import People, login
 from tests.utils.fake_backend import ScriptedBackend
 

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from agent.service import Switchboard
 from console.app import create_app
 from console.limits import RateLimiter
-from flows.config import Settings
+from switchboard.settings import Settings
 from tests.console.conftest import People
 from tests.utils.fake_backend import ScriptedBackend
 

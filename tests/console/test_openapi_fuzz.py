@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 
 from agent.service import open_switchboard
 from console.app import create_app
-from flows.config import load_settings
-from flows.store.db import init_db, make_engine
-from flows.store.users import create_user, issue_token
+from core.store.db import make_engine
+from core.store.schema import init_db
+from core.store.users import create_user, issue_token
+from switchboard.settings import load_settings
 from tests.conftest import REFERENCE_DATE
 from tests.console.conftest import full_registry
 from tests.utils.factories import seed_basic

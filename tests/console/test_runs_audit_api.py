@@ -7,9 +7,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from agent.service import Switchboard
-from flows.store.audit import AuditRecord
-from flows.store.db import write_session
-from flows.store.runs import RunStatus
+from core.store.audit import AuditRecord
+from core.store.db import write_session
+from core.store.runs import RunStatus
 from tests.console.conftest import People
 from tests.utils.factories import seed_basic
 from tests.utils.fake_backend import ScriptedBackend

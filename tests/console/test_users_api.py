@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from console.app import create_app
-from flows.config import Settings
-from flows.store.audit import AuditLog
-from flows.store.users import authenticate, get_user
+from core.store.audit import AuditLog
+from core.store.users import authenticate, get_user
+from switchboard.settings import Settings
 from tests.console.conftest import People, login
 
 

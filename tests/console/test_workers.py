@@ -22,8 +22,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.store.users import create_user, issue_token
+from core.store.users import create_user, issue_token
+from switchboard.settings import Settings
 from tests.conftest import REFERENCE_DATE
 from tests.utils.servers.ports import free_port
 
@@ -115,24 +115,12 @@ def test_two_workers_run_one_threads_turns_in_turn_and_add_up_metrics(
     assert process.poll() is None
 
 
-def test_workers_refuse_a_telegram_webhook_with_a_clear_message(settings: Settings) -> None:
-    from pydantic import SecretStr
-
-    from console.serving import serve_workers
-    from flows.errors import ConfigError
-
-    with_webhook = settings.model_copy(
-        update={"telegram_token": SecretStr("123:abc"), "telegram_webhook_secret": SecretStr("s" * 32)}
-    )
-    with pytest.raises(ConfigError, match="the Telegram webhook runs in a single process"):
-        serve_workers(with_webhook, host="127.0.0.1", port=free_port("127.0.0.1"), workers=2)
-
-
 def test_a_worker_not_started_by_serve_workers_says_how_to_start_it(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from console.serving import MULTIPROC_ENV, worker_app
-    from flows.errors import ConfigError
+    from console.serving import MULTIPROC_ENV
+    from core.errors import ConfigError
+    from switchboard.worker import worker_app
 
     monkeypatch.setenv("SWITCHBOARD_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("SWITCHBOARD_VAR_DIR", str(settings.var_dir))

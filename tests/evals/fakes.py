@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from agent.backends.base import DecideRequest, Decision
-from flows.types import Period, ReportName
+from core.vocabulary import Period, ReportName
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
 from tools.registry import Registry
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import get_args
 
-from flows import periods, types
+from core import periods
+from core import vocabulary as types
 
 CHECK = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "switchboard" / "check.py"
 

@@ -12,9 +12,9 @@ import typer
 from typer.testing import CliRunner
 
 from evals.summary import Summary
-from flows.config import DEFAULT_CONFIG
 from switchboard.app import App
 from switchboard.commands import eval_cmd
+from switchboard.settings import DEFAULT_CONFIG
 from tests.evals.fakes import write_bfcl
 from tests.utils.servers.ollama_api import OllamaApi, tool_call
 from tests.utils.servers.ports import free_port

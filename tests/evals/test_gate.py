@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from core.errors import BadInput
 from evals.gate import BASELINE_PATH, Baseline, Floors, baseline_from, check, load_baseline, write_baseline
 from evals.metrics import Outcome, summarize
-from flows.errors import BadInput
 
 BASELINE = Baseline(
     metrics={"tool_accuracy": 0.95, "args_exact_match": 0.90, "oos_recall": 0.92},
@@ -122,7 +122,7 @@ def test_embedded_backend_holds_the_committed_baseline(monkeypatch: pytest.Monke
     )  # the packaged policy, whatever the environment says
     from evals.commands import run
     from evals.dataset import REFERENCE_DATE, split_paths
-    from flows.config import DEFAULT_CONFIG, load_settings
+    from switchboard.settings import DEFAULT_CONFIG, load_settings
 
     settings = load_settings(config_file=str(DEFAULT_CONFIG), reference_date=REFERENCE_DATE.isoformat())
     settings = settings.model_copy(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.backends.embedded.encoder import Encoder
-from agent.backends.embedded.router import Alternative, Prediction
+from agent.backends.embedded.router_models import Alternative, Prediction
 from evals.benchmarks_convert import (
     SNIPS_INTENTS,
     ConversionError,

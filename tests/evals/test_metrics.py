@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import BadInput
 from evals.dataset import Example, canonical_value, compare_args, load_examples, split_paths
 from evals.metrics import (
     Outcome,
@@ -18,7 +19,6 @@ from evals.metrics import (
     reliability,
     summarize,
 )
-from flows.errors import BadInput
 
 TODAY = date(2026, 11, 22)
 TOOLS = {"run_report": ("report", "period", "region"), "create_order": ("client_id", "product", "quantity")}

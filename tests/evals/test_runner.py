@@ -13,14 +13,14 @@ import pytest
 
 from agent.backends.base import Turn
 from agent.policy import Policy
+from core.errors import BadInput
 from evals.dataset import Example
 from evals.metrics import Outcome
 from evals.report import write_report
 from evals.runner import evaluate
 from evals.summary import Summary
 from evals.tune import bump_version, propose, write_thresholds
-from flows.config import DEFAULT_CONFIG, Settings, load_settings
-from flows.errors import BadInput
+from switchboard.settings import DEFAULT_CONFIG, Settings, load_settings
 from tests.evals.fakes import ScriptedBackend, decision
 from tools.registry import Registry
 
@@ -164,7 +164,9 @@ def test_write_thresholds_keeps_the_rest_of_the_file(
     config = tmp_path / "switchboard.yaml"
     shutil.copy(DEFAULT_CONFIG, config)
     before = config.read_text(encoding="utf-8")
-    version = write_thresholds(config, propose(tune_outcomes(), settings.policy), settings.policy)
+    version = write_thresholds(
+        config, propose(tune_outcomes(), settings.policy), settings.policy, packaged=DEFAULT_CONFIG
+    )
     assert version == "2026.11-2"
     after = config.read_text(encoding="utf-8")
     changed = [
@@ -191,7 +193,12 @@ def test_write_thresholds_keeps_the_rest_of_the_file(
 
 def test_write_thresholds_refuses_the_packaged_default(settings: Settings) -> None:
     with pytest.raises(BadInput, match="refusing to edit the packaged default config .*SWITCHBOARD_CONFIG"):
-        write_thresholds(DEFAULT_CONFIG, propose(tune_outcomes(), settings.policy), settings.policy)
+        write_thresholds(
+            DEFAULT_CONFIG,
+            propose(tune_outcomes(), settings.policy),
+            settings.policy,
+            packaged=DEFAULT_CONFIG,
+        )
 
 
 def test_write_thresholds_creates_a_full_policy_section(
@@ -200,7 +207,12 @@ def test_write_thresholds_creates_a_full_policy_section(
     config = tmp_path / "small.yaml"
     config.write_text("# mine\nmax_attempts: 5\n", encoding="utf-8")
     assert (
-        write_thresholds(config, propose(tune_outcomes(), settings.policy), Policy(settings.policy).config)
+        write_thresholds(
+            config,
+            propose(tune_outcomes(), settings.policy),
+            Policy(settings.policy).config,
+            packaged=DEFAULT_CONFIG,
+        )
         == "2026.11-2"
     )
     monkeypatch.setenv("SWITCHBOARD_CONFIG", str(config))

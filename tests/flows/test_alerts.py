@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from flows.alerts import AlertManager
-from flows.config import Settings
-from flows.store.audit import AuditLog
-from flows.store.runs import Run, RunStatus
+from core.store.audit import AuditLog
+from core.store.runs import Run, RunStatus
+from flows.operations.alerts import AlertManager
+from switchboard.settings import Settings
 
 
 class Clock:
@@ -67,7 +67,7 @@ def test_succeeded_runs_raise_nothing(settings: Settings, engine: Engine) -> Non
 
 
 def test_a_failing_sender_never_raises_into_the_run(settings: Settings, engine: Engine) -> None:
-    from flows.errors import DeliveryFailed
+    from core.errors import DeliveryFailed
 
     def broken(**_: Any) -> None:
         raise DeliveryFailed("smtp down")

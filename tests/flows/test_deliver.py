@@ -15,14 +15,14 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from flows.config import Settings
-from flows.config_models import RetryPolicy, SftpDestination, ShareDestination, WebhookDestination
-from flows.deliver import deliver_artifact, get_destination, preview_delivery
-from flows.errors import ConfigError, Conflict, DeliveryFailed, NotFound
-from flows.retry import GaveUp, PermanentError, TransientError, backoff_delay, with_retries
-from flows.store.audit import AuditLog, AuditRecord
-from flows.store.db import write_session
-from flows.store.models import Artifact, Delivery
+from core.errors import ConfigError, Conflict, DeliveryFailed, NotFound
+from core.store.audit import AuditLog, AuditRecord
+from core.store.db import write_session
+from core.store.models import Artifact, Delivery
+from flows.config import RetryPolicy, SftpDestination, ShareDestination, WebhookDestination
+from flows.delivery.deliver import deliver_artifact, get_destination, preview_delivery
+from flows.delivery.retry import GaveUp, PermanentError, TransientError, backoff_delay, with_retries
+from switchboard.settings import Settings
 from tests.utils.servers.http import HttpReceiver, ScriptedResponse
 from tests.utils.servers.ports import free_port
 from tests.utils.servers.sftp import SftpServer

@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.demo import first_order_day, load_demo, make_customers, make_orders, make_products
-from flows.ingest import ingest_file
-from flows.readers import open_rows
-from flows.store.db import read_session
-from flows.store.models import Customer, Order, Product
+from core.store.db import read_session
+from core.store.models import Customer, Order, Product
+from flows.demo.data import first_order_day, load_demo, make_customers, make_orders, make_products
+from flows.ingest.pipeline import ingest_file
+from flows.ingest.readers import open_rows
+from switchboard.settings import Settings
 
 TODAY = date(2026, 11, 22)
 

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-import flows.export
-from flows.errors import BadInput, NotFound
-from flows.export import DAT_LAYOUT_DOC, export_dataset, find_artifact, preview_export
-from flows.export_formats import DAT_LAYOUTS
-from flows.store.models import Artifact
+import flows.export.exporter
+from core.errors import BadInput, NotFound
+from core.store.models import Artifact
+from flows.export.exporter import DAT_LAYOUT_DOC, export_dataset, find_artifact, preview_export
+from flows.export.formats import DAT_LAYOUTS
 from tests.utils.factories import insert_customers, insert_orders, seed_basic, seeded_database
 
 TODAY = date(2026, 11, 22)
@@ -41,7 +41,7 @@ def _export(
     fmt: str,
     period: str | None = PERIOD,
     run_id: int | None = None,
-) -> flows.export.ExportResult:
+) -> flows.export.exporter.ExportResult:
     return export_dataset(
         engine=engine,
         artifacts_dir=folder,
@@ -326,6 +326,6 @@ def test_large_export_streams_every_row(engine: Engine, out: Path) -> None:
 
 
 def test_layout_is_documented_in_the_module_docstring() -> None:
-    assert flows.export.__doc__ is not None
-    assert DAT_LAYOUT_DOC in flows.export.__doc__
+    assert flows.export.exporter.__doc__ is not None
+    assert DAT_LAYOUT_DOC in flows.export.exporter.__doc__
     assert "| quantity | 39 | 8 | right | zero |" in DAT_LAYOUT_DOC

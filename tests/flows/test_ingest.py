@@ -12,14 +12,15 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-import flows.ingest as ingest_module
-from flows import bulk, ingest_load
-from flows.config import Settings
-from flows.errors import BadInput, Conflict, Forbidden, NotFound, TooLarge
-from flows.ingest import ingest_file, ingest_records, inspect_file
-from flows.store.audit import AuditLog
-from flows.store.db import read_session
-from flows.store.models import Customer, IngestBatch, Order, Product, Quarantine
+import flows.ingest.pipeline as ingest_module
+from core.errors import BadInput, Conflict, Forbidden, NotFound, TooLarge
+from core.store import bulk
+from core.store.audit import AuditLog
+from core.store.db import read_session
+from core.store.models import Customer, IngestBatch, Order, Product, Quarantine
+from flows.ingest import load as ingest_load
+from flows.ingest.pipeline import ingest_file, ingest_records, inspect_file
+from switchboard.settings import Settings
 
 HEADER = "id,customer_id,sku,quantity,unit_price,total,region,order_date,status\n"
 

@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.config_models import NormalizeRules
-from flows.errors import ConfigError, NotFound
-from flows.normalize import normalize_dataset
-from flows.store.audit import AuditLog
-from flows.store.db import read_session, utcnow, write_session
-from flows.store.models import Customer, Order, Product
+from core.errors import ConfigError, NotFound
+from core.store.audit import AuditLog
+from core.store.db import read_session, utcnow, write_session
+from core.store.models import Customer, Order, Product
+from flows.config import NormalizeRules
+from flows.rules.normalize import normalize_dataset
+from switchboard.settings import Settings
 
 
 def customer(id_: int, email: str, name: str = "Acme", region: str = "emea") -> dict[str, Any]:

@@ -12,13 +12,13 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from flows.config import Settings
-from flows.config_models import Recipient, SmtpConfig
-from flows.errors import BadInput, ConfigError, DeliveryFailed, NotFound
-from flows.notify import NOTIFY_WEBHOOK_SECRET, send_notification
-from flows.recipients import resolve_recipients
-from flows.store.audit import AuditLog, AuditRecord
-from flows.store.models import Notification
+from core.errors import BadInput, ConfigError, DeliveryFailed, NotFound
+from core.store.audit import AuditLog, AuditRecord
+from core.store.models import Notification
+from flows.config import Recipient, SmtpConfig
+from flows.delivery.notify import NOTIFY_WEBHOOK_SECRET, send_notification
+from flows.delivery.recipients import resolve_recipients
+from switchboard.settings import Settings
 from tests.utils.servers.http import HttpReceiver
 from tests.utils.servers.ports import free_port
 from tests.utils.servers.smtp import SmtpServer

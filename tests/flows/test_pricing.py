@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from flows.config_models import BulkDiscount, Rulesets
-from flows.errors import BadInput, Forbidden, NotFound
-from flows.pricing import create_order, discount_for, order_value, quote_price
-from flows.store.models import Order
+from core.errors import BadInput, Forbidden, NotFound
+from core.store.models import Order
+from flows.config import BulkDiscount, Rulesets
+from flows.sales.pricing import create_order, discount_for, order_value, quote_price
 from tests.utils.factories import seed_basic
 
 TODAY = date(2026, 11, 22)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from flows import readers
-from flows.errors import BadInput, Forbidden, NotFound, TooLarge
-from flows.inbox import HashingFile, file_checksum, resolve_inbox_path
-from flows.readers import detect_format, open_rows
-from flows.rows import normalize_column
+from core.errors import BadInput, Forbidden, NotFound, TooLarge
+from flows.ingest import readers
+from flows.ingest.inbox import HashingFile, file_checksum, resolve_inbox_path
+from flows.ingest.readers import detect_format, open_rows
+from flows.ingest.rows import normalize_column
 
 
 def read_all(path: Path, fmt: str = "") -> tuple[list[str] | None, list[tuple[int, dict, str | None]]]:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from flows.reports import ReportTable, query_report, run_report
-from flows.store.db import write_session
-from flows.store.models import IngestBatch, Quarantine
+from core.store.db import write_session
+from core.store.models import IngestBatch, Quarantine
+from flows.reports.catalogue import ReportTable, query_report, run_report
 from tests.utils.factories import insert_orders, seed_basic, seeded_database
 
 TODAY = date(2026, 11, 22)

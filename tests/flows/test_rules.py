@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.config_models import BulkDiscount, CreditHold, Rulesets, VipTiering
-from flows.errors import BadInput
-from flows.rules import RuleChange, apply_ruleset, explain, trailing_year
-from flows.store.audit import AuditLog, AuditRecord
-from flows.store.models import Customer
+from core.errors import BadInput
+from core.store.audit import AuditLog, AuditRecord
+from core.store.models import Customer
+from flows.config import BulkDiscount, CreditHold, Rulesets, VipTiering
+from flows.rules.rulesets import RuleChange, apply_ruleset, explain, trailing_year
+from switchboard.settings import Settings
 from tests.utils.factories import seed_basic
 
 TODAY = date(2026, 11, 22)

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.errors import BadInput, Forbidden, NotFound
-from flows.store.models import Order
-from flows.store.runs import RunStatus
+from core.errors import BadInput, Forbidden, NotFound
+from core.store.models import Order
+from core.store.runs import RunStatus
+from switchboard.settings import Settings
 from tests.utils.factories import seed_basic
 from tools import customers
 from tools.customers import CreateOrderArgs, QuotePriceArgs

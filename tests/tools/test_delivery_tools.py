@@ -10,13 +10,13 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from flows.config import Settings
-from flows.config_models import Recipient, SftpDestination, SmtpConfig
-from flows.errors import BadInput, DeliveryFailed, NotFound
-from flows.export import export_dataset
-from flows.store.audit import AuditRecord
-from flows.store.models import Delivery, Notification
-from flows.store.runs import RunStatus
+from core.errors import BadInput, DeliveryFailed, NotFound
+from core.store.audit import AuditRecord
+from core.store.models import Delivery, Notification
+from core.store.runs import RunStatus
+from flows.config import Recipient, SftpDestination, SmtpConfig
+from flows.export.exporter import export_dataset
+from switchboard.settings import Settings
 from tests.conftest import REFERENCE_DATE
 from tests.utils.factories import seed_basic
 from tests.utils.servers.sftp import SftpServer

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.errors import BadInput
-from flows.export import find_artifact
+from core.errors import BadInput
+from flows.export.exporter import find_artifact
+from switchboard.settings import Settings
 from tests.utils.factories import seed_basic
 from tools import exports
 from tools.exports import ExportDatasetArgs

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy.engine import Engine
 
 import tools.ingest as ingest_tools
-from flows.config import Settings
-from flows.demo import load_demo
-from flows.errors import BadInput, Forbidden
-from flows.store.audit import AuditLog
-from flows.store.runs import RunStatus
+from core.errors import BadInput, Forbidden
+from core.store.audit import AuditLog
+from core.store.runs import RunStatus
+from flows.demo.data import load_demo
+from switchboard.settings import Settings
 from tools.registry import Registry
 from tools.runtime import ToolRunner
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.config_models import Pipeline, PipelineStep, RetryPolicy
-from flows.demo import load_demo
-from flows.errors import NotFound
-from flows.store.runs import RunStatus
+from core.errors import NotFound
+from core.store.runs import RunStatus
+from flows.config import Pipeline, PipelineStep, RetryPolicy
+from flows.demo.data import load_demo
+from switchboard.settings import Settings
 from tools.registry import build_registry
 from tools.runtime import ToolRunner
 

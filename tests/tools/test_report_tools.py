@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.errors import BadInput
-from flows.store.audit import AuditLog
+from core.errors import BadInput
+from core.store.audit import AuditLog
+from switchboard.settings import Settings
 from tests.utils.factories import seed_basic
 from tools import reports
 from tools.registry import Registry

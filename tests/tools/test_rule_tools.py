@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.errors import BadInput
-from flows.store.models import Customer
+from core.errors import BadInput
+from core.store.models import Customer
+from switchboard.settings import Settings
 from tests.utils.factories import seed_basic
 from tools import rules
 from tools.registry import Registry

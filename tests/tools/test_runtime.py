@@ -8,10 +8,10 @@ import pytest
 from pydantic import Field
 from sqlalchemy.engine import Engine
 
-from flows.config import Settings
-from flows.errors import BadInput, Conflict, DeliveryFailed
-from flows.store.audit import AuditLog
-from flows.store.runs import RunStatus
+from core.errors import BadInput, Conflict, DeliveryFailed
+from core.store.audit import AuditLog
+from core.store.runs import RunStatus
+from switchboard.settings import Settings
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
 from tools.registry import Registry
 from tools.runtime import InternalToolError, ToolRunner

@@ -11,7 +11,8 @@ import psycopg
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from flows.store.db import init_db, make_engine
+from core.store.db import make_engine
+from core.store.schema import init_db
 
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
@@ -52,7 +53,7 @@ def temporary_postgres_database() -> Iterator[str]:
 def fresh_engine(url: str) -> Engine:
     """An engine on ``url`` with every table dropped and recreated (test isolation)."""
     engine = make_engine(url)
-    from flows.store import schema  # noqa: F401
+    from core.store import schema  # noqa: F401
 
     SQLModel.metadata.drop_all(engine)
     init_db(engine)

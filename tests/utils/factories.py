@@ -18,8 +18,9 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import Engine
 
-from flows.store.db import init_db, make_engine, utcnow, write_session
-from flows.store.models import Customer, Order, Product
+from core.store.db import make_engine, utcnow, write_session
+from core.store.models import Customer, Order, Product
+from core.store.schema import init_db
 
 CUSTOMERS: tuple[dict[str, Any], ...] = (
     {"id": 1, "name": "Acme Logistics", "email": "acme@example.com", "region": "emea", "country": "DE"},

@@ -17,8 +17,9 @@ from agent.backends.base import Alternative, DecideRequest, Decision, Turn
 from agent.backends.embedded.calibration import JointCalibration
 from agent.backends.embedded.extract.schema import describe_schema
 from agent.backends.embedded.extract.slots import ExtractedArgs, KnownEntities, extract_args, revise_args
-from agent.backends.embedded.router import IntentRouter, Prediction
+from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_examples import OOS_LABEL
+from agent.backends.embedded.router_models import Prediction
 from tools.registry import Registry
 
 # Words that mark a message as a change to the previous call rather than a new request.

@@ -17,7 +17,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from agent.backends.embedded.quantize import QuantizeError, quantized_model
-from flows.files import file_sha256
+from core.files import file_sha256
 
 logger = logging.getLogger(__name__)
 

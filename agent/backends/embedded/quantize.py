@@ -33,8 +33,8 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-from flows.files import file_sha256
-from flows.locks import StripedLock
+from core.files import file_sha256
+from core.locks import StripedLock
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from agent.backends.embedded.router import RouterState
     from agent.backends.embedded.router_features import TfidfFeaturizer
+    from agent.backends.embedded.router_models import RouterState
 
 STATE_FILE = "router.json"
 VOCAB_FILE = "vocabulary.json"

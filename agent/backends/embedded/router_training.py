@@ -15,7 +15,7 @@ import numpy.typing as npt
 from agent.backends.embedded.router_features import TfidfFeaturizer, log_softmax, top_k_similarity
 
 if TYPE_CHECKING:
-    from agent.backends.embedded.router import RouterConfig
+    from agent.backends.embedded.router_models import RouterConfig
 
 FloatArray = npt.NDArray[np.float64]
 # Logit given to a class a fold never saw: impossible in practice, but finite so NLL stays finite.

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from flows.periods import PERIOD_KEYWORDS as PERIOD_KEYWORDS
-from flows.periods import resolve_period as flows_resolve_period
+from core.periods import PERIOD_KEYWORDS as PERIOD_KEYWORDS
+from core.periods import resolve_period as flows_resolve_period
 
 ROLLING_KEYWORDS: dict[int, str] = {7: "last_7_days", 30: "last_30_days", 90: "last_90_days"}
 _RANGE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*\.\.\s*(\d{4})-(\d{2})-(\d{2})\s*$")

@@ -1,0 +1,97 @@
+"""The agent's settings: which backend maps messages to tool calls, and the policy that gates each call.
+
+The policy is versioned; its version goes into every decision's audit record.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.vocabulary import Risk, Role
+from flows.config import FlowSettings
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AgentConfig(BaseModel):
+    """Which backend maps messages to tool calls, and how to reach Ollama."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["embedded", "ollama"] = "embedded"
+    ollama_host: str = "http://127.0.0.1:11434"
+    ollama_model: str = "qwen2.5:7b-instruct"
+    ollama_timeout_s: float = 30.0
+    ollama_keep_alive: str = "10m"
+    encoder_threads: int = 1
+    # Chat turns that run at once in one process (a console worker, the bot); the others queue. None picks by
+    # backend: an embedded turn is pure CPU, so a second one in the same process only trades places with the
+    # first on the GIL; an Ollama turn mostly waits for the model server.
+    turns_at_once: int | None = Field(default=None, ge=1, le=256)
+
+    def turn_slots(self) -> int:
+        """How many chat turns one process runs at once."""
+        if self.turns_at_once is not None:
+            return self.turns_at_once
+        return 1 if self.backend == "embedded" else 8
+
+
+class RiskThresholds(_Section):
+    """Confidence thresholds for one risk level."""
+
+    execute: float | None = Field(
+        default=None, ge=0, le=1, description="Run without asking at or above this."
+    )
+    confirm: float | None = Field(
+        default=None, ge=0, le=1, description="Ask the requester yes/no at or above."
+    )
+    approve: bool = Field(default=False, description="Always route to an approver.")
+
+
+def _default_risks() -> dict[Risk, RiskThresholds]:
+    return {
+        "read": RiskThresholds(execute=0.6),
+        "write": RiskThresholds(confirm=0.85),
+        "external": RiskThresholds(confirm=0.85, approve=True),
+    }
+
+
+class ToolPolicy(_Section):
+    """Per-tool override of the policy."""
+
+    thresholds: RiskThresholds | None = None
+    roles: list[Role] | None = None
+    approve_over_value: float | None = None
+    quorum: int = Field(default=1, ge=1)
+    shadow: bool | None = None
+
+
+class PolicyConfig(_Section):
+    """The versioned policy: confidence × risk × role → execute, confirm, approve, clarify or refuse."""
+
+    version: str = "1"
+    shadow: bool = False
+    four_eyes: bool = True
+    approval_expiry_hours: float = 24.0
+    reminder_before_expiry_hours: float = 2.0
+    risks: dict[Risk, RiskThresholds] = Field(default_factory=lambda: _default_risks())
+    tools: dict[str, ToolPolicy] = Field(
+        default_factory=lambda: {"create_order": ToolPolicy(approve_over_value=10_000.0)}
+    )
+
+
+class AgentSettings(FlowSettings):
+    """Flow settings plus the agent's backend and policy."""
+
+    VERSIONED_SECTIONS: ClassVar[frozenset[str]] = FlowSettings.VERSIONED_SECTIONS | {"policy"}
+
+    policy: PolicyConfig = PolicyConfig()
+    agent: AgentConfig = AgentConfig()
+    console_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The console's public address: links in chat and bot messages, secure cookies over https.",
+    )

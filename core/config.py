@@ -1,0 +1,152 @@
+"""The settings kernel: env plus one YAML file, secrets from the environment or files, never from the YAML.
+
+Each layer declares its own settings by extending the class below (``flows.config.FlowSettings``,
+``agent.config.AgentSettings``, ``console.config.ConsoleSettings``, ``bot.config.BotSettings``), and
+``switchboard.settings.Settings`` assembles them. ``SWITCHBOARD_CONFIG`` names the YAML file and
+``SWITCHBOARD_DATABASE_URL`` the database. Secrets come only from the environment (``SWITCHBOARD_SECRET_<NAME>``)
+or from files in ``SWITCHBOARD_SECRETS_DIR``; they are held as ``SecretStr`` and never logged or audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import yaml
+from pydantic import Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from core.errors import ConfigError
+
+_SECRET_PREFIX = "SWITCHBOARD_SECRET_"
+S = TypeVar("S", bound="CoreSettings")
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Reads the YAML file named by ``SWITCHBOARD_CONFIG`` (or the settings class's ``DEFAULT_CONFIG``)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:  # noqa: ARG002
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        default = getattr(self.settings_cls, "DEFAULT_CONFIG", None)
+        named = os.environ.get("SWITCHBOARD_CONFIG")
+        if not named and default is None:
+            return {}
+        path = Path(named or str(default))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}", file=str(path)) from None
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f" at line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"config file {path} is not valid YAML{line}", file=str(path)) from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {path} must hold a mapping at the top level", file=str(path))
+        data.setdefault("config_file", str(path))
+        return data
+
+
+class _SecretsSource(PydanticBaseSettingsSource):
+    """Collects ``SWITCHBOARD_SECRET_<NAME>`` variables and files in ``secrets_dir`` into ``secrets``."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:  # noqa: ARG002
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, str] = {}
+        folder = os.environ.get("SWITCHBOARD_SECRETS_DIR")
+        if folder and Path(folder).is_dir():
+            for item in sorted(Path(folder).iterdir()):
+                if item.is_file():
+                    found[item.name.lower()] = item.read_text(encoding="utf-8").strip()
+        for key, value in os.environ.items():
+            if key.startswith(_SECRET_PREFIX):
+                found[key[len(_SECRET_PREFIX) :].lower()] = value
+        return {"secrets": found} if found else {}
+
+
+class CoreSettings(BaseSettings):
+    """What every layer needs: where the database, the var folder and the secrets are."""
+
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="forbid", validate_default=True)
+
+    # The YAML file read when SWITCHBOARD_CONFIG is unset; the composition root ships one.
+    DEFAULT_CONFIG: ClassVar[Path | None] = None
+    # Sections whose content is recorded, as a short hash, with every run and policy decision.
+    VERSIONED_SECTIONS: ClassVar[frozenset[str]] = frozenset()
+
+    config_file: str = ""
+    database_url: str = "sqlite:///./var/switchboard.db"
+    var_dir: Path = Path("var")
+    inbox_dir: Path | None = None
+    artifacts_dir: Path | None = None
+    secrets_dir: Path | None = None
+    max_file_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
+    max_attempts: int = Field(default=3, ge=1)
+    reference_date: str | None = Field(
+        default=None, description="Pin 'today' (YYYY-MM-DD) for demos and evals."
+    )
+
+    secrets: dict[str, SecretStr] = Field(default_factory=dict, repr=False)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003 - pydantic-settings passes every source
+        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Init arguments win, then the environment, then secrets, then the YAML file."""
+        return (
+            init_settings,
+            env_settings,
+            _SecretsSource(settings_cls),
+            _YamlSource(settings_cls),
+        )
+
+    @property
+    def inbox(self) -> Path:
+        """Folder that ingest may read from; paths outside it are refused."""
+        return self.inbox_dir or self.var_dir / "inbox"
+
+    @property
+    def artifacts(self) -> Path:
+        """Folder where exports and charts are written."""
+        return self.artifacts_dir or self.var_dir / "artifacts"
+
+    def secret(self, name: str | None) -> str | None:
+        """Return the secret called ``name`` (case-insensitive), or None when unset."""
+        if not name:
+            return None
+        value = self.secrets.get(name.lower())
+        return value.get_secret_value() if value is not None else None
+
+    def config_version(self) -> str:
+        """Short hash of the structured configuration; recorded with every run and policy decision."""
+        sections = self.model_dump(mode="json", include=set(self.VERSIONED_SECTIONS))
+        digest = hashlib.sha256(json.dumps(sections, sort_keys=True).encode()).hexdigest()
+        return digest[:12]
+
+
+def build_settings(cls: type[S], **overrides: Any) -> S:
+    """Build ``cls`` from env + YAML, turning validation errors into one clear ConfigError.
+
+    Raises:
+        ConfigError: naming the first invalid setting and why.
+    """
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"invalid setting {where}: {first['msg']}", setting=where) from None

@@ -1,0 +1,95 @@
+"""Domain errors: one module, each with a stable code and a message that is safe to show a user.
+
+Edges translate these (problem+json in the console, a short reply in the bot, a typer exit in the CLI) by their
+code and fault; nothing below the edges catches them to print a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+
+class SwitchboardError(Exception):
+    """Base of every error a user may see.
+
+    Attributes:
+        code: Stable, machine-readable code (used by the API and the audit log).
+        message: Human-readable message naming what was wrong; never contains secrets.
+        details: Structured context (file, line, field, ...), JSON-serialisable.
+        fault: Whose move it is: "caller" (change the request and try again) or "server" (the request was fine;
+            something on our side or downstream failed).
+    """
+
+    code = "error"
+    fault: Literal["caller", "server"] = "caller"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the error as a JSON-serialisable mapping."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            **({"details": self.details} if self.details else {}),
+        }
+
+
+class BadInput(SwitchboardError):
+    """The input (file, row, argument) is malformed; names the file, line and field where known."""
+
+    code = "bad_input"
+
+
+class NotFound(SwitchboardError):
+    """A named thing (dataset, destination, flow, run, artifact, customer) does not exist."""
+
+    code = "not_found"
+
+
+class Forbidden(SwitchboardError):
+    """The actor may not do this (role, four-eyes, path outside the inbox)."""
+
+    code = "forbidden"
+
+
+class Conflict(SwitchboardError):
+    """The request conflicts with current state (already decided, expired, duplicate)."""
+
+    code = "conflict"
+
+
+class Busy(SwitchboardError):
+    """Another request on the same thing (a chat thread) held it for too long; nothing was done."""
+
+    code = "busy"
+    fault = "server"
+
+
+class TooLarge(SwitchboardError):
+    """An input exceeds a configured size limit."""
+
+    code = "too_large"
+
+
+class DeliveryFailed(SwitchboardError):
+    """A delivery or notification could not reach its destination after retries."""
+
+    code = "delivery_failed"
+    fault = "server"
+
+
+class ConfigError(SwitchboardError):
+    """The configuration is invalid or refers to something that does not exist."""
+
+    code = "config_error"
+    fault = "server"
+
+
+class AuditUnavailable(SwitchboardError):
+    """The audit record could not be written, so the action did not run."""
+
+    code = "audit_unavailable"
+    fault = "server"

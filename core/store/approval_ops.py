@@ -1,0 +1,346 @@
+"""Atomic state changes of approval requests.
+
+Each decision is one durable transaction: a conditional ``UPDATE`` that only matches a pending, unexpired request,
+the vote row (unique per approver, so a double tap counts once) and the audit record. If the audit record cannot be
+written, the transaction rolls back and nothing is approved.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from core.errors import Conflict, Forbidden, NotFound
+from core.store.approvals import ApprovalRequest, ApprovalStatus, ApprovalVote, binding_of
+from core.store.audit import AuditEvent, append_in
+from core.store.db import utcnow, write_session
+from core.vocabulary import APPROVER_ROLES
+
+
+def new_approval_id() -> str:
+    """An opaque, unguessable id."""
+    return "apr_" + secrets.token_hex(8)
+
+
+def create_request(
+    *,
+    engine: Engine,
+    tool: str,
+    args: dict[str, Any],
+    requester: str,
+    reasons: list[str],
+    preview: dict[str, Any],
+    expiry: timedelta,
+    quorum: int = 1,
+    risk: str = "external",
+    confidence: float | None = None,
+    thread_id: str | None = None,
+    parent_id: str | None = None,
+    edited_by: str | None = None,
+    policy_version: str | None = None,
+    now: datetime | None = None,
+) -> ApprovalRequest:
+    """Store a pending request bound to the exact tool and arguments, durably, with its audit record."""
+    now = now or utcnow()
+    request = ApprovalRequest(
+        id=new_approval_id(),
+        tool=tool,
+        args=args,
+        binding=binding_of(tool, args),
+        requester=requester,
+        reasons=reasons,
+        preview=preview,
+        quorum=quorum,
+        risk=risk,
+        confidence=confidence,
+        thread_id=thread_id,
+        parent_id=parent_id,
+        edited_by=edited_by,
+        policy_version=policy_version,
+        created_at=now,
+        expires_at=now + expiry,
+    )
+    with write_session(engine, durable=True) as session:
+        session.add(request)
+        session.flush()
+        append_in(
+            session,
+            [
+                AuditEvent(
+                    "approval.requested",
+                    requester,
+                    f"approval:{request.id}",
+                    {
+                        "tool": tool,
+                        "args": args,
+                        "binding": request.binding,
+                        "reasons": reasons,
+                        "quorum": quorum,
+                        "expires_at": request.expires_at.isoformat(),
+                        "parent_id": parent_id,
+                        "policy_version": policy_version,
+                    },
+                )
+            ],
+        )
+        session.refresh(request)
+        session.expunge(request)
+        return request
+
+
+def get_request(*, engine: Engine, approval_id: str) -> ApprovalRequest:
+    """Load a request or raise NotFound."""
+    with Session(engine) as session:
+        request = session.get(ApprovalRequest, approval_id)
+    if request is None:
+        raise NotFound(f"approval request {approval_id} does not exist")
+    return request
+
+
+def _explain_not_pending(session: Session, approval_id: str, now: datetime) -> Conflict:
+    request = session.get(ApprovalRequest, approval_id)
+    if request is None:
+        return Conflict(f"approval request {approval_id} does not exist")
+    if request.status == ApprovalStatus.PENDING and _aware(request.expires_at) <= now:
+        return Conflict(f"approval request {approval_id} expired at {request.expires_at:%Y-%m-%d %H:%M} UTC")
+    who = f" by {request.decided_by}" if request.decided_by else ""
+    return Conflict(f"approval request {approval_id} is already {request.status.value}{who}")
+
+
+def _check_approver(request: ApprovalRequest, *, approver: str, role: str, four_eyes: bool) -> None:
+    if role not in APPROVER_ROLES:
+        raise Forbidden(f"{approver} has the {role} role; only approvers and admins can decide requests")
+    if four_eyes and approver in (request.requester, request.edited_by):
+        raise Forbidden(
+            "four-eyes rule: you cannot approve your own request; another approver must decide it"
+        )
+
+
+def approve(
+    *,
+    engine: Engine,
+    approval_id: str,
+    approver: str,
+    role: str,
+    four_eyes: bool = True,
+    binding: str | None = None,
+    now: datetime | None = None,
+) -> tuple[ApprovalRequest, bool]:
+    """Record an approve vote; returns the request and True when this vote completed the quorum.
+
+    Only the one transaction that moves the request from pending to approved returns True, so only one caller
+    ever goes on to execute it.
+
+    Raises:
+        Forbidden: wrong role, or four-eyes.
+        Conflict: already decided, expired, already voted, or the binding does not match the request.
+    """
+    now = now or utcnow()
+    request = get_request(engine=engine, approval_id=approval_id)
+    _check_approver(request, approver=approver, role=role, four_eyes=four_eyes)
+    if binding is not None and binding != request.binding:
+        raise Conflict(
+            f"approval request {approval_id} changed since it was shown; reload it before deciding"
+        )
+    try:
+        with write_session(engine, durable=True) as session:
+            bumped = session.execute(
+                update(ApprovalRequest)
+                .where(ApprovalRequest.id == approval_id)  # type: ignore[arg-type]
+                .where(ApprovalRequest.status == ApprovalStatus.PENDING)  # type: ignore[arg-type]
+                .where(ApprovalRequest.expires_at > now)  # type: ignore[arg-type]
+                .values(approvals=ApprovalRequest.approvals + 1)
+            )
+            if bumped.rowcount != 1:  # type: ignore[attr-defined]
+                raise _explain_not_pending(session, approval_id, now)
+            session.add(ApprovalVote(approval_id=approval_id, approver=approver, created_at=now))
+            session.flush()
+            votes = session.execute(
+                select(func.count()).select_from(ApprovalVote).where(ApprovalVote.approval_id == approval_id)  # type: ignore[arg-type]
+            ).scalar_one()
+            completed = votes >= request.quorum
+            events = [
+                AuditEvent(
+                    "approval.vote",
+                    approver,
+                    f"approval:{approval_id}",
+                    {"votes": votes, "quorum": request.quorum},
+                )
+            ]
+            if completed:
+                session.execute(
+                    update(ApprovalRequest)
+                    .where(ApprovalRequest.id == approval_id)  # type: ignore[arg-type]
+                    .values(status=ApprovalStatus.APPROVED, decided_at=now, decided_by=approver)
+                )
+                events.append(
+                    AuditEvent(
+                        "approval.approved",
+                        approver,
+                        f"approval:{approval_id}",
+                        {"tool": request.tool, "binding": request.binding},
+                    )
+                )
+            append_in(session, events)
+    except IntegrityError:
+        raise Conflict(f"{approver} has already approved request {approval_id}") from None
+    return get_request(engine=engine, approval_id=approval_id), completed
+
+
+def reject(
+    *,
+    engine: Engine,
+    approval_id: str,
+    approver: str,
+    role: str,
+    reason: str,
+    now: datetime | None = None,
+) -> ApprovalRequest:
+    """Reject a pending request with a reason (the requester may withdraw their own too)."""
+    now = now or utcnow()
+    request = get_request(engine=engine, approval_id=approval_id)
+    if approver != request.requester:
+        _check_approver(request, approver=approver, role=role, four_eyes=False)
+    reason = reason.strip() or "no reason given"
+    return _finish(
+        engine,
+        request,
+        ApprovalStatus.REJECTED,
+        actor=approver,
+        reason=reason,
+        now=now,
+        require_unexpired=True,
+    )
+
+
+def expire_due(*, engine: Engine, now: datetime | None = None) -> list[ApprovalRequest]:
+    """Mark every pending request past its expiry as expired; returns them (the requester is told by the caller)."""
+    now = now or utcnow()
+    with Session(engine) as session:
+        due = list(
+            session.execute(
+                select(ApprovalRequest)
+                .where(ApprovalRequest.status == ApprovalStatus.PENDING)  # type: ignore[arg-type]
+                .where(ApprovalRequest.expires_at <= now)  # type: ignore[arg-type]
+            ).scalars()
+        )
+    expired = []
+    for request in due:
+        try:
+            expired.append(
+                _finish(
+                    engine,
+                    request,
+                    ApprovalStatus.EXPIRED,
+                    actor="system",
+                    reason="expired before anyone decided",
+                    now=now,
+                    require_unexpired=False,
+                )
+            )
+        except Conflict:
+            continue  # decided in the meantime
+    return expired
+
+
+def supersede(
+    *, engine: Engine, approval_id: str, actor: str, new_id: str, now: datetime | None = None
+) -> ApprovalRequest:
+    """Close a request that was replaced by an edited one."""
+    request = get_request(engine=engine, approval_id=approval_id)
+    return _finish(
+        engine,
+        request,
+        ApprovalStatus.SUPERSEDED,
+        actor=actor,
+        reason=f"edited as {new_id}",
+        now=now or utcnow(),
+        require_unexpired=True,
+    )
+
+
+def _finish(
+    engine: Engine,
+    request: ApprovalRequest,
+    status: ApprovalStatus,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+    require_unexpired: bool,
+) -> ApprovalRequest:
+    with write_session(engine, durable=True) as session:
+        query = (
+            update(ApprovalRequest)
+            .where(ApprovalRequest.id == request.id)  # type: ignore[arg-type]
+            .where(ApprovalRequest.status == ApprovalStatus.PENDING)  # type: ignore[arg-type]
+        )
+        if require_unexpired:
+            query = query.where(ApprovalRequest.expires_at > now)  # type: ignore[arg-type]
+        changed = session.execute(
+            query.values(status=status, decided_at=now, decided_by=actor, decision_reason=reason)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise _explain_not_pending(session, request.id, now)
+        append_in(
+            session,
+            [AuditEvent(f"approval.{status.value}", actor, f"approval:{request.id}", {"reason": reason})],
+        )
+    return get_request(engine=engine, approval_id=request.id)
+
+
+def mark_executed(
+    *, engine: Engine, approval_id: str, run_id: int | None, ok: bool, error: str | None = None
+) -> bool:
+    """Approved → executed (or failed) once; returns False if it was already marked."""
+    status = ApprovalStatus.EXECUTED if ok else ApprovalStatus.FAILED
+    with write_session(engine, durable=True) as session:
+        changed = session.execute(
+            update(ApprovalRequest)
+            .where(ApprovalRequest.id == approval_id)  # type: ignore[arg-type]
+            .where(ApprovalRequest.status == ApprovalStatus.APPROVED)  # type: ignore[arg-type]
+            .values(status=status, run_id=run_id)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        append_in(
+            session,
+            [
+                AuditEvent(
+                    f"approval.{status.value}",
+                    "system",
+                    f"approval:{approval_id}",
+                    {"run_id": run_id, **({"error": error} if error else {})},
+                )
+            ],
+        )
+    return True
+
+
+def list_requests(
+    *,
+    engine: Engine,
+    status: ApprovalStatus | None = None,
+    requester: str | None = None,
+    limit: int = 100,
+) -> list[ApprovalRequest]:
+    """Requests, newest first."""
+    with Session(engine) as session:
+        query = select(ApprovalRequest)
+        if status is not None:
+            query = query.where(ApprovalRequest.status == status)  # type: ignore[arg-type]
+        if requester is not None:
+            query = query.where(ApprovalRequest.requester == requester)  # type: ignore[arg-type]
+        return list(session.execute(query.order_by(ApprovalRequest.created_at.desc()).limit(limit)).scalars())  # type: ignore[attr-defined]
+
+
+def _aware(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

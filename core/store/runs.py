@@ -1,0 +1,238 @@
+"""The run store: every flow or tool execution is a Run with a status, attempts, timings and an audit trail.
+
+Status moves Pending → Running → Succeeded | Failed; a failed run whose attempts are used up goes to DeadLettered.
+A unique idempotency key makes a repeated request return the earlier run instead of executing again.
+"""
+
+from __future__ import annotations
+
+import builtins
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col
+
+from core.errors import Conflict, NotFound
+from core.store.audit import AuditEvent, append_in
+from core.store.db import utcnow, write_session
+
+
+class RunStatus(enum.StrEnum):
+    """Lifecycle states of a run."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DEAD_LETTERED = "dead_lettered"
+
+
+class Run(SQLModel, table=True):
+    """One execution of a tool or a named flow."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, description="Tool or flow name.")
+    kind: str = Field(default="tool", description="tool, flow or step.")
+    status: RunStatus = Field(default=RunStatus.PENDING, index=True)
+    attempt: int = 1
+    max_attempts: int = 3
+    parent_id: int | None = Field(default=None, index=True, description="The run this one retries.")
+    pipeline_run_id: int | None = Field(
+        default=None, index=True, description="The flow run this step is part of."
+    )
+    idempotency_key: str | None = Field(default=None, unique=True)
+    actor: str = "system"
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    output: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    versions: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    error: str | None = None
+    error_code: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def duration_ms(self) -> float | None:
+        """Wall time of the run, when it has finished."""
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds() * 1000
+        return None
+
+
+class RunStore:
+    """Creates runs and moves them through their states, auditing every transition."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def find_by_key(self, key: str) -> Run | None:
+        """The run created with this idempotency key, if any."""
+        with Session(self.engine) as session:
+            return session.execute(select(Run).where(col(Run.idempotency_key) == key)).scalar_one_or_none()  # type: ignore[no-any-return, unused-ignore]
+
+    def create(
+        self,
+        *,
+        name: str,
+        actor: str,
+        inputs: dict[str, Any],
+        kind: str = "tool",
+        idempotency_key: str | None = None,
+        max_attempts: int = 3,
+        parent_id: int | None = None,
+        pipeline_run_id: int | None = None,
+        attempt: int = 1,
+        versions: dict[str, Any] | None = None,
+    ) -> tuple[Run, bool]:
+        """Create a pending run, or return the existing one for the same idempotency key.
+
+        Returns:
+            The run and True when it was created now, False when it already existed.
+        """
+        run = Run(
+            name=name,
+            kind=kind,
+            actor=actor,
+            inputs=inputs,
+            idempotency_key=idempotency_key,
+            max_attempts=max_attempts,
+            parent_id=parent_id,
+            pipeline_run_id=pipeline_run_id,
+            attempt=attempt,
+            versions=versions or {},
+        )
+        try:
+            with write_session(self.engine) as session:
+                session.add(run)
+                session.flush()
+                append_in(
+                    session,
+                    [
+                        AuditEvent(
+                            "run.created",
+                            actor,
+                            f"run:{run.id}",
+                            {
+                                "name": name,
+                                "kind": kind,
+                                "inputs": inputs,
+                                "attempt": attempt,
+                                "parent_id": parent_id,
+                                "versions": versions or {},
+                            },
+                        )
+                    ],
+                )
+                session.refresh(run)
+                session.expunge(run)
+                return run, True
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            existing = self.find_by_key(idempotency_key)
+            if existing is None:
+                raise
+            return existing, False
+
+    def _transition(
+        self, run_id: int, status: RunStatus, *, allowed: tuple[RunStatus, ...], **changes: Any
+    ) -> Run:
+        with write_session(self.engine) as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise NotFound(f"run {run_id} does not exist", run_id=run_id)
+            if run.status not in allowed:
+                raise Conflict(
+                    f"run {run_id} is {run.status.value}, cannot become {status.value}", run_id=run_id
+                )
+            run.status = status
+            for key, value in changes.items():
+                setattr(run, key, value)
+            session.add(run)
+            audit: dict[str, Any] = {"status": status.value, "attempt": run.attempt}
+            if run.error:
+                audit["error"] = run.error
+            append_in(session, [AuditEvent(f"run.{status.value}", run.actor, f"run:{run_id}", audit)])
+            session.flush()
+            session.refresh(run)
+            session.expunge(run)
+            return run
+
+    def start(self, run_id: int) -> Run:
+        """Pending → Running."""
+        return self._transition(run_id, RunStatus.RUNNING, allowed=(RunStatus.PENDING,), started_at=utcnow())
+
+    def succeed(self, run_id: int, output: dict[str, Any]) -> Run:
+        """Running → Succeeded with a summary of outputs."""
+        return self._transition(
+            run_id, RunStatus.SUCCEEDED, allowed=(RunStatus.RUNNING,), output=output, finished_at=utcnow()
+        )
+
+    def fail(self, run_id: int, *, error: str, code: str = "error") -> Run:
+        """Running → Failed, or DeadLettered when this was the last allowed attempt."""
+        with Session(self.engine) as session:
+            run = session.get(Run, run_id)
+            last = run is not None and run.attempt >= run.max_attempts
+        status = RunStatus.DEAD_LETTERED if last else RunStatus.FAILED
+        return self._transition(
+            run_id,
+            status,
+            allowed=(RunStatus.RUNNING, RunStatus.PENDING),
+            error=error,
+            error_code=code,
+            finished_at=utcnow(),
+        )
+
+    def get(self, run_id: int) -> Run:
+        """Load a run or raise NotFound."""
+        with Session(self.engine) as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise NotFound(f"run {run_id} does not exist", run_id=run_id)
+            return run
+
+    def latest(self, *, name: str | None = None) -> Run | None:
+        """The most recent top-level run, optionally of one tool or flow."""
+        with Session(self.engine) as session:
+            query = select(Run).where(col(Run.pipeline_run_id).is_(None))
+            if name:
+                query = query.where(col(Run.name) == name)
+            found: Run | None = session.execute(
+                query.order_by(col(Run.id).desc()).limit(1)
+            ).scalar_one_or_none()
+            return found
+
+    def list(
+        self,
+        *,
+        statuses: tuple[RunStatus, ...] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        name: str | None = None,
+        include_steps: bool = False,
+        limit: int = 50,
+    ) -> list[Run]:
+        """Runs, newest first, filtered by status, time and name."""
+        with Session(self.engine) as session:
+            query = select(Run)
+            if statuses:
+                query = query.where(col(Run.status).in_(statuses))
+            if since:
+                query = query.where(col(Run.created_at) >= since)
+            if until:
+                query = query.where(col(Run.created_at) < until)
+            if name:
+                query = query.where(col(Run.name) == name)
+            if not include_steps:
+                query = query.where(col(Run.pipeline_run_id).is_(None))
+            return list(session.execute(query.order_by(col(Run.id).desc()).limit(limit)).scalars())
+
+    def steps(self, run_id: int) -> builtins.list[Run]:
+        """The step runs of a flow run, in order."""
+        with Session(self.engine) as session:
+            query = select(Run).where(col(Run.pipeline_run_id) == run_id).order_by(col(Run.id))
+            return list(session.execute(query).scalars())

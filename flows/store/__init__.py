@@ -1,1 +1,0 @@
-"""Storage: engine factory, table models, the run store and the hash-chained audit log."""

@@ -32,7 +32,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy flows tools agent switchboard console bot evals
+	$(BIN)/mypy core flows tools agent switchboard console bot evals
 
 bench: $(STAMP)
 	$(BIN)/switchboard bench

@@ -1,9 +1,10 @@
 """The approval gate as one injected service, used by the graph, the console and the bot alike.
 
-Each request gets its own LangGraph thread (``approval:<id>``) that pauses in ``interrupt()`` on the checkpointer.
-A decision resumes it; the side effect happens only after the interrupt, keyed by the approval id, so a restart,
-a double click, a racing approver or a replayed checkpoint can never run the action twice. The operator's chat
-thread is not blocked while the request waits: they can keep working, and the outcome is posted back to it.
+Each request gets its own LangGraph thread (``approval:<id>``, agent/approval_thread.py) that pauses in
+``interrupt()`` on the checkpointer. A decision resumes it; the side effect happens only after the interrupt, keyed
+by the approval id, so a restart, a double click, a racing approver or a replayed checkpoint can never run the
+action twice. The operator's chat thread is not blocked while the request waits: they can keep working, and the
+outcome is posted back to it.
 """
 
 from __future__ import annotations
@@ -11,49 +12,28 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, interrupt
 
+from agent.approval_thread import ApprovalListener, ApprovalThread, Outcome
 from agent.policy import Policy
 from agent.prompts import Prompts
 from agent.replies import call_text
-from agent.state import ApprovalState
-from core.errors import Conflict, SwitchboardError
+from agent.state import ApprovalState, Verdict
+from core.errors import Conflict
 from core.store import approval_ops as ops
-from core.store.approvals import ApprovalRequest, ApprovalStatus, ThreadMessage, binding_of
+from core.store.approvals import ApprovalRequest, ApprovalStatus
 from core.store.db import utcnow, write_session
+from core.vocabulary import APPROVER_ROLES
 from flows.operations.alerts import AlertManager
+from tools.bound import BoundCall
 from tools.registry import Registry
 from tools.runtime import ToolRunner
 
+__all__ = ["ApprovalListener", "ApprovalService", "Outcome"]
+
 logger = logging.getLogger(__name__)
-
-
-class ApprovalListener(Protocol):
-    """Interfaces (bot, console) that tell people about requests and outcomes."""
-
-    def on_requested(self, request: ApprovalRequest) -> None:
-        """A new request waits for approvers."""
-
-    def on_reminder(self, request: ApprovalRequest) -> None:
-        """A request is about to expire."""
-
-    def on_outcome(self, request: ApprovalRequest, text: str) -> None:
-        """A request was decided (and maybe executed); ``text`` is for the requester."""
-
-
-@dataclass
-class Outcome:
-    """What happened after a decision."""
-
-    request: ApprovalRequest
-    executed: bool = False
-    run_id: int | None = None
-    text: str = ""
-    result: dict[str, Any] | None = None
 
 
 @dataclass
@@ -68,137 +48,18 @@ class ApprovalService:
     listeners: list[ApprovalListener] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.graph = self._build_graph()
-
-    # ---- the paused thread ------------------------------------------------------------------------------------
-    def _build_graph(self) -> Any:
-        graph = StateGraph(ApprovalState)
-        graph.add_node("wait", self._wait)
-        graph.add_node("act", self._act_node)
-        graph.add_edge(START, "wait")
-        graph.add_edge("wait", "act")
-        graph.add_edge("act", END)
-        return graph.compile(checkpointer=self.checkpointer)
-
-    @staticmethod
-    def _wait(state: ApprovalState) -> dict[str, Any]:
-        # Nothing before interrupt() has side effects: LangGraph re-runs this node from its start on resume.
-        decision = interrupt({"approval_id": state["approval_id"], "tool": state["tool"]})
-        return {"decision": decision}
-
-    def _act_node(self, state: ApprovalState) -> dict[str, Any]:
-        outcome = self._act(state["approval_id"], bound=(state["tool"], state["args"]))
-        return {"outcome": {"executed": outcome.executed, "run_id": outcome.run_id, "text": outcome.text}}
-
-    def _config(self, approval_id: str) -> dict[str, Any]:
-        return {"configurable": {"thread_id": f"approval:{approval_id}"}}
-
-    def _resume(self, request: ApprovalRequest, decision: dict[str, Any]) -> Outcome:
-        config = self._config(request.id)
-        if self.checkpointer is not None and self.graph.get_state(config).interrupts:
-            final = self.graph.invoke(Command(resume=decision), config)
-            data = final.get("outcome") or {}
-            return Outcome(
-                ops.get_request(engine=self.runner.engine, approval_id=request.id),
-                bool(data.get("executed")),
-                data.get("run_id"),
-                str(data.get("text", "")),
-            )
-        # No paused thread (lost checkpoint, or resumed before): act directly; _act is idempotent.
-        return self._act(request.id, bound=(request.tool, request.args))
-
-    def _act(self, approval_id: str, *, bound: tuple[str, dict[str, Any]]) -> Outcome:
-        """Execute an approved request exactly once and tell the requester; any other state only reports."""
-        request = ops.get_request(engine=self.runner.engine, approval_id=approval_id)
-        call = call_text(request.tool, request.args)
-        if request.status != ApprovalStatus.APPROVED:
-            return self._report(request, call)
-        if binding_of(*bound) != request.binding:
-            ops.mark_executed(
-                engine=self.runner.engine,
-                approval_id=approval_id,
-                run_id=None,
-                ok=False,
-                error="arguments differ from the approved ones",
-            )
-            return self._report(ops.get_request(engine=self.runner.engine, approval_id=approval_id), call)
-        try:
-            execution = self.runner.call(
-                request.tool,
-                request.args,
-                actor=request.requester,
-                idempotency_key=request.id,
-                source="approval",
-            )
-        except Conflict:
-            # Another worker holds this approval's run; it will record the outcome.
-            return Outcome(request, False, None, "")
-        except SwitchboardError as exc:
-            ops.mark_executed(
-                engine=self.runner.engine, approval_id=approval_id, run_id=None, ok=False, error=exc.message
-            )
-            text = self.prompts.render(
-                "approval_failed",
-                approval_id=approval_id,
-                call=call,
-                by=request.decided_by,
-                error=exc.message,
-            )
-            return self._tell(request, Outcome(request, False, None, text))
-        run_id = execution.run.id if execution.run else None
-        ops.mark_executed(engine=self.runner.engine, approval_id=approval_id, run_id=run_id, ok=True)
-        text = self.prompts.render(
-            "approval_approved",
-            approval_id=approval_id,
-            call=call,
-            by=request.decided_by,
-            summary=execution.result.summary,
-        )
-        return self._tell(
-            request, Outcome(request, True, run_id, text, execution.result.model_dump(mode="json"))
+        # The same listener list: an interface that adds itself later hears about outcomes too.
+        self.thread = ApprovalThread(
+            runner=self.runner, prompts=self.prompts, checkpointer=self.checkpointer, listeners=self.listeners
         )
 
-    def _report(self, request: ApprovalRequest, call: str) -> Outcome:
-        templates = {
-            ApprovalStatus.REJECTED: ("approval_rejected", {"reason": request.decision_reason}),
-            ApprovalStatus.EXPIRED: ("approval_expired", {}),
-        }
-        name, extra = templates.get(request.status, ("", {}))
-        text = (
-            self.prompts.render(name, approval_id=request.id, call=call, by=request.decided_by, **extra)
-            if name
-            else ""
-        )
-        return (
-            self._tell(request, Outcome(request, False, request.run_id, text))
-            if text
-            else Outcome(request, False, request.run_id)
-        )
+    @property
+    def graph(self) -> Any:
+        """The compiled approval graph (one paused thread per request)."""
+        return self.thread.graph
 
-    def _tell(self, request: ApprovalRequest, outcome: Outcome) -> Outcome:
-        outcome.request = ops.get_request(engine=self.runner.engine, approval_id=request.id)
-        if request.thread_id:
-            with write_session(self.runner.engine) as session:
-                session.add(
-                    ThreadMessage(
-                        thread_id=request.thread_id,
-                        owner=request.requester,
-                        role="assistant",
-                        text=outcome.text,
-                        payload={
-                            "approval_id": request.id,
-                            "run_id": outcome.run_id,
-                            "result": outcome.result,
-                        },
-                    )
-                )
-        for listener in self.listeners:
-            try:
-                listener.on_outcome(outcome.request, outcome.text)
-            except Exception:
-                # A failed notification never repeats or rolls back the action it reports on.
-                logger.exception("approval listener failed for %s", request.id)
-        return outcome
+    def _resume(self, request: ApprovalRequest, verdict: Verdict) -> Outcome:
+        return self.thread.resume(request, verdict)
 
     # ---- the service API --------------------------------------------------------------------------------------
     def request(
@@ -213,42 +74,69 @@ class ApprovalService:
         parent_id: str | None = None,
         edited_by: str | None = None,
     ) -> ApprovalRequest:
-        """Validate, preview (dry run), store, pause a thread on it, and notify approvers."""
-        spec = self.registry.get_tool(tool)
-        parsed = self.registry.parse_args(tool, args)
+        """Validate raw arguments once, then ``submit`` them: for callers without a BoundCall.
+
+        Raises:
+            NotFound: no such tool.
+            BadInput: the arguments are invalid (nothing is stored).
+        """
+        call = BoundCall.of(tool, self.registry.parse_args(tool, args))
+        return self.submit(
+            call,
+            requester=requester,
+            reasons=reasons,
+            confidence=confidence,
+            thread_id=thread_id,
+            parent_id=parent_id,
+            edited_by=edited_by,
+        )
+
+    def submit(
+        self,
+        call: BoundCall,
+        *,
+        requester: str,
+        reasons: list[str],
+        confidence: float | None = None,
+        thread_id: str | None = None,
+        parent_id: str | None = None,
+        edited_by: str | None = None,
+    ) -> ApprovalRequest:
+        """Preview (dry run), store, pause a thread on it, and notify approvers; ``call`` is not validated again."""
+        spec = self.registry.get_tool(call.tool)
+        ctx = self.runner.context(actor=requester)
         if spec.pin is not None:
-            parsed = spec.pin(self.runner.context(actor=requester), parsed)
-        canonical = parsed.model_dump(mode="json", exclude_none=True)
+            call = BoundCall.of(call.tool, spec.pin(ctx, call.args))
         preview: dict[str, Any] = {}
         if spec.preview is not None:
-            preview = spec.preview(self.runner.context(actor=requester), parsed).model_dump(mode="json")
-        tool_policy = self.policy.tool_policy(tool)
+            preview = spec.preview(ctx, call.args).model_dump(mode="json")
+        # A retry is approved as the call it repeats: that call's quorum and risk.
+        gated, gated_args = spec.gated_call(ctx, call.args)
+        tool_policy = self.policy.tool_policy(gated.name)
         request = ops.create_request(
             engine=self.runner.engine,
-            tool=tool,
-            args=canonical,
+            tool=call.tool,
+            args=call.canonical,
             requester=requester,
             reasons=reasons,
             preview=preview,
             expiry=timedelta(hours=self.policy.config.approval_expiry_hours),
             quorum=tool_policy.quorum,
-            risk=spec.effective_risk(self.runner.settings, parsed),
+            risk=gated.effective_risk(self.runner.settings, gated_args),
             confidence=confidence,
             thread_id=thread_id,
             parent_id=parent_id,
             edited_by=edited_by,
             policy_version=self.policy.version,
         )
-        self.graph.invoke(
-            {
-                "approval_id": request.id,
-                "tool": tool,
-                "args": canonical,
-                "requester": requester,
-                "thread_id": thread_id,
-            },
-            self._config(request.id),
+        paused = ApprovalState(
+            approval_id=request.id,
+            tool=call.tool,
+            args=call.canonical,
+            requester=requester,
+            thread_id=thread_id,
         )
+        self.thread.start(paused)
         for listener in self.listeners:
             try:
                 listener.on_requested(request)
@@ -271,19 +159,19 @@ class ApprovalService:
                 request,
                 text=f"Approved by {approver}; {request.quorum - request.approvals} more approval(s) needed.",
             )
-        return self._resume(request, {"status": "approved", "by": approver})
+        return self._resume(request, Verdict(status="approved", by=approver))
 
     def reject(self, approval_id: str, *, approver: str, role: str, reason: str) -> Outcome:
         """Reject with a reason that goes back to the requester's thread."""
         request = ops.reject(
             engine=self.runner.engine, approval_id=approval_id, approver=approver, role=role, reason=reason
         )
-        return self._resume(request, {"status": "rejected", "by": approver})
+        return self._resume(request, Verdict(status="rejected", by=approver))
 
     def edit(self, approval_id: str, *, editor: str, role: str, args: dict[str, Any]) -> ApprovalRequest:
         """Replace the arguments: a new linked request that needs approval again; the old one is superseded."""
         old = ops.get_request(engine=self.runner.engine, approval_id=approval_id)
-        if role not in ops.APPROVER_ROLES and editor != old.requester:
+        if role not in APPROVER_ROLES and editor != old.requester:
             raise Conflict(f"{editor} may not edit request {approval_id}")
         if old.status != ApprovalStatus.PENDING:
             raise Conflict(f"approval request {approval_id} is already {old.status.value}")
@@ -297,14 +185,17 @@ class ApprovalService:
             parent_id=old.id,
             edited_by=editor if editor != old.requester else None,
         )
-        ops.supersede(engine=self.runner.engine, approval_id=approval_id, actor=editor, new_id=new.id)
-        self._resume(old, {"status": "superseded", "by": editor})
+        superseded = ops.supersede(
+            engine=self.runner.engine, approval_id=approval_id, actor=editor, new_id=new.id
+        )
+        self._resume(superseded, Verdict(status="superseded", by=editor))
         return new
 
     def expire_due(self, *, now: datetime | None = None) -> list[Outcome]:
         """Expire overdue requests and tell their requesters."""
         return [
-            self._resume(r, {"status": "expired"}) for r in ops.expire_due(engine=self.runner.engine, now=now)
+            self._resume(r, Verdict(status="expired"))
+            for r in ops.expire_due(engine=self.runner.engine, now=now)
         ]
 
     def remind_due(self, *, now: datetime | None = None) -> list[ApprovalRequest]:
@@ -342,7 +233,7 @@ class ApprovalService:
     def recover(self) -> list[Outcome]:
         """After a restart: finish approved requests that never executed (idempotent by approval id)."""
         return [
-            self._resume(r, {"status": "approved", "by": r.decided_by})
+            self._resume(r, Verdict(status="approved", by=r.decided_by))
             for r in ops.list_requests(engine=self.runner.engine, status=ApprovalStatus.APPROVED)
         ]
 

@@ -25,13 +25,14 @@ from agent.backends.base import Backend
 from agent.checkpoint import open_checkpointer
 from agent.config import AgentSettings
 from agent.graph import build_graph
-from agent.nodes import ChatNodes
+from agent.nodes import ChatDeps
 from agent.policy import Policy
 from agent.prompts import Prompts, load_prompts
 from agent.slots import SlotFiller
-from agent.state import Reply
+from agent.state import Reply, new_turn
 from core.errors import Busy, Forbidden
 from core.locks import StripedLock
+from core.logs import bind
 from core.store.approvals import ThreadMessage
 from core.store.db import utcnow, write_connection
 from tools.registry import Registry, build_registry
@@ -87,7 +88,7 @@ class Switchboard:
         approvals = ApprovalService(
             runner=runner, registry=registry, policy=policy, prompts=prompts, checkpointer=checkpointer
         )
-        nodes = ChatNodes(
+        deps = ChatDeps(
             backend=backend,
             registry=registry,
             policy=policy,
@@ -96,7 +97,7 @@ class Switchboard:
             prompts=prompts,
             fill_slots=SlotFiller(registry=registry, engine=engine),
         )
-        graph = build_graph(nodes=nodes, checkpointer=checkpointer)
+        graph = build_graph(deps=deps, checkpointer=checkpointer)
         # 1,024 stripes: 16 busy threads on 64 stripes would share one most of the time (the birthday problem),
         # and two turns on one stripe run one after the other.
         thread_locks = StripedLock(settings.var_dir / "locks" / "threads" / "thread.lock", stripes=1024)
@@ -134,22 +135,22 @@ class Switchboard:
         config = {"configurable": {"thread_id": thread_id, "source": source}}
         # The thread first, then a slot: a turn waiting for its thread holds no slot, and nothing inside a slot
         # waits for a thread, so the two never wait for each other.
-        with self.thread_locks.hold(thread_id), self._slot():
+        with bind(thread_id=thread_id, actor=user), self.thread_locks.hold(thread_id), self._slot():
             # One checkpoint write per turn ("exit"): a turn is short, and anything durable it does (runs,
             # approval requests, audit records) is committed by the tools and the approval service themselves.
             try:
-                state = self.graph.invoke(
-                    {"text": text, "user": user, "role": role}, config, durability="exit"
+                final = self.graph.invoke(
+                    new_turn(user=user, role=role, text=text), config, durability="exit"
                 )
             except BaseException:
                 self._keep([asked])  # the operator's words are kept even when the turn fails
                 raise
-            reply = Reply.model_validate(state["reply"])
+            reply: Reply = final["reply"]  # the graph's output: its state's values, as the nodes wrote them
             answer = {
                 **asked,
                 "role": "assistant",
                 "text": reply.text,
-                "payload": state["reply"],  # the nodes store the reply already dumped as JSON
+                "payload": reply.model_dump(mode="json"),
                 "created_at": utcnow(),
             }
             self._keep([asked, answer])

@@ -35,10 +35,11 @@ from bot.config import BotSettings
 from bot.handlers import ChatHandlers
 from bot.outbox import Outbox, SendPolicy, Sleep
 from bot.redact import install_token_redaction
-from bot.runtime import BotRuntime
+from bot.runtime import BotRuntime, thread_id_for
 from bot.store import init_bot_tables
 from bot.texts import text
 from core.errors import ConfigError
+from core.logs import bind
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,11 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._waiting: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Await ``coroutine`` under its chat's lock."""
+        """Await ``coroutine`` under its chat's lock, with the update's ids bound to every log line it causes."""
+        with bind(**update_fields(update)):
+            await self._in_chat_order(update, coroutine)
+
+    async def _in_chat_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
@@ -95,6 +100,22 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to free."""
+
+
+def update_fields(update: object) -> dict[str, Any]:
+    """What an update's log lines carry: update id, chat, thread and actor.
+
+    The actor is the Telegram account until the access guard identifies the Switchboard user behind it.
+    """
+    if not isinstance(update, Update):
+        return {}
+    chat, person = update.effective_chat, update.effective_user
+    return {
+        "update_id": update.update_id,
+        "chat_id": chat.id if chat else None,
+        "thread_id": thread_id_for(chat.id, person.id) if chat and person else None,
+        "actor": f"telegram:{person.id}" if person else None,
+    }
 
 
 def file_url_for(api_url: str) -> str | None:

@@ -29,6 +29,7 @@ from bot.store import (
 from bot.texts import text
 from core.errors import NotFound
 from core.store import approval_ops as ops
+from core.store.approval_rule import can_decide
 from core.store.approvals import ApprovalRequest, ApprovalStatus
 from core.store.users import User, list_users
 
@@ -95,16 +96,6 @@ def decision_line(request: ApprovalRequest) -> str:
     if status == ApprovalStatus.SUPERSEDED:
         return text("approval_superseded", by=by)
     return ""
-
-
-def approvers(users: list[User]) -> list[User]:
-    """Active users with the approver or admin role and a linked Telegram account."""
-    return [u for u in users if u.active and u.role in ops.APPROVER_ROLES and u.telegram_user_id is not None]
-
-
-def may_decide(request: ApprovalRequest, user: User) -> bool:
-    """Four-eyes: the requester (or whoever edited the arguments) never gets buttons for their own request."""
-    return user.name not in (request.requester, request.edited_by)
 
 
 class ApprovalNotifier:
@@ -176,12 +167,21 @@ class ApprovalNotifier:
             )
         return key
 
+    def may_decide(self, request: ApprovalRequest, user: User) -> bool:
+        """Whether ``user`` gets buttons for ``request``: the approval rule, four-eyes as the policy says."""
+        return bool(self.deciders(request, [user]))
+
+    def deciders(self, request: ApprovalRequest, users: list[User]) -> list[User]:
+        """Those of ``users`` the approval rule lets decide ``request`` now (so also nobody who already voted)."""
+        ballot = ops.ballots(engine=self.runtime.engine, requests=[request])[0]
+        policy = self.runtime.switchboard.policy.config
+        return [user for user in users if can_decide(user, ballot, policy).allowed]
+
     def notify_approvers(self, request: ApprovalRequest, *, purpose: str) -> list[str]:
-        """Queue the request (or reminder) for each approver who may decide it."""
+        """Queue the request (or reminder) for each linked user who may decide it."""
         keys = []
-        for user in approvers(list_users(engine=self.runtime.engine)):
-            if not may_decide(request, user):
-                continue
+        linked = [u for u in list_users(engine=self.runtime.engine) if u.telegram_user_id is not None]
+        for user in self.deciders(request, linked):
             assert user.telegram_user_id is not None
             keys.append(
                 self.prepare(

@@ -1,9 +1,10 @@
 """Inline button taps: approve, reject (the reason is asked for in chat) and quick answers.
 
-The button's token says what it means and who may use it. Checks that need no state change (the right
-person, the approver role, four-eyes, still pending) come first and do not use the token up, so a requester
-tapping in a group cannot burn a button meant for an approver. Then the token is used once, atomically, and
-the decision goes to the ApprovalService, which itself executes at most once. Every callback is answered.
+The button's token says what it means and who may use it. Checks that need no state change come first and do
+not use the token up, so a requester tapping in a group cannot burn a button meant for an approver: the right
+person, then the approval rule (``can_decide``: role, still pending, four-eyes as the policy says, a first
+vote). Then the token is used once, atomically, and the decision goes to the ApprovalService, which applies the
+same rule again and executes at most once. Every callback is answered.
 """
 
 from __future__ import annotations
@@ -24,13 +25,21 @@ from bot.store import CallbackToken, set_reason_prompt
 from bot.texts import text
 from core.errors import Conflict, Forbidden, NotFound, SwitchboardError
 from core.store import approval_ops as ops
+from core.store.approval_rule import Ballot, Decision, RefusalCode, can_decide
 from core.store.approvals import ApprovalRequest, ApprovalStatus
-from core.store.db import utcnow
 from core.store.users import User
 
 logger = logging.getLogger(__name__)
 
 ANSWER_WITHIN_S = 5.0  # answer the tap before Telegram gives up on it, even if the action is still running
+# The bot's words for the approval rule's refusals; "not_pending" is worded by ``decided_text``.
+REFUSALS: dict[RefusalCode, str] = {
+    "inactive": "cb_inactive",
+    "role": "cb_only_approvers",
+    "expired": "cb_expired",
+    "four_eyes": "cb_four_eyes",
+    "already_voted": "cb_already_voted",
+}
 
 
 def decided_text(request: ApprovalRequest) -> str:
@@ -122,42 +131,41 @@ class CallbackHandlers:
         self, update: Update, query: CallbackQuery, row: CallbackToken, user: User, answer: _Answer
     ) -> None:
         rt = self.runtime
-        if user.role not in ops.APPROVER_ROLES:
-            return await answer(text("cb_only_approvers"))
+        decision: Decision = "reject" if row.action == "reject" else "approve"
         try:
-            request = await asyncio.to_thread(
-                ops.get_request, engine=rt.engine, approval_id=row.approval_id or ""
+            request, ballot = await asyncio.to_thread(
+                ops.load_ballot, engine=rt.engine, approval_id=row.approval_id or ""
             )
         except NotFound:
             return await answer(text("cb_gone"))
-        refusal = self._refusal(request, user)
+        refusal = self._refusal(request, ballot, user, decision)
         if refusal:
             return await answer(refusal)
         if not await asyncio.to_thread(
             tokens.consume, rt.engine, row.token, telegram_user_id=query.from_user.id
         ):
-            request = await asyncio.to_thread(ops.get_request, engine=rt.engine, approval_id=request.id)
-            return await answer(self._refusal(request, user) or text("cb_invalid"))
-        if row.action == "reject":
+            return await answer(await self._refusal_now(request.id, user, decision) or text("cb_invalid"))
+        if decision == "reject":
             return await self._ask_reason(update, query, request, answer)
         await self._approve(update, query, row, request, user, answer)
 
-    def _refusal(self, request: ApprovalRequest, user: User) -> str | None:
-        if request.status != ApprovalStatus.PENDING:
+    def _refusal(
+        self, request: ApprovalRequest, ballot: Ballot, user: User, decision: Decision
+    ) -> str | None:
+        """The answer to a tap the approval rule refuses; None when ``user`` may decide."""
+        verdict = can_decide(user, ballot, self.runtime.switchboard.policy.config, decision=decision)
+        if verdict.code is None:
+            return None
+        if verdict.code == "not_pending":
             return decided_text(request)
-        expires = (
-            request.expires_at
-            if request.expires_at.tzinfo
-            else request.expires_at.replace(tzinfo=utcnow().tzinfo)
+        return text(REFUSALS[verdict.code], more=ballot.votes_needed)
+
+    async def _refusal_now(self, approval_id: str, user: User, decision: Decision) -> str | None:
+        """``_refusal`` on the request as it is now (after something else changed it)."""
+        request, ballot = await asyncio.to_thread(
+            ops.load_ballot, engine=self.runtime.engine, approval_id=approval_id
         )
-        if expires <= utcnow():
-            return text("cb_expired")
-        if self.runtime.switchboard.policy.config.four_eyes and user.name in (
-            request.requester,
-            request.edited_by,
-        ):
-            return text("cb_four_eyes")
-        return None
+        return self._refusal(request, ballot, user, decision)
 
     async def _approve(
         self,
@@ -184,10 +192,8 @@ class CallbackHandlers:
         try:
             outcome = await task
         except (Conflict, NotFound, Forbidden) as exc:
-            fresh = await asyncio.to_thread(
-                ops.get_request, engine=self.runtime.engine, approval_id=request.id
-            )
-            return await self._tell(update, query, answer, self._refusal(fresh, user) or exc.message)
+            refusal = await self._refusal_now(request.id, user, "approve")
+            return await self._tell(update, query, answer, refusal or exc.message)
         except SwitchboardError as exc:
             return await self._tell(update, query, answer, text("failed", error=exc.message))
         if outcome.request.status == ApprovalStatus.PENDING and query.message is not None:

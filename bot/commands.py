@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 
 from agent.state import Reply
 from bot import tokens
-from bot.approvals import ApprovalNotifier, may_decide
+from bot.approvals import ApprovalNotifier
 from bot.handlers import HandlerBase
 from bot.render import esc
 from bot.runtime import COMMANDS, BotRuntime
@@ -22,6 +22,7 @@ from bot.store import take_reason_prompt
 from bot.texts import text
 from core.store import approval_ops as ops
 from core.store.approvals import ApprovalStatus
+from core.vocabulary import APPROVER_ROLES
 from tools.base import Table
 
 PENDING_SHOWN = 10
@@ -94,7 +95,7 @@ class CommandHandlers(HandlerBase):
         if who is None:
             return
         rt = self.runtime
-        if who.user.role not in ops.APPROVER_ROLES:
+        if who.user.role not in APPROVER_ROLES:
             mine = await asyncio.to_thread(
                 ops.list_requests, engine=rt.engine, status=ApprovalStatus.PENDING, requester=who.user.name
             )
@@ -125,7 +126,7 @@ class CommandHandlers(HandlerBase):
                     key=f"pending:{update.update_id}:{request.id}",
                     chat_id=who.chat.id,
                     telegram_user_id=None if group else who.person.id,
-                    buttons=group or may_decide(request, who.user),
+                    buttons=group or await asyncio.to_thread(self.notifier.may_decide, request, who.user),
                 )
             )
         await self.notifier.deliver(keys)

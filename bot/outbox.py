@@ -1,17 +1,17 @@
 """The outbox: every outgoing Bot API call is a row with an idempotency key, sent at most once, retried.
 
-A 429 waits the ``retry_after`` Telegram asks for; a 5xx or a network timeout is retried with exponential
-backoff; a 400 or 403 fails at once. A row is claimed (pending → sending) before it is sent, so two workers or
-a repeated call never send it twice, and a notification that finally fails is marked failed and logged: it
-never repeats or rolls back the flow it reports on. Rows left pending (bot down) are sent by ``flush``.
-A row found "sending" after a crash is left alone: Telegram has no idempotency keys, so resending it could
-deliver it twice, and at most once is the promise.
+The steps are the outbox protocol's (``core.store.outbox``), with the Bot API's failures sorted for its retries: a
+429 waits the ``retry_after`` Telegram asks for (counted apart from other failures); a 5xx or a network timeout is
+retried with exponential backoff; a 400 or 403 fails at once. A row is claimed (pending → sending) before it is
+sent, so two workers or a repeated call never send it twice, and a notification that finally fails is marked
+failed and logged: it never repeats or rolls back the flow it reports on. Rows left pending (bot down) are sent
+by ``flush``. A row found "sending" after a crash is left alone: Telegram has no idempotency keys, so resending
+it could deliver it twice, and at most once is the promise.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -29,31 +29,21 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.store import OutboxMessage
+from core.store import outbox
 from core.store.db import utcnow, write_session
-
-logger = logging.getLogger(__name__)
+from core.store.outbox import Backoff, GaveUp, PermanentError, TransientError
 
 Sleep = Callable[[float], Awaitable[None]]
 Markup = InlineKeyboardMarkup | ForceReply | None
 
 
 @dataclass(frozen=True)
-class SendPolicy:
+class SendPolicy(Backoff):
     """How hard to try: attempts for network errors and 5xx, waits for 429s, backoff bounds (seconds)."""
 
     attempts: int = 5
-    rate_limited_attempts: int = 10
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    max_retry_after: float = 300.0
-
-    def backoff(self, attempt: int) -> float:
-        """Exponential backoff before retry number ``attempt`` (1-based)."""
-        return float(min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
-
-
-class _Permanent(Exception):
-    """A failure that retrying cannot fix (400, 403, missing file)."""
+    rate_limited_attempts: int | None = 10
+    max_retry_after: float | None = 300.0
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -116,7 +106,9 @@ class Outbox:
 
     def cancel(self, key: str) -> bool:
         """Drop a row that was not sent yet (pending → cancelled)."""
-        return self._transition(key, "pending", status="cancelled")
+        return outbox.move(
+            self.engine, OutboxMessage, {"key": key}, states=(outbox.PENDING,), status="cancelled"
+        )
 
     def pending_keys(self, limit: int = 200) -> list[str]:
         """Keys of rows waiting to be sent, oldest first."""
@@ -129,16 +121,6 @@ class Outbox:
             )
             return list(session.execute(query).scalars())
 
-    def _transition(self, key: str, expected: str, **values: Any) -> bool:
-        with write_session(self.engine) as session:
-            result = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.key == key)  # type: ignore[arg-type]
-                .where(OutboxMessage.status == expected)  # type: ignore[arg-type]
-                .values(**values)
-            )
-            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
     # ---- sending -------------------------------------------------------------------------------------------
     async def send(self, *, key: str, chat_id: int, method: str, payload: dict[str, Any]) -> OutboxMessage:
         """Record and send one call; a key that was used before is not sent again."""
@@ -147,32 +129,30 @@ class Outbox:
 
     async def deliver(self, key: str) -> OutboxMessage:
         """Send a pending row once (claiming it first); returns the row as it ends up."""
-        claimed = await asyncio.to_thread(self._transition, key, "pending", status="sending")
-        row = await asyncio.to_thread(self.get, key)
-        assert row is not None, f"no outbox row {key}"
+        row, claimed = await asyncio.to_thread(
+            outbox.claim, self.engine, OutboxMessage, {"key": key}, states=(outbox.PENDING,)
+        )
         if not claimed:
             return row
-        status, message_id, error, attempts = await self._send_with_retries(row)
-        values: dict[str, Any] = {
-            "status": status,
-            "attempts": attempts,
-            "message_id": message_id,
-            "error": error,
-        }
-        if status == "sent":
-            values["sent_at"] = utcnow()
-        else:
-            # A failed notification is logged and left failed; the flow it reports on is not touched.
-            logger.warning(
-                "telegram %s to chat %s failed after %d attempt(s): %s",
-                row.method,
-                row.chat_id,
-                attempts,
-                error,
-                extra={"outbox_key": key},
+        assert row.id is not None
+        try:
+            done = await outbox.attempt_async(
+                lambda _attempt: self._attempt(row),
+                backoff=self.policy,
+                sleep=self.sleep,
+                what=f"telegram {row.method} to chat {row.chat_id} ({key})",
             )
-        await asyncio.to_thread(self._transition, key, "sending", **values)
-        return (await asyncio.to_thread(self.get, key)) or row
+        except GaveUp as exc:
+            # A failed notification is left failed (and logged); the flow it reports on is not touched.
+            values: dict[str, Any] = {"status": outbox.FAILED, "message_id": None, "error": exc.message}
+            attempts = exc.attempts
+        else:
+            values = {"status": "sent", "message_id": done.value, "error": None, "sent_at": utcnow()}
+            attempts = done.attempts
+        row_id = row.id
+        return await asyncio.to_thread(
+            lambda: outbox.finish(self.engine, OutboxMessage, row_id, attempts=attempts, **values)
+        )
 
     async def flush(self) -> int:
         """Send every pending row (after a restart or from another process); returns how many were sent."""
@@ -182,32 +162,21 @@ class Outbox:
             sent += row.status == "sent"
         return sent
 
-    async def _send_with_retries(self, row: OutboxMessage) -> tuple[str, int | None, str | None, int]:
-        failures = rate_limited = attempts = 0
-        error: str | None = None
-        while True:
-            attempts += 1
-            try:
-                return "sent", await self._call(row), None, attempts
-            except RetryAfter as exc:
-                rate_limited += 1
-                wait = retry_after_seconds(exc)
-                error = f"rate limited (retry after {wait:g} s)"
-                if rate_limited >= self.policy.rate_limited_attempts or wait > self.policy.max_retry_after:
-                    return "failed", None, error, attempts
-                await self.sleep(wait)
-            except BadRequest as exc:
-                if row.method.startswith("edit") and "not modified" in exc.message:
-                    return "sent", row.payload.get("message_id"), None, attempts
-                return "failed", None, exc.message, attempts
-            except NetworkError as exc:  # 5xx, timeouts and connection errors (BadRequest is handled above)
-                failures += 1
-                error = exc.message
-                if failures >= self.policy.attempts:
-                    return "failed", None, error, attempts
-                await self.sleep(self.policy.backoff(failures))
-            except (TelegramError, _Permanent) as exc:  # 403 blocked, bad token, chat migrated, missing file
-                return "failed", None, str(exc), attempts
+    async def _attempt(self, row: OutboxMessage) -> int | None:
+        """One Bot API call, its failures sorted into transient and permanent ones for the outbox's retries."""
+        try:
+            return await self._call(row)
+        except RetryAfter as exc:
+            wait = retry_after_seconds(exc)
+            raise TransientError(f"rate limited (retry after {wait:g} s)", retry_after=wait) from None
+        except BadRequest as exc:
+            if row.method.startswith("edit") and "not modified" in exc.message:
+                return row.payload.get("message_id")  # the message already reads so: nothing left to do
+            raise PermanentError(exc.message) from None
+        except NetworkError as exc:  # 5xx, timeouts and connection errors (BadRequest is handled above)
+            raise TransientError(exc.message) from None
+        except TelegramError as exc:  # 403 blocked, bad token, chat migrated
+            raise PermanentError(str(exc)) from None
 
     async def _call(self, row: OutboxMessage) -> int | None:
         p = row.payload
@@ -234,7 +203,7 @@ class Outbox:
             try:
                 content = await asyncio.to_thread(path.read_bytes)
             except OSError as exc:
-                raise _Permanent(f"cannot read {path.name}: {exc.strerror}") from None
+                raise PermanentError(f"cannot read {path.name}: {exc.strerror}") from None
             if row.method == "sendPhoto":
                 msg = await self.bot.send_photo(
                     row.chat_id,
@@ -267,5 +236,5 @@ class Outbox:
             )
             return int(p["message_id"])
         else:
-            raise _Permanent(f"unknown outbox method {row.method}")
+            raise PermanentError(f"unknown outbox method {row.method}")
         return msg.message_id if isinstance(msg, Message) else None

@@ -31,6 +31,7 @@ from bot.render import esc, render_reply
 from bot.store import OutboxMessage, prune_updates
 from bot.texts import text
 from core.errors import SwitchboardError
+from core.logs import annotate
 from core.store.db import utcnow
 from core.store.users import User, user_for_telegram
 
@@ -147,10 +148,13 @@ class BotRuntime:
 
     # ---- people and audit ----------------------------------------------------------------------------------
     async def identify(self, telegram_user_id: int) -> User | None:
-        """The active Switchboard user linked to a Telegram account."""
-        return await asyncio.to_thread(
+        """The active Switchboard user linked to a Telegram account, from now on the actor of the update's logs."""
+        user = await asyncio.to_thread(
             user_for_telegram, engine=self.engine, telegram_user_id=telegram_user_id
         )
+        if user is not None:
+            annotate(actor=user.name)
+        return user
 
     async def audit(self, event: str, *, actor: str, subject: str, data: dict[str, Any]) -> None:
         """Append an audit record (off the event loop)."""

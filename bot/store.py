@@ -1,6 +1,7 @@
 """The bot's own tables: processed updates, callback tokens, outbox, approval message refs, reason prompts.
 
-``init_bot_tables`` creates them (``flows`` never imports ``bot``, so they are not part of ``init_db``).
+``init_bot_tables`` migrates them with their own Alembic version table (bot/migrations): core never imports
+``bot``, so they are not part of ``init_db``, and their schema changes ship with the bot.
 Claiming an update is one ``INSERT`` on a primary key, so an update is processed once even across restarts or
 two workers sharing the database.
 """
@@ -8,14 +9,16 @@ two workers sharing the database.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Column, delete, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Inspector
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
 from core.store.db import utcnow, write_session
+from core.store.migrate import Migrations, unversioned_release, upgrade
 
 
 class ProcessedUpdate(SQLModel, table=True):
@@ -98,13 +101,32 @@ class ReasonPrompt(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-BOT_TABLES = (ProcessedUpdate, CallbackToken, OutboxMessage, ApprovalMessage, ReasonPrompt)
+# Every release before migrations made all of these with create_all: such a database is stamped at the baseline.
+_RELEASED_TABLES = (
+    "bot_processed_update",
+    "bot_callback_token",
+    "bot_outbox",
+    "bot_approval_message",
+    "bot_reason_prompt",
+)
+
+
+def _legacy_revision(inspector: Inspector) -> str | None:
+    return "0001" if unversioned_release(inspector, owner="bot", tables=_RELEASED_TABLES) else None
+
+
+BOT_MIGRATIONS = Migrations(
+    name="bot",
+    script_location=Path(__file__).parent / "migrations",
+    version_table="bot_alembic_version",
+    module_prefix="bot.",
+    legacy_revision=_legacy_revision,
+)
 
 
 def init_bot_tables(engine: Engine) -> None:
-    """Create the bot's tables (idempotent)."""
-    tables = [SQLModel.metadata.tables[str(model.__tablename__)] for model in BOT_TABLES]
-    SQLModel.metadata.create_all(engine, tables=tables)
+    """Create or upgrade the bot's tables (idempotent, safe for processes starting together)."""
+    upgrade(engine, BOT_MIGRATIONS)
 
 
 # ---- processed updates -------------------------------------------------------------------------------------

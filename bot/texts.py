@@ -54,6 +54,8 @@ TEXTS: Final[dict[str, str]] = {
     "cb_not_yours": "This button belongs to another approver.",
     "cb_only_approvers": "Only approvers can decide",
     "cb_four_eyes": "You can't approve your own request (four-eyes)",
+    "cb_already_voted": "You already approved this; {more} more approval(s) needed from others.",
+    "cb_inactive": "Your account is deactivated.",
     "cb_decided": "Already decided by {by}",
     "cb_expired": "This request has expired.",
     "cb_superseded": "This request was edited; decide the new one.",

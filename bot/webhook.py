@@ -126,7 +126,9 @@ async def serve_webhook(
     import uvicorn
 
     app = webhook_app(application, settings, register_url=url)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    # log_config None: uvicorn's records go to the root handler (JSON lines) instead of a text handler of its own.
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, log_config=None)
+    server = uvicorn.Server(config)
     await server.serve()
 
 

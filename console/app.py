@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,6 +25,7 @@ from console.deps import LOGIN_ATTEMPTS_PER_MINUTE, ConsoleState
 from console.errors import install_error_handlers
 from console.limits import BodySizeLimit, RateLimiter
 from console.metrics import Metrics, MetricsMiddleware
+from console.request_context import RequestContext, bind_thread
 from console.routes import approvals, audit, auth, chat, files, health, ingest, pages, runs, users
 from core.store.db import make_engine
 from core.store.schema import init_db
@@ -62,6 +63,18 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+
+class ConsoleApp(FastAPI):
+    """The console's FastAPI app, with the request context outside even the 500 handler.
+
+    ``add_middleware`` can only add layers inside Starlette's ServerErrorMiddleware, which answers unhandled
+    errors; wrapped around it, an unexpected error's log line and its 500 response carry the request id too.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """The usual stack, inside ``RequestContext``."""
+        return RequestContext(super().build_middleware_stack())
 
 
 def metrics_dir(settings: ConsoleSettings) -> Path:
@@ -125,7 +138,7 @@ def create_app(
                 stack.callback(ticker.stop)
             yield
 
-    app = FastAPI(
+    app = ConsoleApp(
         title="Switchboard",
         version="0.1.0",
         lifespan=lifespan,
@@ -139,7 +152,8 @@ def create_app(
     app.state.console = state
     install_error_handlers(app)
     for module in (auth, users, chat, approvals, runs, audit, files, health, ingest, pages):
-        app.include_router(module.router)
+        # The chat routes name a thread in their path; it goes on their log lines.
+        app.include_router(module.router, dependencies=[Depends(bind_thread)] if module is chat else None)
     for router in extra_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

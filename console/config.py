@@ -18,7 +18,6 @@ class ConsoleSettings(AgentSettings):
         le=32,
         description="uvicorn worker processes for 'switchboard serve' (one per core is a good start).",
     )
-    max_body_bytes: int = 1_048_576
     rate_limit_per_minute: int = Field(
         default=600, ge=0, description="Requests per user per minute (0: no limit), shared by the workers."
     )

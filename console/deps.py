@@ -46,6 +46,7 @@ from console.errors import (
 from console.limits import RateLimiter
 from console.metrics import Metrics
 from core.errors import Forbidden, NotFound
+from core.logs import annotate
 from core.store.users import get_user, user_for_token
 from core.vocabulary import APPROVER_ROLES
 
@@ -97,6 +98,7 @@ class Principal:
     via: Literal["token", "session"]
     csrf: str | None = None
     must_change_password: bool = False  # a browser session on a one-time password: only /account works
+    active: bool = True  # authentication finds only active accounts; the approval rule reads it all the same
 
     @property
     def is_approver(self) -> bool:
@@ -132,7 +134,7 @@ def authenticate(
         user = user_for_token(engine=engine, token=bearer.credentials)
         if user is None:
             raise Unauthorized("the API token is not valid; create one with 'switchboard users token NAME'")
-        return Principal(user.name, user.role, "token")
+        return Principal(user.name, user.role, "token", active=user.active)
     session = state.sessions.decode(request.cookies.get(SESSION_COOKIE))
     if session is None:
         return None
@@ -142,7 +144,9 @@ def authenticate(
         return None
     if not user.active or fingerprint(user) != session.fingerprint:
         return None
-    return Principal(user.name, user.role, "session", session.csrf, user.must_change_password)
+    return Principal(
+        user.name, user.role, "session", session.csrf, user.must_change_password, active=user.active
+    )
 
 
 def current_user(
@@ -155,6 +159,7 @@ def current_user(
     principal = authenticate(request, state, bearer)
     if principal is None:
         raise Unauthorized("log in to the console, or send 'Authorization: Bearer <token>'")
+    annotate(actor=principal.name)  # on the request's log lines, including the middleware's access line
     if principal.via == "session" and request.method not in SAFE_METHODS:
         if not csrf_matches(principal.csrf, request.headers.get(CSRF_HEADER)):
             raise CsrfFailed("the request did not carry the page's CSRF token; reload the page and try again")
@@ -172,6 +177,7 @@ def page_user(request: Request, state: State) -> Principal:
     if principal is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
+    annotate(actor=principal.name)
     if principal.must_change_password and request.url.path != ACCOUNT_PAGE:
         raise PasswordChangeFirst(ACCOUNT_PAGE)
     state.limit(f"user:{principal.name}")

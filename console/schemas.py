@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.vocabulary import Action, Role
+from agent.state import DecisionView
+from core.vocabulary import Role
 from tools.base import Table
 
 ThreadId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Letters, digits, '_' or '-'.")]
@@ -24,15 +25,8 @@ class MessageIn(_In):
     text: str = Field(min_length=1, max_length=4000, description="What the operator typed.")
 
 
-class DecisionOut(BaseModel):
-    """'What I ran': the tool, its arguments, the confidence and the policy's action."""
-
-    tool: str | None
-    args: dict[str, Any]
-    confidence: float
-    action: Action
-    backend: str = "embedded"
-    reasons: list[str] = Field(default_factory=list)
+class DecisionOut(DecisionView):
+    """'What I ran': the tool, its arguments, the confidence and the policy's action (the agent's own view)."""
 
 
 class ChatReply(BaseModel):

@@ -65,7 +65,7 @@ def serve_workers(
         host: Address to listen on.
         port: Port to listen on.
         workers: Number of worker processes (at least 2; use ``create_app`` directly for one).
-        uvicorn_options: Passed on to ``uvicorn.Config`` in each worker (log level, proxy headers, ...).
+        uvicorn_options: Passed on to ``uvicorn.Config`` in each worker (its ``log_config``, proxy headers, ...).
 
     Raises:
         ConfigError: the address is in use, or a worker could not start.

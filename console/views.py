@@ -13,7 +13,8 @@ from agent.state import DecisionView, Reply
 from console.config import ConsoleSettings
 from console.deps import Principal
 from console.schemas import ApprovalOut, ChatReply, DecisionOut, MessageOut, OutcomeOut, RunOut
-from core.store.approvals import ApprovalRequest, ApprovalStatus, ThreadMessage
+from core.store.approval_rule import Ballot, RefusalCode, RulePolicy, can_decide
+from core.store.approvals import ApprovalRequest, ThreadMessage
 from core.store.audit import AuditRecord
 from core.store.runs import Run
 from tools.base import Table
@@ -37,15 +38,8 @@ def chart_url(settings: ConsoleSettings, chart_path: str | None) -> str | None:
 def decision_out(view: DecisionView | None) -> DecisionOut:
     """The decision shown with a reply; help and cancellations ran no tool."""
     if view is None:
-        return DecisionOut(tool=None, args={}, confidence=0.0, action="refuse", backend="none", reasons=[])
-    return DecisionOut(
-        tool=view.tool,
-        args=view.args,
-        confidence=view.confidence,
-        action=view.action,
-        backend=view.backend,
-        reasons=view.reasons,
-    )
+        return DecisionOut(tool=None, backend="none")
+    return DecisionOut.model_validate(view, from_attributes=True)
 
 
 def chat_reply(reply: Reply, *, thread_id: str, settings: ConsoleSettings) -> ChatReply:
@@ -94,20 +88,30 @@ def message_out(message: ThreadMessage, *, settings: ConsoleSettings) -> Message
     return out
 
 
-def approval_blocked(request: ApprovalRequest, viewer: Principal, *, four_eyes: bool) -> str | None:
-    """Why ``viewer`` may not approve ``request`` now, in plain words (None when they may)."""
-    if request.status != ApprovalStatus.PENDING:
-        return f"This request is already {request.status.value}."
-    if not viewer.is_approver:
-        return "Only approvers and admins can approve requests."
-    if four_eyes and viewer.name in (request.requester, request.edited_by):
-        return "Four-eyes rule: you asked for this (or edited it), so another approver must decide it."
-    return None
+# The console's words for each refusal of the approval rule (core.store.approval_rule.can_decide).
+BLOCKED: dict[RefusalCode, str] = {
+    "inactive": "Your account is deactivated.",
+    "role": "Only approvers and admins can approve requests.",
+    "not_pending": "This request is already {status}.",
+    "expired": "This request has expired.",
+    "four_eyes": "Four-eyes rule: you asked for this (or edited it), so another approver must decide it.",
+    "already_voted": "You approved this already; it needs {more} more approval(s) from other approvers.",
+}
 
 
-def approval_out(request: ApprovalRequest, viewer: Principal, *, four_eyes: bool) -> ApprovalOut:
-    """An approval request as ``viewer`` sees it."""
-    blocked = approval_blocked(request, viewer, four_eyes=four_eyes)
+def approval_blocked(ballot: Ballot, viewer: Principal, *, policy: RulePolicy) -> str | None:
+    """Why ``viewer`` may not approve the request now, in plain words (None when they may)."""
+    verdict = can_decide(viewer, ballot, policy)
+    if verdict.code is None:
+        return None
+    return BLOCKED[verdict.code].format(status=ballot.status.value, more=ballot.votes_needed)
+
+
+def approval_out(
+    request: ApprovalRequest, viewer: Principal, *, ballot: Ballot, policy: RulePolicy
+) -> ApprovalOut:
+    """An approval request as ``viewer`` sees it (``ballot`` is the request with its votes)."""
+    blocked = approval_blocked(ballot, viewer, policy=policy)
     return ApprovalOut(
         id=request.id,
         tool=request.tool,

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from core.errors import ConfigError
+from core.logs import LogFormat, LogLevel
 
 _SECRET_PREFIX = "SWITCHBOARD_SECRET_"
 S = TypeVar("S", bound="CoreSettings")
@@ -90,12 +91,27 @@ class CoreSettings(BaseSettings):
     artifacts_dir: Path | None = None
     secrets_dir: Path | None = None
     max_file_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1,
+        description="Largest HTTP request body the console or the bot's webhook reads.",
+    )
     max_attempts: int = Field(default=3, ge=1)
     reference_date: str | None = Field(
         default=None, description="Pin 'today' (YYYY-MM-DD) for demos and evals."
     )
+    log_level: LogLevel = Field(default="WARNING", description="Least severe log records written to stderr.")
+    log_format: LogFormat = Field(
+        default="json", description="'json': one object per line (request, thread, run, actor bound); 'text'."
+    )
 
     secrets: dict[str, SecretStr] = Field(default_factory=dict, repr=False)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_name(cls, value: object) -> object:
+        """Accept ``debug`` as well as ``DEBUG``."""
+        return value.upper() if isinstance(value, str) else value
 
     @classmethod
     def settings_customise_sources(

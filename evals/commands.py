@@ -14,8 +14,8 @@ from typing import Any
 
 from agent.backends.base import Backend
 from agent.config import AgentSettings
-from agent.policy import Role
 from core.errors import BadInput, ConfigError
+from core.vocabulary import Role
 from evals.dataset import PROJECT_DIR, load_examples, split_paths
 from evals.gate import BASELINE_PATH, GateResult, baseline_from, check, load_baseline, write_baseline
 from evals.report import pct

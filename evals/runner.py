@@ -17,7 +17,8 @@ from typing import Any
 from agent.backends.base import Backend, DecideRequest, Decision
 from agent.config import AgentSettings
 from agent.planner import Plan, plan
-from agent.policy import Policy, Role
+from agent.policy import Policy
+from core.vocabulary import Role
 from evals.dataset import Example, compare_args
 from evals.metrics import Outcome, summarize
 from evals.summary import Summary

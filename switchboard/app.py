@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
@@ -14,6 +13,7 @@ from rich.console import Console
 from sqlalchemy.engine import Engine
 
 from core.errors import SwitchboardError
+from core.logs import configure_logging
 from core.store.db import make_engine
 from core.store.schema import init_db
 from switchboard.settings import Settings, load_settings
@@ -31,14 +31,18 @@ class App:
     """Resources for one CLI invocation, built on first use."""
 
     overrides: dict[str, Any] = field(default_factory=dict)
+    # Only the console script's main() sets it: commands run in-process (tests, stand-in roots) leave logging alone.
+    configures_logging: bool = False
     _settings: Settings | None = None
     _engine: Engine | None = None
 
     @property
     def settings(self) -> Settings:
-        """The configuration (env + YAML)."""
+        """The configuration (env + YAML); the first load sets the log level and format when this App owns logging."""
         if self._settings is None:
             self._settings = load_settings(**self.overrides)
+            if self.configures_logging:
+                configure_logging(self._settings.log_level, json=self._settings.log_format == "json")
         return self._settings
 
     @property
@@ -78,20 +82,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except Exception:
             logger.exception("unexpected error")
             err_console.print(
-                "[bold red]Error:[/] something unexpected went wrong; run with SWITCHBOARD_LOG=DEBUG for details."
+                "[bold red]Error:[/] something unexpected went wrong; the log on stderr has the details."
             )
             raise typer.Exit(code=1) from None
 
     return wrapper
-
-
-def configure_logging(level: str) -> None:
-    """Logging for CLI entry points: warnings and up to stderr, unless SWITCHBOARD_LOG says otherwise."""
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.WARNING),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # These log request URLs, and a Bot API URL contains the bot token: keep them quiet whatever the level.
-    for noisy in ("httpx", "httpcore", "telegram", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,12 +1,18 @@
-"""The ``switchboard`` command line."""
+"""The ``switchboard`` command line.
+
+What it prints for people stays as it is (rich tables and messages on stdout); logs go to stderr as JSON lines
+(``core.logs``), warnings and up unless ``--log-level``, ``SWITCHBOARD_LOG_LEVEL`` or the YAML's ``log_level`` ask
+for more.
+"""
 
 from __future__ import annotations
 
-import os
+from typing import Annotated
 
 import typer
 
-from switchboard.app import App, configure_logging
+from core.logs import LogLevel, configure_logging
+from switchboard.app import App
 from switchboard.commands import (
     approvals_cmd,
     audit_cmd,
@@ -31,9 +37,24 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root(ctx: typer.Context) -> None:
+def _root(
+    ctx: typer.Context,
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option(
+            "--log-level",
+            case_sensitive=False,
+            help="Least severe log records written to stderr as JSON (default: SWITCHBOARD_LOG_LEVEL, WARNING).",
+        ),
+    ] = None,
+) -> None:
     """Switchboard reads SWITCHBOARD_* environment variables and the YAML file named by SWITCHBOARD_CONFIG."""
-    ctx.obj = App()
+    state = ctx.obj if isinstance(ctx.obj, App) else App()
+    if log_level is not None:
+        state.overrides["log_level"] = log_level
+        if state.configures_logging:
+            configure_logging(log_level)  # now: what is logged before the settings load honours it too
+    ctx.obj = state
 
 
 core_cmd.register(app)
@@ -52,6 +73,6 @@ app.add_typer(router_cmd.app, name="router")
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    configure_logging(os.environ.get("SWITCHBOARD_LOG", "WARNING"))
-    app()
+    """Entry point of the console script: it owns logging (JSON on stderr, warnings and up until the settings load)."""
+    configure_logging("WARNING")
+    app(obj=App(configures_logging=True))

@@ -6,16 +6,16 @@ never reaches flows/. The registry is data: the agent reads these specs and cont
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
 from core.store.audit import AuditLog
-from core.store.runs import RunStore
+from core.store.runs import Run, RunStore
 from core.vocabulary import Risk
 from flows.config import FlowSettings
 
@@ -62,6 +62,45 @@ class Preview(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+class Called(Protocol):
+    """What a call made through a ``ToolCaller`` returns (``tools.runtime.Execution``)."""
+
+    @property
+    def result(self) -> ToolResult:
+        """The tool's result."""
+
+    @property
+    def run(self) -> Run | None:
+        """The run the call recorded (none for reads)."""
+
+
+class ToolCaller(Protocol):
+    """The runner executing a call (``tools.runtime.ToolRunner``).
+
+    Tools that call tools go through it, never through a runner of their own: a nested call then shares the
+    caller's registry, audit log and run listeners (the alerts a composition root attached).
+    """
+
+    @property
+    def registry(self) -> Mapping[str, ToolSpec[Any]]:
+        """The tools it can run."""
+
+    def call(
+        self,
+        name: str,
+        raw_args: Mapping[str, Any],
+        *,
+        actor: str,
+        idempotency_key: str | None = ...,
+        pipeline_run_id: int | None = ...,
+        source: str = ...,
+    ) -> Called:
+        """Validate and execute a tool."""
+
+    def retry(self, run_id: int, *, actor: str, source: str = ...) -> Called:
+        """Run a failed run again as a new attempt linked to it."""
+
+
 @dataclass(frozen=True)
 class ToolContext:
     """Everything a tool needs, passed explicitly.
@@ -73,9 +112,11 @@ class ToolContext:
         runs: The run store.
         actor: Who is acting (a user name, or "scheduler", "system").
         today: Reference date for periods.
+        runner: The runner executing this call; ``call`` and ``retry`` go through it.
         run_id: The run this call executes under, when it creates one.
         pipeline_run_id: The flow run this call is a step of.
         idempotency_key: Key that makes a repeated execution a no-op (e.g. an approval id).
+        source: The interface that asked (chat, console, cli, approval, flow:<name>), recorded with each run.
     """
 
     settings: FlowSettings
@@ -84,9 +125,40 @@ class ToolContext:
     runs: RunStore
     actor: str
     today: date
+    runner: ToolCaller = field(repr=False, compare=False)
     run_id: int | None = None
     pipeline_run_id: int | None = None
     idempotency_key: str | None = None
+    source: str = "cli"
+
+    def call(
+        self,
+        tool: str,
+        args: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        source: str | None = None,
+    ) -> Called:
+        """Call another tool as a step of this call's run, through the runner executing this call.
+
+        Args:
+            tool: The tool to call.
+            args: Its raw arguments (validated by the runner, like any call).
+            idempotency_key: Makes a repeated step a no-op (derive it from this call's key).
+            source: Recorded with the step's run; defaults to this call's source.
+        """
+        return self.runner.call(
+            tool,
+            args,
+            actor=self.actor,
+            idempotency_key=idempotency_key,
+            pipeline_run_id=self.run_id,
+            source=source or self.source,
+        )
+
+    def retry(self, run_id: int) -> Called:
+        """Run a failed run again as a new attempt linked to it, through the runner executing this call."""
+        return self.runner.retry(run_id, actor=self.actor, source=self.source)
 
 
 A = TypeVar("A", bound=ToolArgs)
@@ -110,6 +182,9 @@ class ToolSpec(Generic[A]):
         run_name: Optional name for the Run this call records (defaults to the tool name).
         pin: Optional resolution of moving references before approval (``file="latest"`` → the artifact id the
             approver saw), so what executes is exactly what was approved.
+        repeats: Optional: the call this one repeats (retry_run → the retried run's tool and arguments), or None
+            when there is none to find. The policy gate weighs that call in its place, so a retry needs the same
+            approval as the first run did.
     """
 
     name: str
@@ -124,6 +199,7 @@ class ToolSpec(Generic[A]):
     roles: tuple[str, ...] = field(default=("operator", "approver", "admin"))
     run_name: Callable[[A], str] | None = None
     pin: Callable[[ToolContext, A], A] | None = None
+    repeats: Callable[[ToolContext, A], tuple[ToolSpec[Any], ToolArgs] | None] | None = None
 
     def name_run(self, args: A) -> str:
         """Name of the Run this call records (run_flow names it after the flow)."""
@@ -132,6 +208,14 @@ class ToolSpec(Generic[A]):
     def effective_risk(self, settings: FlowSettings, args: A) -> Risk:
         """The risk of this particular call."""
         return self.risk_for(settings, args) if self.risk_for else self.risk
+
+    def gated_call(self, ctx: ToolContext | None, args: A) -> tuple[ToolSpec[Any], ToolArgs]:
+        """The call the policy gate weighs for this one: itself, or the call it repeats (followed to the first)."""
+        repeated = self.repeats(ctx, args) if self.repeats is not None and ctx is not None else None
+        if repeated is None:
+            return self, args
+        spec, repeated_args = repeated
+        return spec.gated_call(ctx, repeated_args)
 
     @property
     def creates_run(self) -> bool:

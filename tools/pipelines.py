@@ -1,8 +1,9 @@
 """Named pipelines (nightly_sales_export, customer_sync, invoice_run) and their schedules.
 
-A pipeline is a list of tool steps in the config. Each step runs through the same ToolRunner as any other call, as
-a child run of the flow run, so every step is recorded and audited. A step argument ``latest`` means the artifact
-the previous step produced in this run, never some other run's file.
+A pipeline is a list of tool steps in the config. Each step is called through the flow's context, so it runs on
+the same ToolRunner as the flow itself, as a child run of the flow run: every step is recorded and audited, and the
+runner's listeners (alerts) see it. A step argument ``latest`` means the artifact the previous step produced in
+this run, never some other run's file.
 """
 
 from __future__ import annotations
@@ -59,13 +60,7 @@ def flow_risk(settings: FlowSettings, args: RunFlowArgs) -> Risk:
 
 
 def _run_flow(ctx: ToolContext, args: RunFlowArgs) -> ToolResult:
-    from tools.registry import build_registry
-    from tools.runtime import ToolRunner
-
     pipeline = _pipeline(ctx.settings, args.flow)
-    runner = ToolRunner(
-        settings=ctx.settings, engine=ctx.engine, registry=build_registry(), today=lambda: ctx.today
-    )
     rows: list[list[Any]] = []
     last_artifact: int | None = None
     artifacts: list[int] = []
@@ -77,14 +72,7 @@ def _run_flow(ctx: ToolContext, args: RunFlowArgs) -> ToolResult:
         }
         key = f"{ctx.idempotency_key}:step{index}" if ctx.idempotency_key else None
         try:
-            execution = runner.call(
-                step.tool,
-                step_args,
-                actor=ctx.actor,
-                pipeline_run_id=ctx.run_id,
-                idempotency_key=key,
-                source=f"flow:{args.flow}",
-            )
+            execution = ctx.call(step.tool, step_args, idempotency_key=key, source=f"flow:{args.flow}")
         except SwitchboardError as exc:
             rows.append([index, step.tool, "failed", exc.message])
             if not step.continue_on_error:

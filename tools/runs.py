@@ -1,17 +1,22 @@
-"""Run tools: the status of a run or flow, a filtered list of runs, and retrying a failed run."""
+"""Run tools: the status of a run or flow, a filtered list of runs, and retrying a failed run.
+
+``retry_run`` is the one retry service: chat calls it as a tool, and the console and the CLI call the same tool
+through the same policy gate. It repeats the run's original call, so the gate weighs that call in its place
+(``ToolSpec.repeats``): retrying an external action needs an approver, whoever asks and wherever.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from core.errors import NotFound
+from core.errors import BadInput, Conflict, NotFound, SwitchboardError
 from core.periods import resolve_period
-from core.store.runs import Run, RunStatus
+from core.store.runs import Run, RunStatus, RunStore
 from core.vocabulary import FlowName, Period, RunStatusFilter
-from tools.base import Table, ToolArgs, ToolContext, ToolResult, ToolSpec
+from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 RUN_COLUMNS = ["id", "name", "status", "attempt", "actor", "created", "duration_ms", "error"]
 
@@ -95,15 +100,67 @@ def _list_runs(ctx: ToolContext, args: ListRunsArgs) -> ToolResult:
     )
 
 
-def _retry_run(ctx: ToolContext, args: RetryRunArgs) -> ToolResult:
-    # Imported here: the runtime imports the registry, which imports this module.
-    from tools.registry import build_registry
-    from tools.runtime import ToolRunner
+_RETRYABLE = (RunStatus.FAILED, RunStatus.DEAD_LETTERED)
 
-    runner = ToolRunner(
-        settings=ctx.settings, engine=ctx.engine, registry=build_registry(), today=lambda: ctx.today
+
+def retry_target(runs: RunStore, run_id: int) -> Run:
+    """The run to retry, when it may be retried.
+
+    Raises:
+        NotFound: there is no such run.
+        Conflict: the run did not fail.
+        BadInput: the run is a step of a flow run (the flow run is what gets retried).
+    """
+    run = runs.get(run_id)
+    if run.status not in _RETRYABLE:
+        raise Conflict(f"run {run_id} is {run.status.value}; only failed runs can be retried", run_id=run_id)
+    if run.pipeline_run_id is not None:
+        raise BadInput(f"run {run_id} is a step of flow run {run.pipeline_run_id}; retry the flow run")
+    return run
+
+
+def tool_of(run: Run) -> str:
+    """The tool a run executed (a flow run is named after its flow, but ran ``run_flow``)."""
+    return str(run.versions.get("tool", run.name))
+
+
+def _first_call(ctx: ToolContext, run: Run) -> tuple[ToolSpec[Any], ToolArgs] | None:
+    """The call a run executed, validated again (None when the tool or its arguments no longer exist)."""
+    spec = ctx.runner.registry.get(tool_of(run))
+    if spec is None:
+        return None
+    try:
+        return spec, spec.args_model.model_validate(run.inputs)
+    except ValidationError:
+        return None  # arguments this version no longer accepts: the retry is rejected before anything runs
+
+
+def _retried_call(ctx: ToolContext, args: RetryRunArgs) -> tuple[ToolSpec[Any], ToolArgs] | None:
+    try:
+        run = retry_target(ctx.runs, args.run_id)
+    except SwitchboardError:
+        return None  # nothing will run: executing the retry reports why
+    return _first_call(ctx, run)
+
+
+def _preview_retry(ctx: ToolContext, args: RetryRunArgs) -> Preview:
+    run = retry_target(ctx.runs, args.run_id)
+    tool = tool_of(run)
+    call = f"{tool}({', '.join(f'{k}={v}' for k, v in run.inputs.items())})"
+    summary = f"Runs {call} again as attempt {run.attempt + 1} of run {run.id}, which failed: {run.error}"
+    details: dict[str, Any] = {"run_id": run.id, "tool": tool, "attempt": run.attempt + 1}
+    first = _first_call(ctx, run)
+    if first is None or first[0].preview is None:
+        return Preview(summary=summary, details=details)
+    # The approver also sees what the first run's approver saw (recipients, file, value).
+    seen = first[0].preview(ctx, first[1])
+    return seen.model_copy(
+        update={"summary": f"{summary}. {seen.summary}", "details": {**seen.details, **details}}
     )
-    execution = runner.retry(args.run_id, actor=ctx.actor)
+
+
+def _retry_run(ctx: ToolContext, args: RetryRunArgs) -> ToolResult:
+    execution = ctx.retry(args.run_id)
     new_id = execution.run.id if execution.run else None
     return ToolResult(
         summary=f"Retried run {args.run_id} as run {new_id}: {execution.result.summary}",
@@ -137,5 +194,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         args_model=RetryRunArgs,
         risk="write",
         func=_retry_run,
+        preview=_preview_retry,
+        repeats=_retried_call,
     ),
 )

@@ -1,7 +1,10 @@
 """Executes tools: validates arguments, records runs, audits every call, and honours idempotency keys.
 
-Every interface (CLI, agent, console, bot, scheduler, pipelines) calls tools through ``ToolRunner.call`` so the
-same checks and records apply whoever asks.
+Every interface (CLI, agent, console, bot, scheduler, pipelines) calls tools through this runner so the same
+checks and records apply whoever asks: ``ToolRunner.run`` executes a ``BoundCall`` whose arguments were validated
+already (the agent's), and ``ToolRunner.call`` validates raw arguments once and then runs them. A tool that
+calls tools (a flow's steps, a retry) does so through its ``ToolContext``, which comes back to the runner
+executing it: only composition roots build runners, and the listeners they attach (alerts) see every run.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from core.errors import BadInput, Conflict, SwitchboardError
+from core.errors import Conflict, SwitchboardError
+from core.logs import bind
 from core.store.audit import AuditEvent, AuditLog
 from core.store.runs import Run, RunStatus, RunStore
 from flows.config import FlowSettings
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
+from tools.bound import BoundCall
 from tools.registry import Registry
+from tools.runs import retry_target, tool_of
 
 logger = logging.getLogger(__name__)
 
@@ -75,16 +81,32 @@ class ToolRunner:
             runs=self.runs,
             actor=actor,
             today=self.reference_date(),
+            runner=self,
             **extra,
         )
 
-    def parse(
-        self, name: str, raw: Mapping[str, Any], *, actor: str, audit_first: Sequence[AuditEvent] = ()
-    ) -> tuple[ToolSpec[Any], ToolArgs]:
-        """Validate a call; an invalid one is audited as rejected (after ``audit_first``) and raised as BadInput."""
+    def bind_call(
+        self,
+        name: str,
+        raw: Mapping[str, Any] | ToolArgs,
+        *,
+        actor: str,
+        audit_first: Sequence[AuditEvent] = (),
+    ) -> BoundCall:
+        """Validate a raw call once into a BoundCall; an invalid one is audited as rejected and raised.
+
+        Arguments that already are the tool's validated model are bound as they are.
+
+        Raises:
+            NotFound: no such tool.
+            BadInput: the arguments were invalid (recorded as ``tool.rejected`` after ``audit_first``).
+        """
         try:
             spec = self.registry.get_tool(name)
-            return spec, self.registry.parse_args(name, raw)
+            if isinstance(raw, spec.args_model):
+                return BoundCall.of(name, raw)
+            fields = raw.model_dump() if isinstance(raw, ToolArgs) else raw
+            return BoundCall.of(name, self.registry.parse_args(name, fields))
         except SwitchboardError as exc:
             rejected = AuditEvent("tool.rejected", actor, f"tool:{name}", {"error": exc.message})
             self.audit.append_many([*audit_first, rejected])
@@ -103,19 +125,52 @@ class ToolRunner:
         source: str = "cli",
         audit_first: Sequence[AuditEvent] = (),
     ) -> Execution:
-        """Validate and execute a tool.
-
-        ``audit_first`` are records that belong before the call's own (the agent's decision to make it); they are
-        written in the same transaction as the call's first record, before the tool runs.
+        """Validate raw arguments once, then execute: the entry point for callers without a BoundCall.
 
         Raises:
             BadInput: the arguments were invalid (nothing executed).
             Conflict: the idempotency key belongs to a run that failed or is still running.
             SwitchboardError: the tool failed; the run and the audit log record why.
         """
-        raw = raw_args.model_dump() if isinstance(raw_args, ToolArgs) else raw_args
-        spec, args = self.parse(name, raw, actor=actor, audit_first=audit_first)
-        ctx = self.context(actor=actor, pipeline_run_id=pipeline_run_id, idempotency_key=idempotency_key)
+        bound = self.bind_call(name, raw_args, actor=actor, audit_first=audit_first)
+        return self.run(
+            bound,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            pipeline_run_id=pipeline_run_id,
+            parent_id=parent_id,
+            attempt=attempt,
+            source=source,
+            audit_first=audit_first,
+        )
+
+    def run(
+        self,
+        bound: BoundCall,
+        *,
+        actor: str,
+        idempotency_key: str | None = None,
+        pipeline_run_id: int | None = None,
+        parent_id: int | None = None,
+        attempt: int = 1,
+        source: str = "cli",
+        audit_first: Sequence[AuditEvent] = (),
+    ) -> Execution:
+        """Execute a call whose arguments were validated already (they are not validated again).
+
+        ``audit_first`` are records that belong before the call's own (the agent's decision to make it); they are
+        written in the same transaction as the call's first record, before the tool runs.
+
+        Raises:
+            NotFound: the tool is not in this runner's registry.
+            Conflict: the idempotency key belongs to a run that failed or is still running.
+            SwitchboardError: the tool failed; the run and the audit log record why.
+        """
+        name, args = bound.tool, bound.args
+        spec = self.registry.get_tool(name)
+        ctx = self.context(
+            actor=actor, pipeline_run_id=pipeline_run_id, idempotency_key=idempotency_key, source=source
+        )
         inputs = args.model_dump(mode="json")
         if not spec.creates_run:
             call = AuditEvent("tool.call", actor, f"tool:{name}", {"args": inputs, "source": source})
@@ -168,26 +223,28 @@ class ToolRunner:
         if not created:
             return self._replay(spec, args, run)
         assert run.id is not None
-        self.runs.start(run.id)
-        ctx = replace(ctx, run_id=run.id)
-        try:
-            result = spec.func(ctx, args)
-        except SwitchboardError as exc:
-            failed = self.runs.fail(run.id, error=exc.message, code=exc.code)
-            self._notify(ctx, failed)
-            raise
-        except Exception as exc:
-            logger.exception("tool %s failed in run %s", spec.name, run.id)
-            failed = self.runs.fail(
-                run.id, error=f"internal error ({type(exc).__name__})", code="internal_error"
-            )
-            self._notify(ctx, failed)
-            raise InternalToolError(
-                f"{spec.name} failed unexpectedly in run {run.id}; see the server log"
-            ) from exc
-        done = self.runs.succeed(run.id, {"result": result.model_dump(mode="json")})
-        self._notify(ctx, done)
-        return Execution(spec.name, args, result, done)
+        # On the tool's log lines, the failure's and the listeners' (alerts); a flow's step names its flow run.
+        with bind(run_id=run.id, pipeline_run_id=ctx.pipeline_run_id):
+            self.runs.start(run.id)
+            ctx = replace(ctx, run_id=run.id)
+            try:
+                result = spec.func(ctx, args)
+            except SwitchboardError as exc:
+                failed = self.runs.fail(run.id, error=exc.message, code=exc.code)
+                self._notify(ctx, failed)
+                raise
+            except Exception as exc:
+                logger.exception("tool %s failed in run %s", spec.name, run.id)
+                failed = self.runs.fail(
+                    run.id, error=f"internal error ({type(exc).__name__})", code="internal_error"
+                )
+                self._notify(ctx, failed)
+                raise InternalToolError(
+                    f"{spec.name} failed unexpectedly in run {run.id}; see the server log"
+                ) from exc
+            done = self.runs.succeed(run.id, {"result": result.model_dump(mode="json")})
+            self._notify(ctx, done)
+            return Execution(spec.name, args, result, done)
 
     def _replay(self, spec: ToolSpec[Any], args: ToolArgs, run: Run) -> Execution:
         if run.status == RunStatus.SUCCEEDED:
@@ -208,18 +265,13 @@ class ToolRunner:
                 logger.exception("run listener failed for run %s", run.id)
 
     def retry(self, run_id: int, *, actor: str, source: str = "cli") -> Execution:
-        """Run a failed or dead-lettered run again as a new attempt linked to it."""
-        original = self.runs.get(run_id)
-        if original.status not in (RunStatus.FAILED, RunStatus.DEAD_LETTERED):
-            raise Conflict(
-                f"run {run_id} is {original.status.value}; only failed runs can be retried", run_id=run_id
-            )
-        if original.pipeline_run_id is not None:
-            raise BadInput(
-                f"run {run_id} is a step of flow run {original.pipeline_run_id}; retry the flow run"
-            )
+        """Run a failed or dead-lettered run again as a new attempt linked to it.
+
+        This is the mechanism; ``retry_run`` is the service every interface asks, through the policy gate.
+        """
+        original = retry_target(self.runs, run_id)
         return self.call(
-            str(original.versions.get("tool", original.name)),
+            tool_of(original),
             original.inputs,
             actor=actor,
             parent_id=original.id,

@@ -1,8 +1,9 @@
 """Approvals inbox: list requests, approve, reject with a reason, or edit the arguments.
 
-Decisions go through the one ``ApprovalService`` the bot and the CLI use too, so the four-eyes rule (403), the
-already-decided and expired checks (409) and exactly-once execution hold whichever interface a decision comes
-from.
+Decisions go through the one ``ApprovalService`` the bot and the CLI use too, and both what a viewer is shown
+(``can_decide``, ``blocked``) and what the store allows come from the one approval rule
+(``core.store.approval_rule.can_decide``): role and four-eyes refusals are 403, already decided, expired or
+already voted are 409, and execution happens exactly once whichever interface a decision comes from.
 """
 
 from __future__ import annotations
@@ -39,8 +40,17 @@ def _requester_filter(principal: Principal) -> str | None:
     return None if principal.is_approver else principal.name
 
 
+def _outs(state: ConsoleState, requests: list[ApprovalRequest], principal: Principal) -> list[ApprovalOut]:
+    ballots = ops.ballots(engine=state.sb.engine, requests=requests)  # every request's votes in one query
+    policy = state.sb.policy.config
+    return [
+        approval_out(request, principal, ballot=ballot, policy=policy)
+        for request, ballot in zip(requests, ballots, strict=True)
+    ]
+
+
 def _out(state: ConsoleState, request: ApprovalRequest, principal: Principal) -> ApprovalOut:
-    return approval_out(request, principal, four_eyes=state.sb.policy.config.four_eyes)
+    return _outs(state, [request], principal)[0]
 
 
 def _load(state: ConsoleState, approval_id: str, principal: Principal) -> ApprovalRequest:
@@ -82,7 +92,7 @@ def list_approvals(
     )
     if status == "pending":
         rows.sort(key=lambda r: r.created_at)
-    return ApprovalList(approvals=[_out(state, r, principal) for r in rows])
+    return ApprovalList(approvals=_outs(state, rows, principal))
 
 
 @router.get("/count", response_model=PendingCount)

@@ -1,4 +1,4 @@
-"""Runs: list with filters, one run with its steps and retries, and retry through the policy gate."""
+"""Runs: list with filters, one run with its steps and retries, and retry through the shared retry service."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from agent.backends.base import Decision
-from agent.planner import gate_decision
-from agent.policy import Role
+from agent.retries import retry_failed_run
 from console.deps import State, User
 from console.schemas import RetryOut, RunDetail, RunList
 from console.views import chart_url, run_out
-from core.errors import BadInput, Conflict, Forbidden, SwitchboardError
 from core.store.runs import Run, RunStatus
+from core.vocabulary import Role
 from tools.base import Table
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
@@ -79,53 +77,12 @@ def get_run(run_id: RunId, _principal: User, state: State) -> RunDetail:
 )
 def retry_run(run_id: RunId, principal: User, state: State) -> RetryOut:
     """Retry a failed run; an external action becomes an approval request instead of running directly."""
-    sb = state.sb
-    run = sb.runner.runs.get(run_id)
-    if run.status not in _RETRYABLE:
-        raise Conflict(f"run {run_id} is {run.status.value}; only failed runs can be retried", run_id=run_id)
-    if run.pipeline_run_id is not None:
-        raise BadInput(f"run {run_id} is a step of flow run {run.pipeline_run_id}; retry the flow run")
-    tool = str(run.versions.get("tool", run.name))
-    decision = Decision(
-        tool=tool, args=run.inputs, confidence=1.0, tool_probability=1.0, backend="console-retry"
+    outcome = retry_failed_run(
+        sb=state.sb, run_id=run_id, actor=principal.name, role=cast(Role, principal.role), source="console"
     )
-    plan = gate_decision(
-        decision,
-        role=cast(Role, principal.role),
-        registry=sb.registry,
-        policy=sb.policy,
-        settings=state.settings,
-        tool_context=sb.runner.context(actor=principal.name),
+    # A new attempt that failed again is reported with its run (200), like one that succeeded.
+    return RetryOut(
+        summary=outcome.summary,
+        run=run_out(outcome.run) if outcome.run else None,
+        approval_id=outcome.approval_id,
     )
-    reasons = "; ".join(plan.gate.reasons)
-    if plan.action == "refuse":
-        raise Forbidden(f"cannot retry run {run_id}: {reasons}")
-    if plan.action == "clarify":
-        raise BadInput(f"cannot retry run {run_id}: {reasons}")
-    if plan.gate.shadow:
-        raise Conflict(f"shadow mode is on for {tool}: the retry was not executed")
-    if plan.action == "approve":
-        request = sb.approvals.request(
-            tool=tool,
-            args=run.inputs,
-            requester=principal.name,
-            reasons=[*plan.gate.reasons, f"retry of failed run {run_id}"],
-            confidence=1.0,
-        )
-        return RetryOut(
-            summary=f"Retrying run {run_id} needs an approver: request {request.id} is waiting.",
-            approval_id=request.id,
-        )
-    try:
-        execution = sb.runner.retry(run_id, actor=principal.name, source="console")
-    except SwitchboardError as exc:
-        # The new attempt is recorded as a failed run; report it rather than failing the request.
-        with Session(sb.engine) as session:
-            latest = session.execute(
-                select(Run).where(col(Run.parent_id) == run_id).order_by(col(Run.id).desc()).limit(1)
-            ).scalar_one_or_none()
-        if latest is None:
-            raise
-        return RetryOut(summary=f"The retry of run {run_id} failed again: {exc.message}", run=run_out(latest))
-    new = execution.run
-    return RetryOut(summary=execution.result.summary, run=run_out(new) if new else None)

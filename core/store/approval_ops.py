@@ -8,19 +8,20 @@ written, the transaction rolls back and nothing is approved.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from core.errors import Conflict, Forbidden, NotFound
+from core.errors import Conflict, NotFound, SwitchboardError
+from core.store.approval_rule import Ballot, Decision, Person, Rules, can_decide, still_open
 from core.store.approvals import ApprovalRequest, ApprovalStatus, ApprovalVote, binding_of
 from core.store.audit import AuditEvent, append_in
 from core.store.db import utcnow, write_session
-from core.vocabulary import APPROVER_ROLES
 
 
 def new_approval_id() -> str:
@@ -103,23 +104,44 @@ def get_request(*, engine: Engine, approval_id: str) -> ApprovalRequest:
     return request
 
 
-def _explain_not_pending(session: Session, approval_id: str, now: datetime) -> Conflict:
+def ballots(*, engine: Engine, requests: Sequence[ApprovalRequest]) -> list[Ballot]:
+    """The requests as the approval rule sees them, with their approve votes read in one query."""
+    voters: dict[str, set[str]] = {}
+    if requests:
+        with Session(engine) as session:
+            rows = session.execute(
+                select(col(ApprovalVote.approval_id), col(ApprovalVote.approver)).where(
+                    col(ApprovalVote.approval_id).in_([r.id for r in requests])
+                )
+            )
+            for approval_id, approver in rows:
+                voters.setdefault(approval_id, set()).add(approver)
+    return [Ballot.of(r, voters.get(r.id, ())) for r in requests]
+
+
+def load_ballot(*, engine: Engine, approval_id: str) -> tuple[ApprovalRequest, Ballot]:
+    """A request and its ballot, or raise NotFound."""
+    request = get_request(engine=engine, approval_id=approval_id)
+    return request, ballots(engine=engine, requests=[request])[0]
+
+
+def _judge(
+    engine: Engine, approval_id: str, person: Person, rules: Rules, decision: Decision, now: datetime
+) -> ApprovalRequest:
+    """Load the request and apply the approval rule to it; returns the request when ``person`` may decide."""
+    request, ballot = load_ballot(engine=engine, approval_id=approval_id)
+    can_decide(person, ballot, rules, decision=decision, now=now).check()
+    return request
+
+
+def _explain_not_pending(session: Session, approval_id: str, now: datetime) -> SwitchboardError:
     request = session.get(ApprovalRequest, approval_id)
     if request is None:
         return Conflict(f"approval request {approval_id} does not exist")
-    if request.status == ApprovalStatus.PENDING and _aware(request.expires_at) <= now:
-        return Conflict(f"approval request {approval_id} expired at {request.expires_at:%Y-%m-%d %H:%M} UTC")
-    who = f" by {request.decided_by}" if request.decided_by else ""
-    return Conflict(f"approval request {approval_id} is already {request.status.value}{who}")
-
-
-def _check_approver(request: ApprovalRequest, *, approver: str, role: str, four_eyes: bool) -> None:
-    if role not in APPROVER_ROLES:
-        raise Forbidden(f"{approver} has the {role} role; only approvers and admins can decide requests")
-    if four_eyes and approver in (request.requester, request.edited_by):
-        raise Forbidden(
-            "four-eyes rule: you cannot approve your own request; another approver must decide it"
-        )
+    verdict = still_open(Ballot.of(request), now=now)
+    return (
+        Conflict(f"approval request {approval_id} changed meanwhile") if verdict.allowed else verdict.error()
+    )
 
 
 def approve(
@@ -138,12 +160,12 @@ def approve(
     ever goes on to execute it.
 
     Raises:
-        Forbidden: wrong role, or four-eyes.
+        Forbidden: wrong role, or four-eyes (the approval rule, ``can_decide``).
         Conflict: already decided, expired, already voted, or the binding does not match the request.
     """
     now = now or utcnow()
-    request = get_request(engine=engine, approval_id=approval_id)
-    _check_approver(request, approver=approver, role=role, four_eyes=four_eyes)
+    person, rules = Person(approver, role), Rules(four_eyes)
+    request = _judge(engine, approval_id, person, rules, "approve", now)
     if binding is not None and binding != request.binding:
         raise Conflict(
             f"approval request {approval_id} changed since it was shown; reload it before deciding"
@@ -189,7 +211,9 @@ def approve(
                 )
             append_in(session, events)
     except IntegrityError:
-        raise Conflict(f"{approver} has already approved request {approval_id}") from None
+        # The same approver's other tap won the unique vote row: the rule now says why this one cannot count.
+        _judge(engine, approval_id, person, rules, "approve", now)
+        raise Conflict(f"approval request {approval_id} changed meanwhile; try again") from None
     return get_request(engine=engine, approval_id=approval_id), completed
 
 
@@ -204,9 +228,7 @@ def reject(
 ) -> ApprovalRequest:
     """Reject a pending request with a reason (the requester may withdraw their own too)."""
     now = now or utcnow()
-    request = get_request(engine=engine, approval_id=approval_id)
-    if approver != request.requester:
-        _check_approver(request, approver=approver, role=role, four_eyes=False)
+    request = _judge(engine, approval_id, Person(approver, role), Rules(), "reject", now)
     reason = reason.strip() or "no reason given"
     return _finish(
         engine,
@@ -338,9 +360,3 @@ def list_requests(
         if requester is not None:
             query = query.where(ApprovalRequest.requester == requester)  # type: ignore[arg-type]
         return list(session.execute(query.order_by(ApprovalRequest.created_at.desc()).limit(limit)).scalars())  # type: ignore[attr-defined]
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

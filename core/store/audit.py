@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
-from pydantic import BaseModel, SecretStr
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, Session, SQLModel, col
 
 from core.errors import AuditUnavailable
+from core.redaction import redact
 from core.store.db import utcnow, write_connection, write_session
 
 GENESIS = "0" * 64
-_SECRET_KEY = re.compile(r"pass(word)?|secret|token|api[_-]?key|authorization|private[_-]?key|cookie", re.I)
-REDACTED = "[redacted]"
 
 
 class AuditRecord(SQLModel, table=True):
@@ -51,23 +48,6 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = GENESIS
-
-
-def redact(value: Any) -> Any:
-    """Return ``value`` with secret-looking keys and SecretStr values replaced by ``[redacted]``."""
-    if isinstance(value, SecretStr):
-        return REDACTED
-    if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    if isinstance(value, Mapping):
-        return {str(k): (REDACTED if _SECRET_KEY.search(str(k)) else redact(v)) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [redact(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
 
 
 def canonical_json(value: Any) -> str:

@@ -1,17 +1,18 @@
-"""The whole schema: every table module registered on ``SQLModel.metadata``, and ``init_db`` to create it."""
+"""The whole core schema: ``init_db`` migrates it to the newest revision and seeds the audit chain head."""
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
 
-from core.store import approvals, models, runs, users  # noqa: F401  (registers every table)
 from core.store.audit import ensure_head
-from core.store.upgrade import add_missing_columns
+from core.store.migrate import upgrade
+from core.store.migrations import CORE_MIGRATIONS
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table, add the columns newer versions introduced (idempotent), seed the audit chain head."""
-    SQLModel.metadata.create_all(engine)
-    add_missing_columns(engine, SQLModel.metadata)
-    ensure_head(engine)
+    """Create or upgrade the core tables (idempotent, safe for processes starting together); seed the chain head.
+
+    An empty database runs every migration; one made by a release before migrations is recognised, stamped and
+    upgraded; a current one is left alone.
+    """
+    upgrade(engine, CORE_MIGRATIONS, seed=ensure_head)

@@ -41,7 +41,7 @@ class User(SQLModel, table=True):
     telegram_user_id: int | None = Field(default=None, unique=True, index=True)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
-    # Added after the first release: the server default fills rows of older databases (core.store.upgrade).
+    # Added after the first release (migration 0002): the server default fills the rows already there.
     must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 

@@ -1,8 +1,9 @@
 """Deliver artifacts to named destinations (SFTP, share folder, HTTP webhook), once per (artifact, place).
 
 The Delivery table's unique (artifact_id, destination) row is the idempotency record: a delivered row makes a
-repeat a no-op that never touches the destination; a failed (or interrupted) row is retried. Network I/O
-happens outside any database transaction; the outcome and its audit record commit together.
+repeat a no-op that never touches the destination; a failed (or interrupted) row is retried. The steps are the
+outbox protocol's (``core.store.outbox``): claim the row, upload outside any database transaction with retries,
+and commit the outcome together with its audit record.
 """
 
 from __future__ import annotations
@@ -15,22 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from core.errors import Conflict, DeliveryFailed, NotFound, SwitchboardError
-from core.store.audit import AuditEvent, append_in
-from core.store.db import read_session, utcnow, write_session
+from core.errors import Conflict, DeliveryFailed, NotFound
+from core.store import outbox
+from core.store.audit import AuditEvent
+from core.store.db import read_session, utcnow
 from core.store.models import Artifact, Delivery
 from flows.config import Destination, FlowSettings
 from flows.delivery import transports
-from flows.delivery.retry import GaveUp, InFlight, Sleep, with_retries
+from flows.delivery.retry import IN_FLIGHT, GaveUp, Sleep, with_retries
 
 logger = logging.getLogger(__name__)
 
-DELIVERED, FAILED, SENDING = "delivered", "failed", "sending"
-
-_inflight = InFlight()
+DELIVERED = "delivered"
 
 
 @dataclass(frozen=True)
@@ -148,25 +147,18 @@ def _row(session: Session, artifact: Artifact, destination: str) -> Delivery | N
     return session.exec(query).first()
 
 
-def _claim(engine: Engine, artifact: Artifact, destination: str) -> Delivery:
-    """Return the pair's row marked "sending" (created if new), or the delivered row untouched."""
-    for _ in range(2):
-        try:
-            with write_session(engine) as session:
-                row = _row(session, artifact, destination)
-                if row is None:
-                    assert artifact.id is not None
-                    row = Delivery(artifact_id=artifact.id, destination=destination, status=SENDING)
-                    session.add(row)
-                elif row.status != DELIVERED:
-                    row.status, row.error = SENDING, None
-                session.flush()
-                session.refresh(row)
-                session.expunge(row)
-                return row
-        except IntegrityError:
-            continue  # another process inserted the row first; read it on the next pass
-    raise Conflict(f"could not record the delivery of {artifact.name} to {destination}; try again")
+def _claim(engine: Engine, artifact: Artifact, destination: str) -> tuple[Delivery, bool]:
+    """The pair's row, claimed ("sending", created if new) unless it was delivered already."""
+    artifact_id = artifact.id
+    assert artifact_id is not None
+    return outbox.claim(
+        engine,
+        Delivery,
+        {"artifact_id": artifact_id, "destination": destination},
+        states=outbox.RETRIED,
+        new=lambda: Delivery(artifact_id=artifact_id, destination=destination),
+        busy=f"could not record the delivery of {artifact.name} to {destination}; try again",
+    )
 
 
 def deliver_artifact(
@@ -206,22 +198,22 @@ def deliver_artifact(
         return _report(earlier, artifact, description, already=True)
     transports.check_ready(destination, dest, settings=settings)
     busy = f"{artifact.name} is being delivered to {destination} right now; wait for that delivery to finish"
-    with _inflight.hold((artifact.id, destination), busy=busy):
-        row = _claim(engine, artifact, destination)
+    with IN_FLIGHT.hold((artifact.id, destination), busy=busy):
+        row, claimed = _claim(engine, artifact, destination)
         assert row.id is not None
-        if row.status == DELIVERED:
+        if not claimed:
             return _report(row, artifact, description, already=True)
         finish = _Finisher(engine, row.id, artifact, destination, actor)
         try:
-            local = _local_file(settings, artifact, row.id)
-            done = with_retries(
-                lambda _attempt: transports.upload(destination, dest, settings=settings, local=local),
-                policy=settings.retry,
-                sleep=sleep,
-                what=f"delivery of {artifact.name} to {destination}",
-            )
+            with outbox.recording(finish.failed):
+                local = _local_file(settings, artifact, row.id)
+                done = with_retries(
+                    lambda _attempt: transports.upload(destination, dest, settings=settings, local=local),
+                    policy=settings.retry,
+                    sleep=sleep,
+                    what=f"delivery of {artifact.name} to {destination}",
+                )
         except GaveUp as exc:
-            finish.failed(exc)
             tries = "1 attempt" if exc.attempts == 1 else f"{exc.attempts} attempts"
             raise DeliveryFailed(
                 f"{exc.message} ({tries}{', not retried' if exc.permanent else ''})",
@@ -230,13 +222,6 @@ def deliver_artifact(
                 attempts=exc.attempts,
                 delivery_id=row.id,
             ) from None
-        except SwitchboardError as exc:
-            finish.failed(GaveUp(exc.message, attempts=0, permanent=True))
-            raise
-        except BaseException as exc:
-            # Not a transport failure (a bug, an interrupt): leave a failed row so a later call retries it.
-            finish.failed(GaveUp(f"interrupted ({type(exc).__name__})", attempts=1, permanent=False))
-            raise
         finished = finish.delivered(done.value, done.attempts)
     logger.info("delivered %s to %s as %s", artifact.name, destination, done.value.remote_path)
     return _report(finished, artifact, description, already=False, attempts=done.attempts)
@@ -253,20 +238,11 @@ class _Finisher:
     actor: str
 
     def _record(self, event: str, update: dict[str, Any], data: dict[str, Any]) -> Delivery:
-        with write_session(self.engine) as session:
-            row = session.get(Delivery, self.row_id)
-            assert row is not None
-            for key, value in update.items():
-                setattr(row, key, value)
-            row.attempts += int(data["attempts"])
-            base = {"artifact": self.artifact.name, "artifact_id": self.artifact.id}
-            base |= {"destination": self.destination, "delivery_id": self.row_id}
-            subject = f"artifact:{self.artifact.id}"
-            append_in(session, [AuditEvent(event, self.actor, subject=subject, data=base | data)])
-            session.flush()
-            session.refresh(row)
-            session.expunge(row)
-            return row
+        base = {"artifact": self.artifact.name, "artifact_id": self.artifact.id}
+        base |= {"destination": self.destination, "delivery_id": self.row_id}
+        audit = AuditEvent(event, self.actor, subject=f"artifact:{self.artifact.id}", data=base | data)
+        attempts = int(data["attempts"])
+        return outbox.finish(self.engine, Delivery, self.row_id, attempts=attempts, events=[audit], **update)
 
     def delivered(self, uploaded: transports.Uploaded, attempts: int) -> Delivery:
         """Mark the row delivered; audit delivery.succeeded."""
@@ -278,7 +254,7 @@ class _Finisher:
     def failed(self, exc: GaveUp) -> None:
         """Mark the row failed; audit delivery.failed."""
         data = {"error": exc.message, "attempts": exc.attempts, "permanent": exc.permanent}
-        self._record("delivery.failed", {"status": FAILED, "error": exc.message}, data)
+        self._record("delivery.failed", {"status": outbox.FAILED, "error": exc.message}, data)
 
 
 def _report(

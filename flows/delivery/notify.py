@@ -1,8 +1,9 @@
 """Send notifications (Telegram, e-mail, webhook) to addresses or recipient groups, through an outbox.
 
 Every (idempotency key, member) pair is one Notification row: a row already sent is never sent again, so a
-repeat with the same key is a no-op, and a failed row is retried by the next request with that key. A failed
-notification is recorded and raised; it never rolls back or repeats anything else.
+repeat with the same key is a no-op, and a failed row is retried by the next request with that key. The steps
+are the outbox protocol's (``core.store.outbox``). A failed notification is recorded and raised; it never rolls
+back or repeats anything else.
 """
 
 from __future__ import annotations
@@ -15,25 +16,23 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
-from core.errors import BadInput, Conflict, DeliveryFailed
-from core.store.audit import AuditEvent, append_in
-from core.store.db import utcnow, write_session
+from core.errors import BadInput, DeliveryFailed
+from core.store import outbox
+from core.store.audit import AuditEvent
+from core.store.db import utcnow
 from core.store.models import Notification
 from core.vocabulary import Channel
 from flows.config import FlowSettings, Recipient
 from flows.delivery.recipients import check_channels, resolve_recipients, shown_address
-from flows.delivery.retry import GaveUp, InFlight, Sleep, with_retries
+from flows.delivery.retry import IN_FLIGHT, GaveUp, Sleep, with_retries
 from flows.delivery.transports.channels import TelegramPost, send_email, send_telegram, send_webhook
 
 logger = logging.getLogger(__name__)
 
 NOTIFY_WEBHOOK_SECRET = "notify_webhook_secret"
 """Name of the secret that signs webhook notifications (``SWITCHBOARD_SECRET_NOTIFY_WEBHOOK_SECRET``)."""
-SENT, FAILED, SENDING = "sent", "failed", "sending"
-_inflight = InFlight()
+SENT = "sent"
 
 
 @dataclass(frozen=True)
@@ -97,26 +96,18 @@ def _row_key(key: str, member: Recipient) -> str:
 
 
 def _claim(engine: Engine, key: str, member: Recipient, message: str) -> Notification | None:
-    """Mark the member's outbox row "sending" (creating it), or return None when it was already sent."""
-    for _ in range(2):
-        try:
-            with write_session(engine) as session:
-                row = session.exec(select(Notification).where(Notification.idempotency_key == key)).first()
-                if row is not None and row.status == SENT:
-                    return None
-                if row is None:
-                    row = Notification(
-                        idempotency_key=key, channel=member.channel, recipient=member.address, message=message
-                    )
-                    session.add(row)
-                row.status, row.error = SENDING, None
-                session.flush()
-                session.refresh(row)
-                session.expunge(row)
-                return row
-        except IntegrityError:
-            continue  # another process inserted the row first; read it on the next pass
-    raise Conflict(f"could not record the notification to {member.address}; try again")
+    """The member's outbox row, claimed ("sending", created if new), or None when it was already sent."""
+    row, claimed = outbox.claim(
+        engine,
+        Notification,
+        {"idempotency_key": key},
+        states=outbox.RETRIED,
+        new=lambda: Notification(
+            idempotency_key=key, channel=member.channel, recipient=member.address, message=message
+        ),
+        busy=f"could not record the notification to {member.address}; try again",
+    )
+    return row if claimed else None
 
 
 @dataclass(frozen=True)
@@ -164,50 +155,51 @@ class _Job:
 
     def finish(self, row_id: int, member: Recipient, *, attempts: int, error: str | None) -> None:
         """Record the member's outcome on its outbox row and in the audit log, in one transaction."""
-        with write_session(self.engine) as session:
-            row = session.get(Notification, row_id)
-            assert row is not None
-            row.attempts += attempts
-            row.status, row.error = (FAILED, error) if error else (SENT, None)
-            row.sent_at = None if error else utcnow()
-            data = {
-                "channel": member.channel,
-                "recipient": shown_address(member.address),
-                "requested": shown_address(self.recipient),
-                "idempotency_key": self.key,
-                "attempts": attempts,
-                "message": self.message[:500],
-                "notification_id": row_id,
-            }
-            if error:
-                data["error"] = error
-            event = "notification.failed" if error else "notification.sent"
-            append_in(session, [AuditEvent(event, self.actor, subject=f"notification:{row_id}", data=data)])
+        data = {
+            "channel": member.channel,
+            "recipient": shown_address(member.address),
+            "requested": shown_address(self.recipient),
+            "idempotency_key": self.key,
+            "attempts": attempts,
+            "message": self.message[:500],
+            "notification_id": row_id,
+        }
+        if error:
+            data["error"] = error
+        event = "notification.failed" if error else "notification.sent"
+        outbox.finish(
+            self.engine,
+            Notification,
+            row_id,
+            attempts=attempts,
+            events=[AuditEvent(event, self.actor, subject=f"notification:{row_id}", data=data)],
+            status=outbox.FAILED if error else SENT,
+            error=error,
+            sent_at=None if error else utcnow(),
+        )
 
     def deliver(self, member: Recipient) -> MemberOutcome:
         """Send to one member unless its outbox row says it was already sent."""
         row_key = _row_key(self.key, member)
         busy = f"the notification to {shown_address(member.address)} is being sent right now"
-        with _inflight.hold(row_key, busy=busy):
+        with IN_FLIGHT.hold(row_key, busy=busy):
             row = _claim(self.engine, row_key, member, self.message)
             if row is None:
                 return MemberOutcome(member.channel, member.address, "already_sent")
             assert row.id is not None
             row_id = row.id
             try:
-                done = with_retries(
-                    lambda _attempt: self.send_once(member, row_id),
-                    policy=self.settings.retry,
-                    sleep=self.sleep,
-                    what=f"{member.channel} notification {row_id}",
-                )
+                with outbox.recording(
+                    lambda exc: self.finish(row_id, member, attempts=exc.attempts, error=exc.message)
+                ):
+                    done = with_retries(
+                        lambda _attempt: self.send_once(member, row_id),
+                        policy=self.settings.retry,
+                        sleep=self.sleep,
+                        what=f"{member.channel} notification {row_id}",
+                    )
             except GaveUp as exc:
-                self.finish(row_id, member, attempts=exc.attempts, error=exc.message)
                 return MemberOutcome(member.channel, member.address, "failed", exc.attempts, exc.message)
-            except BaseException as exc:
-                # Not a channel failure (a bug, an interrupt): record it so the row is not left "sending".
-                self.finish(row_id, member, attempts=1, error=f"interrupted ({type(exc).__name__})")
-                raise
             self.finish(row_id, member, attempts=done.attempts, error=None)
         return MemberOutcome(member.channel, member.address, "sent", done.attempts)
 

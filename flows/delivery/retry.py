@@ -1,72 +1,47 @@
-"""Exponential backoff for deliveries and notifications, with an injectable ``sleep`` so tests never wait.
+"""Retries for deliveries and notifications: the outbox protocol's backoff under the configured ``RetryPolicy``.
 
-A transport raises ``TransientError`` for what may pass (connection refused, HTTP 5xx, SMTP 4xx, Telegram
-429) and ``PermanentError`` for what will not (login refused, HTTP 4xx, unknown chat). Both carry a message
-safe to show a user: it names the destination and never holds a secret, a token or a traceback.
+The retry loop and its errors are the outbox protocol's (``core.store.outbox``), shared with the bot. A transport
+raises ``TransientError`` for what may pass (connection refused, HTTP 5xx, SMTP 4xx, Telegram 429) and
+``PermanentError`` for what will not (login refused, HTTP 4xx, unknown chat). Both carry a message safe to show a
+user: it names the destination and never holds a secret, a token or a traceback.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from core.errors import Conflict
+from core.store.outbox import Attempted, Backoff, GaveUp, PermanentError, TransientError, attempt
 from flows.config import RetryPolicy
 
-logger = logging.getLogger(__name__)
+__all__ = [
+    "Attempted",
+    "GaveUp",
+    "IN_FLIGHT",
+    "InFlight",
+    "PermanentError",
+    "Sleep",
+    "TransientError",
+    "backoff_delay",
+    "backoff_of",
+    "with_retries",
+]
 
 T = TypeVar("T")
 Sleep = Callable[[float], None]
 
 
-class TransientError(Exception):
-    """A failure worth retrying; ``retry_after`` (seconds) overrides the backoff when the server sets it."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-
-
-class PermanentError(Exception):
-    """A failure that retrying cannot fix."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class GaveUp(Exception):
-    """Raised by ``with_retries`` when the action failed for good.
-
-    Attributes:
-        message: The last failure's user-safe message.
-        attempts: How many attempts were made.
-        permanent: True when a permanent failure stopped the retries early.
-    """
-
-    def __init__(self, message: str, *, attempts: int, permanent: bool) -> None:
-        super().__init__(message)
-        self.message = message
-        self.attempts = attempts
-        self.permanent = permanent
-
-
-@dataclass(frozen=True)
-class Attempted(Generic[T]):
-    """The value an action returned and the attempt it succeeded on (1-based)."""
-
-    value: T
-    attempts: int
+def backoff_of(policy: RetryPolicy) -> Backoff:
+    """The outbox backoff for the configured policy (a rate limit's wait counts as an attempt)."""
+    return Backoff(attempts=policy.attempts, base_delay=policy.base_delay_s, max_delay=policy.max_delay_s)
 
 
 def backoff_delay(attempt: int, policy: RetryPolicy) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1-based): base × 2^(attempt-1), capped."""
-    return float(min(policy.max_delay_s, policy.base_delay_s * (2 ** max(attempt - 1, 0))))
+    return backoff_of(policy).delay(attempt)
 
 
 def with_retries(
@@ -90,22 +65,7 @@ def with_retries(
     Raises:
         GaveUp: with the last failure's message and the attempt count.
     """
-    attempt = 1
-    while True:
-        try:
-            return Attempted(action(attempt), attempt)
-        except PermanentError as exc:
-            logger.warning("%s failed permanently on attempt %d: %s", what, attempt, exc.message)
-            raise GaveUp(exc.message, attempts=attempt, permanent=True) from None
-        except TransientError as exc:
-            if attempt >= policy.attempts:
-                logger.warning("%s failed after %d attempts: %s", what, attempt, exc.message)
-                raise GaveUp(exc.message, attempts=attempt, permanent=False) from None
-            # A server's own retry_after is honoured as given: waiting less only earns another refusal.
-            delay = exc.retry_after if exc.retry_after is not None else backoff_delay(attempt, policy)
-            logger.info("%s attempt %d failed (%s); retrying in %.2fs", what, attempt, exc.message, delay)
-            sleep(delay)
-            attempt += 1
+    return attempt(action, backoff=backoff_of(policy), sleep=sleep, what=what)
 
 
 class InFlight:
@@ -134,3 +94,7 @@ class InFlight:
         finally:
             with self._lock:
                 self._keys.discard(key)
+
+
+# The sends this process has in hand: deliveries hold (artifact id, destination), notifications their row key.
+IN_FLIGHT = InFlight()

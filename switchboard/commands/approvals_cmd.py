@@ -1,4 +1,8 @@
-"""``switchboard approvals list|show|approve|reject``: the approval service from the terminal."""
+"""``switchboard approvals list|show|approve|reject``: the approval service from the terminal.
+
+``--as`` names a stored user: the approval rule (``can_decide``) reads their role and whether their account is
+active, so a deactivated approver is refused here as in the console and the bot.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import json
 import typer
 
 from core.store import approval_ops
+from core.store.approval_rule import Decision, can_decide
 from core.store.approvals import ApprovalStatus
+from core.store.users import User, get_user
 from switchboard.app import App, console, handle_errors
-from switchboard.commands.chat_cmd import resolve_actor
 from switchboard.render import render_table
 from tools.base import Table
 
@@ -43,6 +48,22 @@ def show(ctx: typer.Context, approval_id: str) -> None:
     console.print_json(request.model_dump_json())
 
 
+def _decider(state: App, approval_id: str, actor: str, decision: Decision) -> User:
+    """The stored user ``actor``, once the approval rule lets them make ``decision`` on the request.
+
+    Checked before the service is built, so a refusal is quick; the service applies the same rule again.
+
+    Raises:
+        NotFound: no such user or request.
+        Forbidden: an inactive account, a missing role, or four-eyes.
+        Conflict: already decided, expired, or already voted.
+    """
+    user = get_user(engine=state.engine, name=actor)
+    _, ballot = approval_ops.load_ballot(engine=state.engine, approval_id=approval_id)
+    can_decide(user, ballot, state.settings.policy, decision=decision).check()
+    return user
+
+
 @app.command()
 @handle_errors
 def approve(
@@ -52,9 +73,9 @@ def approve(
     from agent.service import open_switchboard
 
     state: App = ctx.obj
-    name, role = resolve_actor(state, actor, None)
+    user = _decider(state, approval_id, actor, "approve")
     with open_switchboard(state.settings, state.engine) as service:
-        outcome = service.approvals.approve(approval_id, approver=name, role=role)
+        outcome = service.approvals.approve(approval_id, approver=user.name, role=user.role)
     console.print(
         outcome.text or f"Request {approval_id} is {outcome.request.status.value}.", highlight=False
     )
@@ -65,14 +86,14 @@ def approve(
 def reject(
     ctx: typer.Context,
     approval_id: str,
-    actor: str = typer.Option(..., "--as"),
+    actor: str = typer.Option(..., "--as", help="The approver, or the requester withdrawing it."),
     reason: str = typer.Option(..., help="Why; goes back to the requester."),
 ) -> None:
     """Reject a request with a reason."""
     from agent.service import open_switchboard
 
     state: App = ctx.obj
-    name, role = resolve_actor(state, actor, None)
+    user = _decider(state, approval_id, actor, "reject")
     with open_switchboard(state.settings, state.engine) as service:
-        outcome = service.approvals.reject(approval_id, approver=name, role=role, reason=reason)
+        outcome = service.approvals.reject(approval_id, approver=user.name, role=user.role, reason=reason)
     console.print(outcome.text, highlight=False)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 import typer
 
 from core.store.runs import RunStatus
+from core.vocabulary import Role
 from flows.operations.schedules import list_schedules, set_paused
-from switchboard.app import App, console, handle_errors
+from switchboard.app import App, console, err_console, handle_errors
+from switchboard.commands.chat_cmd import resolve_actor
 from switchboard.render import render_result, render_table
 from tools.base import Table
 from tools.runs import RUN_COLUMNS, run_row
@@ -53,14 +56,28 @@ def register(app: typer.Typer) -> None:
     def retry(
         ctx: typer.Context,
         run_id: int = typer.Argument(..., help="The failed run to retry."),
-        actor: str = typer.Option("cli", "--as"),
+        actor: str = typer.Option("cli", "--as", help="Who asks (their stored role applies)."),
+        role: str | None = typer.Option(None, help="Role when the user is not in the database."),
     ) -> None:
-        """Retry a failed or dead-lettered run as a new attempt linked to it."""
+        """Retry a failed run as a new attempt linked to it; an external action waits for an approver."""
+        from agent.retries import retry_failed_run
+        from agent.service import open_switchboard
+
         state: App = ctx.obj
-        execution = state.runner().retry(run_id, actor=actor)
-        render_result(execution.result)
-        if execution.run is not None:
-            console.print(f"Run {execution.run.id}: {execution.run.status.value}", highlight=False)
+        name, resolved = resolve_actor(state, actor, role)
+        with open_switchboard(state.settings, state.engine) as service:
+            outcome = retry_failed_run(
+                sb=service, run_id=run_id, actor=name, role=cast(Role, resolved), source="cli"
+            )
+        if outcome.result is not None:
+            render_result(outcome.result)
+        elif outcome.error is None:
+            console.print(outcome.summary, highlight=False)
+        if outcome.run is not None:
+            console.print(f"Run {outcome.run.id}: {outcome.run.status.value}", highlight=False)
+        if outcome.error is not None:
+            err_console.print(f"[bold red]Error:[/] {outcome.summary}", highlight=False)
+            raise typer.Exit(code=1)
 
 
 @schedules_app.command("list")

@@ -1,14 +1,19 @@
 """``switchboard serve``: the web console and HTTP API under uvicorn.
 
 On an empty user table the first start creates an ``admin`` user and prints its one-time password to the
-terminal (only there: it is neither logged nor audited).
+terminal (only there: it is neither logged nor audited). uvicorn's own records go to the same JSON lines on stderr
+as everything else (``core.logs``); the console writes one access line per request itself, with its request id
+and actor, so uvicorn's access log is off.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from core.errors import ConfigError
+from core.logs import logging_config
 from switchboard.app import App, console, handle_errors
 
 
@@ -48,6 +53,8 @@ def register(app: typer.Typer) -> None:
                 "or run 'switchboard bot' beside the workers"
             )
         settings = state.settings.model_copy(update={"console_workers": workers})
+        # In this process uvicorn's loggers propagate to the root handler the CLI configured (log_config None).
+        logs: dict[str, Any] = {"log_config": None, "access_log": False, "proxy_headers": False}
         host = host or settings.console_host
         port = port or settings.console_port
         check_free(host, port)  # before anything is created: a busy port must not cost the one-time password
@@ -67,18 +74,19 @@ def register(app: typer.Typer) -> None:
         if workers > 1:
             from console.serving import serve_workers
 
+            # A worker is a fresh process: uvicorn applies this config there before it logs anything.
+            worker_logs = logging_config(settings.log_level, json=settings.log_format == "json")
             serve_workers(
                 settings,
                 app_factory="switchboard.worker:worker_app",
                 host=host,
                 port=port,
                 workers=workers,
-                log_level="warning",
-                proxy_headers=False,
+                **(logs | {"log_config": worker_logs}),
             )
             return
         if settings.telegram_token is None or settings.telegram_webhook_secret is None:
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
+            uvicorn.run(create_app(settings), host=host, port=port, **logs)
             return
         # With a bot token and webhook secret, the Telegram webhook runs in the same process, on the same service.
         from agent.service import open_switchboard
@@ -97,5 +105,5 @@ def register(app: typer.Typer) -> None:
                 extra_routers=telegram_routers(settings, switchboard=service),
             )
             console.print("Telegram webhook mounted at /telegram/webhook", highlight=False)
-            uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+            uvicorn.run(app, host=host, port=port, **logs)
         engine.dispose()

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from agent.service import Switchboard, open_switchboard
 from core.errors import Conflict, Forbidden
 from core.store import approval_ops
-from core.store.approvals import ApprovalStatus
+from core.store.approvals import ApprovalRequest, ApprovalStatus, binding_of
 from core.store.audit import AuditLog
 from core.store.runs import RunStatus
 from switchboard.settings import Settings
@@ -84,6 +84,10 @@ def _request(sb: Switchboard, **args: Any) -> str:
         reasons=["external action needs an approver"],
         thread_id="t-ann",
     ).id
+
+
+def _row(sb: Switchboard, approval_id: str) -> ApprovalRequest:
+    return approval_ops.get_request(engine=sb.engine, approval_id=approval_id)
 
 
 def test_four_eyes_then_approval_runs_once(sb: Switchboard, payments: Payments) -> None:
@@ -162,14 +166,18 @@ def test_replayed_old_checkpoint_never_executes_twice(sb: Switchboard, payments:
     from langgraph.types import Command
 
     sb.approvals.graph.invoke(Command(resume={"status": "approved", "by": "bob"}), paused.config)
-    sb.approvals._act(approval_id, bound=("pay", {"account": "acme", "amount": 10}))
+    sb.approvals.thread.act(
+        _row(sb, approval_id), binding=binding_of("pay", {"account": "acme", "amount": 10})
+    )
     assert payments.calls == [{"account": "acme", "amount": 10}]
 
 
 def test_arguments_differing_from_the_approved_ones_never_run(sb: Switchboard, payments: Payments) -> None:
     approval_id = _request(sb)
     approval_ops.approve(engine=sb.engine, approval_id=approval_id, approver="bob", role="approver")
-    outcome = sb.approvals._act(approval_id, bound=("pay", {"account": "mallory", "amount": 10_000}))
+    outcome = sb.approvals.thread.act(
+        _row(sb, approval_id), binding=binding_of("pay", {"account": "mallory", "amount": 10_000})
+    )
     assert not outcome.executed and payments.calls == []
     assert approval_ops.get_request(engine=sb.engine, approval_id=approval_id).status == ApprovalStatus.FAILED
 

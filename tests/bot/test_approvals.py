@@ -1,17 +1,24 @@
-"""Approvals on Telegram, offline: requests, buttons, double taps, wrong people, reject reasons, expiry."""
+"""Approvals on Telegram, offline: requests, buttons, double taps, wrong people, reject reasons, expiry.
+
+Who gets buttons and whose tap counts follow the approval rule: four-eyes as the policy says, one vote each.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
+from agent.config import PolicyConfig, ToolPolicy
 from agent.service import Switchboard
 from bot.app import runtime_of
+from core.store import approval_ops
 from core.store.approvals import ApprovalRequest, ApprovalStatus
 from core.store.audit import AuditLog
 from core.store.db import utcnow, write_session
+from flows.config import RetryPolicy
 from flows.export.exporter import export_dataset
 from switchboard.settings import Settings
 from tests.bot.conftest import ANN, BOB, OLIVE, OSCAR, Harness, make_harness, run, running, wait_until
@@ -21,6 +28,16 @@ from tests.utils.fake_backend import ScriptedBackend
 from tests.utils.servers.telegram_api import TelegramApi
 
 DELIVER = {"file": "latest", "destination": "finance_share"}
+
+
+@pytest.fixture
+def overrides() -> dict[str, Any]:
+    return {}  # settings as configured; a test parametrizes ``overrides`` to change some
+
+
+@pytest.fixture
+def bot_settings(bot_settings: Settings, overrides: dict[str, Any]) -> Settings:
+    return bot_settings.model_copy(update=overrides)
 
 
 def _export(sb: Switchboard) -> str:
@@ -302,3 +319,66 @@ def test_requests_made_while_the_bot_was_down_are_sent_when_it_starts(
     assert all(
         request.id in str(p["text"]) and len(h.buttons(p)) == 3 for p in h.api.sent_params("sendMessage")
     )
+
+
+@pytest.mark.parametrize("overrides", [{"policy": PolicyConfig(four_eyes=False)}], ids=["four-eyes off"])
+def test_without_four_eyes_the_requester_gets_buttons_and_may_approve(
+    harness: Harness, backend: ScriptedBackend, sb: Switchboard
+) -> None:
+    _export(sb)
+
+    async def scenario() -> str:
+        async with running(harness):
+            backend.enqueue("deliver_file", DELIVER, confidence=0.95)
+            await harness.text(BOB, "send the latest export to the finance share")  # an approver asks
+            own = harness.buttons(_request_message(harness, BOB))[0]["callback_data"]
+            await harness.process(harness.api.callback_update(BOB, own))
+            return str(_request_message(harness, BOB)["text"]).split("<code>", 1)[1].split("<", 1)[0]
+
+    approval_id = run(scenario())
+    asked = [p["chat_id"] for p in harness.api.sent_params("sendMessage") if "Approval needed" in p["text"]]
+    assert sorted(asked) == [ANN, BOB]
+    assert harness.answers() == ["Approved."]
+    assert _delivered(sb) == ["deliver_file"]
+    request = approval_ops.get_request(engine=sb.engine, approval_id=approval_id)
+    assert (request.status, request.requester, request.decided_by) == (ApprovalStatus.EXECUTED, "bob", "bob")
+
+
+# The reminder raises an "approval expiring" alert by e-mail, and no mail server runs here: fail fast.
+QUORUM_2 = {
+    "policy": PolicyConfig(tools={"deliver_file": ToolPolicy(quorum=2)}),
+    "retry": RetryPolicy(attempts=1, base_delay_s=0),
+}
+
+
+@pytest.mark.parametrize("overrides", [QUORUM_2], ids=["quorum 2"])
+def test_under_a_quorum_a_second_tap_by_the_same_approver_does_not_count(
+    harness: Harness, backend: ScriptedBackend, sb: Switchboard
+) -> None:
+    _export(sb)
+
+    async def scenario() -> str:
+        async with running(harness):
+            approval_id = await _ask_for_delivery(harness, backend)
+            token = harness.buttons(_request_message(harness, ANN))[0]["callback_data"]
+            await harness.process(harness.api.callback_update(ANN, token))
+            await harness.process(harness.api.callback_update(ANN, token))
+            request = sb.approvals.pending()[0]
+            sb.approvals.remind_due(now=request.expires_at - timedelta(minutes=30))
+            await runtime_of(harness.app).drain()
+            return approval_id
+
+    approval_id = run(scenario())
+    assert harness.answers() == [
+        "Approved.",
+        "You already approved this; 1 more approval(s) needed from others.",
+    ]
+    assert [str(p["text"]).rsplit("\n\n", 1)[-1] for p in harness.api.sent_params("editMessageText")] == [
+        "👍 You approved; 1 more approval(s) needed."
+    ]
+    reminded = [
+        p["chat_id"] for p in harness.api.sent_params("sendMessage") if "⏰ <b>Reminder</b>" in p["text"]
+    ]
+    assert reminded == [BOB]  # ann has voted: no buttons for her a second time
+    assert [(r.id, r.approvals) for r in sb.approvals.pending()] == [(approval_id, 1)]
+    assert _delivered(sb) == []

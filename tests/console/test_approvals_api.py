@@ -1,4 +1,8 @@
-"""Approvals API: list, four-eyes and role refusals (403), decided or expired (409), run once, edit."""
+"""Approvals API: list, four-eyes and role refusals (403), decided or expired (409), run once, edit.
+
+What a viewer is shown (``can_decide``, ``blocked``) and what the API lets them do both follow the approval rule,
+with four-eyes on and off and under a quorum.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
+from agent.config import PolicyConfig, ToolPolicy
 from agent.service import Switchboard
 from core.store.approvals import ApprovalRequest
 from core.store.db import utcnow, write_session
@@ -19,6 +24,18 @@ from tests.utils.factories import seed_basic
 from tests.utils.fake_backend import ScriptedBackend
 
 DELIVER = {"file": "latest", "destination": "finance_share"}
+FOUR_EYES = "four-eyes rule: you cannot approve your own request; another approver must decide it"
+FOUR_EYES_NOTE = "Four-eyes rule: you asked for this (or edited it), so another approver must decide it."
+
+
+@pytest.fixture
+def policy() -> PolicyConfig | None:
+    return None  # the configured policy; a test parametrizes ``policy`` to replace it
+
+
+@pytest.fixture
+def settings(settings: Settings, policy: PolicyConfig | None) -> Settings:
+    return settings if policy is None else settings.model_copy(update={"policy": policy})
 
 
 @pytest.fixture
@@ -80,9 +97,7 @@ def test_four_eyes_and_roles_are_403(
     approval_id = request_delivery(client, people, backend, user="ann")
     own = client.post(f"/api/approvals/{approval_id}/approve", headers=people("ann"))
     assert own.status_code == 403
-    assert own.json()["detail"] == (
-        "four-eyes rule: you cannot approve your own request; another approver must decide it"
-    )
+    assert own.json()["detail"] == FOUR_EYES
     operator = client.post(f"/api/approvals/{approval_id}/approve", headers=people("olive"))
     assert operator.status_code == 403
     assert (
@@ -90,9 +105,7 @@ def test_four_eyes_and_roles_are_403(
         == "olive has the operator role; only approvers and admins can decide requests"
     )
     listed = client.get("/api/approvals", headers=people("ann")).json()["approvals"]
-    assert listed[0]["blocked"] == (
-        "Four-eyes rule: you asked for this (or edited it), so another approver must decide it."
-    )
+    assert listed[0]["blocked"] == FOUR_EYES_NOTE
 
 
 def test_approve_runs_once_and_tells_the_requester(
@@ -220,3 +233,62 @@ def test_edit_creates_a_linked_request_that_the_editor_cannot_approve(
     assert (
         client.post("/api/approvals/apr_0000000000000000/approve", headers=people("bob")).status_code == 404
     )
+
+
+def _shown(client: TestClient, people: People, approval_id: str, viewer: str) -> tuple[bool, str | None]:
+    item = client.get(f"/api/approvals/{approval_id}", headers=people(viewer)).json()
+    return item["can_decide"], item["blocked"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "shown", "answer"),
+    [
+        (PolicyConfig(four_eyes=True), (False, FOUR_EYES_NOTE), (403, FOUR_EYES, "pending")),
+        (PolicyConfig(four_eyes=False), (True, None), (200, None, "executed")),
+    ],
+    ids=["four-eyes on", "four-eyes off"],
+)
+def test_an_approver_and_her_own_request(
+    client: TestClient,
+    people: People,
+    backend: ScriptedBackend,
+    exported: int,
+    shown: tuple[bool, str | None],
+    answer: tuple[int, str | None, str],
+) -> None:
+    approval_id = request_delivery(client, people, backend, user="ann")
+    assert _shown(client, people, approval_id, "ann") == shown
+    response = client.post(f"/api/approvals/{approval_id}/approve", headers=people("ann"))
+    status = client.get(f"/api/approvals/{approval_id}", headers=people("bob")).json()["status"]
+    assert (response.status_code, response.json().get("detail"), status) == answer
+
+
+@pytest.mark.parametrize(
+    "policy", [PolicyConfig(tools={"deliver_file": ToolPolicy(quorum=2)})], ids=["quorum 2"]
+)
+def test_a_quorum_counts_each_approver_once(
+    client: TestClient, people: People, backend: ScriptedBackend, exported: int
+) -> None:
+    approval_id = request_delivery(client, people, backend)
+    voted = "You approved this already; it needs 1 more approval(s) from other approvers."
+    first = client.post(f"/api/approvals/{approval_id}/approve", headers=people("ann")).json()
+    assert (first["executed"], first["approval"]["status"], first["approval"]["approvals"]) == (
+        False,
+        "pending",
+        1,
+    )
+    assert (first["approval"]["can_decide"], first["approval"]["blocked"]) == (False, voted)
+    assert _shown(client, people, approval_id, "ann") == (False, voted)
+    assert _shown(client, people, approval_id, "bob") == (True, None)
+    again = client.post(f"/api/approvals/{approval_id}/approve", headers=people("ann"))
+    assert (again.status_code, again.json()["detail"]) == (
+        409,
+        f"ann has already approved request {approval_id}",
+    )
+    second = client.post(f"/api/approvals/{approval_id}/approve", headers=people("bob")).json()
+    assert (second["executed"], second["approval"]["status"], second["approval"]["approvals"]) == (
+        True,
+        "executed",
+        2,
+    )
+    assert _shown(client, people, approval_id, "root") == (False, "This request is already executed.")

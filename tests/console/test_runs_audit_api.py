@@ -78,7 +78,33 @@ def test_retry_of_an_external_action_needs_an_approver(
         body["summary"] == f"Retrying run {bad} needs an approver: request {body['approval_id']} is waiting."
     )
     request = client.get(f"/api/approvals/{body['approval_id']}", headers=people("ann")).json()
-    assert request["reasons"] == ["external action needs an approver", f"retry of failed run {bad}"]
+    shown = ("tool", "args", "requester", "reasons", "risk", "quorum", "status")
+    assert {key: request[key] for key in shown} == {
+        "tool": "retry_run",
+        "args": {"run_id": bad},
+        "requester": "olive",
+        "reasons": ["external action needs an approver"],
+        "risk": "external",
+        "quorum": 1,
+        "status": "pending",
+    }
+    assert request["preview"] == {
+        "summary": "Runs send_notification(channel=email, recipient=ops@example.com, message=hi) again as attempt 2 "
+        f"of run {bad}, which failed: disk full. Send by email to email:ops@example.com: “hi”",
+        "rows_affected": None,
+        "file_name": None,
+        "file_size": None,
+        "recipients": ["email:ops@example.com"],
+        "value": None,
+        "details": {
+            "channel": "email",
+            "recipient": "ops@example.com",
+            "characters": 2,
+            "run_id": bad,
+            "tool": "send_notification",
+            "attempt": 2,
+        },
+    }
     assert [r.status for r in sb.runner.runs.list()] == [RunStatus.FAILED]
 
 

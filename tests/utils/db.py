@@ -56,5 +56,8 @@ def fresh_engine(url: str) -> Engine:
     from core.store import schema  # noqa: F401
 
     SQLModel.metadata.drop_all(engine)
+    with engine.begin() as conn:  # the migrations would otherwise find their revision recorded and do nothing
+        for version_table in ("alembic_version", "bot_alembic_version"):
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {version_table}")
     init_db(engine)
     return engine

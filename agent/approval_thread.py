@@ -1,0 +1,224 @@
+"""An approval request's own LangGraph thread: paused in ``interrupt()`` until a decision, then acting once.
+
+The thread (``approval:<id>``) lives on the checkpointer, so a restart between request and decision loses nothing.
+The side effect happens only after the interrupt, keyed by the approval id, so a restart, a double click, a racing
+approver or a replayed checkpoint can never run the action twice. Whatever happens is told to the requester's chat
+thread and to the listeners (bot, console).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
+
+from agent.prompts import Prompts
+from agent.replies import call_text
+from agent.state import ApprovalResult, ApprovalState, Verdict
+from core.errors import Conflict, SwitchboardError
+from core.store import approval_ops as ops
+from core.store.approvals import ApprovalRequest, ApprovalStatus, ThreadMessage
+from core.store.db import write_session
+from tools.runtime import ToolRunner
+
+logger = logging.getLogger(__name__)
+
+
+class ApprovalListener(Protocol):
+    """Interfaces (bot, console) that tell people about requests and outcomes."""
+
+    def on_requested(self, request: ApprovalRequest) -> None:
+        """A new request waits for approvers."""
+
+    def on_reminder(self, request: ApprovalRequest) -> None:
+        """A request is about to expire."""
+
+    def on_outcome(self, request: ApprovalRequest, text: str) -> None:
+        """A request was decided (and maybe executed); ``text`` is for the requester."""
+
+
+@dataclass
+class Outcome:
+    """What happened after a decision."""
+
+    request: ApprovalRequest
+    executed: bool = False
+    run_id: int | None = None
+    text: str = ""
+    result: dict[str, Any] | None = None
+
+
+@dataclass
+class _Resumption:
+    """What a resumed approval thread is handed: the row its caller just loaded, and room for the outcome.
+
+    The row is loaded (or returned by the state change) once per decision and passed along, not read again.
+    """
+
+    request: ApprovalRequest
+    outcome: Outcome | None = None
+
+
+@dataclass
+class ApprovalThread:
+    """Starts, resumes and finishes approval threads."""
+
+    runner: ToolRunner
+    prompts: Prompts
+    checkpointer: BaseCheckpointSaver[Any] | None
+    listeners: list[ApprovalListener] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.graph = self._build_graph()
+
+    def start(self, paused: ApprovalState) -> None:
+        """Run a new request's thread up to its ``interrupt()``."""
+        self.graph.invoke(paused, self._config(paused.approval_id))
+
+    def _build_graph(self) -> Any:
+        graph = StateGraph(ApprovalState, context_schema=_Resumption)
+        graph.add_node("wait", self._wait)
+        graph.add_node("act", self._act_node)
+        graph.add_edge(START, "wait")
+        graph.add_edge("wait", "act")
+        graph.add_edge("act", END)
+        return graph.compile(checkpointer=self.checkpointer)
+
+    @staticmethod
+    def _wait(state: ApprovalState) -> dict[str, Any]:
+        # Nothing before interrupt() has side effects: LangGraph re-runs this node from its start on resume.
+        decision = interrupt({"approval_id": state.approval_id, "tool": state.tool})
+        return {"decision": decision}
+
+    def _act_node(self, state: ApprovalState, runtime: Runtime[_Resumption]) -> dict[str, Any]:
+        resumption = runtime.context
+        if resumption is None or resumption.request.id != state.approval_id:
+            # Resumed by hand (a replayed checkpoint): nobody loaded the row for us.
+            request = ops.get_request(engine=self.runner.engine, approval_id=state.approval_id)
+            outcome = self.act(request, binding=state.binding)
+        else:
+            outcome = resumption.outcome = self.act(resumption.request, binding=state.binding)
+        return {
+            "outcome": ApprovalResult(executed=outcome.executed, run_id=outcome.run_id, text=outcome.text)
+        }
+
+    def _config(self, approval_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": f"approval:{approval_id}"}}
+
+    def resume(self, request: ApprovalRequest, verdict: Verdict) -> Outcome:
+        """Resume the request's paused thread with a verdict; ``request`` is its row as just loaded or changed."""
+        config = self._config(request.id)
+        if self.checkpointer is not None and self.graph.get_state(config).interrupts:
+            resumption = _Resumption(request)
+            final = self.graph.invoke(Command(resume=verdict.model_dump()), config, context=resumption)
+            if resumption.outcome is not None:
+                return resumption.outcome
+            # The thread acted without the row we handed it: report what it recorded, from a fresh read.
+            done = ApprovalState.model_validate(final).outcome or ApprovalResult()
+            fresh = ops.get_request(engine=self.runner.engine, approval_id=request.id)
+            return Outcome(fresh, done.executed, done.run_id, done.text)
+        # No paused thread (lost checkpoint, or resumed before): act directly; act is idempotent.
+        return self.act(request, binding=request.binding)
+
+    def act(self, request: ApprovalRequest, *, binding: str) -> Outcome:
+        """Execute an approved request exactly once and tell the requester; any other state only reports.
+
+        Args:
+            request: The request's row, as its caller just loaded or changed it (it is not read again).
+            binding: What the paused thread says was approved; the row must carry the same.
+        """
+        call = call_text(request.tool, request.args)
+        if request.status != ApprovalStatus.APPROVED:
+            return self._report(request, call)
+        if binding != request.binding:
+            error = "arguments differ from the approved ones"
+            marked = ops.mark_executed(
+                engine=self.runner.engine, approval_id=request.id, run_id=None, ok=False, error=error
+            )
+            return self._report(self._after_mark(request, marked, ok=False, run_id=None), call)
+        try:
+            # The row holds the canonical arguments the approver saw: they are parsed once, here, to run.
+            bound = self.runner.bind_call(request.tool, request.args, actor=request.requester)
+            execution = self.runner.run(
+                bound, actor=request.requester, idempotency_key=request.id, source="approval"
+            )
+        except Conflict:
+            # Another worker holds this approval's run; it will record the outcome.
+            return Outcome(request, False, None, "")
+        except SwitchboardError as exc:
+            marked = ops.mark_executed(
+                engine=self.runner.engine, approval_id=request.id, run_id=None, ok=False, error=exc.message
+            )
+            text = self.prompts.render(
+                "approval_failed", approval_id=request.id, call=call, by=request.decided_by, error=exc.message
+            )
+            failed = self._after_mark(request, marked, ok=False, run_id=None)
+            return self._tell(failed, Outcome(failed, False, None, text))
+        run_id = execution.run.id if execution.run else None
+        marked = ops.mark_executed(engine=self.runner.engine, approval_id=request.id, run_id=run_id, ok=True)
+        text = self.prompts.render(
+            "approval_approved",
+            approval_id=request.id,
+            call=call,
+            by=request.decided_by,
+            summary=execution.result.summary,
+        )
+        done = self._after_mark(request, marked, ok=True, run_id=run_id)
+        return self._tell(done, Outcome(done, True, run_id, text, execution.result.model_dump(mode="json")))
+
+    def _after_mark(
+        self, request: ApprovalRequest, marked: bool, *, ok: bool, run_id: int | None
+    ) -> ApprovalRequest:
+        """The row after ``mark_executed``: changed here as the UPDATE changed it, or read when another won."""
+        if not marked:
+            return ops.get_request(engine=self.runner.engine, approval_id=request.id)
+        # The row is detached from any session, so this changes only our copy, exactly as the UPDATE did.
+        request.status = ApprovalStatus.EXECUTED if ok else ApprovalStatus.FAILED
+        request.run_id = run_id
+        return request
+
+    def _report(self, request: ApprovalRequest, call: str) -> Outcome:
+        templates = {
+            ApprovalStatus.REJECTED: ("approval_rejected", {"reason": request.decision_reason}),
+            ApprovalStatus.EXPIRED: ("approval_expired", {}),
+        }
+        name, extra = templates.get(request.status, ("", {}))
+        text = (
+            self.prompts.render(name, approval_id=request.id, call=call, by=request.decided_by, **extra)
+            if name
+            else ""
+        )
+        return (
+            self._tell(request, Outcome(request, False, request.run_id, text))
+            if text
+            else Outcome(request, False, request.run_id)
+        )
+
+    def _tell(self, request: ApprovalRequest, outcome: Outcome) -> Outcome:
+        if request.thread_id:
+            with write_session(self.runner.engine) as session:
+                session.add(
+                    ThreadMessage(
+                        thread_id=request.thread_id,
+                        owner=request.requester,
+                        role="assistant",
+                        text=outcome.text,
+                        payload={
+                            "approval_id": request.id,
+                            "run_id": outcome.run_id,
+                            "result": outcome.result,
+                        },
+                    )
+                )
+        for listener in self.listeners:
+            try:
+                listener.on_outcome(outcome.request, outcome.text)
+            except Exception:
+                # A failed notification never repeats or rolls back the action it reports on.
+                logger.exception("approval listener failed for %s", request.id)
+        return outcome

@@ -1,0 +1,83 @@
+"""Understand: what does this message ask for?
+
+Help, a "no" to the thread's pending question, an answer to it (yes, the missing argument, one of the offered
+tools), or a new request for the backend to decide on. An answer that does not fit the question is a new request.
+"""
+
+from __future__ import annotations
+
+from agent import replies as r
+from agent.backends.base import DecideRequest, Decision
+from agent.nodes.deps import ChatDeps
+from agent.state import ChatState, ChatUpdate, Intent, Pending
+
+CONTEXT_TURNS = 6  # earlier words and calls the backend sees, for follow-ups ("now just EMEA")
+CHOSEN_CONFIDENCE = 0.9  # the operator picked the tool themselves
+
+
+def understand(deps: ChatDeps, state: ChatState) -> ChatUpdate:
+    """Read the message: help, an answer to the pending question, or a new decision from the backend."""
+    if r.is_help(state.text):
+        return {"command": "help", "pending": None}
+    if state.pending is not None:
+        if r.is_no(state.text):
+            return {"command": "cancel", "pending": None}
+        answered = _answer(deps, state.pending, state.text)
+        if answered is not None:
+            return {"intent": answered, "pending": None}
+    decision = deps.backend.decide(
+        DecideRequest(
+            text=state.text,
+            context=state.turns[-CONTEXT_TURNS:],
+            today=deps.runner.reference_date(),
+            allowed_tools=[spec.name for spec in deps.registry.for_role(state.acting_role)],
+        )
+    )
+    return {"intent": Intent(decision=decision, text=state.text), "pending": None}
+
+
+def _answer(deps: ChatDeps, pending: Pending, text: str) -> Intent | None:
+    """The intent an answer to ``pending`` completes, or None when ``text`` does not answer it."""
+    if pending.kind in ("confirm", "low_confidence") and pending.tool and r.is_yes(text):
+        decision = Decision(
+            tool=pending.tool,
+            args=pending.args,
+            confidence=1.0,
+            tool_probability=1.0,
+            backend="operator-confirmed",
+        )
+        return Intent(decision=decision, source="confirmed", text=pending.text)
+    if pending.kind == "missing" and pending.tool:
+        found = deps.fill_slots(pending.tool, text, deps.runner.reference_date(), pending.missing)
+        if found:
+            decision = Decision(
+                tool=pending.tool,
+                args={**pending.args, **found},
+                confidence=pending.confidence,
+                tool_probability=pending.confidence,
+                backend="operator-answer",
+            )
+            return Intent(decision=decision, source="answer")
+    if pending.kind == "choose":
+        choice = choose(text, pending.options)
+        if choice:
+            decided = deps.backend.decide(
+                DecideRequest(
+                    text=pending.text or text, today=deps.runner.reference_date(), allowed_tools=[choice]
+                )
+            )
+            decision = decided.model_copy(
+                update={"tool": choice, "confidence": max(decided.confidence, CHOSEN_CONFIDENCE)}
+            )
+            return Intent(decision=decision, source="choice")
+    return None
+
+
+def choose(text: str, options: list[str]) -> str | None:
+    """The option an answer picks: by position ("the second one") or by a distinctive word of its name."""
+    folded = text.lower()
+    for ordinal, index in (("first", 0), ("1", 0), ("second", 1), ("2", 1)):
+        if folded.strip() in (ordinal, f"the {ordinal}", f"the {ordinal} one") and index < len(options):
+            return options[index]
+    hits = [o for o in options if any(word in folded for word in o.split("_") if len(word) > 3)]
+    return hits[0] if len(hits) == 1 else None

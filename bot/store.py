@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Column, delete, select, update
+from sqlalchemy import JSON, BigInteger, Column, delete, select, update
 from sqlalchemy.engine import Engine, Inspector
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
@@ -26,11 +26,11 @@ class ProcessedUpdate(SQLModel, table=True):
 
     __tablename__ = "bot_processed_update"
 
-    bot_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    bot_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
     update_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     kind: str = ""
-    chat_id: int | None = None
-    telegram_user_id: int | None = None
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger)
     claimed_at: datetime = Field(default_factory=utcnow, index=True)
 
 
@@ -42,9 +42,9 @@ class CallbackToken(SQLModel, table=True):
     token: str = Field(primary_key=True, max_length=64)
     kind: str = Field(description="approval or answer.")
     action: str = Field(description="approve, reject, or the answer text (yes, no).")
-    chat_id: int
+    chat_id: int = Field(sa_type=BigInteger)
     telegram_user_id: int | None = Field(
-        default=None, description="Only this user may use it; None = any approver."
+        default=None, sa_type=BigInteger, description="Only this user may use it; None = any approver."
     )
     approval_id: str | None = Field(default=None, index=True)
     binding: str | None = Field(default=None, description="The approval binding shown with the button.")
@@ -52,7 +52,7 @@ class CallbackToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
     used_at: datetime | None = None
-    used_by: int | None = None
+    used_by: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -62,7 +62,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, index=True, max_length=200)
-    chat_id: int
+    chat_id: int = Field(sa_type=BigInteger)
     method: str
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     status: str = Field(
@@ -83,8 +83,8 @@ class ApprovalMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     approval_id: str = Field(index=True)
     outbox_key: str = Field(unique=True, max_length=200)
-    chat_id: int
-    telegram_user_id: int | None = None
+    chat_id: int = Field(sa_type=BigInteger)
+    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger)
     text: str
     closed: bool = Field(default=False, index=True)
     created_at: datetime = Field(default_factory=utcnow)
@@ -95,8 +95,10 @@ class ReasonPrompt(SQLModel, table=True):
 
     __tablename__ = "bot_reason_prompt"
 
-    chat_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    telegram_user_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    chat_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    telegram_user_id: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
     approval_id: str
     created_at: datetime = Field(default_factory=utcnow)
 

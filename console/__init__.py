@@ -1,9 +1,5 @@
 """The web console and HTTP API: chat, approvals, runs, audit, evals, health, metrics, an ingest webhook.
 
-``create_app(settings)`` builds the FastAPI app; ``switchboard serve`` runs it with uvicorn. Access rules are
-in ``console.deps``.
+``console.app.create_app(settings)`` builds the FastAPI app; ``switchboard serve`` runs it with uvicorn. Access
+rules are in ``console.deps``. Nothing is imported here, so reading ``console.config`` stays cheap.
 """
-
-from console.app import create_app
-
-__all__ = ["create_app"]

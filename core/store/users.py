@@ -14,7 +14,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import false, select
+from sqlalchemy import BigInteger, false, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -38,7 +38,8 @@ class User(SQLModel, table=True):
     role: str = "operator"
     password_hash: str | None = None
     token_hash: str | None = Field(default=None, unique=True, index=True)
-    telegram_user_id: int | None = Field(default=None, unique=True, index=True)
+    # Telegram's ids no longer fit in 32 bits.
+    telegram_user_id: int | None = Field(default=None, unique=True, index=True, sa_type=BigInteger)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     # Added after the first release (migration 0002): the server default fills the rows already there.

@@ -24,6 +24,9 @@ from tests.utils.schema import (
 
 BOT_TABLES = BOT_MIGRATIONS.tables()
 
+HEAD = "0002"  # the newest bot revision
+CORE_HEAD = "0003"
+
 
 def bot_state(engine: Engine) -> tuple[frozenset[str], list[object]]:
     with engine.connect() as conn:
@@ -33,7 +36,7 @@ def bot_state(engine: Engine) -> tuple[frozenset[str], list[object]]:
 def test_an_empty_database_gets_exactly_the_bot_models_schema(blank: Blank) -> None:
     init_bot_tables(blank.engine)
 
-    assert bot_state(blank.engine) == ({"0001"}, [])
+    assert bot_state(blank.engine) == ({HEAD}, [])
     assert set(inspect(blank.engine).get_table_names()) == BOT_TABLES | {"bot_alembic_version"}
 
 
@@ -43,9 +46,9 @@ def test_core_and_bot_keep_separate_versions_in_either_order(blank: Blank) -> No
     init_bot_tables(blank.engine)  # a second time: nothing to do
 
     with blank.engine.connect() as conn:
-        assert current_revisions(conn, CORE_MIGRATIONS) == {"0002"}
+        assert current_revisions(conn, CORE_MIGRATIONS) == {CORE_HEAD}
         assert differences(conn, CORE_MIGRATIONS) == []
-    assert bot_state(blank.engine) == ({"0001"}, [])
+    assert bot_state(blank.engine) == ({HEAD}, [])
 
 
 def test_the_previous_release_is_stamped_and_keeps_its_rows(blank: Blank) -> None:
@@ -76,7 +79,7 @@ def test_the_previous_release_is_stamped_and_keeps_its_rows(blank: Blank) -> Non
     init_db(blank.engine)
     init_bot_tables(blank.engine)
 
-    assert bot_state(blank.engine) == ({"0001"}, [])
+    assert bot_state(blank.engine) == ({HEAD}, [])
     with blank.engine.connect() as conn:
         row = conn.execute(text("SELECT key, status FROM bot_outbox")).one()
     assert tuple(row) == ("approval:a1:5", "sent")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot import tokens
-from bot.store import claim_update, init_bot_tables, prune_updates
+from bot.store import claim_update, init_bot_tables, prune_updates, set_reason_prompt, take_reason_prompt
 from bot.uploads import guess_dataset, place_upload, safe_file_name
 from core.store.db import make_engine, utcnow
 from switchboard.settings import Settings
@@ -141,3 +141,32 @@ def test_dataset_guess() -> None:
     assert guess_dataset("customer-list.xlsx") == "customers"
     assert guess_dataset("data.json", "new products") == "products"
     assert guess_dataset("data.json", None) is None
+
+
+# A supergroup's chat id, a newer user's id and a bot's id: none fits in 32 bits (PostgreSQL's INTEGER).
+SUPERGROUP, BIG_USER, BIG_BOT = -1_001_234_567_890, 7_123_456_789, 8_000_000_001
+
+
+def test_telegram_ids_of_64_bits_are_stored(any_tables: Engine) -> None:
+    from core.store.users import create_user, link_telegram, user_for_telegram
+
+    tables = any_tables
+    assert claim_update(
+        tables, bot_id=BIG_BOT, update_id=1, kind="message", chat_id=SUPERGROUP, telegram_user_id=BIG_USER
+    )
+    set_reason_prompt(tables, chat_id=SUPERGROUP, telegram_user_id=BIG_USER, approval_id="apr_1")
+    assert take_reason_prompt(tables, chat_id=SUPERGROUP, telegram_user_id=BIG_USER) == "apr_1"
+    token = tokens.issue(
+        tables,
+        kind="approval",
+        action="approve",
+        chat_id=SUPERGROUP,
+        expires_at=utcnow() + timedelta(hours=1),
+        telegram_user_id=BIG_USER,
+        approval_id="apr_1",
+    )
+    assert tokens.consume(tables, token, telegram_user_id=BIG_USER) is True
+    create_user(engine=tables, name="ann", role="approver", password=None, actor="test")
+    link_telegram(engine=tables, name="ann", telegram_user_id=BIG_USER, actor="test")
+    user = user_for_telegram(engine=tables, telegram_user_id=BIG_USER)
+    assert user is not None and user.name == "ann"

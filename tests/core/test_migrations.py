@@ -56,6 +56,10 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE_TABLES = CORE_MIGRATIONS.tables()
 WHEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
+HEAD = "0003"  # the newest core revision
+NEXT = f"{int(HEAD) + 1:04d}"
+RELEASE_17E0589 = "0002"  # the revision release 17e0589's schema matches
+
 
 def model_differences(engine: Engine) -> list[object]:
     with engine.connect() as conn:
@@ -136,7 +140,7 @@ def test_an_empty_database_gets_exactly_the_models_schema(blank: Blank) -> None:
 
     # The guard: a table model changed without a migration fails here, and the list says what differs.
     assert model_differences(blank.engine) == []
-    assert revisions(blank.engine) == head_revisions(CORE_MIGRATIONS) == {"0002"}
+    assert revisions(blank.engine) == head_revisions(CORE_MIGRATIONS) == {HEAD}
     assert set(inspect(blank.engine).get_table_names()) == CORE_TABLES | {"alembic_version"}
     assert AuditLog(blank.engine).head().hash == GENESIS
 
@@ -147,7 +151,7 @@ def test_the_previous_release_is_stamped_upgraded_and_keeps_its_rows(blank: Blan
 
     init_db(blank.engine)
 
-    assert revisions(blank.engine) == {"0002"}
+    assert revisions(blank.engine) == {HEAD}
     assert model_differences(blank.engine) == []
     assert_release_rows_kept(blank.engine)
 
@@ -160,14 +164,14 @@ def test_a_database_from_before_the_users_page_gains_must_change_password(blank:
 
     init_db(blank.engine)
 
-    assert revisions(blank.engine) == {"0002"}
+    assert revisions(blank.engine) == {HEAD}
     assert model_differences(blank.engine) == []
     assert_release_rows_kept(blank.engine)
 
 
 def test_the_migrations_rebuild_the_previous_release_exactly(blank: Blank) -> None:
     with blank.engine.begin() as conn:
-        command.upgrade(alembic_config(CORE_MIGRATIONS, conn), "0002")
+        command.upgrade(alembic_config(CORE_MIGRATIONS, conn), RELEASE_17E0589)
 
     with release_17e0589_database(blank) as released:
         assert describe(blank.engine, CORE_TABLES) == describe(released, CORE_TABLES)
@@ -188,7 +192,7 @@ def test_init_db_twice_changes_nothing(blank: Blank) -> None:
         event.remove(blank.engine, "before_cursor_execute", record)
 
     assert describe(blank.engine, CORE_TABLES | {"alembic_version"}) == before
-    assert revisions(blank.engine) == {"0002"}
+    assert revisions(blank.engine) == {HEAD}
     changes = [
         s for s in statements if s.split()[0].upper() in {"CREATE", "ALTER", "DROP", "INSERT", "UPDATE"}
     ]
@@ -274,7 +278,7 @@ def test_processes_starting_together_migrate_once(blank: Blank) -> None:
 
     assert [child.returncode for child in children] == [0, 0, 0], errors
     assert model_differences(blank.engine) == []
-    assert revisions(blank.engine) == {"0002"}
+    assert revisions(blank.engine) == {HEAD}
     with blank.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_head")).scalar_one() == 1
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
@@ -289,10 +293,10 @@ def test_a_new_revision_follows_the_newest_one(tmp_path: Path) -> None:
     ]:
         (scripts / path.relative_to(CORE_MIGRATIONS.script_location)).write_bytes(path.read_bytes())
     written = new_revision(
-        replace(CORE_MIGRATIONS, script_location=scripts), message="add a thing", rev_id="0003"
+        replace(CORE_MIGRATIONS, script_location=scripts), message="add a thing", rev_id=NEXT
     )
 
-    assert written == scripts / "versions" / "0003_add_a_thing.py"
+    assert written == scripts / "versions" / f"{NEXT}_add_a_thing.py"
     source = written.read_text()
-    assert "down_revision = '0002'" in source
+    assert f"down_revision = '{HEAD}'" in source
     assert "op." not in source  # the models match the newest revision: nothing to do

@@ -1,4 +1,4 @@
-# Switchboard: two commands for a fresh clone.
+# Switchboard: two commands for a fresh clone (Python 3.11 to 3.13; PYTHON=python3.13 picks another).
 #   make run   — install into .venv, load the demo data and the first eval report, start Switchboard (offline)
 #   make test  — install into .venv (plus Debian's chromium for the browser tests) and run the whole suite
 PYTHON ?= python3
@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: run test lint bench eval install clean
 
 $(BIN)/python:
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Switchboard needs Python 3.11")'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else "Switchboard needs Python 3.11 to 3.13")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 

@@ -48,6 +48,11 @@ class ToolResult(BaseModel):
     chart_path: str | None = None
     artifact_ids: list[int] = Field(default_factory=list)
     data: dict[str, Any] = Field(default_factory=dict, description="Small JSON summary kept on the run.")
+    partial_failure: str | None = Field(
+        default=None,
+        description="Set when the tool finished but part of its work failed (a flow's step): what failed. The "
+        "run is then recorded as partial, never succeeded.",
+    )
 
 
 class Preview(BaseModel):

@@ -2,7 +2,8 @@
 
 A pipeline is a list of tool steps in the config. Each step is called through the flow's context, so it runs on
 the same ToolRunner as the flow itself, as a child run of the flow run: every step is recorded and audited, and the
-runner's listeners (alerts) see it. A step argument ``latest`` means the artifact the previous step produced in
+runner's listeners (alerts) see it. A step marked ``continue_on_error`` may fail without stopping the flow, but the
+flow run is then partial, never succeeded. A step argument ``latest`` means the artifact the previous step produced in
 this run, never some other run's file.
 """
 
@@ -64,7 +65,8 @@ def _run_flow(ctx: ToolContext, args: RunFlowArgs) -> ToolResult:
     rows: list[list[Any]] = []
     last_artifact: int | None = None
     artifacts: list[int] = []
-    failures = 0
+    failures: list[str] = []
+    last_error: SwitchboardError | None = None
     for index, step in enumerate(pipeline.steps, start=1):
         step_args = {
             key: (str(last_artifact) if value == "latest" and last_artifact is not None else value)
@@ -79,18 +81,26 @@ def _run_flow(ctx: ToolContext, args: RunFlowArgs) -> ToolResult:
                 raise type(exc)(
                     f"{args.flow} stopped at step {index} ({step.tool}): {exc.message}", **exc.details
                 ) from exc
-            failures += 1
+            failures.append(f"step {index} ({step.tool}) failed: {exc.message}")
+            last_error = exc
             continue
         if execution.result.artifact_ids:
             last_artifact = execution.result.artifact_ids[-1]
             artifacts.extend(execution.result.artifact_ids)
         rows.append([index, step.tool, "succeeded", execution.result.summary])
-    done = f"{len(pipeline.steps) - failures} of {len(pipeline.steps)} steps succeeded"
+    if last_error is not None and len(failures) == len(pipeline.steps):
+        # Nothing succeeded, so the flow failed outright (and may be retried), rather than partly.
+        raise type(last_error)(
+            f"{args.flow} failed: every step failed; {'; '.join(failures)}", **last_error.details
+        ) from last_error
+    done = f"{len(pipeline.steps) - len(failures)} of {len(pipeline.steps)} steps succeeded"
     return ToolResult(
         summary=f"Flow {args.flow} finished: {done}.",
         table=Table(title=f"Flow {args.flow}", columns=["step", "tool", "status", "summary"], rows=rows),
         artifact_ids=artifacts,
-        data={"flow": args.flow, "steps": len(pipeline.steps), "failed_steps": failures},
+        data={"flow": args.flow, "steps": len(pipeline.steps), "failed_steps": len(failures)},
+        # A flow with a failed step is never "succeeded": the run becomes partial and names what failed.
+        partial_failure="; ".join(failures) or None,
     )
 
 

@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError
 
 from core.errors import BadInput, Conflict, NotFound, SwitchboardError
 from core.periods import resolve_period
-from core.store.runs import Run, RunStatus, RunStore
+from core.store.runs import FAILED_STATUSES, Run, RunStatus, RunStore
 from core.vocabulary import FlowName, Period, RunStatusFilter
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
@@ -34,7 +34,7 @@ class ListRunsArgs(ToolArgs):
     """Filters for the run list."""
 
     status: RunStatusFilter | None = Field(
-        default=None, description="Only runs in this state; 'failed' includes dead-lettered."
+        default=None, description="Only runs in this state; 'failed' includes partial and dead-lettered runs."
     )
     period: Period = Field(default="last_7_days", description="When the runs were created.")
 
@@ -83,7 +83,7 @@ def _list_runs(ctx: ToolContext, args: ListRunsArgs) -> ToolResult:
     start, end = resolve_period(args.period, today=ctx.today)
     statuses: tuple[RunStatus, ...] | None = None
     if args.status == "failed":
-        statuses = (RunStatus.FAILED, RunStatus.DEAD_LETTERED)
+        statuses = FAILED_STATUSES
     elif args.status:
         statuses = (RunStatus(args.status),)
     runs = ctx.runs.list(
@@ -93,8 +93,13 @@ def _list_runs(ctx: ToolContext, args: ListRunsArgs) -> ToolResult:
         limit=100,
     )
     label = f"{args.status} runs" if args.status else "runs"
+    summary = f"{len(runs)} {label} in {args.period}"
+    partial = [f"run {r.id} ({r.name})" for r in runs if r.status == RunStatus.PARTIAL]
+    if partial:
+        # A partial flow finished, so say which of the runs counted are only partly failed.
+        summary += f"; {len(partial)} of them partly failed (a step failed): {', '.join(partial)}"
     return ToolResult(
-        summary=f"{len(runs)} {label} in {args.period}.",
+        summary=f"{summary}.",
         table=Table(title=f"Runs ({args.period})", columns=RUN_COLUMNS, rows=[run_row(r) for r in runs]),
         data={"count": len(runs)},
     )

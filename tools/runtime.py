@@ -242,12 +242,17 @@ class ToolRunner:
                 raise InternalToolError(
                     f"{spec.name} failed unexpectedly in run {run.id}; see the server log"
                 ) from exc
-            done = self.runs.succeed(run.id, {"result": result.model_dump(mode="json")})
+            output = {"result": result.model_dump(mode="json")}
+            if result.partial_failure is not None:
+                done = self.runs.partial(run.id, output, error=result.partial_failure)
+            else:
+                done = self.runs.succeed(run.id, output)
             self._notify(ctx, done)
             return Execution(spec.name, args, result, done)
 
     def _replay(self, spec: ToolSpec[Any], args: ToolArgs, run: Run) -> Execution:
-        if run.status == RunStatus.SUCCEEDED:
+        # A partial run finished too: repeating the request shows its result (with its status), not a conflict.
+        if run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
             result = ToolResult.model_validate(run.output.get("result", {"summary": "already done"}))
             result = result.model_copy(update={"summary": f"Already done in run {run.id}: {result.summary}"})
             return Execution(spec.name, args, result, run, replayed=True)

@@ -12,13 +12,13 @@ from agent.retries import retry_failed_run
 from console.deps import State, User
 from console.schemas import RetryOut, RunDetail, RunList
 from console.views import chart_url, run_out
-from core.store.runs import Run, RunStatus
+from core.store.runs import FAILED_STATUSES, Run, RunStatus
 from core.vocabulary import Role
 from tools.base import Table
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 RunId = Annotated[int, Path(ge=1, le=2**62)]
-StatusFilter = Literal["pending", "running", "succeeded", "failed", "dead_lettered"]
+StatusFilter = Literal["pending", "running", "succeeded", "partial", "failed", "dead_lettered"]
 _RETRYABLE = (RunStatus.FAILED, RunStatus.DEAD_LETTERED)
 
 
@@ -31,10 +31,10 @@ def list_runs(
     include_steps: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RunList:
-    """Runs, newest first; status 'failed' includes dead-lettered runs."""
+    """Runs, newest first; status 'failed' includes partial and dead-lettered runs."""
     statuses: tuple[RunStatus, ...] | None = None
     if status == "failed":
-        statuses = _RETRYABLE
+        statuses = FAILED_STATUSES
     elif status:
         statuses = (RunStatus(status),)
     runs = state.sb.runner.runs.list(

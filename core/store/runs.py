@@ -1,6 +1,8 @@
 """The run store: every flow or tool execution is a Run with a status, attempts, timings and an audit trail.
 
-Status moves Pending → Running → Succeeded | Failed; a failed run whose attempts are used up goes to DeadLettered.
+Status moves Pending → Running → Succeeded | Partial | Failed; a failed run whose attempts are used up goes to
+DeadLettered. Partial is a flow run that finished with some steps failed and others succeeded: never "succeeded",
+and listed with the failed runs (``FAILED_STATUSES``).
 A unique idempotency key makes a repeated request return the earlier run instead of executing again.
 """
 
@@ -27,8 +29,14 @@ class RunStatus(enum.StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
     FAILED = "failed"
     DEAD_LETTERED = "dead_lettered"
+
+
+# What "failed runs" means to every interface (CLI --failed, console filter, chat, alerts): something went wrong,
+# including a flow that finished with some of its steps failed.
+FAILED_STATUSES = (RunStatus.FAILED, RunStatus.PARTIAL, RunStatus.DEAD_LETTERED)
 
 
 class Run(SQLModel, table=True):
@@ -170,6 +178,24 @@ class RunStore:
         """Running → Succeeded with a summary of outputs."""
         return self._transition(
             run_id, RunStatus.SUCCEEDED, allowed=(RunStatus.RUNNING,), output=output, finished_at=utcnow()
+        )
+
+    def partial(self, run_id: int, output: dict[str, Any], *, error: str) -> Run:
+        """Running → Partial: the run finished, but some of its parts (a flow's steps) failed.
+
+        Args:
+            run_id: The run.
+            output: A summary of outputs, as for ``succeed``.
+            error: What failed, e.g. "step 3 (send_notification) failed: ...".
+        """
+        return self._transition(
+            run_id,
+            RunStatus.PARTIAL,
+            allowed=(RunStatus.RUNNING,),
+            output=output,
+            error=error,
+            error_code="partial",
+            finished_at=utcnow(),
         )
 
     def fail(self, run_id: int, *, error: str, code: str = "error") -> Run:

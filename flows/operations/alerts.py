@@ -39,8 +39,15 @@ class AlertManager:
     clock: Callable[[], datetime] = utcnow
 
     def on_run_finished(self, _ctx: Any, run: Run) -> None:
-        """Run listener: alert on failed and dead-lettered runs."""
-        if run.status == RunStatus.FAILED:
+        """Run listener: alert on failed, partial and dead-lettered runs."""
+        if run.pipeline_run_id is not None:
+            # A step's failure is reported once, by its flow run, which names the step.
+            return
+        if run.status == RunStatus.PARTIAL:
+            self.raise_alert(
+                "run_failed", f"run:{run.name}", f"Run {run.id} ({run.name}) partly failed: {run.error}"
+            )
+        elif run.status == RunStatus.FAILED:
             self.raise_alert(
                 "run_failed", f"run:{run.name}", f"Run {run.id} ({run.name}) failed: {run.error}"
             )

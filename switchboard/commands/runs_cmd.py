@@ -7,7 +7,7 @@ from typing import cast
 
 import typer
 
-from core.store.runs import RunStatus
+from core.store.runs import FAILED_STATUSES, RunStatus
 from core.vocabulary import Role
 from flows.operations.schedules import list_schedules, set_paused
 from switchboard.app import App, console, err_console, handle_errors
@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def runs(
         ctx: typer.Context,
-        failed: bool = typer.Option(False, "--failed", help="Only failed and dead-lettered runs."),
+        failed: bool = typer.Option(False, "--failed", help="Only failed, partial and dead-lettered runs."),
         status: RunStatus | None = typer.Option(None, help="Only runs in this state."),
         name: str | None = typer.Option(None, help="Only runs of this tool or flow."),
         limit: int = typer.Option(30, min=1, max=1000),
@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
             return
         statuses: tuple[RunStatus, ...] | None = None
         if failed:
-            statuses = (RunStatus.FAILED, RunStatus.DEAD_LETTERED)
+            statuses = FAILED_STATUSES
         elif status:
             statuses = (status,)
         found = runner.runs.list(statuses=statuses, name=name, limit=limit)

@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from core.errors import BadInput
-from switchboard.app import App, console, handle_errors
+from core.store.runs import RunStatus
+from switchboard.app import App, console, err_console, handle_errors
 from switchboard.render import render_result
 
 app = typer.Typer(help="List the tool catalogue and call tools with typed arguments.", no_args_is_help=True)
@@ -111,9 +113,20 @@ def run_flow(
     flow: str = typer.Argument(..., help="nightly_sales_export, customer_sync or invoice_run."),
     actor: str = typer.Option("cli", "--as", help="Who is acting (recorded in the audit log)."),
 ) -> None:
-    """Run a named flow now and print each step."""
+    """Run a named flow now and print each step; exit 1 when a step failed, even one allowed to fail."""
     state: App = ctx.obj
     execution = state.runner().call("run_flow", {"flow": flow}, actor=actor, source="cli")
     render_result(execution.result)
-    if execution.run is not None:
-        console.print(f"Run {execution.run.id}: {execution.run.status.value}", highlight=False)
+    run = execution.run
+    if run is None:
+        return
+    console.print(f"Run {run.id}: {run.status.value}", highlight=False)
+    if run.status == RunStatus.PARTIAL:
+        # Scripts and schedulers read the exit code: a flow that did not fully happen must not look like success.
+        err_console.print(
+            f"[bold red]Error:[/] flow {run.name} partly failed in run {run.id}: {escape(run.error or '')}",
+            highlight=False,
+            markup=True,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=1)

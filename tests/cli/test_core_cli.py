@@ -9,6 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from switchboard.cli import app
+from tests.utils.servers.smtp import SmtpServer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -28,14 +31,23 @@ def _ok(cli: CliRunner, *args: str) -> str:
     return result.output
 
 
-def test_demo_then_nightly_export_is_delivered_and_audited(cli: CliRunner, tmp_path: Path) -> None:
+def with_mail_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer) -> None:
+    """Point the CLI's config at the loopback mail server, with no retry delays."""
+    config = (ROOT / "switchboard" / "defaults.yaml").read_text()
+    config = config.replace("port: 2525", f"port: {smtp_server.port}").replace("attempts: 4", "attempts: 1")
+    (tmp_path / "switchboard.yaml").write_text(config)
+    monkeypatch.setenv("SWITCHBOARD_CONFIG", str(tmp_path / "switchboard.yaml"))
+
+
+def test_demo_then_nightly_export_is_delivered_and_audited(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer
+) -> None:
+    with_mail_server(tmp_path, monkeypatch, smtp_server)
     out = _ok(cli, "demo")
     assert "Demo data loaded" in out
     out = _ok(cli, "flows", "run", "nightly_sales_export")
-    assert (
-        "Flow nightly_sales_export finished: 3 of 3 steps succeeded." in out
-        or "2 of 3 steps succeeded" in out
-    )
+    assert "Flow nightly_sales_export finished: 3 of 3 steps succeeded." in out
+    assert "Run 1: succeeded" in out
     delivered = list((tmp_path / "var" / "share" / "finance").glob("sales_by_region_*.csv"))
     assert len(delivered) == 1
     assert delivered[0].read_text().splitlines()[0].startswith("region")
@@ -43,6 +55,30 @@ def test_demo_then_nightly_export_is_delivered_and_audited(cli: CliRunner, tmp_p
     assert "nightly_sales_export" in runs
     verify = _ok(cli, "audit", "verify")
     assert verify.startswith("OK: ")
+
+
+def test_a_flow_whose_notification_failed_exits_1_and_is_listed_as_failed(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer
+) -> None:
+    with_mail_server(tmp_path, monkeypatch, smtp_server)
+    _ok(cli, "demo")
+    smtp_server.fail_next("550 5.1.1 Mailbox unavailable")
+
+    result = cli.invoke(app, ["flows", "run", "nightly_sales_export"])
+
+    assert result.exit_code == 1, result.output
+    assert "Flow nightly_sales_export finished: 2 of 3 steps succeeded." in result.output
+    assert "Run 1: partial" in result.output
+    assert (
+        "Error: flow nightly_sales_export partly failed in run 1: step 3 (send_notification) failed: "
+        "notification to finance failed for email:finance@example.com: the mail server at "
+        f"127.0.0.1:{smtp_server.port} answered 550 5.1.1 Mailbox unavailable\n"
+    ) in result.output
+    failed = " ".join(_ok(cli, "runs", "--failed").split())
+    # One row: the flow run, which names its step; the step's own run is not listed.
+    assert "│ 1 │ nightly_sales_export │ partial │ 1 │ cli │" in failed
+    assert failed.count(" │ partial │ ") == 1 and " │ failed │ " not in failed
+    assert "nightly_sales_export" not in _ok(cli, "runs", "--status", "succeeded")
 
 
 def test_tools_call_prints_a_table_and_saves_the_chart(cli: CliRunner, tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -10,9 +12,11 @@ from agent.service import Switchboard
 from core.store.audit import AuditRecord
 from core.store.db import write_session
 from core.store.runs import RunStatus
+from flows.config import RetryPolicy, SmtpConfig
 from tests.console.conftest import People
 from tests.utils.factories import seed_basic
 from tests.utils.fake_backend import ScriptedBackend
+from tests.utils.servers.smtp import SmtpServer
 
 
 def failed_run(sb: Switchboard, tool: str, inputs: dict[str, object]) -> int:
@@ -140,3 +144,39 @@ def test_verify_reports_ok_then_the_first_altered_record(
         session.execute(update(AuditRecord).where(AuditRecord.seq == 2).values(actor="mallory"))
     bad = client.get("/api/audit/verify", headers=people("olive")).json()
     assert (bad["ok"], bad["first_bad"], bad["reason"]) == (False, 2, "its content does not match its hash")
+
+
+def test_a_flow_with_a_failed_notify_step_is_in_the_failed_filter_and_in_chat(
+    client: TestClient,
+    people: People,
+    sb: Switchboard,
+    engine: Engine,
+    backend: ScriptedBackend,
+    smtp_server: SmtpServer,
+) -> None:
+    seed_basic(engine)
+    sb.runner.settings = sb.runner.settings.model_copy(
+        update={
+            "retry": RetryPolicy(attempts=1, base_delay_s=0),
+            "smtp": SmtpConfig(host="127.0.0.1", port=smtp_server.port, sender="switchboard@example.com"),
+        }
+    )
+    sb.runner.today = lambda: datetime.now(UTC).date()  # the run is made now, not on the pinned demo date
+    smtp_server.fail_next("550 5.1.1 Mailbox unavailable")
+    flow = sb.runner.call("run_flow", {"flow": "nightly_sales_export"}, actor="olive").run
+    assert flow is not None and flow.status == RunStatus.PARTIAL
+
+    failed = client.get("/api/runs?status=failed", headers=people("olive")).json()["runs"]
+    assert [(r["id"], r["name"], r["status"], r["error"]) for r in failed] == [
+        (flow.id, "nightly_sales_export", "partial", flow.error)
+    ]
+    assert flow.error is not None and flow.error.startswith("step 3 (send_notification) failed: ")
+    succeeded = client.get("/api/runs?status=succeeded", headers=people("olive")).json()["runs"]
+    assert flow.id not in [r["id"] for r in succeeded]
+
+    backend.enqueue("list_runs", {"status": "failed"}, confidence=0.99)
+    reply = sb.chat(thread_id="t1", user="olive", role="operator", text="any failed runs?")
+    assert (
+        f"1 failed runs in last_7_days; 1 of them partly failed (a step failed): run {flow.id} "
+        "(nightly_sales_export)." in reply.text
+    )

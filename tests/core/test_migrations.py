@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE_TABLES = CORE_MIGRATIONS.tables()
 WHEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
-HEAD = "0003"  # the newest core revision
+HEAD = "0004"  # the newest core revision
 NEXT = f"{int(HEAD) + 1:04d}"
 RELEASE_17E0589 = "0002"  # the revision release 17e0589's schema matches
 
@@ -300,3 +300,20 @@ def test_a_new_revision_follows_the_newest_one(tmp_path: Path) -> None:
     source = written.read_text()
     assert f"down_revision = '{HEAD}'" in source
     assert "op." not in source  # the models match the newest revision: nothing to do
+
+
+def test_the_previous_release_can_store_partial_runs_after_the_upgrade(blank: Blank) -> None:
+    load_release_17e0589(blank.engine)
+    add_release_rows(blank.engine)
+    init_db(blank.engine)
+
+    runs = RunStore(blank.engine)
+    run, _ = runs.create(name="nightly_sales_export", actor="olive", inputs={}, kind="flow")
+    assert run.id is not None
+    runs.start(run.id)
+    runs.partial(run.id, {"result": {}}, error="step 3 (send_notification) failed: mail server down")
+
+    assert runs.get(run.id).status == RunStatus.PARTIAL
+    if blank.engine.dialect.name == "postgresql":  # the enum type has exactly the model's values, in order
+        enums = {e["name"]: e["labels"] for e in inspect(blank.engine).get_enums()}  # type: ignore[attr-defined]
+        assert enums["runstatus"] == [status.name for status in RunStatus]

@@ -74,3 +74,29 @@ def test_a_failing_sender_never_raises_into_the_run(settings: Settings, engine: 
 
     alerts = AlertManager(settings=settings, engine=engine, send=broken)
     assert alerts.raise_alert("run_failed", "run:x", "boom") == ["ops"]
+
+
+def test_a_partial_flow_alerts_as_failed_naming_its_step_and_its_steps_stay_quiet(
+    settings: Settings, engine: Engine
+) -> None:
+    alerts, sent, _ = _manager(settings, engine)
+    step = Run(
+        id=9, name="send_notification", status=RunStatus.FAILED, pipeline_run_id=8, error="mail server down"
+    )
+    alerts.on_run_finished(None, step)
+    alerts.on_run_finished(
+        None,
+        Run(
+            id=8,
+            name="nightly_sales_export",
+            status=RunStatus.PARTIAL,
+            error="step 3 (send_notification) failed: mail server down",
+        ),
+    )
+    assert [(m["recipient"], m["message"]) for m in sent] == [
+        (
+            "ops",
+            "[Switchboard alert] Run 8 (nightly_sales_export) partly failed: step 3 (send_notification) "
+            "failed: mail server down",
+        )
+    ]

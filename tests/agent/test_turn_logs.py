@@ -12,8 +12,9 @@ from sqlalchemy.engine import Engine
 
 from agent.backends.base import DecideRequest, Decision
 from agent.service import open_switchboard
-from core.logs import JsonFormatter, bound
+from core.logs import bound
 from switchboard.settings import Settings
+from tests.utils.logs import captured_json
 
 backend_log = logging.getLogger("tests.agent.turn_logs")
 
@@ -30,14 +31,8 @@ class _LoggingBackend:
 
 @pytest.fixture
 def lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    backend_log.addHandler(handler)
-    backend_log.setLevel(logging.INFO)
-    yield stream
-    backend_log.removeHandler(handler)
-    backend_log.setLevel(logging.NOTSET)
+    with captured_json(backend_log) as stream:
+        yield stream
 
 
 def test_a_turn_binds_its_thread_and_actor(settings: Settings, engine: Engine, lines: io.StringIO) -> None:

@@ -11,23 +11,18 @@ from typing import Any
 import pytest
 
 from agent.backends.base import DecideRequest, Decision
-from core.logs import JsonFormatter, bind, bound
+from core.logs import bind, bound
 from tests.bot.conftest import OLIVE, STRANGER, Harness, run, running, wait_until
 from tests.utils.fake_backend import ScriptedBackend
+from tests.utils.logs import captured_json
 
 turn_log = logging.getLogger("tests.bot.update_logs")
 
 
 @pytest.fixture
 def lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    turn_log.addHandler(handler)
-    turn_log.setLevel(logging.INFO)
-    yield stream
-    turn_log.removeHandler(handler)
-    turn_log.setLevel(logging.NOTSET)
+    with captured_json(turn_log) as stream:
+        yield stream
 
 
 def test_a_polled_update_binds_its_ids_for_the_turn(

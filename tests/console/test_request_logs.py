@@ -23,11 +23,11 @@ from sqlalchemy.engine import Engine
 
 from agent.service import Switchboard
 from console.app import create_app
-from core.logs import JsonFormatter
 from core.store.users import create_user, issue_token
 from switchboard.settings import Settings
 from tests.console.conftest import People
 from tests.utils.fake_backend import ScriptedBackend
+from tests.utils.logs import captured_json, json_records
 from tests.utils.servers.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,22 +36,13 @@ turn_log = logging.getLogger("tests.console.turn")
 
 @pytest.fixture
 def lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    yield stream
-    root.removeHandler(handler)
-    root.setLevel(level)
+    with captured_json() as stream:
+        yield stream
 
 
 def _records(stream: io.StringIO) -> list[dict[str, Any]]:
     """The server's lines (the test client logs its side of each request too)."""
-    records = [json.loads(line) for line in stream.getvalue().splitlines()]
-    return [r for r in records if not r["logger"].startswith("httpx")]
+    return [r for r in json_records(stream) if not r["logger"].startswith("httpx")]
 
 
 def _access(record: dict[str, Any]) -> bool:

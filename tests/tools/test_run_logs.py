@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -12,9 +11,10 @@ import pytest
 from pydantic import Field
 from sqlalchemy.engine import Engine
 
-from core.logs import JsonFormatter, bind
+from core.logs import bind
 from core.store.runs import Run
 from switchboard.settings import Settings
+from tests.utils.logs import captured_json, json_records
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
 from tools.registry import Registry
 from tools.runtime import InternalToolError, ToolRunner
@@ -35,20 +35,12 @@ def say(_ctx: ToolContext, args: WordArgs) -> ToolResult:
 
 @pytest.fixture
 def lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    yield stream
-    root.removeHandler(handler)
-    root.setLevel(level)
+    with captured_json() as stream:
+        yield stream
 
 
 def _records(stream: io.StringIO) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
+    return json_records(stream)
 
 
 def test_every_line_of_a_run_carries_its_run_id(

@@ -86,7 +86,8 @@ def _run_flow(ctx: ToolContext, args: RunFlowArgs) -> ToolResult:
             continue
         if execution.result.artifact_ids:
             last_artifact = execution.result.artifact_ids[-1]
-            artifacts.extend(execution.result.artifact_ids)
+            # A delivery step reports the artifact its export step made: list each artifact once.
+            artifacts.extend(a for a in execution.result.artifact_ids if a not in artifacts)
         rows.append([index, step.tool, "succeeded", execution.result.summary])
     if last_error is not None and len(failures) == len(pipeline.steps):
         # Nothing succeeded, so the flow failed outright (and may be retried), rather than partly.

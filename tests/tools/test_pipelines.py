@@ -63,6 +63,7 @@ def test_nightly_export_delivers_to_the_share_and_records_each_step(
         ("send_notification", RunStatus.SUCCEEDED),
     ]
     assert steps[1].inputs["file"] == str(execution.result.artifact_ids[0])
+    assert len(execution.result.artifact_ids) == 1  # exported once, delivered: one artifact, listed once
     assert execution.result.summary == "Flow nightly_sales_export finished: 3 of 3 steps succeeded."
     assert len(list((var_dir / "share" / "finance").glob("sales_by_region_2026-11-21.csv"))) == 1
     assert [m.text.strip() for m in smtp_server.messages] == ["Nightly sales export delivered."]

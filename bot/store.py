@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
 from core.store.db import utcnow, write_session
-from core.store.migrate import Migrations, unversioned_release, upgrade
+from core.store.migrate import Migrations, baseline_tables, unversioned_release, upgrade
 
 
 class ProcessedUpdate(SQLModel, table=True):
@@ -103,18 +103,10 @@ class ReasonPrompt(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-# Every release before migrations made all of these with create_all: such a database is stamped at the baseline.
-_RELEASED_TABLES = (
-    "bot_processed_update",
-    "bot_callback_token",
-    "bot_outbox",
-    "bot_approval_message",
-    "bot_reason_prompt",
-)
-
-
 def _legacy_revision(inspector: Inspector) -> str | None:
-    return "0001" if unversioned_release(inspector, owner="bot", tables=_RELEASED_TABLES) else None
+    # Every release before migrations made the baseline's tables with create_all: such a database is stamped there.
+    released = baseline_tables(Path(__file__).parent / "migrations")
+    return "0001" if unversioned_release(inspector, owner="bot", tables=released) else None
 
 
 BOT_MIGRATIONS = Migrations(

@@ -98,6 +98,16 @@ def unversioned_release(inspector: Inspector, *, owner: str, tables: Collection[
     return True
 
 
+def baseline_tables(script_location: Path) -> tuple[str, ...]:
+    """The tables the first revision creates (its ``TABLES``): what every release before migrations made."""
+    script = ScriptDirectory(str(script_location))
+    base = script.get_base()
+    revision = script.get_revision(base) if base else None
+    if revision is None:
+        raise SchemaUpgradeError(f"no base revision in {script_location}")
+    return tuple(revision.module.TABLES)
+
+
 def alembic_config(migrations: Migrations, connection: Connection | None) -> Config:
     """An Alembic ``Config`` built in code, for driving Alembic's commands on ``connection`` (tools, tests)."""
     config = Config()

@@ -14,32 +14,12 @@ from pathlib import Path
 from sqlalchemy.engine import Inspector
 
 from core.store import approvals, audit, models, runs, users  # noqa: F401  (registers every core table)
-from core.store.migrate import Migrations, unversioned_release
-
-# Every release before migrations made all of these with create_all; the earliest lacked one column, added by 0002.
-_RELEASED_TABLES = (
-    "alertstate",
-    "approval_request",
-    "approval_vote",
-    "artifact",
-    "audit_head",
-    "audit_record",
-    "customer",
-    "delivery",
-    "ingestbatch",
-    "notification",
-    "order",
-    "product",
-    "quarantine",
-    "run",
-    "sb_user",
-    "schedule",
-    "thread_message",
-)
+from core.store.migrate import Migrations, baseline_tables, unversioned_release
 
 
 def _legacy_revision(inspector: Inspector) -> str | None:
-    if not unversioned_release(inspector, owner="core", tables=_RELEASED_TABLES):
+    # Every release before migrations made the baseline's tables with create_all; the earliest lacked one column.
+    if not unversioned_release(inspector, owner="core", tables=baseline_tables(Path(__file__).parent)):
         return None
     user_columns = {column["name"] for column in inspector.get_columns("sb_user")}
     return "0002" if "must_change_password" in user_columns else "0001"

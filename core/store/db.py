@@ -23,6 +23,7 @@ from core.locks import StripedLock
 _BEGIN_OPTION = "switchboard_begin"
 _DURABLE_OPTION = "switchboard_durable"
 WRITE_WAIT_S = 30.0  # the same patience as SQLite's busy_timeout
+BUSY = "the database is busy; try again in a moment"
 # Writers to one SQLite file queue on a lock of their own, across threads and processes. Without it, a writer
 # that finds the file locked falls into SQLite's busy handler, which sleeps up to 100 ms between retries: at 16
 # concurrent chat turns the p95 was 0.8 s while the CPU sat idle.
@@ -65,12 +66,26 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         max_overflow=20,
     )
 
+    # Switching a file into WAL needs its exclusive lock, and SQLite reports a clash there at once instead of
+    # waiting out busy_timeout: processes opening a new database together failed with "database is locked".
+    # The switches queue on a lock file of their own (not the writers' lock, which a writer may hold while its
+    # pool opens a connection).
+    wal_switch = (
+        StripedLock(Path(f"{parsed.database}.wal.lock"), stripes=1, wait_s=WRITE_WAIT_S, busy=BUSY)
+        if on_disk
+        else None
+    )
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from pysqlite so BEGIN IMMEDIATE is possible.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if wal_switch is None:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        else:
+            with wal_switch.hold("wal"):
+                cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         _record.info["synchronous"] = "NORMAL"
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -82,7 +97,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             Path(f"{parsed.database}.writer.lock"),
             stripes=1,
             wait_s=WRITE_WAIT_S,
-            busy="the database is busy; try again in a moment",
+            busy=BUSY,
         )
 
     @event.listens_for(engine, "begin")

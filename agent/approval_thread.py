@@ -21,6 +21,7 @@ from agent.prompts import Prompts
 from agent.replies import call_text
 from agent.state import ApprovalResult, ApprovalState, Verdict
 from core.errors import Conflict, SwitchboardError
+from core.faults import crash_point
 from core.store import approval_ops as ops
 from core.store.approvals import ApprovalRequest, ApprovalStatus, ThreadMessage
 from core.store.db import write_session
@@ -160,6 +161,7 @@ class ApprovalThread:
             failed = self._after_mark(request, marked, ok=False, run_id=None)
             return self._tell(failed, Outcome(failed, False, None, text))
         run_id = execution.run.id if execution.run else None
+        crash_point(self.runner.settings, "approval.executed")
         marked = ops.mark_executed(engine=self.runner.engine, approval_id=request.id, run_id=run_id, ok=True)
         text = self.prompts.render(
             "approval_approved",
@@ -169,6 +171,7 @@ class ApprovalThread:
             summary=execution.result.summary,
         )
         done = self._after_mark(request, marked, ok=True, run_id=run_id)
+        crash_point(self.runner.settings, "approval.marked")
         return self._tell(done, Outcome(done, True, run_id, text, execution.result.model_dump(mode="json")))
 
     def _after_mark(

@@ -22,6 +22,7 @@ from agent.prompts import Prompts
 from agent.replies import call_text
 from agent.state import ApprovalState, Verdict
 from core.errors import Conflict
+from core.faults import crash_point
 from core.store import approval_ops as ops
 from core.store.approvals import ApprovalRequest, ApprovalStatus
 from core.store.db import utcnow, write_session
@@ -154,6 +155,7 @@ class ApprovalService:
             four_eyes=self.policy.config.four_eyes,
             binding=binding,
         )
+        crash_point(self.runner.settings, "approval.approved")
         if not completed:
             return Outcome(
                 request,

@@ -30,11 +30,13 @@ from agent.policy import Policy
 from agent.prompts import Prompts, load_prompts
 from agent.slots import SlotFiller
 from agent.state import Reply, new_turn
+from core.durable import durable_config
 from core.errors import Busy, Forbidden
 from core.locks import StripedLock
 from core.logs import bind
 from core.store.approvals import ThreadMessage
 from core.store.db import utcnow, write_connection
+from tools.durable import engine_running
 from tools.registry import Registry, build_registry
 from tools.runtime import ToolRunner
 
@@ -210,7 +212,22 @@ class Switchboard:
 
 
 @contextmanager
-def open_switchboard(settings: AgentSettings, engine: Engine, **parts: Any) -> Iterator[Switchboard]:
-    """Build the service with the configured checkpointer, and close it afterwards."""
+def open_switchboard(
+    settings: AgentSettings, engine: Engine, *, durable_as: str | None = None, **parts: Any
+) -> Iterator[Switchboard]:
+    """Build the service with the configured checkpointer, and close it afterwards.
+
+    Args:
+        settings: The configuration.
+        engine: The database.
+        durable_as: The process's role ("console-0", "bot", ...): writes then run as durable workflows, and the
+            work this role's predecessor left unfinished is recovered. None runs them directly (tests).
+        parts: Replacements for the default parts (``Switchboard.build``).
+    """
     with open_checkpointer(settings) as saver:
-        yield Switchboard.build(settings=settings, engine=engine, checkpointer=saver, **parts)
+        service = Switchboard.build(settings=settings, engine=engine, checkpointer=saver, **parts)
+        if durable_as is None:
+            yield service
+            return
+        with engine_running(service.runner, durable_config(settings, role=durable_as)):
+            yield service

@@ -123,7 +123,9 @@ def create_app(
                 engine = make_engine(settings.database_url)
                 stack.callback(engine.dispose)
                 init_db(engine)
-                state.switchboard = stack.enter_context(open_switchboard(settings, engine))
+                state.switchboard = stack.enter_context(
+                    open_switchboard(settings, engine, durable_as=f"console-{settings.console_slot}")
+                )
                 stack.callback(setattr, state, "switchboard", None)
                 metrics.watch(engine)
                 recovered = state.switchboard.approvals.recover()

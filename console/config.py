@@ -18,6 +18,11 @@ class ConsoleSettings(AgentSettings):
         le=32,
         description="uvicorn worker processes for 'switchboard serve' (one per core is a good start).",
     )
+    console_slot: int = Field(
+        default=0,
+        ge=0,
+        description="Set by 'serve --workers N' in each worker (0..N-1): the worker's place, kept across restarts.",
+    )
     rate_limit_per_minute: int = Field(
         default=600, ge=0, description="Requests per user per minute (0: no limit), shared by the workers."
     )

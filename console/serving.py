@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 # prometheus_client reads this when it is imported, so the supervisor sets it before any worker starts.
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _WORKERS_ENV = "SWITCHBOARD_CONSOLE_WORKERS"
+_SLOT_ENV = "SWITCHBOARD_CONSOLE_SLOT"
 _STARTUP_FAILURE = 3  # uvicorn's exit code when an app cannot start; restarting would fail the same way
 _STOP_WAIT_S = 30.0
 
@@ -80,7 +81,7 @@ def serve_workers(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda _sig, _frame: stop.set())
-    processes = [_start(sock, app_factory, uvicorn_options) for sock in sockets]
+    processes = [_start(slot, sock, app_factory, uvicorn_options) for slot, sock in enumerate(sockets)]
     failed = False
     try:
         while not stop.wait(0.5):
@@ -94,7 +95,7 @@ def serve_workers(
                 logger.warning(
                     "console worker %s exited with %s; starting another", process.pid, process.exitcode
                 )
-                processes[index] = _start(sockets[index], app_factory, uvicorn_options)
+                processes[index] = _start(index, sockets[index], app_factory, uvicorn_options)
     finally:
         for process in processes:
             if process.is_alive():
@@ -135,18 +136,23 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _start(sock: socket.socket, app_factory: str, uvicorn_options: dict[str, Any]) -> BaseProcess:
+def _start(slot: int, sock: socket.socket, app_factory: str, uvicorn_options: dict[str, Any]) -> BaseProcess:
     process = multiprocessing.get_context("spawn").Process(
-        target=_run_worker, args=(sock, app_factory, uvicorn_options), name="switchboard-console-worker"
+        target=_run_worker,
+        args=(slot, sock, app_factory, uvicorn_options),
+        name=f"switchboard-console-worker-{slot}",
     )
     process.start()
     return process
 
 
-def _run_worker(sock: socket.socket, app_factory: str, uvicorn_options: dict[str, Any]) -> None:
+def _run_worker(slot: int, sock: socket.socket, app_factory: str, uvicorn_options: dict[str, Any]) -> None:
     """One worker process: uvicorn serving the app ``app_factory`` builds, on its own socket."""
     import uvicorn
 
+    # Its settings are read from the environment: a restarted worker keeps its slot, so it recovers the durable
+    # work its predecessor left (and no sibling takes that work over while running its own).
+    os.environ[_SLOT_ENV] = str(slot)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     config = uvicorn.Config(app_factory, factory=True, **uvicorn_options)
     server = uvicorn.Server(config)

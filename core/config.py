@@ -97,6 +97,22 @@ class CoreSettings(BaseSettings):
         description="Largest HTTP request body the console or the bot's webhook reads.",
     )
     max_attempts: int = Field(default=3, ge=1)
+    executor_id: str | None = Field(
+        default=None,
+        description="Names this host (or process group) to the durable engine; each process adds its role.",
+    )
+    durable_url: str | None = Field(
+        default=None,
+        description="The durable engine's database (default: beside SQLite's file, or PostgreSQL's own database).",
+        repr=False,
+    )
+    fault_point: str | None = Field(
+        default=None,
+        description="For the fault suite only: SIGKILL this process at the named point (core/faults).",
+    )
+    durable_schema: str = Field(
+        default="dbos", pattern=r"^[a-z_][a-z0-9_]*$", description="PostgreSQL schema of the engine's tables."
+    )
     reference_date: str | None = Field(
         default=None, description="Pin 'today' (YYYY-MM-DD) for demos and evals."
     )

@@ -93,3 +93,20 @@ class AuditUnavailable(SwitchboardError):
 
     code = "audit_unavailable"
     fault = "server"
+
+
+def as_data(error: SwitchboardError) -> dict[str, Any]:
+    """The error as data that crosses a process or a checkpoint; ``rebuild`` turns it back."""
+    return {"type": type(error).__name__, "message": error.message, "details": error.details}
+
+
+def rebuild(data: dict[str, Any]) -> SwitchboardError:
+    """The error ``as_data`` described, as its own class when that is loaded (else the base class)."""
+    found: dict[str, type[SwitchboardError]] = {}
+    pending: list[type[SwitchboardError]] = [SwitchboardError]
+    while pending:
+        cls = pending.pop()
+        found[cls.__name__] = cls
+        pending.extend(cls.__subclasses__())
+    cls = found.get(str(data.get("type")), SwitchboardError)
+    return cls(str(data.get("message", "")), **dict(data.get("details") or {}))

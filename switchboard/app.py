@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
@@ -35,6 +37,7 @@ class App:
     configures_logging: bool = False
     _settings: Settings | None = None
     _engine: Engine | None = None
+    _resources: ExitStack = field(default_factory=ExitStack)
 
     @property
     def settings(self) -> Settings:
@@ -54,14 +57,23 @@ class App:
         return self._engine
 
     def runner(self) -> Any:
-        """A ToolRunner over the full registry, with alerts wired in."""
+        """A ToolRunner over the full registry, with alerts wired in; its writes run as durable workflows."""
+        from core.durable import durable_config
         from flows.operations.alerts import AlertManager
+        from tools.durable import engine_running
         from tools.registry import build_registry
         from tools.runtime import ToolRunner
 
         runner = ToolRunner(settings=self.settings, engine=self.engine, registry=build_registry())
         runner.listeners.append(AlertManager(settings=self.settings, engine=self.engine).on_run_finished)
+        # An executor of its own: a second CLI command never takes over this one's work while it runs.
+        role = f"cli-{os.getpid()}"
+        self._resources.enter_context(engine_running(runner, durable_config(self.settings, role=role)))
         return runner
+
+    def close(self) -> None:
+        """Release what the command opened (the durable engine)."""
+        self._resources.close()
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -55,6 +55,7 @@ def _root(
         if state.configures_logging:
             configure_logging(log_level)  # now: what is logged before the settings load honours it too
     ctx.obj = state
+    ctx.call_on_close(state.close)
 
 
 core_cmd.register(app)

@@ -107,19 +107,17 @@ def _preview_deliver_file(ctx: ToolContext, args: DeliverFileArgs) -> Preview:
 
 
 def notification_key(ctx: ToolContext) -> str | None:
-    """The outbox key: the caller's idempotency key (e.g. an approval id), else the run.
+    """The outbox key: the first run of the retry chain's idempotency key (e.g. an approval id), else that run.
 
     A retried run keys on the run it retries (the first of the chain), so retry_run re-sends only to the
     members the failed attempt did not reach.
     """
-    if ctx.idempotency_key:
-        return ctx.idempotency_key
     if ctx.run_id is None:
-        return None
+        return ctx.idempotency_key
     run = ctx.runs.get(ctx.run_id)
     while run.parent_id is not None:
         run = ctx.runs.get(run.parent_id)
-    return f"run:{run.id}"
+    return run.idempotency_key or f"run:{run.id}"
 
 
 def _send_notification(ctx: ToolContext, args: SendNotificationArgs) -> ToolResult:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from core.errors import ConfigError, SwitchboardError
+from core.faults import crash_point
 from core.vocabulary import FlowName, Risk
 from flows.config import FlowSettings
 from flows.operations.schedules import canonical_cron, create_schedule
@@ -84,6 +85,7 @@ def _run_flow(ctx: ToolContext, args: RunFlowArgs) -> ToolResult:
             failures.append(f"step {index} ({step.tool}) failed: {exc.message}")
             last_error = exc
             continue
+        crash_point(ctx.settings, "flow.step_done")
         if execution.result.artifact_ids:
             last_artifact = execution.result.artifact_ids[-1]
             # A delivery step reports the artifact its export step made: list each artifact once.

@@ -17,11 +17,13 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from core.errors import Conflict, SwitchboardError
+from core.errors import Conflict, SwitchboardError, as_data, rebuild
+from core.faults import crash_point
 from core.logs import bind
 from core.store.audit import AuditEvent, AuditLog
 from core.store.runs import Run, RunStatus, RunStore
 from flows.config import FlowSettings
+from tools import durable
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
 from tools.bound import BoundCall
 from tools.registry import Registry
@@ -30,6 +32,7 @@ from tools.runs import retry_target, tool_of
 logger = logging.getLogger(__name__)
 
 RunListener = Callable[[ToolContext, Run], None]
+_UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING)
 
 
 class InternalToolError(SwitchboardError):
@@ -191,9 +194,74 @@ class ToolRunner:
             return Execution(name, args, result)
         if audit_first:
             self.audit.append_many(audit_first)  # the run store writes the run's own records
+        if durable.durable():
+            return self._run_durably(spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt)
         return self._call_with_run(
             spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, source=source
         )
+
+    def _run_durably(
+        self,
+        spec: ToolSpec[Any],
+        args: ToolArgs,
+        ctx: ToolContext,
+        inputs: dict[str, Any],
+        *,
+        parent_id: int | None,
+        attempt: int,
+    ) -> Execution:
+        """Execute as a workflow keyed by the idempotency key (one is made when the caller gave none)."""
+        call = {
+            "tool": spec.name,
+            "args": inputs,
+            "actor": ctx.actor,
+            "key": ctx.idempotency_key or durable.new_key(),
+            "pipeline_run_id": ctx.pipeline_run_id,
+            "parent_id": parent_id,
+            "attempt": attempt,
+            "source": ctx.source,
+        }
+        outcome, repeated = durable.execute(self, call)
+        if "error" in outcome:
+            raise rebuild(outcome["error"])
+        result = ToolResult.model_validate(outcome["result"])
+        run = self.runs.get(outcome["run_id"])
+        if repeated and not outcome["replayed"]:  # the first caller's outcome, shown as the repeat it is
+            result = result.model_copy(update={"summary": f"Already done in run {run.id}: {result.summary}"})
+        return Execution(spec.name, args, result, run, replayed=repeated or bool(outcome["replayed"]))
+
+    def execute_recorded(self, call: dict[str, Any]) -> dict[str, Any]:
+        """Execute a serialised call with its run record (a durable workflow's step); errors come back as data.
+
+        Errors are returned, not raised, so the engine records the outcome once and the caller, in whichever
+        process, raises it as the same class.
+        """
+        spec = self.registry.get_tool(call["tool"])
+        args = spec.args_model.model_validate(call["args"])
+        ctx = self.context(
+            actor=call["actor"],
+            pipeline_run_id=call["pipeline_run_id"],
+            idempotency_key=call["key"],
+            source=call["source"],
+        )
+        try:
+            execution = self._call_with_run(
+                spec,
+                args,
+                ctx,
+                call["args"],
+                parent_id=call["parent_id"],
+                attempt=call["attempt"],
+                source=call["source"],
+            )
+        except SwitchboardError as exc:
+            return {"error": as_data(exc)}
+        run_id = execution.run.id if execution.run else None
+        return {
+            "run_id": run_id,
+            "result": execution.result.model_dump(mode="json"),
+            "replayed": execution.replayed,
+        }
 
     def _call_with_run(
         self,
@@ -220,12 +288,20 @@ class ToolRunner:
             attempt=attempt,
             versions=versions,
         )
-        if not created:
+        # A run its own workflow left unfinished (the process died in the step) is taken over, not refused.
+        crash_point(self.settings, "run.created")
+        resumed = not created and run.status in _UNFINISHED and durable.owns(run.idempotency_key)
+        if not created and not resumed:
             return self._replay(spec, args, run)
         assert run.id is not None
         # On the tool's log lines, the failure's and the listeners' (alerts); a flow's step names its flow run.
         with bind(run_id=run.id, pipeline_run_id=ctx.pipeline_run_id):
-            self.runs.start(run.id)
+            if resumed:
+                logger.warning("resuming run %s, which its workflow left unfinished", run.id)
+                self.runs.resume(run.id)
+            else:
+                self.runs.start(run.id)
+            crash_point(self.settings, "run.started")
             ctx = replace(ctx, run_id=run.id)
             try:
                 result = spec.func(ctx, args)
@@ -242,12 +318,14 @@ class ToolRunner:
                 raise InternalToolError(
                     f"{spec.name} failed unexpectedly in run {run.id}; see the server log"
                 ) from exc
+            crash_point(self.settings, "tool.returned")
             output = {"result": result.model_dump(mode="json")}
             if result.partial_failure is not None:
                 done = self.runs.partial(run.id, output, error=result.partial_failure)
             else:
                 done = self.runs.succeed(run.id, output)
             self._notify(ctx, done)
+            crash_point(self.settings, "run.recorded")
             return Execution(spec.name, args, result, done)
 
     def _replay(self, spec: ToolSpec[Any], args: ToolArgs, run: Run) -> Execution:
@@ -279,6 +357,7 @@ class ToolRunner:
             tool_of(original),
             original.inputs,
             actor=actor,
+            idempotency_key=f"retry:{original.id}",  # one retry per run: asking twice shows the first
             parent_id=original.id,
             attempt=original.attempt + 1,
             source=source,

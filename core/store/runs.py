@@ -147,7 +147,13 @@ class RunStore:
             return existing, False
 
     def _transition(
-        self, run_id: int, status: RunStatus, *, allowed: tuple[RunStatus, ...], **changes: Any
+        self,
+        run_id: int,
+        status: RunStatus,
+        *,
+        allowed: tuple[RunStatus, ...],
+        event: str | None = None,
+        **changes: Any,
     ) -> Run:
         with write_session(self.engine) as session:
             run = session.get(Run, run_id)
@@ -164,7 +170,8 @@ class RunStore:
             audit: dict[str, Any] = {"status": status.value, "attempt": run.attempt}
             if run.error:
                 audit["error"] = run.error
-            append_in(session, [AuditEvent(f"run.{status.value}", run.actor, f"run:{run_id}", audit)])
+            name = event or f"run.{status.value}"
+            append_in(session, [AuditEvent(name, run.actor, f"run:{run_id}", audit)])
             session.flush()
             session.refresh(run)
             session.expunge(run)
@@ -173,6 +180,15 @@ class RunStore:
     def start(self, run_id: int) -> Run:
         """Pending → Running."""
         return self._transition(run_id, RunStatus.RUNNING, allowed=(RunStatus.PENDING,), started_at=utcnow())
+
+    def resume(self, run_id: int) -> Run:
+        """Pending or Running → Running again: the workflow that owns the run re-runs it after a crash."""
+        return self._transition(
+            run_id,
+            RunStatus.RUNNING,
+            allowed=(RunStatus.PENDING, RunStatus.RUNNING),
+            event="run.resumed",
+        )
 
     def succeed(self, run_id: int, output: dict[str, Any]) -> Run:
         """Running → Succeeded with a summary of outputs."""

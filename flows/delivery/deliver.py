@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core.errors import Conflict, DeliveryFailed, NotFound
+from core.faults import crash_point
 from core.store import outbox
 from core.store.audit import AuditEvent
 from core.store.db import read_session, utcnow
@@ -222,9 +223,11 @@ def deliver_artifact(
                 attempts=exc.attempts,
                 delivery_id=row.id,
             ) from None
+        crash_point(settings, "delivery.uploaded")
         finished = finish.delivered(done.value, done.attempts)
     logger.info("delivered %s to %s as %s", artifact.name, destination, done.value.remote_path)
-    return _report(finished, artifact, description, already=False, attempts=done.attempts)
+    already = done.value.already_there
+    return _report(finished, artifact, description, already=already, attempts=done.attempts)
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,8 @@ class _Finisher:
         update = {"status": DELIVERED, "error": None, "delivered_at": utcnow()}
         update |= {"remote_path": uploaded.remote_path, "sha256": uploaded.sha256}
         data = {"remote_path": uploaded.remote_path, "sha256": uploaded.sha256, "size": uploaded.size}
+        if uploaded.already_there:  # found at the destination, not sent: an interrupted attempt had sent it
+            data["already_there"] = True
         return self._record("delivery.succeeded", update, data | {"attempts": attempts})
 
     def failed(self, exc: GaveUp) -> None:

@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
                 asyncio.run(register_webhook(settings, url=webhook))
                 console.print(f"Telegram will post updates to {webhook}.")
                 return
-        with open_switchboard(settings, state.engine) as service:
+        with open_switchboard(settings, state.engine, durable_as="bot") as service:
             application = build_application(settings, switchboard=service, sweep_interval=sweep_interval)
             if webhook:
                 console.print(f"Serving the Telegram webhook on {host}:{port}; Telegram posts to {webhook}.")

@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
 
         engine = make_engine(settings.database_url)
         init_db(engine)
-        with open_switchboard(settings, engine) as service:
+        with open_switchboard(settings, engine, durable_as="console-0") as service:
             service.approvals.recover()
             app = create_app(
                 settings,

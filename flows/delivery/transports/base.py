@@ -21,6 +21,9 @@ TIMESTAMP_HEADER = "X-Switchboard-Timestamp"
 FILE_HEADER = "X-Switchboard-File"
 SHA256_HEADER = "X-Switchboard-Sha256"
 DELIVERY_HEADER = "X-Switchboard-Delivery"
+# The IETF draft's name for the same promise (draft-ietf-httpapi-idempotency-key-header): a receiver that
+# dedupes on it drops a repeat that follows a crash or a lost answer.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -36,6 +39,9 @@ class Uploaded:
     remote_path: str
     sha256: str
     size: int
+    already_there: bool = (
+        False  # the destination held this exact file (same size and sha256): nothing was sent
+    )
 
 
 @dataclass(frozen=True)

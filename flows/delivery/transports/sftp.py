@@ -95,6 +95,9 @@ async def _upload(dest: SftpDestination, password: str | None, local: LocalFile)
         folder = posixpath.dirname(final)
         if folder:
             await sftp.makedirs(folder, exist_ok=True)
+        if await _holds(sftp, final, local):
+            # An earlier attempt uploaded it and died before recording so: sending it again would deliver twice.
+            return Uploaded(remote_path=final, sha256=local.sha256, size=local.size, already_there=True)
         temp = posixpath.join(folder, part_name(local.name))
         try:
             await sftp.put(str(local.path), temp)
@@ -116,6 +119,15 @@ async def _upload(dest: SftpDestination, password: str | None, local: LocalFile)
                 f"{final} on {dest.host}:{dest.port} holds {size} bytes, expected {local.size}"
             )
         return Uploaded(remote_path=final, sha256=remote, size=local.size)
+
+
+async def _holds(sftp: asyncssh.SFTPClient, path: str, local: LocalFile) -> bool:
+    """True when ``path`` on the server is ``local``'s exact content (a size check first, then its sha256)."""
+    try:
+        size = (await sftp.stat(path)).size
+    except asyncssh.SFTPNoSuchFile:
+        return False
+    return size == local.size and await _remote_sha256(sftp, path) == local.sha256
 
 
 async def _remote_sha256(sftp: asyncssh.SFTPClient, path: str) -> str:

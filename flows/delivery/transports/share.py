@@ -32,6 +32,9 @@ def upload_share(*, name: str, dest: ShareDestination, base: Path, local: LocalF
     except OSError as exc:
         raise TransientError(f"cannot create the {name} folder {folder}: {exc.strerror}") from None
     final = folder / local.name
+    if _holds(final, local):
+        # An earlier attempt copied it and died before recording so: nothing to send again.
+        return Uploaded(remote_path=str(final), sha256=local.sha256, size=local.size, already_there=True)
     temp = folder / part_name(local.name)
     try:
         digest = hashlib.sha256()
@@ -57,3 +60,13 @@ def upload_share(*, name: str, dest: ShareDestination, base: Path, local: LocalF
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)
     return Uploaded(remote_path=str(final), sha256=written, size=size)
+
+
+def _holds(final: Path, local: LocalFile) -> bool:
+    """True when ``final`` is ``local``'s exact content (a size check first, then its sha256)."""
+    try:
+        if final.stat().st_size != local.size:
+            return False
+        return file_sha256(final)[0] == local.sha256
+    except OSError:
+        return False

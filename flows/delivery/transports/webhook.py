@@ -16,6 +16,7 @@ from flows.delivery.retry import PermanentError, TransientError
 from flows.delivery.transports.base import (
     DELIVERY_HEADER,
     FILE_HEADER,
+    IDEMPOTENCY_HEADER,
     SHA256_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -85,6 +86,7 @@ def upload_webhook(*, name: str, dest: WebhookDestination, secret: str | None, l
     if local.delivery_id is not None:
         # Lets a receiver drop a duplicate if a retry follows a lost answer to a request that did arrive.
         headers[DELIVERY_HEADER] = str(local.delivery_id)
+        headers[IDEMPOTENCY_HEADER] = f"switchboard-delivery-{local.delivery_id}"
     shown = safe_url(dest.url)
     try:
         with httpx.Client(timeout=dest.timeout_s, follow_redirects=False, trust_env=False) as client:

@@ -63,6 +63,8 @@ class SftpServer:
 
         self._failures: Counter[str] = Counter()
         self._lock = threading.Lock()
+        # Every file an upload made visible under its final name (an atomic rename each): what the partner got.
+        self.landed: list[str] = []
         self._loop: LoopThread | None = None
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._connections: set[asyncssh.SSHServerConnection] = set()
@@ -212,7 +214,10 @@ class _ScriptedSFTPServer(asyncssh.SFTPServer):
 
     def posix_rename(self, oldpath: bytes, newpath: bytes) -> Any:
         self._check("posix_rename")
-        return super().posix_rename(oldpath, newpath)
+        done = super().posix_rename(oldpath, newpath)
+        with self._owner._lock:
+            self._owner.landed.append(os.fsdecode(newpath))
+        return done
 
     def remove(self, path: bytes) -> Any:
         self._check("remove")

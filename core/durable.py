@@ -1,0 +1,157 @@
+"""Durable execution on DBOS Transact: the engine's lifecycle in one process.
+
+DBOS checkpoints every workflow and each of its steps in its system database, so work a process was doing when it
+died is finished by that process's next start (its *executor id* names it across restarts), and a workflow id
+started twice runs once: the second caller gets the first one's outcome. LangGraph decides what to run; a DBOS
+workflow runs it.
+
+Where its state lives:
+- SQLite (one host): a file of its own beside the main database (``switchboard.db`` → ``switchboard.dbos.db``), so
+  DBOS's writers never queue behind ours.
+- PostgreSQL (several hosts): the same database, in the ``dbos`` schema, so processes on every host share the work.
+
+DBOS keeps one engine per process, so ``launch`` is process-wide: the composition roots (the console's lifespan,
+the bot, the CLI) call it after building what the workflows run on, and ``shutdown`` when they stop. Workflows are
+registered by the modules that define them (tools/durable.py) before ``launch``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+
+from dbos import DBOS, DBOSConfig
+from sqlalchemy.engine import make_url
+
+from core.config import CoreSettings
+from core.store.db import normalize_url
+
+logger = logging.getLogger(__name__)
+APP_NAME = "switchboard"
+SCHEMA = "dbos"
+_LOCK = threading.Lock()
+_launched: DurableConfig | None = None
+
+
+@dataclass(frozen=True)
+class DurableConfig:
+    """Where DBOS keeps its state and who this process is to it.
+
+    Attributes:
+        system_url: DBOS's system database.
+        executor_id: This process across restarts: a restarted process recovers the workflows it left unfinished,
+            and never those of a sibling that is still running them.
+        schema: The PostgreSQL schema of DBOS's tables (ignored on SQLite).
+        log_level: DBOS's own log records at this level or above reach our log handlers.
+    """
+
+    system_url: str
+    executor_id: str
+    schema: str = SCHEMA
+    log_level: str = "WARNING"
+
+
+def system_url(database_url: str, override: str | None = None) -> str:
+    """DBOS's system database for a main database URL: a sibling file on SQLite, the same database on PostgreSQL."""
+    if override:
+        return normalize_url(override)
+    url = make_url(normalize_url(database_url))
+    if url.get_backend_name() != "sqlite":
+        return url.render_as_string(hide_password=False)
+    if not url.database or url.database == ":memory:":
+        raise ValueError("durable execution needs a database file, not an in-memory SQLite database")
+    stem = url.database[: -len(".db")] if url.database.endswith(".db") else url.database
+    return url.set(database=f"{stem}.dbos.db").render_as_string(hide_password=False)
+
+
+def durable_config(settings: CoreSettings, *, role: str) -> DurableConfig:
+    """The engine's configuration for a process playing ``role`` ("console-0", "bot", "cli-<pid>", ...).
+
+    The executor id is ``settings.executor_id`` (else the host's name) and the role: a restarted console worker
+    or bot recovers what its predecessor left, and never takes over a sibling's work while the sibling runs.
+    """
+    executor = f"{settings.executor_id or socket.gethostname()}-{role}"
+    return DurableConfig(
+        system_url=system_url(settings.database_url, settings.durable_url),
+        executor_id=executor,
+        schema=schema_for(settings.database_url, settings.durable_schema),
+        log_level=settings.log_level,
+    )
+
+
+def schema_for(database_url: str, configured: str) -> str:
+    """DBOS's schema: ``configured``, or ``<schema>_dbos`` when the URL pins Switchboard to a schema of its own.
+
+    Two Switchboards in two schemas of one PostgreSQL database then never share workflow ids ("retry:5").
+    """
+    if configured != SCHEMA:
+        return configured
+    options = str(make_url(normalize_url(database_url)).query.get("options", ""))
+    found = re.search(r"search_path\s*=\s*([A-Za-z_][A-Za-z0-9_]*)", options)
+    return f"{found.group(1).lower()}_{SCHEMA}" if found else SCHEMA
+
+
+def _version() -> str:
+    # Pinned to the release rather than DBOS's default (a hash of the workflow code): a workflow a crash left
+    # unfinished is recovered by the next start even when that start runs a patched build of the same release.
+    try:
+        return metadata.version(APP_NAME)
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+def launch(config: DurableConfig) -> None:
+    """Start the engine for this process (idempotent); it recovers this executor's unfinished workflows.
+
+    A second call with another configuration (a test's fresh database) shuts the first engine down first.
+    """
+    global _launched
+    with _LOCK:
+        if _launched == config:
+            return
+        if _launched is not None:
+            DBOS.destroy(destroy_registry=False)
+            _launched = None
+        dbos_logger = logging.getLogger("dbos")
+        if not dbos_logger.handlers:
+            # A handler of any kind stops DBOS from adding its own console handler; records then go to ours.
+            dbos_logger.addHandler(logging.NullHandler())
+        dbos_logger.propagate = True
+        settings: DBOSConfig = {
+            "name": APP_NAME,
+            "system_database_url": config.system_url,
+            "executor_id": config.executor_id,
+            "application_version": _version(),
+            "dbos_system_schema": config.schema,
+            "log_level": config.log_level,
+            "enable_otlp": False,
+        }
+        DBOS(config=settings)
+        DBOS.launch()
+        _launched = config
+        logger.info(
+            "durable execution started", extra={"executor_id": config.executor_id, "schema": config.schema}
+        )
+
+
+def launched() -> bool:
+    """True while this process's engine runs."""
+    return _launched is not None
+
+
+def shutdown() -> None:
+    """Stop the engine; workflows still running are finished by this executor's next start."""
+    global _launched
+    with _LOCK:
+        if _launched is not None:
+            DBOS.destroy(destroy_registry=False)
+            _launched = None
+
+
+def current_workflow() -> str | None:
+    """The id of the workflow this thread is running, if any."""
+    return DBOS.workflow_id if _launched is not None else None

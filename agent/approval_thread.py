@@ -9,9 +9,11 @@ thread and to the listeners (bot, console).
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from dbos import DBOS, SetWorkflowID
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -20,11 +22,14 @@ from langgraph.types import Command, interrupt
 from agent.prompts import Prompts
 from agent.replies import call_text
 from agent.state import ApprovalResult, ApprovalState, Verdict
+from core.durable import current_workflow
 from core.errors import Conflict, SwitchboardError
 from core.faults import crash_point
 from core.store import approval_ops as ops
-from core.store.approvals import ApprovalRequest, ApprovalStatus, ThreadMessage
+from core.store.approvals import ApprovalRequest, ApprovalStatus, ThreadMessage, merged_threads
 from core.store.db import write_session
+from core.store.runs import RunStatus
+from tools.durable import durable
 from tools.runtime import ToolRunner
 
 logger = logging.getLogger(__name__)
@@ -129,50 +134,91 @@ class ApprovalThread:
     def act(self, request: ApprovalRequest, *, binding: str) -> Outcome:
         """Execute an approved request exactly once and tell the requester; any other state only reports.
 
+        With the durable engine running, the execution and the telling are one workflow keyed
+        ``approval:<id>`` (its action a child workflow keyed by the approval id): a process killed anywhere in
+        between is finished by its restart, and the requester is told.
+
         Args:
             request: The request's row, as its caller just loaded or changed it (it is not read again).
             binding: What the paused thread says was approved; the row must carry the same.
         """
-        call = call_text(request.tool, request.args)
         if request.status != ApprovalStatus.APPROVED:
-            return self._report(request, call)
+            return self._report(request, call_text(request.tool, request.args))
         if binding != request.binding:
             error = "arguments differ from the approved ones"
             marked = ops.mark_executed(
                 engine=self.runner.engine, approval_id=request.id, run_id=None, ok=False, error=error
             )
-            return self._report(self._after_mark(request, marked, ok=False, run_id=None), call)
+            done = self._after_mark(request, marked, ok=False, run_id=None)
+            return self._report(done, call_text(request.tool, request.args))
+        if durable() and current_workflow() is None:
+            _threads[str(id(self))] = self
+            with SetWorkflowID(f"approval:{request.id}"):
+                told = _approval_workflow(str(id(self)), request.id)
+            fresh = ops.get_request(engine=self.runner.engine, approval_id=request.id)
+            return Outcome(fresh, told["executed"], told["run_id"], told["text"], told["result"])
+        return self._finish(request, self._execute(request))
+
+    def _execute(self, request: ApprovalRequest) -> dict[str, Any]:
+        """Run the approved call once per approval id; its outcome as data (it may cross a checkpoint)."""
         try:
             # The row holds the canonical arguments the approver saw: they are parsed once, here, to run.
             bound = self.runner.bind_call(request.tool, request.args, actor=request.requester)
             execution = self.runner.run(
                 bound, actor=request.requester, idempotency_key=request.id, source="approval"
             )
-        except Conflict:
-            # Another worker holds this approval's run; it will record the outcome.
-            return Outcome(request, False, None, "")
+        except Conflict as exc:
+            if exc.details.get("status") == RunStatus.RUNNING.value:
+                # Another worker runs this approval's action right now (no durable engine here); it tells.
+                return {"busy": True}
+            return {"ok": False, "error": exc.message}
         except SwitchboardError as exc:
+            return {"ok": False, "error": exc.message}
+        return {
+            "ok": True,
+            "run_id": execution.run.id if execution.run else None,
+            "summary": execution.result.summary,
+            "result": execution.result.model_dump(mode="json"),
+        }
+
+    def finish(self, approval_id: str, executed: dict[str, Any]) -> dict[str, Any]:
+        """Mark the request and tell the requester (a durable step); what was told, as data."""
+        request = ops.get_request(engine=self.runner.engine, approval_id=approval_id)
+        outcome = self._finish(request, executed)
+        return {
+            "executed": outcome.executed,
+            "run_id": outcome.run_id,
+            "text": outcome.text,
+            "result": outcome.result,
+        }
+
+    def _finish(self, request: ApprovalRequest, executed: dict[str, Any]) -> Outcome:
+        if executed.get("busy"):
+            return Outcome(request, False, None, "")
+        crash_point(self.runner.settings, "approval.executed")
+        call = call_text(request.tool, request.args)
+        if not executed["ok"]:
+            error = executed["error"]
             marked = ops.mark_executed(
-                engine=self.runner.engine, approval_id=request.id, run_id=None, ok=False, error=exc.message
+                engine=self.runner.engine, approval_id=request.id, run_id=None, ok=False, error=error
             )
             text = self.prompts.render(
-                "approval_failed", approval_id=request.id, call=call, by=request.decided_by, error=exc.message
+                "approval_failed", approval_id=request.id, call=call, by=request.decided_by, error=error
             )
             failed = self._after_mark(request, marked, ok=False, run_id=None)
             return self._tell(failed, Outcome(failed, False, None, text))
-        run_id = execution.run.id if execution.run else None
-        crash_point(self.runner.settings, "approval.executed")
+        run_id = executed["run_id"]
         marked = ops.mark_executed(engine=self.runner.engine, approval_id=request.id, run_id=run_id, ok=True)
         text = self.prompts.render(
             "approval_approved",
             approval_id=request.id,
             call=call,
             by=request.decided_by,
-            summary=execution.result.summary,
+            summary=executed["summary"],
         )
         done = self._after_mark(request, marked, ok=True, run_id=run_id)
         crash_point(self.runner.settings, "approval.marked")
-        return self._tell(done, Outcome(done, True, run_id, text, execution.result.model_dump(mode="json")))
+        return self._tell(done, Outcome(done, True, run_id, text, executed["result"]))
 
     def _after_mark(
         self, request: ApprovalRequest, marked: bool, *, ok: bool, run_id: int | None
@@ -203,21 +249,22 @@ class ApprovalThread:
         )
 
     def _tell(self, request: ApprovalRequest, outcome: Outcome) -> Outcome:
-        if request.thread_id:
+        # The requester's thread, and the threads of those whose identical request merged into this one.
+        threads = [(request.requester, request.thread_id)] if request.thread_id else []
+        threads += [t for t in merged_threads(self.runner.engine, request.id) if t not in threads]
+        if threads:
+            payload = {"approval_id": request.id, "run_id": outcome.run_id, "result": outcome.result}
             with write_session(self.runner.engine) as session:
-                session.add(
-                    ThreadMessage(
-                        thread_id=request.thread_id,
-                        owner=request.requester,
-                        role="assistant",
-                        text=outcome.text,
-                        payload={
-                            "approval_id": request.id,
-                            "run_id": outcome.run_id,
-                            "result": outcome.result,
-                        },
+                for owner, thread_id in threads:
+                    session.add(
+                        ThreadMessage(
+                            thread_id=thread_id,
+                            owner=owner,
+                            role="assistant",
+                            text=outcome.text,
+                            payload=payload,
+                        )
                     )
-                )
         for listener in self.listeners:
             try:
                 listener.on_outcome(outcome.request, outcome.text)
@@ -225,3 +272,24 @@ class ApprovalThread:
                 # A failed notification never repeats or rolls back the action it reports on.
                 logger.exception("approval listener failed for %s", request.id)
         return outcome
+
+
+_threads: weakref.WeakValueDictionary[str, ApprovalThread] = weakref.WeakValueDictionary()
+_served: ApprovalThread | None = None
+
+
+def serve(thread: ApprovalThread) -> None:
+    """Make ``thread`` the one this process's recovered approval workflows finish on (before the engine starts)."""
+    global _served
+    _served = thread
+
+
+@DBOS.workflow(name="switchboard.approval")
+def _approval_workflow(token: str, approval_id: str) -> dict[str, Any]:
+    thread = _threads.get(token) or _served
+    if thread is None:
+        raise RuntimeError("no approval service finishes durable approvals in this process")
+    request = ops.get_request(engine=thread.runner.engine, approval_id=approval_id)
+    executed = thread._execute(request)  # the action: a child workflow keyed by the approval id
+    told: dict[str, Any] = DBOS.run_step({"name": "tell"}, thread.finish, approval_id, executed)
+    return told

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -25,7 +25,7 @@ from core.errors import Conflict
 from core.faults import crash_point
 from core.store import approval_ops as ops
 from core.store.approvals import ApprovalRequest, ApprovalStatus
-from core.store.db import utcnow, write_session
+from core.store.db import utcnow
 from core.vocabulary import APPROVER_ROLES
 from flows.operations.alerts import AlertManager
 from tools.bound import BoundCall
@@ -103,7 +103,12 @@ class ApprovalService:
         parent_id: str | None = None,
         edited_by: str | None = None,
     ) -> ApprovalRequest:
-        """Preview (dry run), store, pause a thread on it, and notify approvers; ``call`` is not validated again."""
+        """Preview (dry run), store, pause a thread on it, and notify approvers; ``call`` is not validated again.
+
+        A call identical (tool and binding) to a request still pending returns that request instead: its thread
+        is already paused and its approvers already told, so nothing is started or sent again. An edit always
+        gets a request of its own, linked to the one it replaces.
+        """
         spec = self.registry.get_tool(call.tool)
         ctx = self.runner.context(actor=requester)
         if spec.pin is not None:
@@ -114,7 +119,7 @@ class ApprovalService:
         # A retry is approved as the call it repeats: that call's quorum and risk.
         gated, gated_args = spec.gated_call(ctx, call.args)
         tool_policy = self.policy.tool_policy(gated.name)
-        request = ops.create_request(
+        request, merged = ops.create_request(
             engine=self.runner.engine,
             tool=call.tool,
             args=call.canonical,
@@ -129,7 +134,12 @@ class ApprovalService:
             parent_id=parent_id,
             edited_by=edited_by,
             policy_version=self.policy.version,
+            # An edit is one person's change to one request (they may not approve it): never merged elsewhere.
+            merge_pending=parent_id is None,
         )
+        if merged:
+            logger.info("approval request merged", extra={"approval_id": request.id, "requester": requester})
+            return request
         paused = ApprovalState(
             approval_id=request.id,
             tool=call.tool,
@@ -201,35 +211,27 @@ class ApprovalService:
         ]
 
     def remind_due(self, *, now: datetime | None = None) -> list[ApprovalRequest]:
-        """Remind approvers of requests about to expire (once per request)."""
+        """Remind approvers of requests about to expire: once per request, across all processes."""
         now = now or utcnow()
         window = timedelta(hours=self.policy.config.reminder_before_expiry_hours)
-        reminded = []
-        for request in ops.list_requests(engine=self.runner.engine, status=ApprovalStatus.PENDING):
+        # Only the rows this process's UPDATE marked: a racing process gets the others, or none.
+        reminded = ops.claim_reminders(engine=self.runner.engine, now=now, window=window)
+        alerts = AlertManager(settings=self.runner.settings, engine=self.runner.engine)
+        for request in reminded:
             expires = (
-                request.expires_at
-                if request.expires_at.tzinfo
-                else request.expires_at.replace(tzinfo=now.tzinfo)
+                request.expires_at if request.expires_at.tzinfo else request.expires_at.replace(tzinfo=UTC)
             )
-            if request.reminded_at is None and expires - window <= now < expires:
-                with write_session(self.runner.engine) as session:
-                    row = session.get(ApprovalRequest, request.id)
-                    if row is None or row.reminded_at is not None:
-                        continue
-                    row.reminded_at = now
-                    session.add(row)
-                reminded.append(request)
-                AlertManager(settings=self.runner.settings, engine=self.runner.engine).raise_alert(
-                    "approval_expiring",
-                    f"approval:{request.id}",
-                    f"Approval request {request.id} ({call_text(request.tool, request.args)}) from {request.requester} "
-                    f"expires at {expires:%Y-%m-%d %H:%M} UTC and nobody has decided it yet.",
-                )
-                for listener in self.listeners:
-                    try:
-                        listener.on_reminder(request)
-                    except Exception:
-                        logger.exception("reminder listener failed for %s", request.id)
+            alerts.raise_alert(
+                "approval_expiring",
+                f"approval:{request.id}",
+                f"Approval request {request.id} ({call_text(request.tool, request.args)}) from {request.requester} "
+                f"expires at {expires:%Y-%m-%d %H:%M} UTC and nobody has decided it yet.",
+            )
+            for listener in self.listeners:
+                try:
+                    listener.on_reminder(request)
+                except Exception:
+                    logger.exception("reminder listener failed for %s", request.id)
         return reminded
 
     def recover(self) -> list[Outcome]:

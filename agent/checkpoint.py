@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from agent.config import AgentSettings
 from agent.state import ApprovalState, ChatState
 from core.locks import StripedLock
+from core.store.db import switch_to_wal
 
 
 class _QueuedSqliteSaver(SqliteSaver):
@@ -91,7 +92,7 @@ def open_checkpointer(settings: AgentSettings) -> Iterator[BaseCheckpointSaver[A
     path = settings.var_dir / "checkpoints.sqlite"
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
+    switch_to_wal(conn, str(path))
     # Checkpoints can lose their last write on power loss without harm: approval requests and their audit
     # records are committed durably in the main database, and a lost approval checkpoint falls back to acting
     # from that record (ApprovalService._resume).

@@ -91,6 +91,12 @@ class AgentSettings(FlowSettings):
 
     policy: PolicyConfig = PolicyConfig()
     agent: AgentConfig = AgentConfig()
+    tick_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=59,
+        description="How often due schedules fire and approval requests expire or are reminded (once, cluster-wide).",
+    )
     console_url: str = Field(
         default="http://127.0.0.1:8000",
         description="The console's public address: links in chat and bot messages, secure cookies over https.",

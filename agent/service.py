@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from agent import approval_thread, ticker
 from agent.approvals import ApprovalService
 from agent.backends.base import Backend
 from agent.checkpoint import open_checkpointer
@@ -34,6 +35,7 @@ from core.durable import durable_config
 from core.errors import Busy, Forbidden
 from core.locks import StripedLock
 from core.logs import bind
+from core.store.advisory import AdvisoryLocks, KeyLocks
 from core.store.approvals import ThreadMessage
 from core.store.db import utcnow, write_connection
 from tools.durable import engine_running
@@ -59,7 +61,7 @@ class Switchboard:
     backend: Backend
     approvals: ApprovalService
     graph: Any
-    thread_locks: StripedLock
+    thread_locks: KeyLocks
     turn_slots: threading.BoundedSemaphore
     _owners: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -100,9 +102,7 @@ class Switchboard:
             fill_slots=SlotFiller(registry=registry, engine=engine),
         )
         graph = build_graph(deps=deps, checkpointer=checkpointer)
-        # 1,024 stripes: 16 busy threads on 64 stripes would share one most of the time (the birthday problem),
-        # and two turns on one stripe run one after the other.
-        thread_locks = StripedLock(settings.var_dir / "locks" / "threads" / "thread.lock", stripes=1024)
+        thread_locks = _thread_locks(settings, engine)
         slots = threading.BoundedSemaphore(settings.agent.turn_slots())
         return cls(
             settings,
@@ -211,9 +211,24 @@ class Switchboard:
         return [{"thread_id": t, "updated_at": u, "messages": n} for t, u, n in rows]
 
 
+def _thread_locks(settings: AgentSettings, engine: Engine) -> KeyLocks:
+    """Turns on one thread run one at a time: across hosts on PostgreSQL, across this host's processes on SQLite."""
+    busy = "an earlier message on thread {key} is still being handled; try again in a moment"
+    if engine.dialect.name == "postgresql":
+        return AdvisoryLocks(engine, namespace="switchboard chat thread", busy=busy)
+    # 1,024 stripes: 16 busy threads on 64 stripes would share one most of the time (the birthday problem), and
+    # two turns on one stripe run one after the other.
+    return StripedLock(settings.var_dir / "locks" / "threads" / "thread.lock", stripes=1024, busy=busy)
+
+
 @contextmanager
 def open_switchboard(
-    settings: AgentSettings, engine: Engine, *, durable_as: str | None = None, **parts: Any
+    settings: AgentSettings,
+    engine: Engine,
+    *,
+    durable_as: str | None = None,
+    serves: bool = True,
+    **parts: Any,
 ) -> Iterator[Switchboard]:
     """Build the service with the configured checkpointer, and close it afterwards.
 
@@ -222,6 +237,8 @@ def open_switchboard(
         engine: The database.
         durable_as: The process's role ("console-0", "bot", ...): writes then run as durable workflows, and the
             work this role's predecessor left unfinished is recovered. None runs them directly (tests).
+        serves: With ``durable_as``: the process also takes its share of the background ticks (schedules,
+            expiry, reminders). A terminal chat does not.
         parts: Replacements for the default parts (``Switchboard.build``).
     """
     with open_checkpointer(settings) as saver:
@@ -229,5 +246,14 @@ def open_switchboard(
         if durable_as is None:
             yield service
             return
-        with engine_running(service.runner, durable_config(settings, role=durable_as)):
-            yield service
+        config = durable_config(settings, role=durable_as, serves=serves)
+        approval_thread.serve(service.approvals.thread)  # before the engine starts: it recovers at once
+        with engine_running(service.runner, config):
+            if not serves:
+                yield service
+                return
+            ticker.serve(ticker.Ticker(service.runner, service.approvals), every_s=settings.tick_seconds)
+            try:
+                yield service
+            finally:
+                ticker.stop()

@@ -111,6 +111,37 @@ def _rows() -> list[
             ),
         ]
 
+    def durable(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+        return [
+            (
+                "durable action overhead p95 (SQLite, vs direct)",
+                f"{r['overhead_p95_ms']} ms (durable p95 {r['durable_p95_ms']}, direct p95 {r['direct_p95_ms']}; "
+                f"p50 +{r['overhead_p50_ms']})",
+                "≤ 25 ms",
+                r["overhead_p95_ms"] <= 25,
+            )
+        ]
+
+    def hosts(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+        return [
+            (
+                "3 hosts on PostgreSQL, chaos: executed / expected",
+                f"{r['executed']} / {r['expected']} ({r['duplicates']} duplicates, {r['lost']} lost, "
+                f"{r['kills']} kills; approve→executed p95 {r['approve_to_executed_p95_ms']} ms)",
+                "equal, 0 dup",
+                r["executed"] == r["expected"] and r["duplicates"] == 0 and r["lost"] == 0,
+            ),
+            (
+                "approved executions/s across 3 processes (PostgreSQL)",
+                f"{r['approved_executions_per_s']}/s ({r['rate_duplicates']} duplicates)",
+                "≥ 50/s",
+                (r["approved_executions_per_s"] or 0) >= 50 and r["rate_duplicates"] == 0,
+            ),
+        ]
+
+    from benchmarks.durable import bench_durable
+    from benchmarks.hosts import simulate
+
     return [
         ("ingest", bench_ingest, ingest),
         ("audit", core.bench_audit, audit),
@@ -118,13 +149,17 @@ def _rows() -> list[
         ("decisions", core.bench_decisions, decisions),
         ("approvals", core.bench_approvals, approvals),
         ("console", bench_console, console),
+        ("durable", bench_durable, durable),
+        ("hosts", simulate, hosts),
     ]
 
 
 def main() -> None:
     """Run the selected benchmarks and print the table (and JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", nargs="*", help="ingest audit reports decisions approvals console")
+    parser.add_argument(
+        "--only", nargs="*", help="ingest audit reports decisions approvals console durable hosts"
+    )
     parser.add_argument("--json", action="store_true")
     options = parser.parse_args()
     table: list[tuple[str, str, str, bool | None]] = []

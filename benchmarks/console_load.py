@@ -196,7 +196,8 @@ async def _measure(
     }
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+    """Wait until ``switchboard serve`` at ``url`` answers /health (RuntimeError if it exits or never does)."""
     import urllib.request
 
     deadline = time.monotonic() + timeout_s
@@ -246,7 +247,7 @@ def bench_serve(
             process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(url, process)
+            wait_ready(url, process)
             result = asyncio.run(_measure(url, token, process.pid, turns, concurrency, max_seconds))
         except BaseException:
             print(log.read_text(errors="replace")[-4000:], file=sys.stderr)

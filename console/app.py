@@ -1,12 +1,14 @@
 """``create_app(settings)``: the FastAPI app of the console and the HTTP API.
 
-Without an injected ``switchboard``, the app's lifespan opens the database and the agent service, finishes
-approved requests a restart interrupted (``approvals.recover()``), and starts the background ticker
-(schedules, approval expiry and reminders). Tests inject a Switchboard built on a scripted backend instead.
+Without an injected ``switchboard``, the app's lifespan opens the database and the agent service on the durable
+engine (this worker's executor recovers what its predecessor left, and takes its share of the background ticks:
+schedules, approval expiry and reminders), then finishes approved requests a restart interrupted
+(``approvals.recover()``). Tests inject a Switchboard built on a scripted backend instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import ExitStack, asynccontextmanager
@@ -19,7 +21,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agent.service import Switchboard, open_switchboard
 from console.auth import SessionCodec, session_secret
-from console.background import Background
 from console.config import ConsoleSettings
 from console.deps import LOGIN_ATTEMPTS_PER_MINUTE, ConsoleState
 from console.errors import install_error_handlers
@@ -91,7 +92,6 @@ def create_app(
     *,
     switchboard: Switchboard | None = None,
     extra_routers: Iterable[APIRouter] = (),
-    background: bool | None = None,
 ) -> FastAPI:
     """Build the console app.
 
@@ -99,7 +99,6 @@ def create_app(
         settings: The configuration (limits, secrets, folders, database).
         switchboard: An already built agent service (tests); when None the lifespan opens one.
         extra_routers: More routers to mount (e.g. the Telegram webhook).
-        background: Run the schedule/expiry ticker; defaults to True only when the app opens its own service.
     """
     workers = settings.console_workers
     metrics = Metrics(multiprocess_dir=metrics_dir(settings) if workers > 1 else None)
@@ -116,29 +115,30 @@ def create_app(
     if switchboard is not None:
         metrics.watch(switchboard.engine)
 
+    def open_service(stack: ExitStack) -> None:
+        engine = make_engine(settings.database_url)
+        stack.callback(engine.dispose)
+        init_db(engine)
+        state.switchboard = stack.enter_context(
+            open_switchboard(settings, engine, durable_as=f"console-{settings.console_slot}")
+        )
+        stack.callback(setattr, state, "switchboard", None)
+        metrics.watch(engine)
+        recovered = state.switchboard.approvals.recover()
+        if recovered:
+            logger.info("finished %d approved request(s) interrupted by a restart", len(recovered))
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        with ExitStack() as stack:
+        stack = ExitStack()
+        try:
             if state.switchboard is None:
-                engine = make_engine(settings.database_url)
-                stack.callback(engine.dispose)
-                init_db(engine)
-                state.switchboard = stack.enter_context(
-                    open_switchboard(settings, engine, durable_as=f"console-{settings.console_slot}")
-                )
-                stack.callback(setattr, state, "switchboard", None)
-                metrics.watch(engine)
-                recovered = state.switchboard.approvals.recover()
-                if recovered:
-                    logger.info("finished %d approved request(s) interrupted by a restart", len(recovered))
-                run_background = background is not False
-            else:
-                run_background = bool(background)
-            if run_background:
-                ticker = Background(state.switchboard)
-                ticker.start()
-                stack.callback(ticker.stop)
+                # In a worker thread: the durable engine's synchronous API refuses to run on an event loop's
+                # thread, and the routes that use it are synchronous too (FastAPI runs them in threads).
+                await asyncio.to_thread(open_service, stack)
             yield
+        finally:
+            await asyncio.to_thread(stack.close)
 
     app = ConsoleApp(
         title="Switchboard",

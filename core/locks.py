@@ -1,6 +1,6 @@
 """Locks that hold across the processes of one host: several ``serve`` workers, the bot and the CLI on one var folder.
 
-Both kinds are ``flock`` locks on files under ``var/locks/`` (or beside the database). The kernel drops them when
+They are ``flock`` locks on files under ``var/locks/`` (or beside the database). The kernel drops them when
 their process exits, so a crashed worker never leaves a lock behind. An ``flock`` lock belongs to an open file,
 which the threads of a process share, so each lock also has a thread lock for those threads.
 
@@ -75,42 +75,3 @@ class StripedLock:
                 os.close(fd)  # releases the lock
         finally:
             local.release()
-
-
-class LeaderLock:
-    """At most one process of the host is the leader (for work that must run once, like the schedule ticker).
-
-    A process that takes it keeps it until it exits or calls ``release``; the others keep asking, so a new
-    leader takes over within one round after the old one dies. Two instances in one process are two
-    candidates too (each opens the file itself).
-    """
-
-    def __init__(self, path: Path) -> None:
-        """Prepare the lock file (created on first use)."""
-        self.path = path
-        self._fd: int | None = None
-
-    @property
-    def held(self) -> bool:
-        """True while this process is the leader."""
-        return self._fd is not None
-
-    def try_acquire(self) -> bool:
-        """Become the leader if no other process is; True when this process is (or already was) the leader."""
-        if self._fd is not None:
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        """Stop being the leader."""
-        if self._fd is not None:
-            os.close(self._fd)  # closing drops the lock
-            self._fd = None

@@ -36,7 +36,7 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LogFormat = Literal["json", "text"]
 LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 # They log every request URL at INFO or DEBUG, and a Bot API URL contains the bot token: WARNING whatever the level.
-QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "apscheduler")
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram")
 # Attributes every LogRecord has; anything else on a record came from ``extra=``. uvicorn adds an ANSI-coloured
 # copy of some messages, which a JSON line does not need.
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {

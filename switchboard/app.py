@@ -68,7 +68,8 @@ class App:
         runner.listeners.append(AlertManager(settings=self.settings, engine=self.engine).on_run_finished)
         # An executor of its own: a second CLI command never takes over this one's work while it runs.
         role = f"cli-{os.getpid()}"
-        self._resources.enter_context(engine_running(runner, durable_config(self.settings, role=role)))
+        config = durable_config(self.settings, role=role, serves=False)
+        self._resources.enter_context(engine_running(runner, config))
         return runner
 
     def close(self) -> None:

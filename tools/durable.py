@@ -85,8 +85,11 @@ def execute(runner: Executes, call: dict[str, Any]) -> tuple[dict[str, Any], boo
         The outcome, ``{"run_id", "result", "replayed"}`` or ``{"error": {...}}`` (``core.errors.rebuild`` turns
         it back), and whether the key had been started before this call (its outcome is the earlier one's).
     """
-    if current_workflow() is not None:  # a flow's step, a retry asked by a tool: part of the running workflow
-        return DBOS.run_step({"name": call["tool"]}, runner.execute_recorded, call), False
+    if current_workflow() is not None and DBOS.step_status is not None:
+        # A call made inside a step (a flow's steps, a retry asked by a tool) is part of that step: it runs here,
+        # under a key derived from the workflow's, so a re-run of the step takes its run over.
+        return runner.execute_recorded(call), False
+    # Otherwise a workflow of its own; started from a workflow's body (the scheduler's tick), a child of it.
     token = f"{id(runner)}"
     _runners[token] = runner
     repeated = DBOS.get_workflow_status(call["key"]) is not None

@@ -337,6 +337,7 @@ class ToolRunner:
         raise Conflict(
             f"this request already ran as run {run.id}, which is {run.status.value}; use retry_run to try again",
             run_id=run.id,
+            status=run.status.value,
         )
 
     def _notify(self, ctx: ToolContext, run: Run) -> None:

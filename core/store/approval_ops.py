@@ -3,23 +3,35 @@
 Each decision is one durable transaction: a conditional ``UPDATE`` that only matches a pending, unexpired request,
 the vote row (unique per approver, so a double tap counts once) and the audit record. If the audit record cannot be
 written, the transaction rolls back and nothing is approved.
+
+Expiry and reminders, which every process's ticker attempts, are one ``UPDATE ... RETURNING`` that matches only
+rows nobody handled yet: a racing process waits for the row locks, re-checks the ``WHERE``, gets nothing back.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from core.errors import Conflict, NotFound, SwitchboardError
 from core.store.approval_rule import Ballot, Decision, Person, Rules, can_decide, still_open
-from core.store.approvals import ApprovalRequest, ApprovalStatus, ApprovalVote, binding_of
+from core.store.approvals import (
+    ApprovalRequest,
+    ApprovalStatus,
+    ApprovalVote,
+    binding_of,
+    call_lock_key,
+    due_for_expiry,
+    due_for_reminder,
+    pending_twin,
+)
 from core.store.audit import AuditEvent, append_in
 from core.store.db import utcnow, write_session
 
@@ -45,9 +57,14 @@ def create_request(
     parent_id: str | None = None,
     edited_by: str | None = None,
     policy_version: str | None = None,
+    merge_pending: bool = False,
     now: datetime | None = None,
-) -> ApprovalRequest:
-    """Store a pending request bound to the exact tool and arguments, durably, with its audit record."""
+) -> tuple[ApprovalRequest, bool]:
+    """Store a pending request bound to the exact tool and arguments, durably, with its audit record.
+
+    With ``merge_pending``, a request for the same tool and binding that is still pending is returned unchanged
+    instead (``approval.merged`` by ``requester`` is recorded on it). Returns the request and True when merged.
+    """
     now = now or utcnow()
     request = ApprovalRequest(
         id=new_approval_id(),
@@ -68,6 +85,18 @@ def create_request(
         expires_at=now + expiry,
     )
     with write_session(engine, durable=True) as session:
+        if merge_pending:
+            if engine.dialect.name == "postgresql":
+                # Held to commit, so a racing twin's SELECT (a new snapshot) finds this row; on SQLite the
+                # BEGIN IMMEDIATE of write_session already serialises the check and the insert.
+                key = call_lock_key(tool, request.binding)
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            twin = session.execute(pending_twin(tool, request.binding, now)).scalars().first()
+            if twin is not None:
+                merged = {"requester": requester, "reasons": reasons, "thread_id": thread_id}
+                append_in(session, [AuditEvent("approval.merged", requester, f"approval:{twin.id}", merged)])
+                session.expunge(twin)
+                return twin, True
         session.add(request)
         session.flush()
         append_in(
@@ -92,7 +121,7 @@ def create_request(
         )
         session.refresh(request)
         session.expunge(request)
-        return request
+        return request, False
 
 
 def get_request(*, engine: Engine, approval_id: str) -> ApprovalRequest:
@@ -237,38 +266,50 @@ def reject(
         actor=approver,
         reason=reason,
         now=now,
-        require_unexpired=True,
     )
 
 
 def expire_due(*, engine: Engine, now: datetime | None = None) -> list[ApprovalRequest]:
-    """Mark every pending request past its expiry as expired; returns them (the requester is told by the caller)."""
+    """Mark every pending request past its expiry as expired; returns those this call expired."""
     now = now or utcnow()
+    reason = "expired before anyone decided"
+    changes = {
+        "status": ApprovalStatus.EXPIRED,
+        "decided_at": now,
+        "decided_by": "system",
+        "decision_reason": reason,
+    }
+    return _claim(
+        engine,
+        due_for_expiry(now),
+        changes,
+        event=lambda r: AuditEvent("approval.expired", "system", f"approval:{r.id}", {"reason": reason}),
+    )
+
+
+def claim_reminders(*, engine: Engine, now: datetime, window: timedelta) -> list[ApprovalRequest]:
+    """Mark pending requests expiring within ``window`` as reminded; returns those this call marked."""
+    return _claim(engine, due_for_reminder(now, window), {"reminded_at": now}, event=None)
+
+
+def _claim(
+    engine: Engine,
+    due: list[ColumnElement[bool]],
+    changes: dict[str, Any],
+    *,
+    event: Callable[[ApprovalRequest], AuditEvent] | None,
+) -> list[ApprovalRequest]:
     with Session(engine) as session:
-        due = list(
-            session.execute(
-                select(ApprovalRequest)
-                .where(ApprovalRequest.status == ApprovalStatus.PENDING)  # type: ignore[arg-type]
-                .where(ApprovalRequest.expires_at <= now)  # type: ignore[arg-type]
-            ).scalars()
-        )
-    expired = []
-    for request in due:
-        try:
-            expired.append(
-                _finish(
-                    engine,
-                    request,
-                    ApprovalStatus.EXPIRED,
-                    actor="system",
-                    reason="expired before anyone decided",
-                    now=now,
-                    require_unexpired=False,
-                )
-            )
-        except Conflict:
-            continue  # decided in the meantime
-    return expired
+        # Most ticks find nothing due: a plain read spares them SQLite's write lock and a durable commit.
+        if session.execute(select(col(ApprovalRequest.id)).where(*due).limit(1)).first() is None:
+            return []
+    with write_session(engine, durable=True) as session:
+        query = update(ApprovalRequest).where(*due).values(**changes).returning(ApprovalRequest)
+        claimed = list(session.execute(query, execution_options={"synchronize_session": False}).scalars())
+        if claimed and event is not None:
+            append_in(session, [event(r) for r in claimed])
+        session.expunge_all()
+    return sorted(claimed, key=lambda r: (r.expires_at, r.id))
 
 
 def supersede(
@@ -283,7 +324,6 @@ def supersede(
         actor=actor,
         reason=f"edited as {new_id}",
         now=now or utcnow(),
-        require_unexpired=True,
     )
 
 
@@ -295,16 +335,14 @@ def _finish(
     actor: str,
     reason: str,
     now: datetime,
-    require_unexpired: bool,
 ) -> ApprovalRequest:
     with write_session(engine, durable=True) as session:
         query = (
             update(ApprovalRequest)
             .where(ApprovalRequest.id == request.id)  # type: ignore[arg-type]
             .where(ApprovalRequest.status == ApprovalStatus.PENDING)  # type: ignore[arg-type]
+            .where(ApprovalRequest.expires_at > now)  # type: ignore[arg-type]
         )
-        if require_unexpired:
-            query = query.where(ApprovalRequest.expires_at > now)  # type: ignore[arg-type]
         changed = session.execute(
             query.values(status=status, decided_at=now, decided_by=actor, decision_reason=reason)
         )

@@ -1,20 +1,24 @@
 """Approval requests: a tool call bound to its exact arguments, waiting for people with the approver role.
 
 Every state change is one conditional ``UPDATE ... WHERE status = 'pending' AND expires_at > now``, so a double
-click, two approvers racing, a replayed decision or a decision after expiry can never both win.
+click, two approvers racing, a replayed decision or a decision after expiry can never both win. The ``WHERE``
+clauses those updates share (what is due for expiry or a reminder, which pending request a repeated call merges
+into) are defined here, beside the table.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
-from datetime import datetime
+import json
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, ColumnElement, Select, UniqueConstraint, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, col
 
-from core.store.audit import canonical_json
+from core.store.audit import AuditRecord, canonical_json
 from core.store.db import utcnow
 
 
@@ -33,6 +37,12 @@ class ApprovalStatus(enum.StrEnum):
 def binding_of(tool: str, args: dict[str, Any]) -> str:
     """sha256 over the tool name and its canonical arguments: what exactly is being approved."""
     return hashlib.sha256(f"{tool}\n{canonical_json(args)}".encode()).hexdigest()
+
+
+def call_lock_key(tool: str, binding: str) -> int:
+    """A bigint naming one call for ``pg_advisory_xact_lock``: 64 bits of a sha256, as in migrate.py."""
+    digest = hashlib.sha256(f"switchboard approval {tool}\n{binding}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class ApprovalRequest(SQLModel, table=True):
@@ -67,6 +77,34 @@ class ApprovalRequest(SQLModel, table=True):
     policy_version: str | None = None
 
 
+def due_for_expiry(now: datetime) -> list[ColumnElement[bool]]:
+    """Pending requests past their expiry."""
+    return [col(ApprovalRequest.status) == ApprovalStatus.PENDING, col(ApprovalRequest.expires_at) <= now]
+
+
+def due_for_reminder(now: datetime, window: timedelta) -> list[ColumnElement[bool]]:
+    """Pending requests, not reminded yet, that expire within ``window`` from ``now``."""
+    return [
+        col(ApprovalRequest.status) == ApprovalStatus.PENDING,
+        col(ApprovalRequest.reminded_at).is_(None),
+        col(ApprovalRequest.expires_at) > now,
+        col(ApprovalRequest.expires_at) <= now + window,
+    ]
+
+
+def pending_twin(tool: str, binding: str, now: datetime) -> Select[ApprovalRequest]:
+    """The oldest pending, unexpired request for the same call: the one a repeated request merges into."""
+    return (
+        select(ApprovalRequest)
+        .where(col(ApprovalRequest.tool) == tool)
+        .where(col(ApprovalRequest.binding) == binding)
+        .where(col(ApprovalRequest.status) == ApprovalStatus.PENDING)
+        .where(col(ApprovalRequest.expires_at) > now)
+        .order_by(col(ApprovalRequest.created_at), col(ApprovalRequest.id))
+        .limit(1)
+    )
+
+
 class ApprovalVote(SQLModel, table=True):
     """One approver's approve vote; unique per (request, approver) so a double tap counts once."""
 
@@ -91,3 +129,22 @@ class ThreadMessage(SQLModel, table=True):
     text: str
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+def merged_threads(engine: Engine, approval_id: str) -> list[tuple[str, str]]:
+    """(requester, thread) of each identical request that merged into ``approval_id`` (its ``approval.merged``)."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(col(AuditRecord.actor), col(AuditRecord.data))
+            .where(
+                col(AuditRecord.subject) == f"approval:{approval_id}",
+                col(AuditRecord.event) == "approval.merged",
+            )
+            .order_by(col(AuditRecord.seq))
+        ).all()
+    found: list[tuple[str, str]] = []
+    for actor, data in rows:
+        thread_id = json.loads(data).get("thread_id")
+        if thread_id and (actor, thread_id) not in found:
+            found.append((actor, thread_id))
+    return found

@@ -7,6 +7,7 @@ approvals and their audit records).
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ BUSY = "the database is busy; try again in a moment"
 # that finds the file locked falls into SQLite's busy handler, which sleeps up to 100 ms between retries: at 16
 # concurrent chat turns the p95 was 0.8 s while the CPU sat idle.
 _WRITERS: weakref.WeakKeyDictionary[Engine, StripedLock] = weakref.WeakKeyDictionary()
+_WAL_LOCKS: dict[str, StripedLock] = {}  # one per database file; a lock holds no descriptor while free
+_WAL_LOCKS_GUARD = threading.Lock()
 
 
 def utcnow() -> datetime:
@@ -66,26 +69,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         max_overflow=20,
     )
 
-    # Switching a file into WAL needs its exclusive lock, and SQLite reports a clash there at once instead of
-    # waiting out busy_timeout: processes opening a new database together failed with "database is locked".
-    # The switches queue on a lock file of their own (not the writers' lock, which a writer may hold while its
-    # pool opens a connection).
-    wal_switch = (
-        StripedLock(Path(f"{parsed.database}.wal.lock"), stripes=1, wait_s=WRITE_WAIT_S, busy=BUSY)
-        if on_disk
-        else None
-    )
-
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from pysqlite so BEGIN IMMEDIATE is possible.
         dbapi_connection.isolation_level = None
+        switch_to_wal(dbapi_connection, str(parsed.database) if on_disk else None)
         cursor = dbapi_connection.cursor()
-        if wal_switch is None:
-            cursor.execute("PRAGMA journal_mode=WAL")
-        else:
-            with wal_switch.hold("wal"):
-                cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         _record.info["synchronous"] = "NORMAL"
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -111,6 +100,30 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_BEGIN_OPTION) else "BEGIN")
 
     return engine
+
+
+def switch_to_wal(dbapi_connection: Any, path: str | None) -> None:
+    """Put a new SQLite connection's database file in WAL mode (kept in the file: later switches are no-ops).
+
+    Switching a file into WAL needs its exclusive lock, and SQLite reports a clash there at once instead of waiting
+    out busy_timeout: processes opening a new database together failed with "database is locked". The switches
+    queue on a lock file of their own (``<file>.wal.lock``; not a writers' lock, which a writer may hold while its
+    pool opens a connection).
+
+    Args:
+        dbapi_connection: A sqlite3 connection.
+        path: The database file, or None for an in-memory database (nothing to queue for).
+    """
+    if path is None:
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        return
+    with _WAL_LOCKS_GUARD:
+        lock = _WAL_LOCKS.get(path)
+        if lock is None:
+            lock = StripedLock(Path(f"{path}.wal.lock"), stripes=1, wait_s=WRITE_WAIT_S, busy=BUSY)
+            _WAL_LOCKS[path] = lock
+    with lock.hold("wal"):
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
 
 @contextmanager

@@ -129,6 +129,8 @@ class Delivery(SQLModel, table=True):
     remote_path: str | None = None
     sha256: str | None = None
     error: str | None = None
+    claimed_by: str | None = Field(default=None, description="Who is sending it (see core.store.outbox).")
+    claimed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
 
@@ -144,6 +146,8 @@ class Notification(SQLModel, table=True):
     status: str = "pending"
     attempts: int = 0
     error: str | None = None
+    claimed_by: str | None = Field(default=None, description="Who is sending it (see core.store.outbox).")
+    claimed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
 

@@ -3,8 +3,9 @@
 Deliveries, notifications and the bot's Bot API calls each keep one row per thing to send, unique by an
 idempotency key, and send it in three steps:
 
-1. ``claim``: in one short transaction, find the row (or create it) and move it to "sending", unless its status
-   says it must not be sent (already sent, or not the claimable state), so a repeat never sends it twice.
+1. ``claim``: in one short transaction, find the row (or create it) and move it to "sending" with one conditional
+   ``UPDATE``, unless its status says it must not be sent (already sent, or not a claimable state), so a repeat
+   never sends it twice.
 2. ``attempt`` (or ``attempt_async``): the send itself, outside any transaction, retried with exponential backoff
    on a ``TransientError`` (a server's own ``retry_after`` wins over the backoff) and stopped at once by a
    ``PermanentError``. ``recording`` makes sure a send that stops for any reason is recorded, never left
@@ -13,32 +14,47 @@ idempotency key, and send it in three steps:
 
 Which states may be claimed is the caller's choice: a delivery retries a failed or interrupted row, the bot sends
 a row only once (Telegram has no idempotency keys). Nothing here locks beyond the conditional ``UPDATE``.
+
+A caller that retries interrupted rows (``in_flight``) has its claims recorded: ``claimed_by`` is the claimant
+(``claimant``) and ``claimed_at`` the time. A "sending" row is then taken back only by the claimant that left it
+(a durable workflow re-running after its process died) or once its claim is older than ``LEASE`` (a process that
+died outside any workflow); while another claimant holds it, the claim is refused. Two processes, or two hosts on
+PostgreSQL, therefore never send one row at once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from core.durable import current_workflow
 from core.errors import Conflict, NotFound, SwitchboardError
 from core.store.audit import AuditEvent, append_in
-from core.store.db import write_session
+from core.store.db import utcnow, write_session
 
 logger = logging.getLogger(__name__)
 
 PENDING, SENDING, FAILED = "pending", "sending", "failed"
-# Where a send may be repeated safely, every state but the done one is claimed again: a failed row, and one left
-# "sending" by a process that died (the caller's in-process guard keeps a live send from being claimed twice).
-RETRIED = (PENDING, FAILED, SENDING)
+# Where a send may be repeated safely, every state but the done one is claimed again: these outright, and a row
+# left "sending" under the lease rule of ``claim`` (``in_flight``).
+RETRIED = (PENDING, FAILED)
+# A send retries for minutes at most (the backoff caps each wait at 30 s), so a claim an hour old belongs to a
+# claimant that died; a shorter lease would let a slow upload to a live process be sent a second time.
+LEASE = timedelta(hours=1)
+CLAIMED_BY, CLAIMED_AT = "claimed_by", "claimed_at"
 
 
 class OutboxRow(Protocol):
@@ -237,6 +253,30 @@ def move(
         return _move(session, model, match, states, **values)
 
 
+def claimant() -> str:
+    """Who claims a row from this thread: the durable workflow it runs, else this process and thread.
+
+    A workflow keeps its id when it re-runs after its process died, so it takes back the row it left "sending". A
+    thread sends one row at a time (the sends are synchronous), so its token never holds two live sends.
+    """
+    return current_workflow() or f"process:{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def _claimable(
+    model: type[RowT], states: Collection[str], who: str | None, now: datetime
+) -> ColumnElement[bool]:
+    status: Any = model.status
+    ready: ColumnElement[bool] = status.in_(states)
+    if who is None:
+        return ready
+    by: Any = getattr(model, CLAIMED_BY)
+    at: Any = getattr(model, CLAIMED_AT)
+    # A "sending" row without a claim time was claimed before claims were recorded (migration 0005): the rule
+    # of that release applies, and it is taken back at once.
+    left = or_(by == who, at.is_(None), at < now - LEASE)
+    return or_(ready, and_(status == SENDING, left))
+
+
 def claim(
     engine: Engine,
     model: type[RowT],
@@ -245,25 +285,36 @@ def claim(
     states: Collection[str],
     new: Callable[[], RowT] | None = None,
     busy: str = "the row is being created by someone else; try again",
+    in_flight: str | None = None,
 ) -> tuple[RowT, bool]:
-    """Move the row matching ``match`` to "sending" if its status is one of ``states``.
+    """Move the row matching ``match`` to "sending" if its status is one of ``states``, in one conditional UPDATE.
+
+    With ``in_flight`` the claim is leased: the row also records ``claimed_by`` (``claimant()``) and
+    ``claimed_at``, and a "sending" row is claimed when this claimant left it there or its claim is older than
+    ``LEASE``. Without it, a "sending" row is never claimed (the bot sends at most once).
 
     Args:
         engine: Database engine.
-        model: The outbox table.
+        model: The outbox table (with ``claimed_by`` and ``claimed_at`` columns when ``in_flight`` is given).
         match: Column values that pick the row (its idempotency key).
-        states: The statuses a row may be claimed from.
+        states: The statuses a row may be claimed from outright ("sending" is the lease's to decide).
         new: Makes the row when there is none (it starts claimed); None when the row must exist already.
         busy: The Conflict's message when two processes keep inserting the same row at once.
+        in_flight: The Conflict's message when another live claimant is sending the row; None for no lease.
 
     Returns:
         The row as it is now, and whether this call claimed it (False: leave it alone).
 
     Raises:
         NotFound: no such row, and no ``new``.
-        Conflict: with ``busy``.
+        Conflict: with ``busy``, or with ``in_flight``.
     """
+    who = None if in_flight is None else claimant()
     for _ in range(2):
+        now = utcnow()
+        values: dict[str, Any] = {"status": SENDING, "error": None}
+        if who is not None:
+            values |= {CLAIMED_BY: who, CLAIMED_AT: now}
         try:
             with write_session(engine) as session:
                 row = session.execute(select(model).where(*_where(model, match))).scalars().first()
@@ -273,17 +324,26 @@ def claim(
                             f"no {getattr(model, '__tablename__', 'outbox')} row for {dict(match)}"
                         )
                     row = new()
-                    row.status, row.error = SENDING, None
+                    for column, value in values.items():
+                        setattr(row, column, value)
                     session.add(row)
                     claimed = True
                 else:
-                    claimed = _move(session, model, match, states, status=SENDING, error=None)
+                    # The whole rule sits in the UPDATE's WHERE: PostgreSQL re-checks it on the row a concurrent
+                    # claim committed (READ COMMITTED), SQLite runs one writer at a time, so one claim wins.
+                    query = update(model).where(*_where(model, match), _claimable(model, states, who, now))
+                    done = session.execute(
+                        query.values(**values).execution_options(synchronize_session=False)
+                    )
+                    claimed = done.rowcount == 1  # type: ignore[attr-defined]
                 session.flush()
                 session.refresh(row)
                 session.expunge(row)
-                return row, claimed
         except IntegrityError:
             continue  # another process inserted the row first; read it on the next pass
+        if not claimed and in_flight is not None and row.status == SENDING:
+            raise Conflict(in_flight)
+        return row, claimed
     raise Conflict(busy)
 
 

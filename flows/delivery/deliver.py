@@ -26,7 +26,7 @@ from core.store.db import read_session, utcnow
 from core.store.models import Artifact, Delivery
 from flows.config import Destination, FlowSettings
 from flows.delivery import transports
-from flows.delivery.retry import IN_FLIGHT, GaveUp, Sleep, with_retries
+from flows.delivery.retry import GaveUp, Sleep, with_retries
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,11 @@ def _row(session: Session, artifact: Artifact, destination: str) -> Delivery | N
 
 
 def _claim(engine: Engine, artifact: Artifact, destination: str) -> tuple[Delivery, bool]:
-    """The pair's row, claimed ("sending", created if new) unless it was delivered already."""
+    """The pair's row, claimed ("sending", created if new) unless it was delivered already.
+
+    Raises:
+        Conflict: another process or thread is delivering it right now.
+    """
     artifact_id = artifact.id
     assert artifact_id is not None
     return outbox.claim(
@@ -159,6 +163,9 @@ def _claim(engine: Engine, artifact: Artifact, destination: str) -> tuple[Delive
         states=outbox.RETRIED,
         new=lambda: Delivery(artifact_id=artifact_id, destination=destination),
         busy=f"could not record the delivery of {artifact.name} to {destination}; try again",
+        in_flight=(
+            f"{artifact.name} is being delivered to {destination} right now; wait for that delivery to finish"
+        ),
     )
 
 
@@ -186,6 +193,8 @@ def deliver_artifact(
 
     Raises:
         NotFound: unknown destination, or the artifact file is missing.
+        Conflict: the artifact file changed since its export, or another process or thread is delivering it to
+            this destination right now.
         ConfigError: a secret, key or known_hosts file the destination names is missing.
         DeliveryFailed: every attempt failed (or a permanent error stopped them); the row is marked failed.
     """
@@ -198,33 +207,31 @@ def deliver_artifact(
     if earlier is not None and earlier.status == DELIVERED:
         return _report(earlier, artifact, description, already=True)
     transports.check_ready(destination, dest, settings=settings)
-    busy = f"{artifact.name} is being delivered to {destination} right now; wait for that delivery to finish"
-    with IN_FLIGHT.hold((artifact.id, destination), busy=busy):
-        row, claimed = _claim(engine, artifact, destination)
-        assert row.id is not None
-        if not claimed:
-            return _report(row, artifact, description, already=True)
-        finish = _Finisher(engine, row.id, artifact, destination, actor)
-        try:
-            with outbox.recording(finish.failed):
-                local = _local_file(settings, artifact, row.id)
-                done = with_retries(
-                    lambda _attempt: transports.upload(destination, dest, settings=settings, local=local),
-                    policy=settings.retry,
-                    sleep=sleep,
-                    what=f"delivery of {artifact.name} to {destination}",
-                )
-        except GaveUp as exc:
-            tries = "1 attempt" if exc.attempts == 1 else f"{exc.attempts} attempts"
-            raise DeliveryFailed(
-                f"{exc.message} ({tries}{', not retried' if exc.permanent else ''})",
-                destination=destination,
-                artifact=artifact.name,
-                attempts=exc.attempts,
-                delivery_id=row.id,
-            ) from None
-        crash_point(settings, "delivery.uploaded")
-        finished = finish.delivered(done.value, done.attempts)
+    row, claimed = _claim(engine, artifact, destination)
+    assert row.id is not None
+    if not claimed:
+        return _report(row, artifact, description, already=True)
+    finish = _Finisher(engine, row.id, artifact, destination, actor)
+    try:
+        with outbox.recording(finish.failed):
+            local = _local_file(settings, artifact, row.id)
+            done = with_retries(
+                lambda _attempt: transports.upload(destination, dest, settings=settings, local=local),
+                policy=settings.retry,
+                sleep=sleep,
+                what=f"delivery of {artifact.name} to {destination}",
+            )
+    except GaveUp as exc:
+        tries = "1 attempt" if exc.attempts == 1 else f"{exc.attempts} attempts"
+        raise DeliveryFailed(
+            f"{exc.message} ({tries}{', not retried' if exc.permanent else ''})",
+            destination=destination,
+            artifact=artifact.name,
+            attempts=exc.attempts,
+            delivery_id=row.id,
+        ) from None
+    crash_point(settings, "delivery.uploaded")
+    finished = finish.delivered(done.value, done.attempts)
     logger.info("delivered %s to %s as %s", artifact.name, destination, done.value.remote_path)
     already = done.value.already_there
     return _report(finished, artifact, description, already=already, attempts=done.attempts)

@@ -25,7 +25,7 @@ from core.store.models import Notification
 from core.vocabulary import Channel
 from flows.config import FlowSettings, Recipient
 from flows.delivery.recipients import check_channels, resolve_recipients, shown_address
-from flows.delivery.retry import IN_FLIGHT, GaveUp, Sleep, with_retries
+from flows.delivery.retry import GaveUp, Sleep, with_retries
 from flows.delivery.transports.channels import TelegramPost, send_email, send_telegram, send_webhook
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,11 @@ def _row_key(key: str, member: Recipient) -> str:
 
 
 def _claim(engine: Engine, key: str, member: Recipient, message: str) -> Notification | None:
-    """The member's outbox row, claimed ("sending", created if new), or None when it was already sent."""
+    """The member's outbox row, claimed ("sending", created if new), or None when it was already sent.
+
+    Raises:
+        Conflict: another process or thread is sending it right now.
+    """
     row, claimed = outbox.claim(
         engine,
         Notification,
@@ -106,6 +110,7 @@ def _claim(engine: Engine, key: str, member: Recipient, message: str) -> Notific
             idempotency_key=key, channel=member.channel, recipient=member.address, message=message
         ),
         busy=f"could not record the notification to {member.address}; try again",
+        in_flight=f"the notification to {shown_address(member.address)} is being sent right now",
     )
     return row if claimed else None
 
@@ -181,26 +186,24 @@ class _Job:
     def deliver(self, member: Recipient) -> MemberOutcome:
         """Send to one member unless its outbox row says it was already sent."""
         row_key = _row_key(self.key, member)
-        busy = f"the notification to {shown_address(member.address)} is being sent right now"
-        with IN_FLIGHT.hold(row_key, busy=busy):
-            row = _claim(self.engine, row_key, member, self.message)
-            if row is None:
-                return MemberOutcome(member.channel, member.address, "already_sent")
-            assert row.id is not None
-            row_id = row.id
-            try:
-                with outbox.recording(
-                    lambda exc: self.finish(row_id, member, attempts=exc.attempts, error=exc.message)
-                ):
-                    done = with_retries(
-                        lambda _attempt: self.send_once(member, row_id),
-                        policy=self.settings.retry,
-                        sleep=self.sleep,
-                        what=f"{member.channel} notification {row_id}",
-                    )
-            except GaveUp as exc:
-                return MemberOutcome(member.channel, member.address, "failed", exc.attempts, exc.message)
-            self.finish(row_id, member, attempts=done.attempts, error=None)
+        row = _claim(self.engine, row_key, member, self.message)
+        if row is None:
+            return MemberOutcome(member.channel, member.address, "already_sent")
+        assert row.id is not None
+        row_id = row.id
+        try:
+            with outbox.recording(
+                lambda exc: self.finish(row_id, member, attempts=exc.attempts, error=exc.message)
+            ):
+                done = with_retries(
+                    lambda _attempt: self.send_once(member, row_id),
+                    policy=self.settings.retry,
+                    sleep=self.sleep,
+                    what=f"{member.channel} notification {row_id}",
+                )
+        except GaveUp as exc:
+            return MemberOutcome(member.channel, member.address, "failed", exc.attempts, exc.message)
+        self.finish(row_id, member, attempts=done.attempts, error=None)
         return MemberOutcome(member.channel, member.address, "sent", done.attempts)
 
 

@@ -8,20 +8,15 @@ user: it names the destination and never holds a secret, a token or a traceback.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TypeVar
 
-from core.errors import Conflict
 from core.store.outbox import Attempted, Backoff, GaveUp, PermanentError, TransientError, attempt
 from flows.config import RetryPolicy
 
 __all__ = [
     "Attempted",
     "GaveUp",
-    "IN_FLIGHT",
-    "InFlight",
     "PermanentError",
     "Sleep",
     "TransientError",
@@ -66,35 +61,3 @@ def with_retries(
         GaveUp: with the last failure's message and the attempt count.
     """
     return attempt(action, backoff=backoff_of(policy), sleep=sleep, what=what)
-
-
-class InFlight:
-    """Keys this process is working on, so a concurrent caller gets a Conflict rather than a duplicate send.
-
-    An outbox row left "sending" with no holder here was interrupted (its process died) and is simply retried.
-    """
-
-    def __init__(self) -> None:
-        self._keys: set[Hashable] = set()
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def hold(self, key: Hashable, *, busy: str) -> Iterator[None]:
-        """Hold ``key`` for the duration of the block.
-
-        Raises:
-            Conflict: with the message ``busy`` when another thread holds the key.
-        """
-        with self._lock:
-            if key in self._keys:
-                raise Conflict(busy)
-            self._keys.add(key)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._keys.discard(key)
-
-
-# The sends this process has in hand: deliveries hold (artifact id, destination), notifications their row key.
-IN_FLIGHT = InFlight()

@@ -1,7 +1,9 @@
 """Alert rules from the config: notify a recipient group when something goes wrong, debounced.
 
 One failure must not send fifty messages: each alert key (event + subject) notifies at most once per debounce
-window, and the alerts suppressed in between are counted and mentioned in the next message.
+window, and the alerts suppressed in between are counted and mentioned in the next message. That holds across
+processes: the key's row is made by ``INSERT ... ON CONFLICT DO NOTHING``, else read ``FOR UPDATE``, so of two
+processes raising the same alert at once exactly one sends and the other counts itself as suppressed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlmodel import col
 
 from core.errors import SwitchboardError
 from core.store.audit import AuditEvent, append_in
@@ -77,16 +83,22 @@ class AlertManager:
         key = f"{rule.event}:{rule.notify}:{subject}"
         now = self.clock()
         with write_session(self.engine) as session:
-            state = session.get(AlertState, key)
-            if state is not None and _aware(state.last_sent_at) + timedelta(seconds=rule.debounce_s) > now:
-                state.suppressed += 1
+            # A racing insert of the same key waits (PostgreSQL) for this one to commit and then does nothing,
+            # so only the process whose insert took sends a key's first alert.
+            created = session.execute(_insert_once(self.engine, key, now)).first() is not None
+            suppressed = 0
+            if not created:
+                # The row lock makes the window check and the reset one step: a racing process reads the row
+                # only after this one commits, and then finds the window just restarted.
+                locked = select(AlertState).where(col(AlertState.key) == key).with_for_update()
+                state = session.execute(locked).scalar_one()
+                if _aware(state.last_sent_at) + timedelta(seconds=rule.debounce_s) > now:
+                    state.suppressed += 1
+                    session.add(state)
+                    return False
+                suppressed = state.suppressed
+                state.last_sent_at, state.suppressed = now, 0
                 session.add(state)
-                return False
-            suppressed = state.suppressed if state else 0
-            if state is None:
-                state = AlertState(key=key, last_sent_at=now)
-            state.last_sent_at, state.suppressed = now, 0
-            session.add(state)
             append_in(
                 session,
                 [AuditEvent("alert.raised", "alerts", key, {"message": message, "group": rule.notify})],
@@ -120,6 +132,18 @@ class AlertManager:
             except SwitchboardError as exc:
                 # An alert that cannot be delivered is logged, never raised into the run that triggered it.
                 logger.warning("alert to %s via %s failed: %s", group, channel, exc.message)
+
+
+def _insert_once(engine: Engine, key: str, now: datetime) -> ReturningInsert[tuple[str]]:
+    """``INSERT INTO alertstate ... ON CONFLICT (key) DO NOTHING RETURNING key``: a row back when it was created."""
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    row = {"key": key, "last_sent_at": now, "suppressed": 0}
+    return (
+        insert(AlertState)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(col(AlertState.key))
+    )
 
 
 def _aware(value: datetime) -> datetime:

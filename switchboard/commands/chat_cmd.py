@@ -66,7 +66,9 @@ def register(app: typer.Typer) -> None:
         state: App = ctx.obj
         name, user_role = resolve_actor(state, actor, role)
         thread_id = thread or f"cli:{name}:{uuid.uuid4().hex[:8]}"
-        with open_switchboard(state.settings, state.engine, durable_as=f"cli-{os.getpid()}") as service:
+        with open_switchboard(
+            state.settings, state.engine, durable_as=f"cli-{os.getpid()}", serves=False
+        ) as service:
             if message:
                 for text in message:
                     console.print(f"[bold]{name}>[/] {text}", highlight=False)

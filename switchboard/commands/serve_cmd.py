@@ -101,7 +101,6 @@ def register(app: typer.Typer) -> None:
             app = create_app(
                 settings,
                 switchboard=service,
-                background=True,
                 extra_routers=telegram_routers(settings, switchboard=service),
             )
             console.print("Telegram webhook mounted at /telegram/webhook", highlight=False)

@@ -121,6 +121,50 @@ def test_external_action_waits_for_approval_and_four_eyes(sb: Switchboard, backe
     assert AuditLog(sb.engine).verify().ok
 
 
+def test_the_same_external_action_asked_twice_waits_on_one_request(
+    sb: Switchboard, backend: ScriptedBackend
+) -> None:
+    args = {"channel": "email", "recipient": "ops@example.com", "message": "hi"}
+    heard: list[str] = []
+
+    class Listener:
+        def on_requested(self, request: Any) -> None:
+            heard.append(request.id)
+
+        def on_reminder(self, request: Any) -> None: ...
+
+        def on_outcome(self, request: Any, text: str) -> None: ...
+
+    sb.approvals.listeners.append(Listener())
+    backend.enqueue("send_notification", args, confidence=0.95)
+    first = _chat(sb, "email ops saying hi")
+    backend.enqueue("send_notification", args, confidence=0.95)
+    second = _chat(sb, "please email ops saying hi", user="oscar", thread="t2")
+    [request] = sb.approvals.pending()
+    assert (first.approval_id, second.approval_id, request.requester) == (request.id, request.id, "olive")
+    assert second.kind == "waiting"
+    assert second.text == (
+        "This needs an approver's sign-off (external action needs an approver). "
+        f"Request {request.id} is waiting for approval; it expires {request.expires_at:%Y-%m-%d %H:%M} UTC. "
+        "I'll tell you here when it is decided."
+    )
+    assert heard == [request.id]
+    merged = [
+        (r.actor, r.subject) for r in AuditLog(sb.engine).iter_records() if r.event == "approval.merged"
+    ]
+    assert merged == [("oscar", f"approval:{request.id}")]
+
+    sb.approvals.reject(request.id, approver="ann", role="approver", reason="not today")
+    # The outcome is the last message of each requester's thread.
+    told = [
+        (last.owner, last.thread_id, last.text)
+        for user, thread in (("olive", "t1"), ("oscar", "t2"))
+        for last in sb.history(thread_id=thread, user=user)[-1:]
+    ]
+    assert [(owner, thread) for owner, thread, _ in told] == [("olive", "t1"), ("oscar", "t2")]
+    assert told[0][2] == told[1][2] and "rejected by ann" in told[0][2]
+
+
 def test_reject_tells_the_requester_in_the_thread(sb: Switchboard, backend: ScriptedBackend) -> None:
     backend.enqueue(
         "send_notification",

@@ -184,7 +184,7 @@ STORE_CASES = {name: case for name, case in CASES.items() if case.user.active}
 
 def _prepare(engine: Engine, case: Case) -> str:
     """A stored request in the state ``case`` describes, made at ``NOW``, with its votes and decision."""
-    request = approval_ops.create_request(
+    request, _ = approval_ops.create_request(
         engine=engine,
         tool="pay",
         args={"account": "acme", "amount": 10},

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import Busy
-from core.locks import LeaderLock, StripedLock
+from core.locks import StripedLock
 
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -20,13 +20,6 @@ def _hold_in_child(path: str, key: str, started: object, release: object) -> Non
     locks = StripedLock(Path(path))
     with locks.hold(key):
         started.set()  # type: ignore[attr-defined]
-        release.wait(30)  # type: ignore[attr-defined]
-
-
-def _lead_in_child(path: str, led: object, release: object) -> None:
-    leader = LeaderLock(Path(path))
-    if leader.try_acquire():
-        led.set()  # type: ignore[attr-defined]
         release.wait(30)  # type: ignore[attr-defined]
 
 
@@ -107,24 +100,6 @@ def test_threads_of_one_process_exclude_each_other_and_give_up_with_busy(tmp_pat
     holder.join(5)
     with locks.hold("t-1"):  # free again
         pass
-
-
-def test_one_leader_per_host_and_a_successor_when_it_dies(tmp_path: Path) -> None:
-    path = tmp_path / "locks" / "background.lock"
-    led, release = _SPAWN.Event(), _SPAWN.Event()
-    child = _SPAWN.Process(target=_lead_in_child, args=(str(path), led, release))
-    child.start()
-    assert led.wait(30)
-    here = LeaderLock(path)
-    assert here.try_acquire() is False and not here.held
-    child.kill()
-    child.join(10)
-    assert here.try_acquire() is True and here.held
-    second = LeaderLock(path)  # another candidate, even in the same process
-    assert second.try_acquire() is False
-    here.release()
-    assert second.try_acquire() is True
-    second.release()
 
 
 def test_holding_many_keys_keeps_no_descriptor_open(tmp_path: Path) -> None:

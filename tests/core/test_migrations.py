@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE_TABLES = CORE_MIGRATIONS.tables()
 WHEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
-HEAD = "0004"  # the newest core revision
+HEAD = "0005"  # the newest core revision
 NEXT = f"{int(HEAD) + 1:04d}"
 RELEASE_17E0589 = "0002"  # the revision release 17e0589's schema matches
 

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from core.store import outbox
+from core.store.db import utcnow
 from core.store.models import Notification
 from core.store.outbox import Backoff, GaveUp, PermanentError, TransientError
 
 KEY = {"idempotency_key": "k1"}
+IN_FLIGHT = "the notification to ops@example.com is being sent right now"
+ELSEWHERE = "process:other-host:4242:1"
 
 
 def _new() -> Notification:
@@ -21,6 +31,143 @@ def _new() -> Notification:
 def _states(engine: Engine) -> list[tuple[str, int, str | None]]:
     with Session(engine) as session:
         return [(r.status, r.attempts, r.error) for r in session.exec(select(Notification))]
+
+
+def _claim(engine: Engine) -> tuple[Notification, bool]:
+    return outbox.claim(engine, Notification, KEY, states=outbox.RETRIED, new=_new, in_flight=IN_FLIGHT)
+
+
+def _claims(engine: Engine) -> list[tuple[str, str | None]]:
+    with Session(engine) as session:
+        return [(r.status, r.claimed_by) for r in session.exec(select(Notification))]
+
+
+def _claimed_elsewhere(engine: Engine, *, status: str, by: str, at: datetime) -> None:
+    """The row as another claimant left it."""
+    _claim(engine)
+    values = {"status": status, "claimed_by": by, "claimed_at": at}
+    assert outbox.move(engine, Notification, KEY, states=(outbox.SENDING,), **values)
+
+
+@contextmanager
+def _reads_before_writes(engine: Engine, verb: str) -> Iterator[None]:
+    """On PostgreSQL, hold each of two threads' first ``verb`` statement until both have read the row.
+
+    Both then write at once, from snapshots where the row was free: the claim must still let only one through.
+    SQLite queues writers on a lock before their transaction begins, so there the two cannot overlap at all.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    both = threading.Barrier(2)
+    held: set[int] = set()
+
+    def meet(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith(verb) and threading.get_ident() not in held:
+            held.add(threading.get_ident())
+            both.wait(timeout=30)
+
+    event.listen(engine, "before_cursor_execute", meet)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", meet)
+
+
+@pytest.mark.parametrize(
+    ("existing", "verb"), [(None, "INSERT"), ("failed", "UPDATE")], ids=["new row", "failed row"]
+)
+def test_two_claimants_racing_for_one_row_one_wins(
+    any_engine: Engine, existing: str | None, verb: str
+) -> None:
+    if existing is not None:
+        _claimed_elsewhere(any_engine, status=existing, by=ELSEWHERE, at=utcnow())
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def race() -> None:
+        start.wait(timeout=30)
+        try:
+            row, claimed = _claim(any_engine)
+            outcomes[outbox.claimant()] = f"claimed by {row.claimed_by}" if claimed else "not claimed"
+        except Conflict as exc:
+            outcomes[outbox.claimant()] = exc.message
+
+    with _reads_before_writes(any_engine, verb):
+        threads = [threading.Thread(target=race) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    [winner] = [who for who, outcome in outcomes.items() if outcome == f"claimed by {who}"]
+    assert sorted(outcomes.values()) == sorted([f"claimed by {winner}", IN_FLIGHT])
+    assert _claims(any_engine) == [("sending", winner)]
+
+
+def test_a_claimant_takes_back_the_row_it_left_sending(any_engine: Engine) -> None:
+    first, claimed = _claim(any_engine)
+    assert (first.status, first.claimed_by, claimed) == ("sending", outbox.claimant(), True)
+
+    again, claimed = _claim(any_engine)  # the same thread, as a send that died before recording its outcome
+
+    assert (again.status, again.claimed_by, claimed) == ("sending", outbox.claimant(), True)
+    assert again.claimed_at is not None and first.claimed_at is not None
+    assert again.claimed_at >= first.claimed_at
+
+
+def test_a_workflow_re_run_takes_back_its_row_and_another_workflow_is_refused(
+    any_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workflow = {"id": "approval:a1"}
+    monkeypatch.setattr(outbox, "current_workflow", lambda: workflow["id"])
+    _claim(any_engine)  # the workflow's first run, in a process that then died
+    found: list[tuple[str, str | None, bool]] = []
+
+    def rerun() -> None:  # after the restart: another process and thread, the same workflow id
+        row, claimed = _claim(any_engine)
+        found.append((row.status, row.claimed_by, claimed))
+
+    thread = threading.Thread(target=rerun)
+    thread.start()
+    thread.join(timeout=30)
+    assert found == [("sending", "approval:a1", True)]
+
+    workflow["id"] = "approval:a2"
+    with pytest.raises(Conflict, match=f"^{IN_FLIGHT}$"):
+        _claim(any_engine)
+    assert _claims(any_engine) == [("sending", "approval:a1")]
+
+
+def test_a_sending_row_older_than_the_lease_is_taken_over(any_engine: Engine) -> None:
+    stale = utcnow() - outbox.LEASE - timedelta(minutes=1)
+    _claimed_elsewhere(any_engine, status=outbox.SENDING, by=ELSEWHERE, at=stale)
+
+    row, claimed = _claim(any_engine)
+
+    assert (row.status, row.claimed_by, claimed) == ("sending", outbox.claimant(), True)
+    assert row.claimed_at is not None and row.claimed_at > stale + outbox.LEASE
+
+
+def test_a_sending_row_of_another_claimant_within_the_lease_is_refused(any_engine: Engine) -> None:
+    recent = utcnow() - outbox.LEASE + timedelta(minutes=1)
+    _claimed_elsewhere(any_engine, status=outbox.SENDING, by=ELSEWHERE, at=recent)
+
+    with pytest.raises(Conflict, match=f"^{IN_FLIGHT}$"):
+        _claim(any_engine)
+
+    assert _claims(any_engine) == [("sending", ELSEWHERE)]
+
+
+@pytest.mark.parametrize("by", ["this claimant", ELSEWHERE])
+def test_a_sent_row_is_never_claimed(any_engine: Engine, by: str) -> None:
+    claimant = outbox.claimant() if by == "this claimant" else by
+    _claimed_elsewhere(any_engine, status="sent", by=claimant, at=utcnow() - 2 * outbox.LEASE)
+
+    row, claimed = _claim(any_engine)
+
+    assert (row.status, row.claimed_by, claimed) == ("sent", claimant, False)
+    assert _claims(any_engine) == [("sent", claimant)]
 
 
 def test_a_row_is_claimed_from_the_given_states_only(any_engine: Engine) -> None:

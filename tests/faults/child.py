@@ -13,6 +13,8 @@ import json
 import sys
 import time
 
+from dbos import DBOS
+
 from agent.service import open_switchboard
 from core.store import approval_ops as ops
 from core.store.approvals import ApprovalStatus
@@ -22,6 +24,7 @@ from tests.utils.fake_backend import ScriptedBackend
 
 ROLE = "console-0"  # the same executor before and after the crash, as a restarted console worker is
 SETTLE_S = 60.0
+WORKFLOWS = ["switchboard.approval", "switchboard.execute"]  # not the ticks, which come every few seconds
 
 
 def main(action: str, approval_id: str) -> None:
@@ -35,7 +38,12 @@ def main(action: str, approval_id: str) -> None:
             return
         deadline = time.monotonic() + SETTLE_S
         request = ops.get_request(engine=engine, approval_id=approval_id)
-        while request.status == ApprovalStatus.APPROVED and time.monotonic() < deadline:
+        # Until the request is decided and the engine has finished what the killed process left (telling the
+        # thread may come after the request is marked).
+        while time.monotonic() < deadline and (
+            request.status == ApprovalStatus.APPROVED
+            or DBOS.list_workflows(status=["PENDING", "ENQUEUED"], name=WORKFLOWS)
+        ):
             time.sleep(0.2)
             request = ops.get_request(engine=engine, approval_id=approval_id)
         sys.stdout.write(json.dumps({"status": request.status.value, "run_id": request.run_id}) + "\n")

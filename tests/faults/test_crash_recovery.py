@@ -1,9 +1,11 @@
-"""The fault suite: a process is SIGKILLed at a chosen point of an approved SFTP delivery, then started again.
+"""The fault suite: a process is SIGKILLed at a chosen point of an approved execution, then started again.
 
-Each case runs real processes on one SQLite database, with a real SFTP server on loopback. The first process
-approves the request and dies at the fault point (``core/faults.py``); the second starts as the same executor, as
-a restarted console worker does, and recovers. Whatever the point, the partner receives the file exactly once,
-the request ends executed, no run is left running, and the requester's thread is told.
+Each case runs real processes on one database (SQLite, and PostgreSQL in a schema of its own), with a real SFTP
+server on loopback. The approved call is a delivery to the partner's SFTP server, or a named flow whose second
+step is that delivery. The first process approves the request and dies at the fault point (``core/faults.py``);
+the second starts as the same executor, as a restarted console worker does, and recovers. Whatever the point,
+the partner receives the file exactly once, the request ends executed, no run is left running or pending, and
+the requester's thread is told.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,29 +26,73 @@ from sqlmodel import Session
 
 from agent.service import open_switchboard
 from core.store.approvals import ThreadMessage
+from core.store.db import make_engine
 from core.store.runs import Run, RunStatus
+from core.store.schema import init_db
 from flows.demo.data import load_demo
 from switchboard.settings import Settings, load_settings
 from tests.conftest import REFERENCE_DATE
 from tests.utils.fake_backend import ScriptedBackend
+from tests.utils.schema import postgres_schema_url
 from tests.utils.servers.sftp import SftpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 THREAD = "faults:olive"
-# In the order an approved execution reaches them. "approval.marked" (after the request is marked executed,
-# before the thread is told) is not here: a crash there still loses the message to the thread (issue 14).
-POINTS = [
-    "approval.approved",
-    "run.created",
-    "run.started",
-    "delivery.uploaded",
-    "tool.returned",
-    "run.recorded",
-    "approval.executed",
+# Every fault point, in the order an approved execution reaches them (core/faults.py), and two inside a flow.
+CASES = [
+    ("deliver", "approval.approved"),
+    ("deliver", "run.created"),
+    ("deliver", "run.started"),
+    ("deliver", "delivery.uploaded"),
+    ("deliver", "tool.returned"),
+    ("deliver", "run.recorded"),
+    ("deliver", "approval.executed"),
+    ("deliver", "approval.marked"),
+    ("flow", "flow.step_done"),  # the export step is done, the delivery step has not started
+    ("flow", "delivery.uploaded"),  # inside the flow's delivery step
 ]
+# The named flow, made two steps here: export, then deliver what it exported to the partner.
+PARTNER_DROP = {
+    "nightly_sales_export": {
+        "description": "Last month's sales by region to the partner.",
+        "steps": [
+            {
+                "tool": "export_dataset",
+                "args": {"dataset": "sales_by_region", "format": "csv", "period": "last_month"},
+            },
+            {"tool": "deliver_file", "args": {"file": "latest", "destination": "partner_sftp"}},
+        ],
+    }
+}
 
 
-def _environment(settings: Settings, sftp_server: SftpServer, *, fault: str | None) -> dict[str, str]:
+@dataclass(frozen=True)
+class Database:
+    """Where the processes of one case keep their state."""
+
+    url: str
+    engine: Engine
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Database]:
+    if request.param == "sqlite":
+        engine = make_engine(settings.database_url)
+        init_db(engine)
+        yield Database(settings.database_url, engine)
+        engine.dispose()
+        return
+    # A schema of its own in the session's database; the engine's own state goes beside it (<schema>_dbos).
+    with postgres_schema_url(request.getfixturevalue("postgres_url")) as url:
+        engine = make_engine(url)
+        init_db(engine)
+        yield Database(url, engine)
+        engine.dispose()
+
+
+def _environment(
+    settings: Settings, db: Database, sftp_server: SftpServer, *, fault: str | None
+) -> dict[str, str]:
     partner = {
         "kind": "sftp",
         "host": sftp_server.host,
@@ -55,10 +103,11 @@ def _environment(settings: Settings, sftp_server: SftpServer, *, fault: str | No
     }
     env = {
         **os.environ,
-        "SWITCHBOARD_DATABASE_URL": settings.database_url,
+        "SWITCHBOARD_DATABASE_URL": db.url,
         "SWITCHBOARD_VAR_DIR": str(settings.var_dir),
         "SWITCHBOARD_REFERENCE_DATE": REFERENCE_DATE.isoformat(),
         "SWITCHBOARD_DESTINATIONS": json.dumps({"partner_sftp": partner}),
+        "SWITCHBOARD_PIPELINES": json.dumps(PARTNER_DROP),
         "SWITCHBOARD_SECRET_PARTNER_SFTP_PASSWORD": sftp_server.password,
         "SWITCHBOARD_EXECUTOR_ID": "faults",
     }
@@ -81,34 +130,48 @@ def _child(action: str, approval_id: str, env: dict[str, str]) -> subprocess.Com
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("point", POINTS)
+@pytest.mark.parametrize(("call", "point"), CASES)
 def test_a_kill_at_any_point_delivers_once_and_tells_the_thread(
-    point: str, settings: Settings, engine: Engine, sftp_server: SftpServer
+    call: str, point: str, settings: Settings, database: Database, sftp_server: SftpServer
 ) -> None:
-    config = load_settings(**_environment_overrides(settings, sftp_server))
+    env = _environment(settings, database, sftp_server, fault=None)
+    config = load_settings(
+        database_url=database.url,
+        var_dir=settings.var_dir,
+        reference_date=REFERENCE_DATE.isoformat(),
+        destinations=json.loads(env["SWITCHBOARD_DESTINATIONS"]),
+        pipelines=PARTNER_DROP,
+        secrets={"partner_sftp_password": sftp_server.password},
+    )
+    engine = database.engine
     load_demo(engine=engine, settings=config, today=REFERENCE_DATE)
     with open_switchboard(config, engine, backend=ScriptedBackend()) as sb:
-        export = sb.runner.call(
-            "export_dataset",
-            {"dataset": "sales_by_region", "format": "csv", "period": "last_month"},
-            actor="olive",
-        )
+        if call == "deliver":
+            export = sb.runner.call(
+                "export_dataset",
+                {"dataset": "sales_by_region", "format": "csv", "period": "last_month"},
+                actor="olive",
+            )
+            tool, args = (
+                "deliver_file",
+                {"file": str(export.result.data["artifact_id"]), "destination": "partner_sftp"},
+            )
+        else:
+            tool, args = "run_flow", {"flow": "nightly_sales_export"}
         request = sb.approvals.request(
-            tool="deliver_file",
-            args={"file": str(export.result.data["artifact_id"]), "destination": "partner_sftp"},
-            requester="olive",
-            reasons=["external delivery"],
-            thread_id=THREAD,
+            tool=tool, args=args, requester="olive", reasons=["external delivery"], thread_id=THREAD
         )
 
-    killed = _child("approve", request.id, _environment(settings, sftp_server, fault=point))
+    killed = _child("approve", request.id, _environment(settings, database, sftp_server, fault=point))
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    restarted = _child("restart", request.id, _environment(settings, sftp_server, fault=None))
+    restarted = _child("restart", request.id, env)
     assert restarted.returncode == 0, restarted.stderr[-2000:]
 
     outcome = json.loads(restarted.stdout.strip().splitlines()[-1])
     assert outcome["status"] == "executed"
-    assert sftp_server.landed == [export.result.data["name"]]  # once, at the partner's end
+    assert [Path(p).name for p in sftp_server.landed] == [
+        "sales_by_region_2026-10.csv"
+    ]  # once, at the partner
     with Session(engine) as session:
         runs = list(session.execute(select(Run)).scalars())
         told = [
@@ -116,23 +179,10 @@ def test_a_kill_at_any_point_delivers_once_and_tells_the_thread(
             for m in session.execute(select(ThreadMessage).where(ThreadMessage.thread_id == THREAD)).scalars()
             if m.payload.get("approval_id") == request.id
         ]
-    assert [r.status for r in runs if r.status in (RunStatus.RUNNING, RunStatus.PENDING)] == []
+    assert [(r.name, r.status) for r in runs if r.status in (RunStatus.RUNNING, RunStatus.PENDING)] == []
     assert [(r.name, r.status) for r in runs if r.id == outcome["run_id"]] == [
-        ("deliver_file", RunStatus.SUCCEEDED)
+        ("nightly_sales_export" if call == "flow" else "deliver_file", RunStatus.SUCCEEDED)
     ]
     assert [m.payload["run_id"] for m in told] == [outcome["run_id"]], [m.text for m in told]
-    assert (
-        told[0].text.startswith(f"Request {request.id} (deliver_file(file=")
-        and "approved by ann" in told[0].text
-    )
-
-
-def _environment_overrides(settings: Settings, sftp_server: SftpServer) -> dict[str, object]:
-    env = _environment(settings, sftp_server, fault=None)
-    return {
-        "database_url": env["SWITCHBOARD_DATABASE_URL"],
-        "var_dir": settings.var_dir,
-        "reference_date": REFERENCE_DATE.isoformat(),
-        "destinations": json.loads(env["SWITCHBOARD_DESTINATIONS"]),
-        "secrets": {"partner_sftp_password": sftp_server.password},
-    }
+    assert told[0].text.startswith(f"Request {request.id} ({tool}(")
+    assert "approved by ann" in told[0].text

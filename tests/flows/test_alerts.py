@@ -1,16 +1,21 @@
-"""Alert rules: who is told, when, and that one failure does not send fifty messages."""
+"""Alert rules: who is told, when, and that one failure (or two processes seeing it) does not send fifty messages."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from core.store.audit import AuditLog
+from core.store.db import make_engine
+from core.store.models import AlertState
 from core.store.runs import Run, RunStatus
 from flows.operations.alerts import AlertManager
 from switchboard.settings import Settings
+from tests.core.racing import race
 
 
 class Clock:
@@ -100,3 +105,50 @@ def test_a_partial_flow_alerts_as_failed_naming_its_step_and_its_steps_stay_quie
             "failed: mail server down",
         )
     ]
+
+
+def test_two_processes_raising_the_same_alerts_notify_once_each_time(
+    settings: Settings, any_engine: Engine
+) -> None:
+    url = any_engine.url.render_as_string(hide_password=False)
+    engines = [make_engine(url) for _ in range(2)]
+    sent: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def send(**kw: Any) -> None:
+        with lock:
+            sent.append(kw)
+
+    clock = Clock()
+    # One manager per process, each on an engine (a connection pool) of its own.
+    managers = [AlertManager(settings=settings, engine=e, send=send, clock=clock) for e in engines]
+    subjects = [f"run:flow{i}" for i in range(4)]
+
+    def raise_all(manager: AlertManager) -> list[list[str]]:
+        return [manager.raise_alert("run_failed", s, f"{s} failed") for s in subjects]
+
+    try:
+        first = race(managers, raise_all, engines=engines, meet_after="alertstate")
+        clock.now += timedelta(seconds=901)  # past the debounce window: each key may notify once more
+        second = race(managers, raise_all, engines=engines, meet_after="alertstate")
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+    # Per subject, one process notified ops and the other was debounced, both times.
+    for groups in (first, second):
+        assert [sorted(pair) for pair in zip(*groups, strict=True)] == [[[], ["ops"]]] * len(subjects)
+    assert sorted(m["message"] for m in sent) == sorted(
+        [f"[Switchboard alert] {s} failed" for s in subjects]
+        + [
+            f"[Switchboard alert] {s} failed (1 similar alert(s) suppressed since the last message.)"
+            for s in subjects
+        ]
+    )
+    raised = [r.subject for r in AuditLog(any_engine).iter_records() if r.event == "alert.raised"]
+    assert sorted(raised) == sorted(f"run_failed:ops:{s}" for s in subjects for _ in range(2))
+    with Session(any_engine) as session:
+        states = session.exec(select(AlertState)).all()
+    assert {s.key: (s.last_sent_at.replace(tzinfo=UTC), s.suppressed) for s in states} == {
+        f"run_failed:ops:{s}": (clock.now, 1) for s in subjects
+    }

@@ -6,6 +6,9 @@ import asyncio
 import hashlib
 import hmac
 import json
+import re
+import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +19,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from core.errors import ConfigError, Conflict, DeliveryFailed, NotFound
+from core.store import outbox
 from core.store.audit import AuditLog, AuditRecord
-from core.store.db import write_session
+from core.store.db import utcnow, write_session
 from core.store.models import Artifact, Delivery
 from flows.config import RetryPolicy, SftpDestination, ShareDestination, WebhookDestination
+from flows.delivery import transports
 from flows.delivery.deliver import deliver_artifact, get_destination, preview_delivery
 from flows.delivery.retry import GaveUp, PermanentError, TransientError, backoff_delay, with_retries
 from switchboard.settings import Settings
@@ -352,6 +357,89 @@ def test_share_delivery_uses_the_demo_config_and_is_idempotent(
     )
     assert second.already_delivered and second.delivery_id == first.delivery_id
     assert [r.status for r in rows(any_engine)] == ["delivered"]
+    assert len(audit(any_engine, "delivery.succeeded")) == 1
+
+
+def in_flight(artifact: Artifact, destination: str) -> str:
+    message = (
+        f"{artifact.name} is being delivered to {destination} right now; wait for that delivery to finish"
+    )
+    return f"^{re.escape(message)}$"
+
+
+def test_a_delivery_left_sending_by_another_process_waits_out_its_lease(
+    any_engine: Engine, settings: Settings
+) -> None:
+    artifact = make_artifact(any_engine, settings)
+    assert artifact.id is not None
+    elsewhere = "process:other-host:4242:1"
+    with write_session(any_engine) as session:
+        session.add(
+            Delivery(
+                artifact_id=artifact.id,
+                destination="finance_share",
+                status="sending",
+                claimed_by=elsewhere,
+                claimed_at=utcnow() - timedelta(minutes=5),
+            )
+        )
+    folder = settings.var_dir / "share" / "finance"
+
+    with pytest.raises(Conflict, match=in_flight(artifact, "finance_share")):
+        deliver_artifact(engine=any_engine, settings=settings, artifact=artifact, destination="finance_share")
+    assert not (folder / artifact.name).exists()
+    assert [(r.status, r.claimed_by) for r in rows(any_engine)] == [("sending", elsewhere)]
+
+    with write_session(any_engine) as session:  # that process died: its claim is now older than the lease
+        [row] = session.exec(select(Delivery)).all()
+        row.claimed_at = utcnow() - outbox.LEASE - timedelta(minutes=1)
+    report = deliver_artifact(
+        engine=any_engine, settings=settings, artifact=artifact, destination="finance_share"
+    )
+
+    assert not report.already_delivered and (folder / artifact.name).read_bytes() == BODY
+    assert [(r.status, r.claimed_by, r.attempts) for r in rows(any_engine)] == [
+        ("delivered", outbox.claimant(), 1)
+    ]
+    assert len(audit(any_engine, "delivery.succeeded")) == 1
+
+
+def test_a_delivery_another_thread_is_uploading_is_refused(
+    any_engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    artifact = make_artifact(any_engine, settings)
+    uploading, release = threading.Event(), threading.Event()
+    upload = transports.upload
+
+    def slow_upload(*args: Any, **kwargs: Any) -> transports.Uploaded:
+        uploading.set()
+        release.wait(timeout=10)
+        return upload(*args, **kwargs)
+
+    monkeypatch.setattr(transports, "upload", slow_upload)
+    first: list[tuple[str, bool]] = []
+
+    def deliver() -> None:
+        report = deliver_artifact(
+            engine=any_engine, settings=settings, artifact=artifact, destination="finance_share"
+        )
+        first.append((outbox.claimant(), report.already_delivered))
+
+    thread = threading.Thread(target=deliver)
+    thread.start()
+    try:
+        assert uploading.wait(timeout=30)
+        with pytest.raises(Conflict, match=in_flight(artifact, "finance_share")):
+            deliver_artifact(
+                engine=any_engine, settings=settings, artifact=artifact, destination="finance_share"
+            )
+    finally:
+        release.set()
+        thread.join(timeout=30)
+
+    [(claimant, already)] = first
+    assert not already and claimant != outbox.claimant()
+    assert [(r.status, r.claimed_by, r.attempts) for r in rows(any_engine)] == [("delivered", claimant, 1)]
     assert len(audit(any_engine, "delivery.succeeded")) == 1
 
 

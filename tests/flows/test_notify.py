@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,9 +14,11 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core.errors import BadInput, ConfigError, DeliveryFailed, NotFound
+from core.errors import BadInput, ConfigError, Conflict, DeliveryFailed, NotFound
 from core.store.audit import AuditLog, AuditRecord
+from core.store.db import utcnow, write_session
 from core.store.models import Notification
+from core.store.outbox import LEASE
 from flows.config import Recipient, SmtpConfig
 from flows.delivery.notify import NOTIFY_WEBHOOK_SECRET, send_notification
 from flows.delivery.recipients import resolve_recipients
@@ -346,6 +350,48 @@ def test_webhook_group_members_and_retries(
     )
     assert report.sent == [f"webhook:{http_receiver.url}/a"] and sleeps == [0.5]
     assert [r.json()["recipient"] for r in http_receiver.requests] == ["ops", "ops"]
+
+
+@pytest.mark.integration
+def test_a_notification_another_process_is_sending_is_refused_until_its_lease_runs_out(
+    any_engine: Engine, settings: Settings, http_receiver: HttpReceiver
+) -> None:
+    settings = configure(settings)
+    url = f"{http_receiver.url}/hooks/ops?token=abc123"
+    elsewhere = "process:other-host:4242:1"
+    with write_session(any_engine) as session:
+        session.add(
+            Notification(
+                idempotency_key=f"w3|webhook:{url}",
+                channel="webhook",
+                recipient=url,
+                message="Run 12 failed",
+                status="sending",
+                claimed_by=elsewhere,
+                claimed_at=utcnow() - timedelta(minutes=5),
+            )
+        )
+    kwargs: dict[str, Any] = {
+        "engine": any_engine,
+        "settings": settings,
+        "channel": "webhook",
+        "recipient": url,
+        "message": "Run 12 failed",
+        "idempotency_key": "w3",
+    }
+
+    message = f"the notification to {http_receiver.url}/hooks/ops is being sent right now"
+    with pytest.raises(Conflict, match=f"^{re.escape(message)}$"):
+        send_notification(**kwargs)
+    assert http_receiver.requests == []
+
+    with write_session(any_engine) as session:  # that process died: its claim is now older than the lease
+        [row] = session.exec(select(Notification)).all()
+        row.claimed_at = utcnow() - LEASE - timedelta(minutes=1)
+    report = send_notification(**kwargs)
+
+    assert report.sent == [f"webhook:{http_receiver.url}/hooks/ops"] and len(http_receiver.requests) == 1
+    assert outbox(any_engine) == [("webhook", url, "sent", 1)]
 
 
 # -- recipients -------------------------------------------------------------------------------------------

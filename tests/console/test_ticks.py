@@ -1,4 +1,4 @@
-"""The serve-time ticker: a missed schedule runs once at start; overdue approval requests expire."""
+"""The background ticks: a missed schedule runs once; overdue approval requests expire; the engine fires ticks."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
-from agent.service import Switchboard
-from console.app import create_app
-from console.background import Background
+from agent.service import Switchboard, open_switchboard
+from agent.ticker import Ticker
 from core.store.approval_ops import get_request
 from core.store.approvals import ApprovalRequest, ApprovalStatus
 from core.store.db import utcnow, write_session
@@ -36,10 +34,10 @@ def test_a_missed_schedule_runs_once(sb: Switchboard, engine: Engine) -> None:
     create_schedule(
         engine=engine, flow="customer_sync", cron="0 6 * * *", actor="olive", now=NOW - timedelta(days=5)
     )
-    ticker = Background(sb, clock=lambda: NOW)
-    first = ticker.tick()
+    ticker = Ticker(sb.runner, sb.approvals)
+    first = ticker.tick(NOW)
     assert [(f["flow"], f["status"]) for f in first["fired"]] == [("customer_sync", "succeeded")]
-    assert ticker.tick()["fired"] == []
+    assert ticker.tick(NOW)["fired"] == []
     assert [(r.name, r.status, r.actor) for r in sb.runner.runs.list()] == [
         ("customer_sync", RunStatus.SUCCEEDED, "scheduler")
     ]
@@ -59,7 +57,7 @@ def test_overdue_requests_expire_and_the_requester_is_told(sb: Switchboard, engi
             .where(ApprovalRequest.id == request.id)
             .values(expires_at=NOW - timedelta(minutes=1))
         )
-    report = Background(sb, clock=lambda: NOW).tick()
+    report = Ticker(sb.runner, sb.approvals).tick(NOW)
     assert report["expired"] == 1
     history = sb.history(thread_id="t1", user="olive")
     assert history[-1].text.startswith(f"Request {request.id} (send_notification(")
@@ -69,13 +67,32 @@ def test_overdue_requests_expire_and_the_requester_is_told(sb: Switchboard, engi
     assert get_request(engine=engine, approval_id=request.id).status == ApprovalStatus.EXPIRED
 
 
-def test_the_app_ticks_at_start_when_asked(settings: Settings, sb: Switchboard, engine: Engine) -> None:
+def test_the_durable_engine_fires_the_ticks(settings: Settings, engine: Engine) -> None:
     seed_basic(engine)
     create_schedule(
         engine=engine, flow="customer_sync", cron="0 6 * * *", actor="olive", now=utcnow() - timedelta(days=3)
     )
-    with TestClient(create_app(settings, switchboard=sb, background=True)):
-        deadline = time.monotonic() + 10
+    every_second = settings.model_copy(update={"tick_seconds": 1})
+    with open_switchboard(every_second, engine, durable_as="console-0") as sb:
+        deadline = time.monotonic() + 20
         while not sb.runner.runs.list() and time.monotonic() < deadline:
-            time.sleep(0.05)
-    assert [(r.name, r.status) for r in sb.runner.runs.list()] == [("customer_sync", RunStatus.SUCCEEDED)]
+            time.sleep(0.1)
+        time.sleep(2.5)  # two more ticks: the schedule is not due again, so nothing else runs
+        runs = sb.runner.runs.list()
+
+    assert [(r.name, r.status, r.actor) for r in runs] == [
+        ("customer_sync", RunStatus.SUCCEEDED, "scheduler")
+    ]
+    assert (runs[0].idempotency_key or "").startswith("schedule:")
+
+
+def test_the_app_opens_its_own_service_on_the_durable_engine(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from console.app import create_app
+    from core.durable import launched
+
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/health").status_code == 200
+        assert launched()
+    assert not launched()

@@ -1,0 +1,84 @@
+"""Background work on a DBOS schedule: due named-flow schedules, approval expiry and reminders.
+
+Every process that runs the durable engine registers the same schedule (``switchboard-tick``, every
+``tick_seconds``). DBOS gives each fire time one workflow id, so a tick runs once across all processes and hosts,
+on whichever process dequeues it; no process needs to be "the leader", and a tick a crash interrupted is finished
+by the recovering process. Inside the tick each due schedule runs as a child workflow keyed by its slot
+(``schedule:<id>:<due time>``), so a fire time runs its flow once even when two ticks see it due.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dbos import DBOS
+
+from agent.approvals import ApprovalService
+from tools.runtime import ToolRunner
+from tools.scheduler import run_due_schedules
+
+logger = logging.getLogger(__name__)
+SCHEDULE = "switchboard-tick"
+QUEUE = "switchboard-ticks"  # only processes that serve take ticks from it (not a CLI command about to exit)
+
+_lock = threading.Lock()
+_served: Ticker | None = None
+
+
+@dataclass
+class Ticker:
+    """One round of background work, on one process's runner and approval service."""
+
+    runner: ToolRunner
+    approvals: ApprovalService
+
+    def tick(self, now: datetime) -> dict[str, Any]:
+        """Fire due schedules, expire overdue requests, remind approvers; each part isolated from the others."""
+        report: dict[str, Any] = {"fired": [], "expired": 0, "reminded": 0}
+        try:
+            report["fired"] = run_due_schedules(runner=self.runner, now=now)
+        except Exception:
+            logger.exception("running due schedules failed")
+        try:
+            report["expired"] = len(self.approvals.expire_due(now=now))
+        except Exception:
+            logger.exception("expiring approval requests failed")
+        try:
+            report["reminded"] = len(self.approvals.remind_due(now=now))
+        except Exception:
+            logger.exception("sending approval reminders failed")
+        if report["fired"] or report["expired"] or report["reminded"]:
+            logger.info("background tick", extra=report)
+        return report
+
+
+def serve(ticker: Ticker, *, every_s: int) -> None:
+    """Run this process's share of the ticks on ``ticker``, every ``every_s`` seconds (the engine must run)."""
+    global _served
+    with _lock:
+        _served = ticker
+    DBOS.register_queue(QUEUE, worker_concurrency=1)
+    cron = f"*/{every_s} * * * * *"  # seconds first
+    DBOS.apply_schedules(
+        [{"schedule_name": SCHEDULE, "workflow_fn": _tick, "schedule": cron, "queue_name": QUEUE}]
+    )
+
+
+def stop() -> None:
+    """This process no longer runs ticks (the schedule stays for the other processes)."""
+    global _served
+    with _lock:
+        _served = None
+
+
+@DBOS.workflow(name="switchboard.tick")
+def _tick(scheduled_at: datetime, _context: Any) -> None:
+    ticker = _served
+    if ticker is None:  # dequeued while this process shuts down: the next tick does the same work
+        logger.warning("tick at %s skipped: this process no longer serves ticks", scheduled_at)
+        return
+    ticker.tick(scheduled_at)

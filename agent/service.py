@@ -20,9 +20,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from agent import approval_thread, ticker
+from agent import approval_thread, background_runs, ticker
 from agent.approvals import ApprovalService
 from agent.backends.base import Backend
+from agent.background_runs import BackgroundRuns
 from agent.checkpoint import open_checkpointer
 from agent.config import AgentSettings
 from agent.graph import build_graph
@@ -63,6 +64,7 @@ class Switchboard:
     graph: Any
     thread_locks: KeyLocks
     turn_slots: threading.BoundedSemaphore
+    background: BackgroundRuns
     _owners: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -92,6 +94,7 @@ class Switchboard:
         approvals = ApprovalService(
             runner=runner, registry=registry, policy=policy, prompts=prompts, checkpointer=checkpointer
         )
+        background = BackgroundRuns(runner=runner, prompts=prompts)
         deps = ChatDeps(
             backend=backend,
             registry=registry,
@@ -100,6 +103,7 @@ class Switchboard:
             approvals=approvals,
             prompts=prompts,
             fill_slots=SlotFiller(registry=registry, engine=engine),
+            background=background,
         )
         graph = build_graph(deps=deps, checkpointer=checkpointer)
         thread_locks = _thread_locks(settings, engine)
@@ -116,6 +120,7 @@ class Switchboard:
             graph,
             thread_locks,
             slots,
+            background,
         )
 
     def chat(self, *, thread_id: str, user: str, role: str, text: str, source: str = "chat") -> Reply:
@@ -253,7 +258,9 @@ def open_switchboard(
                 yield service
                 return
             ticker.serve(ticker.Ticker(service.runner, service.approvals), every_s=settings.tick_seconds)
+            background_runs.serve(service.background)
             try:
                 yield service
             finally:
+                background_runs.stop()
                 ticker.stop()

@@ -12,6 +12,7 @@ The thread's checkpoint keeps the operator's words and the calls made (``turns``
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Literal, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -87,7 +88,7 @@ class Reply(BaseModel):
     run_id: int | None = None
     buttons: list[str] = Field(default_factory=list, description="Quick answers, e.g. ['yes', 'no'].")
     notes: list[str] = Field(default_factory=list)
-    kind: Literal["answer", "question", "confirm", "waiting", "error", "info"] = "answer"
+    kind: Literal["answer", "question", "confirm", "waiting", "started", "error", "info"] = "answer"
 
 
 class Pending(BaseModel):
@@ -101,6 +102,8 @@ class Pending(BaseModel):
         options: The tools offered, for a choice.
         confidence: The decision's confidence when the question was asked.
         text: The words that asked for the call (a choice re-decides on them with the chosen tool).
+        id: Names this question: a "yes" to it executes under the key ``confirm:<thread>:<id>``, so a turn that
+            runs again (its process died before the turn's checkpoint was written) executes once.
     """
 
     # Checkpoints written before a field existed (or after one went) still load.
@@ -113,6 +116,7 @@ class Pending(BaseModel):
     options: list[str] = Field(default_factory=list)
     confidence: float = 0.0
     text: str = ""
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
 
 
 class Intent(BaseModel):
@@ -123,6 +127,7 @@ class Intent(BaseModel):
         source: A new message, or an answer to the thread's pending question.
         text: The words that asked for this call, remembered with it when it runs; None for answers, which say
             too little on their own.
+        confirms: The id of the pending question this intent says yes to (its execution's key), if any.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -130,6 +135,7 @@ class Intent(BaseModel):
     decision: Decision
     source: Source = "message"
     text: str | None = None
+    confirms: str | None = None
 
 
 class Checked(Intent):

@@ -16,6 +16,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot import intake
 from bot.runtime import BotRuntime
 from bot.store import claim_update, get_reason_prompt
 from bot.texts import text
@@ -75,7 +76,9 @@ class AccessGuard:
         rt = self.runtime
         kind = update_kind(update)
         chat, person = update.effective_chat, update.effective_user
-        claimed = await asyncio.to_thread(
+        # An update from the durable intake was deduplicated by its workflow id; a re-run after a crash must
+        # get through, so it is not claimed again here.
+        claimed = update.update_id in intake.handed_over or await asyncio.to_thread(
             claim_update,
             rt.engine,
             bot_id=rt.bot.id,

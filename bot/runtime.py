@@ -27,6 +27,7 @@ from bot import tokens
 from bot.config import BotSettings
 from bot.keyboards import answer_keyboard
 from bot.outbox import Markup, Outbox, markup_dict
+from bot.outcomes import push_outcomes
 from bot.render import esc, render_reply
 from bot.store import OutboxMessage, prune_updates
 from bot.texts import text
@@ -140,9 +141,10 @@ class BotRuntime:
             await asyncio.sleep(self.sweep_interval)
 
     async def sweep(self) -> None:
-        """Expire and remind approvals, catch up on missed notifications, resend queued rows, prune claims."""
+        """Expire and remind approvals, catch up on notifications, send later run outcomes, resend, prune claims."""
         if self.sweeper is not None:
             await self.sweeper.sweep()
+        await push_outcomes(self.engine, self.outbox, chat_of_thread)
         await self.outbox.flush()
         await asyncio.to_thread(prune_updates, self.engine, older_than=timedelta(days=2))
 

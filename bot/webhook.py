@@ -1,13 +1,16 @@
 """Webhook mode: ``POST /telegram/webhook``, behind ``switchboard serve`` or standalone.
 
 Telegram sends the secret given to setWebhook in ``X-Telegram-Bot-Api-Secret-Token``; it is compared in
-constant time and anything else gets 403 before the body is read. A verified update is queued for the
-Application and answered 200 at once: Telegram re-sends updates whose webhook call takes too long, and the
-access guard deduplicates by update_id anyway. Unknown users get 200 too (the bot sends their refusal).
+constant time and anything else gets 403 before the body is read. A verified update is queued and answered 200 at
+once: with the durable engine running it is stored first and processed once by update id on whichever serving
+process takes it (``bot.intake``), so several processes can share one webhook URL; otherwise it goes to this
+process's Application, whose access guard deduplicates by update_id. Unknown users get 200 too (the bot sends their
+refusal).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -21,8 +24,10 @@ from telegram import Bot, Update
 from telegram.ext import Application
 
 from agent.service import Switchboard
+from bot import intake
 from bot.access import ALLOWED_UPDATES
 from bot.config import BotSettings
+from core.durable import serving
 from core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -69,6 +74,8 @@ def build_webhook_router(
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         await application.initialize()
         await application.start()
+        if serving():  # the durable engine runs here: updates are queued, and processed by whoever serves
+            await asyncio.to_thread(intake.serve, application, asyncio.get_running_loop())
         try:
             if register_url:
                 await application.bot.set_webhook(
@@ -76,6 +83,7 @@ def build_webhook_router(
                 )
             yield
         finally:
+            intake.stop()
             await application.stop()
             await application.shutdown()
 
@@ -98,9 +106,18 @@ def build_webhook_router(
         if len(body) > settings.max_body_bytes:
             return JSONResponse({"detail": "body too large"}, status_code=413)
         try:
-            update = Update.de_json(json.loads(body), application.bot)
+            data = json.loads(body)
+            update = Update.de_json(data, application.bot)
         except (ValueError, TypeError, KeyError, AttributeError):
             return JSONResponse({"detail": "not a Telegram update"}, status_code=400)
+        if intake.accepting():
+            try:
+                # Stored and queued before Telegram hears 200: a crash after this loses nothing.
+                await asyncio.to_thread(intake.enqueue, application.bot.id, data)
+            except Exception:
+                logger.exception("could not queue Telegram update %s", update.update_id)
+                return JSONResponse({"detail": "try again"}, status_code=503)  # Telegram re-sends it
+            return Response(status_code=200)
         await application.update_queue.put(update)
         return Response(status_code=200)
 

@@ -45,10 +45,13 @@ class ChatReply(BaseModel):
 
 
 class OutcomeOut(BaseModel):
-    """An approval outcome posted into the requester's thread."""
+    """An outcome posted into the requester's thread later: of an approval, or of a flow run started in the background."""
 
     approval_id: str | None = None
     run_id: int | None = None
+    ok: bool | None = Field(
+        default=None, description="For a background run: whether it ended without an error."
+    )
     table: Table | None = None
     chart_url: str | None = None
 

@@ -82,6 +82,7 @@ def message_out(message: ThreadMessage, *, settings: ConsoleSettings) -> Message
     out.outcome = OutcomeOut(
         approval_id=payload.get("approval_id"),
         run_id=payload.get("run_id"),
+        ok=payload.get("ok"),
         table=table,
         chart_url=chart_url(settings, result.get("chart_path")),
     )

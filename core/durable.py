@@ -182,6 +182,12 @@ def launched() -> bool:
     return _launched is not None
 
 
+def serving() -> bool:
+    """True while this process's engine runs and takes work from the shared queues."""
+    config = _launched
+    return config is not None and config.serves
+
+
 def shutdown() -> None:
     """Stop the engine; workflows still running are finished by this executor's next start."""
     global _launched

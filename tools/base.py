@@ -187,6 +187,8 @@ class ToolSpec(Generic[A]):
         run_name: Optional name for the Run this call records (defaults to the tool name).
         pin: Optional resolution of moving references before approval (``file="latest"`` → the artifact id the
             approver saw), so what executes is exactly what was approved.
+        long_running: Runs off the chat turn when the durable engine can queue it (a named flow): the operator is
+            told the run started, and its outcome is posted to the thread when it ends.
         repeats: Optional: the call this one repeats (retry_run → the retried run's tool and arguments), or None
             when there is none to find. The policy gate weighs that call in its place, so a retry needs the same
             approval as the first run did.
@@ -205,6 +207,7 @@ class ToolSpec(Generic[A]):
     run_name: Callable[[A], str] | None = None
     pin: Callable[[ToolContext, A], A] | None = None
     repeats: Callable[[ToolContext, A], tuple[ToolSpec[Any], ToolArgs] | None] | None = None
+    long_running: bool = False
 
     def name_run(self, args: A) -> str:
         """Name of the Run this call records (run_flow names it after the flow)."""

@@ -135,6 +135,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         risk_for=flow_risk,
         preview=_preview_flow,
         run_name=lambda args: args.flow,
+        long_running=True,
     ),
     ToolSpec(
         name="schedule_flow",

@@ -26,31 +26,16 @@ from flows.config import FlowSettings
 from tools import durable
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
 from tools.bound import BoundCall
+from tools.execution import Execution, InternalToolError, serialised
 from tools.registry import Registry
 from tools.runs import retry_target, tool_of
+
+__all__ = ["Execution", "InternalToolError", "RunListener", "ToolRunner"]
 
 logger = logging.getLogger(__name__)
 
 RunListener = Callable[[ToolContext, Run], None]
 _UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING)
-
-
-class InternalToolError(SwitchboardError):
-    """A tool failed for a reason that is not the user's input; details are in the server log."""
-
-    code = "internal_error"
-    fault = "server"
-
-
-@dataclass
-class Execution:
-    """The outcome of one tool call."""
-
-    tool: str
-    args: ToolArgs
-    result: ToolResult
-    run: Run | None = None
-    replayed: bool = False
 
 
 @dataclass
@@ -211,16 +196,14 @@ class ToolRunner:
         attempt: int,
     ) -> Execution:
         """Execute as a workflow keyed by the idempotency key (one is made when the caller gave none)."""
-        call = {
-            "tool": spec.name,
-            "args": inputs,
-            "actor": ctx.actor,
-            "key": ctx.idempotency_key or durable.new_key(),
-            "pipeline_run_id": ctx.pipeline_run_id,
-            "parent_id": parent_id,
-            "attempt": attempt,
-            "source": ctx.source,
-        }
+        call = serialised(
+            spec,
+            ctx,
+            inputs,
+            key=ctx.idempotency_key or durable.new_key(),
+            parent_id=parent_id,
+            attempt=attempt,
+        )
         outcome, repeated = durable.execute(self, call)
         if "error" in outcome:
             raise rebuild(outcome["error"])
@@ -274,29 +257,19 @@ class ToolRunner:
         attempt: int,
         source: str,
     ) -> Execution:
-        versions = {"config": self.settings.config_version(), "source": source, "tool": spec.name}
-        kind = "step" if ctx.pipeline_run_id else ("flow" if spec.run_name else "tool")
-        run, created = self.runs.create(
-            name=spec.name_run(args),
-            actor=ctx.actor,
-            inputs=inputs,
-            kind=kind,
-            idempotency_key=ctx.idempotency_key,
-            max_attempts=self.settings.max_attempts,
-            parent_id=parent_id,
-            pipeline_run_id=ctx.pipeline_run_id,
-            attempt=attempt,
-            versions=versions,
+        run, created = self._create_run(
+            spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, source=source
         )
-        # A run its own workflow left unfinished (the process died in the step) is taken over, not refused.
         crash_point(self.settings, "run.created")
-        resumed = not created and run.status in _UNFINISHED and durable.owns(run.idempotency_key)
-        if not created and not resumed:
+        # A run its own workflow created ahead (a queued flow) or left unfinished (its process died in the step)
+        # is started or taken over, not refused.
+        owned = not created and run.status in _UNFINISHED and durable.owns(run.idempotency_key)
+        if not created and not owned:
             return self._replay(spec, args, run)
         assert run.id is not None
         # On the tool's log lines, the failure's and the listeners' (alerts); a flow's step names its flow run.
         with bind(run_id=run.id, pipeline_run_id=ctx.pipeline_run_id):
-            if resumed:
+            if run.status == RunStatus.RUNNING:
                 logger.warning("resuming run %s, which its workflow left unfinished", run.id)
                 self.runs.resume(run.id)
             else:
@@ -327,6 +300,55 @@ class ToolRunner:
             self._notify(ctx, done)
             crash_point(self.settings, "run.recorded")
             return Execution(spec.name, args, result, done)
+
+    def _create_run(
+        self,
+        spec: ToolSpec[Any],
+        args: ToolArgs,
+        ctx: ToolContext,
+        inputs: dict[str, Any],
+        *,
+        parent_id: int | None,
+        attempt: int,
+        source: str,
+    ) -> tuple[Run, bool]:
+        versions = {"config": self.settings.config_version(), "source": source, "tool": spec.name}
+        kind = "step" if ctx.pipeline_run_id else ("flow" if spec.run_name else "tool")
+        return self.runs.create(
+            name=spec.name_run(args),
+            actor=ctx.actor,
+            inputs=inputs,
+            kind=kind,
+            idempotency_key=ctx.idempotency_key,
+            max_attempts=self.settings.max_attempts,
+            parent_id=parent_id,
+            pipeline_run_id=ctx.pipeline_run_id,
+            attempt=attempt,
+            versions=versions,
+        )
+
+    def prepare(
+        self,
+        bound: BoundCall,
+        *,
+        actor: str,
+        source: str,
+        audit_first: Sequence[AuditEvent] = (),
+        key: str | None = None,
+    ) -> tuple[Run, dict[str, Any]]:
+        """Record a pending run for a call that a queued workflow will execute; the run and the serialised call.
+
+        The call's key (``key``, or a new one) is the run's and the workflow's, so the workflow starts this very
+        run (``owns``); a key seen before returns its run, and queueing it again is a no-op.
+        """
+        spec = self.registry.get_tool(bound.tool)
+        key = key or durable.new_key()
+        ctx = self.context(actor=actor, idempotency_key=key, source=source)
+        inputs = bound.args.model_dump(mode="json")
+        if audit_first:
+            self.audit.append_many(audit_first)
+        run, _ = self._create_run(spec, bound.args, ctx, inputs, parent_id=None, attempt=1, source=source)
+        return run, serialised(spec, ctx, inputs, key=key, parent_id=None, attempt=1)
 
     def _replay(self, spec: ToolSpec[Any], args: ToolArgs, run: Run) -> Execution:
         # A partial run finished too: repeating the request shows its result (with its status), not a conflict.

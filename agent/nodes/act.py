@@ -10,6 +10,7 @@ from langchain_core.runnables import RunnableConfig
 
 from agent import replies as r
 from agent.backends.base import remember_accepted
+from agent.background_runs import BackgroundRuns
 from agent.nodes.deps import ChatDeps, required, source_of, subject_of, thread_of
 from agent.state import ChatState, ChatUpdate, Pending, Reply
 from core.errors import SwitchboardError
@@ -25,8 +26,16 @@ def execute(deps: ChatDeps, state: ChatState, config: RunnableConfig) -> ChatUpd
     if plan.source == "message":  # the gate left this decision's record to be written with the call's own
         record = plan.record(prompt_hash=deps.prompts.hash).model_dump(mode="json")
         before.append(AuditEvent("agent.decision", state.user, subject_of(config), record))
+    # A confirmed call runs once per question: a turn that runs again finds its execution by this key.
+    key = f"confirm:{thread_of(config)}:{plan.confirms}" if plan.confirms else None
+    background = deps.background
+    long_running = deps.registry.get_tool(call.tool).long_running
+    if background is not None and long_running and background.available(source_of(config)):
+        return _start(deps, background, state, config, before, key)
     try:
-        execution = deps.runner.run(call, actor=state.user, source=source_of(config), audit_first=before)
+        execution = deps.runner.run(
+            call, actor=state.user, source=source_of(config), audit_first=before, idempotency_key=key
+        )
     except SwitchboardError as exc:
         reply = Reply(text=deps.prompts.render("failed", error=exc.message), decision=view, kind="error")
         return {"reply": reply}
@@ -40,6 +49,40 @@ def execute(deps: ChatDeps, state: ChatState, config: RunnableConfig) -> ChatUpd
         chart_path=result.chart_path,
         run_id=execution.run.id if execution.run else None,
         notes=list(plan.decision.notes),
+    )
+    return {"reply": reply}
+
+
+def _start(
+    deps: ChatDeps,
+    background: BackgroundRuns,
+    state: ChatState,
+    config: RunnableConfig,
+    before: list[AuditEvent],
+    key: str | None,
+) -> ChatUpdate:
+    """Queue a long call (a named flow) and answer at once; its outcome is posted to the thread when it ends."""
+    plan = required(state.plan, "a plan")
+    call = required(plan.call, "a bound call")
+    try:
+        run = background.start(
+            call,
+            owner=state.user,
+            thread_id=thread_of(config),
+            source=source_of(config),
+            audit_first=before,
+            key=key,
+        )
+    except SwitchboardError as exc:
+        reply = Reply(
+            text=deps.prompts.render("failed", error=exc.message), decision=plan.view(), kind="error"
+        )
+        return {"reply": reply}
+    if plan.text:
+        remember_accepted(deps.backend, text=plan.text, tool=call.tool, args=call.canonical)
+    text = deps.prompts.render("started", call=r.call_text(call.tool, call.canonical), run_id=run.id)
+    reply = Reply(
+        text=text, decision=plan.view(), run_id=run.id, kind="started", notes=list(plan.decision.notes)
     )
     return {"reply": reply}
 

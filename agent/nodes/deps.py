@@ -11,6 +11,7 @@ from langchain_core.runnables import RunnableConfig
 
 from agent.approvals import ApprovalService
 from agent.backends.base import Backend
+from agent.background_runs import BackgroundRuns
 from agent.policy import Policy
 from agent.prompts import Prompts
 from tools.registry import Registry
@@ -32,6 +33,7 @@ class ChatDeps:
         approvals: Stores approval requests and pauses their threads.
         prompts: Reply templates.
         fill_slots: Reads the arguments an operator gives in answer to a question.
+        background: Runs long calls (named flows) off the turn, when this process can queue them.
     """
 
     backend: Backend
@@ -41,6 +43,7 @@ class ChatDeps:
     approvals: ApprovalService
     prompts: Prompts
     fill_slots: SlotFiller
+    background: BackgroundRuns | None = None
 
 
 def required(value: T | None, name: str) -> T:

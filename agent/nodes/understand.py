@@ -46,7 +46,7 @@ def _answer(deps: ChatDeps, pending: Pending, text: str) -> Intent | None:
             tool_probability=1.0,
             backend="operator-confirmed",
         )
-        return Intent(decision=decision, source="confirmed", text=pending.text)
+        return Intent(decision=decision, source="confirmed", text=pending.text, confirms=pending.id)
     if pending.kind == "missing" and pending.tool:
         found = deps.fill_slots(pending.tool, text, deps.runner.reference_date(), pending.missing)
         if found:

@@ -50,13 +50,22 @@ document.addEventListener("DOMContentLoaded", () => {
     return box;
   }
 
-  function resolveWaiting(approvalId, ran) {
-    const box = waiting.get(approvalId);
+  // A flow started in the background: the same box, keyed by its run, until the run's outcome is posted.
+  function runningBox(runId) {
+    const box = el("div", { class: "waiting", dataset: { run: String(runId) } },
+      el("span", { class: "spinner", "aria-hidden": "true" }),
+      el("span", { class: "waiting-text" }, "Running"), " · ", el("a", { href: `/runs?run=${runId}` }, `run ${runId}`));
+    waiting.set(`run:${runId}`, box);
+    return box;
+  }
+
+  function resolveWaiting(key, ran, doneText) {
+    const box = waiting.get(key);
     if (!box) return;
-    waiting.delete(approvalId);
+    waiting.delete(key);
     box.classList.add(ran ? "done" : "bad");
     box.querySelector(".spinner").remove();
-    box.querySelector(".waiting-text").textContent = ran ? "Approved and run" : "Not run";
+    box.querySelector(".waiting-text").textContent = ran ? doneText : "Not run";
   }
 
   function quickButtons(labels) {
@@ -77,6 +86,7 @@ document.addEventListener("DOMContentLoaded", () => {
       el("div", { class: "text" }, reply.reply), media(reply),
       reply.notes && reply.notes.length ? el("ul", { class: "notes" }, reply.notes.map((n) => el("li", null, n))) : null,
       reply.kind === "waiting" && reply.approval_id ? waitingBox(reply.approval_id) : null,
+      reply.kind === "started" && reply.run_id ? runningBox(reply.run_id) : null,
       quickButtons(reply.buttons), ranDetails(reply.decision));
     if (reply.kind === "error") node.classList.add("error");
     return node;
@@ -84,8 +94,12 @@ document.addEventListener("DOMContentLoaded", () => {
 
   function outcomeMessage(message) {
     const outcome = message.outcome;
-    if (outcome.approval_id) resolveWaiting(outcome.approval_id, outcome.run_id !== null);
-    return assistant("Approval update", el("div", { class: "text" }, message.text), media(outcome));
+    if (outcome.approval_id) {
+      resolveWaiting(outcome.approval_id, outcome.run_id !== null, "Approved and run");
+      return assistant("Approval update", el("div", { class: "text" }, message.text), media(outcome));
+    }
+    resolveWaiting(`run:${outcome.run_id}`, outcome.ok !== false, "Finished");
+    return assistant("Run update", el("div", { class: "text" }, message.text), media(outcome));
   }
 
   function render(message) {

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from typing import Any
 
 import typer
 from rich.panel import Panel
+from rich.text import Text
 
 from agent.state import Reply
 from core.errors import NotFound
@@ -27,7 +29,9 @@ def resolve_actor(state: App, name: str, role: str | None) -> tuple[str, str]:
 def render_reply(reply: Reply) -> None:
     """Print a reply with its table, chart and 'what I ran'."""
     console.print(
-        Panel(reply.text, title="switchboard", title_align="left", border_style="cyan"), highlight=False
+        # Text, not a markup string: a reply quotes data ("[/bold]" in a customer's name would be markup).
+        Panel(Text(reply.text), title="switchboard", title_align="left", border_style="cyan"),
+        highlight=False,
     )
     if reply.table is not None and reply.table.rows:
         render_table(reply.table, max_rows=20)
@@ -80,13 +84,33 @@ def register(app: typer.Typer) -> None:
                 f"Thread {thread_id} as {name} ({user_role}). Type 'help', or Ctrl-D to leave.",
                 highlight=False,
             )
+            seen = _last_id(service.history(thread_id=thread_id, user=name))
             while True:
+                seen = _show_updates(service, thread_id=thread_id, user=name, after=seen)
                 try:
                     text = console.input(f"[bold]{name}>[/] ")
                 except (EOFError, KeyboardInterrupt):
                     console.print()
                     return
+                seen = _show_updates(service, thread_id=thread_id, user=name, after=seen)
                 if text.strip():
                     render_reply(
                         service.chat(thread_id=thread_id, user=name, role=user_role, text=text, source="cli")
                     )
+                    seen = _last_id(service.history(thread_id=thread_id, user=name))
+
+
+def _last_id(messages: list[Any]) -> int:
+    return max((m.id or 0 for m in messages), default=0)
+
+
+def _show_updates(service: Any, *, thread_id: str, user: str, after: int) -> int:
+    """Print what was posted to the thread since ``after`` (an approval's or a background run's outcome)."""
+    messages = [m for m in service.history(thread_id=thread_id, user=user) if (m.id or 0) > after]
+    for message in messages:
+        if message.role == "assistant" and "kind" not in (message.payload or {}):
+            console.print(
+                Panel(Text(message.text), title="update", title_align="left", border_style="yellow"),
+                highlight=False,
+            )
+    return max(after, _last_id(messages))

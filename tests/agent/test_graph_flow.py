@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from agent.service import Switchboard, open_switchboard
+from agent.state import new_turn
 from core.store.audit import AuditLog
 from switchboard.settings import Settings
 from tests.utils.fake_backend import ScriptedBackend
@@ -265,3 +266,20 @@ def test_an_executed_read_audits_decision_then_call_in_one_transaction(
     ]
     assert records[1].seq == records[0].seq + 1 and records[1].ts == records[0].ts  # one append, one commit
     assert '"action":"execute"' in records[0].data and '"tool":"list_runs"' in records[0].data
+
+
+def test_a_confirmation_that_runs_again_executes_once(sb: Switchboard, backend: ScriptedBackend) -> None:
+    backend.enqueue("schedule_flow", {"flow": "customer_sync", "cron": "0 6 * * *"}, confidence=0.95)
+    _chat(sb, "run customer sync every day at 6")
+    asked = sb.graph.get_state({"configurable": {"thread_id": "t1"}})  # the checkpoint holding the question
+    first = _chat(sb, "yes")
+
+    # As if the process had died after executing but before the turn's checkpoint: the "yes" runs again from
+    # the checkpoint that holds the question, and finds its execution by the question's key.
+    again = sb.graph.invoke(new_turn(user="olive", role="operator", text="yes"), asked.config)["reply"]
+
+    assert [r.name for r in sb.runner.runs.list()] == ["schedule_flow"]
+    assert again.run_id == first.run_id
+    assert again.text.startswith(f"Already done in run {first.run_id}: Scheduled customer_sync")
+    run = sb.runner.runs.get(first.run_id)
+    assert (run.idempotency_key or "").startswith("confirm:t1:")

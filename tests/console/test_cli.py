@@ -166,7 +166,8 @@ def test_workers_refuse_a_telegram_webhook_with_a_clear_message(
     code, output = run("serve", "--port", "1", "--workers", "2")
     assert (code, " ".join(output.split())) == (
         1,
-        "Error: the Telegram webhook runs in a single process: use 'switchboard serve --workers 1', "
-        "or run 'switchboard bot' beside the workers",
+        "Error: the workers of 'switchboard serve --workers N' do not serve the Telegram webhook: run "
+        "'switchboard serve --workers 1' processes (several may share the webhook URL), or "
+        "'switchboard bot --webhook URL' processes beside the workers",
     )
     assert list_users(engine=engine) == []

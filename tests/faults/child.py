@@ -5,6 +5,11 @@ approve as ann. With ``SWITCHBOARD_FAULT_POINT`` set, the process SIGKILLs itsel
 
 ``python -m tests.faults.child restart <approval id>``: start again as the same executor, let it recover, and
 print the request's status once it is decided, as one JSON line.
+
+``python -m tests.faults.child ask <thread>``: ask in the console for the customer sync and say yes, so it starts in
+the background; print the reply's run id, then wait for the run (a fault point kills the process first).
+``python -m tests.faults.child settle <thread>``: start again as the same executor and wait until the recovered
+work is done.
 """
 
 from __future__ import annotations
@@ -24,11 +29,40 @@ from tests.utils.fake_backend import ScriptedBackend
 
 ROLE = "console-0"  # the same executor before and after the crash, as a restarted console worker is
 SETTLE_S = 60.0
-WORKFLOWS = ["switchboard.approval", "switchboard.execute"]  # not the ticks, which come every few seconds
+# Not the ticks, which come every few seconds.
+WORKFLOWS = ["switchboard.approval", "switchboard.execute", "switchboard.background"]
+
+
+def _unfinished() -> bool:
+    return bool(DBOS.list_workflows(status=["PENDING", "ENQUEUED"], name=WORKFLOWS))
+
+
+def background(action: str, thread: str) -> None:
+    """Start a flow in the background from the console (and die at the fault point), or recover it."""
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    backend = ScriptedBackend()
+    backend.enqueue("run_flow", {"flow": "customer_sync"}, confidence=0.95)
+    with open_switchboard(settings, engine, backend=backend, durable_as=ROLE) as service:
+        if action == "ask":
+            service.chat(
+                thread_id=thread, user="olive", role="operator", text="sync the customers", source="console"
+            )
+            reply = service.chat(
+                thread_id=thread, user="olive", role="operator", text="yes", source="console"
+            )
+            sys.stdout.write(json.dumps({"kind": reply.kind, "run_id": reply.run_id}) + "\n")
+            sys.stdout.flush()
+        deadline = time.monotonic() + SETTLE_S
+        while time.monotonic() < deadline and _unfinished():
+            time.sleep(0.2)
 
 
 def main(action: str, approval_id: str) -> None:
     """Run one side of the crash scenario."""
+    if action in ("ask", "settle"):
+        background(action, approval_id)
+        return
     settings = load_settings()
     engine = make_engine(settings.database_url)
     with open_switchboard(settings, engine, backend=ScriptedBackend(), durable_as=ROLE) as service:
@@ -40,10 +74,7 @@ def main(action: str, approval_id: str) -> None:
         request = ops.get_request(engine=engine, approval_id=approval_id)
         # Until the request is decided and the engine has finished what the killed process left (telling the
         # thread may come after the request is marked).
-        while time.monotonic() < deadline and (
-            request.status == ApprovalStatus.APPROVED
-            or DBOS.list_workflows(status=["PENDING", "ENQUEUED"], name=WORKFLOWS)
-        ):
+        while time.monotonic() < deadline and (request.status == ApprovalStatus.APPROVED or _unfinished()):
             time.sleep(0.2)
             request = ops.get_request(engine=engine, approval_id=approval_id)
         sys.stdout.write(json.dumps({"status": request.status.value, "run_id": request.run_id}) + "\n")

@@ -186,3 +186,38 @@ def test_a_kill_at_any_point_delivers_once_and_tells_the_thread(
     assert [m.payload["run_id"] for m in told] == [outcome["run_id"]], [m.text for m in told]
     assert told[0].text.startswith(f"Request {request.id} ({tool}(")
     assert "approved by ann" in told[0].text
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("point", ["flow.step_done", "run.recorded"])
+def test_a_flow_started_in_the_background_survives_a_kill_and_the_thread_is_told(
+    point: str, settings: Settings, database: Database, sftp_server: SftpServer
+) -> None:
+    # The customer sync: two steps, no delivery. Killed mid-flow, or after the run is recorded but before the
+    # thread is told; the restarted executor finishes the run once and tells the thread.
+    demo = load_settings(
+        database_url=database.url, var_dir=settings.var_dir, reference_date=REFERENCE_DATE.isoformat()
+    )
+    load_demo(engine=database.engine, settings=demo, today=REFERENCE_DATE)
+    thread = "faults:background"
+    asked = _child("ask", thread, _environment(settings, database, sftp_server, fault=point))
+    assert asked.returncode == -signal.SIGKILL, asked.stderr[-2000:]
+    started = json.loads(asked.stdout.strip().splitlines()[-1])
+    assert started["kind"] == "started"
+    settled = _child("settle", thread, _environment(settings, database, sftp_server, fault=None))
+    assert settled.returncode == 0, settled.stderr[-2000:]
+
+    with Session(database.engine) as session:
+        runs = list(session.execute(select(Run)).scalars())
+        told = [
+            m.text
+            for m in session.execute(select(ThreadMessage).where(ThreadMessage.thread_id == thread)).scalars()
+            if m.payload.get("run_id") == started["run_id"] and "kind" not in m.payload
+        ]
+    flows = [(r.id, r.name, r.status) for r in runs if r.pipeline_run_id is None]
+    assert flows == [(started["run_id"], "customer_sync", RunStatus.SUCCEEDED)]
+    steps = sorted((r.name, r.status) for r in runs if r.pipeline_run_id == started["run_id"])
+    assert steps == [("apply_rules", RunStatus.SUCCEEDED), ("normalize_dataset", RunStatus.SUCCEEDED)]
+    assert len(told) == 1 and told[0].startswith(
+        f"Run {started['run_id']} (run_flow(flow=customer_sync)) finished"
+    )

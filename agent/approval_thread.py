@@ -22,7 +22,7 @@ from langgraph.types import Command, interrupt
 from agent.prompts import Prompts
 from agent.replies import call_text
 from agent.state import ApprovalResult, ApprovalState, Verdict
-from core.durable import current_workflow
+from core.durable import Slot, current_workflow
 from core.errors import Conflict, SwitchboardError
 from core.faults import crash_point
 from core.store import approval_ops as ops
@@ -275,18 +275,17 @@ class ApprovalThread:
 
 
 _threads: weakref.WeakValueDictionary[str, ApprovalThread] = weakref.WeakValueDictionary()
-_served: ApprovalThread | None = None
+_served: Slot[ApprovalThread] = Slot()
 
 
 def serve(thread: ApprovalThread) -> None:
     """Make ``thread`` the one this process's recovered approval workflows finish on (before the engine starts)."""
-    global _served
-    _served = thread
+    _served.set(thread)
 
 
 @DBOS.workflow(name="switchboard.approval")
 def _approval_workflow(token: str, approval_id: str) -> dict[str, Any]:
-    thread = _threads.get(token) or _served
+    thread = _threads.get(token) or _served.get()
     if thread is None:
         raise RuntimeError("no approval service finishes durable approvals in this process")
     request = ops.get_request(engine=thread.runner.engine, approval_id=approval_id)

@@ -10,7 +10,6 @@ thread is still told. A process that serves no queues (a terminal chat) runs the
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ from dbos import DBOS, SetWorkflowID
 
 from agent.prompts import Prompts
 from agent.replies import call_text
-from core.durable import serving
+from core.durable import Slot, serving
 from core.store.approvals import ThreadMessage
 from core.store.audit import AuditEvent
 from core.store.db import write_session
@@ -32,8 +31,7 @@ QUEUE = "switchboard-work"
 # sweep sends it to Telegram (bot/outcomes.py).
 LATER_OUTCOMES_SHOWN = frozenset({"console", "chat", "telegram"})
 
-_lock = threading.Lock()
-_served: BackgroundRuns | None = None
+_served: Slot[BackgroundRuns] = Slot()
 
 
 @dataclass
@@ -45,7 +43,7 @@ class BackgroundRuns:
 
     def available(self, source: str) -> bool:
         """True when this process serves the work queue and the interface shows outcomes that come later."""
-        return source in LATER_OUTCOMES_SHOWN and serving() and _served is self
+        return source in LATER_OUTCOMES_SHOWN and serving() and _served.get() is self
 
     def start(
         self,
@@ -88,22 +86,18 @@ class BackgroundRuns:
 
 def serve(background: BackgroundRuns) -> None:
     """Take long calls from the work queue on ``background`` (the engine must run; this process serves)."""
-    global _served
-    with _lock:
-        _served = background
+    _served.set(background)
     DBOS.register_queue(QUEUE)
 
 
 def stop() -> None:
     """This process no longer takes long calls (they stay queued for the others)."""
-    global _served
-    with _lock:
-        _served = None
+    _served.clear()
 
 
 @DBOS.workflow(name="switchboard.background")
 def _background(call: dict[str, Any], owner: str, thread_id: str) -> None:
-    background = _served
+    background = _served.get()
     if background is None:
         raise RuntimeError("this process no longer serves long calls")
     outcome: dict[str, Any] = DBOS.run_step({"name": call["tool"]}, background.runner.execute_recorded, call)

@@ -10,7 +10,6 @@ by the recovering process. Inside the tick each due schedule runs as a child wor
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from dbos import DBOS
 
 from agent.approvals import ApprovalService
+from core.durable import Slot
 from tools.runtime import ToolRunner
 from tools.scheduler import run_due_schedules
 
@@ -25,8 +25,7 @@ logger = logging.getLogger(__name__)
 SCHEDULE = "switchboard-tick"
 QUEUE = "switchboard-ticks"  # only processes that serve take ticks from it (not a CLI command about to exit)
 
-_lock = threading.Lock()
-_served: Ticker | None = None
+_served: Slot[Ticker] = Slot()
 
 
 @dataclass
@@ -58,9 +57,7 @@ class Ticker:
 
 def serve(ticker: Ticker, *, every_s: int) -> None:
     """Run this process's share of the ticks on ``ticker``, every ``every_s`` seconds (the engine must run)."""
-    global _served
-    with _lock:
-        _served = ticker
+    _served.set(ticker)
     DBOS.register_queue(QUEUE, worker_concurrency=1)
     cron = f"*/{every_s} * * * * *"  # seconds first
     DBOS.apply_schedules(
@@ -70,14 +67,12 @@ def serve(ticker: Ticker, *, every_s: int) -> None:
 
 def stop() -> None:
     """This process no longer runs ticks (the schedule stays for the other processes)."""
-    global _served
-    with _lock:
-        _served = None
+    _served.clear()
 
 
 @DBOS.workflow(name="switchboard.tick")
 def _tick(scheduled_at: datetime, _context: Any) -> None:
-    ticker = _served
+    ticker = _served.get()
     if ticker is None:  # dequeued while this process shuts down: the next tick does the same work
         logger.warning("tick at %s skipped: this process no longer serves ticks", scheduled_at)
         return

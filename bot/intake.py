@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,7 @@ from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 from telegram import Update
 from telegram.ext import Application
 
-from core.durable import serving
+from core.durable import Slot, serving
 
 logger = logging.getLogger(__name__)
 QUEUE = "switchboard-telegram"
@@ -34,30 +33,25 @@ class _Served:
     loop: asyncio.AbstractEventLoop
 
 
-_lock = threading.Lock()
-_served: _Served | None = None
+_served: Slot[_Served] = Slot()
 # Update ids a workflow is processing now: deduplicated by their workflow id, so the access guard lets them through.
 handed_over: set[int] = set()
 
 
 def serve(application: Application, loop: asyncio.AbstractEventLoop) -> None:  # type: ignore[type-arg]
     """Process queued updates on ``application``'s loop (the durable engine must run and this process serve)."""
-    global _served
     DBOS.register_queue(QUEUE, partition_concurrency=1)
-    with _lock:
-        _served = _Served(application, loop)
+    _served.set(_Served(application, loop))
 
 
 def stop() -> None:
     """Stop taking updates (they stay queued for the other processes, or this one's next start)."""
-    global _served
-    with _lock:
-        _served = None
+    _served.clear()
 
 
 def accepting() -> bool:
     """True when webhook updates go through the queue (the engine runs, this process serves and processes)."""
-    return serving() and _served is not None
+    return serving() and _served.get() is not None
 
 
 def enqueue(bot_id: int, data: dict[str, Any]) -> None:
@@ -84,7 +78,7 @@ def _chat_id(data: dict[str, Any]) -> int | None:
 
 @DBOS.workflow(name="switchboard.telegram_update")
 def _process(data: dict[str, Any]) -> None:
-    served = _served
+    served = _served.get()
     if served is None:
         raise RuntimeError("this process no longer processes Telegram updates")
     update = Update.de_json(data, served.application.bot)

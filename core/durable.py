@@ -23,7 +23,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from dbos import DBOS, DBOSConfig
 from sqlalchemy import create_engine, event
@@ -33,6 +33,7 @@ from core.config import CoreSettings
 from core.store.db import normalize_url, switch_to_wal
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 APP_NAME = "switchboard"
 SCHEMA = "dbos"
 _LOCK = threading.Lock()
@@ -195,6 +196,33 @@ def shutdown() -> None:
         if _launched is not None:
             DBOS.destroy(destroy_registry=False)
             _launched = None
+
+
+class Slot(Generic[T]):
+    """What this process's workflows of one kind run on: set by a composition root, read by the workflows.
+
+    Workflows are module-level functions (DBOS registers them at import), and a recovered one starts on DBOS's own
+    threads, so the object it needs (the runner, the approval service, the bot's Application) is put here.
+    """
+
+    def __init__(self) -> None:
+        """An empty slot."""
+        self._lock = threading.Lock()
+        self._value: T | None = None
+
+    def set(self, value: T) -> None:
+        """Serve ``value`` from now on."""
+        with self._lock:
+            self._value = value
+
+    def clear(self) -> None:
+        """Serve nothing (the process is stopping)."""
+        with self._lock:
+            self._value = None
+
+    def get(self) -> T | None:
+        """What is served, if anything."""
+        return self._value
 
 
 def current_workflow() -> str | None:

@@ -16,7 +16,6 @@ recovered workflow runs on DBOS's threads with the runner ``serve`` named.
 
 from __future__ import annotations
 
-import threading
 import uuid
 import weakref
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from typing import Any, Protocol
 
 from dbos import DBOS, SetWorkflowID
 
-from core.durable import DurableConfig, current_workflow, launch, launched, shutdown
+from core.durable import DurableConfig, Slot, current_workflow, launch, launched, shutdown
 
 WORKFLOW = "switchboard.execute"
 
@@ -37,16 +36,13 @@ class Executes(Protocol):
         """Execute a serialised call with its run record; the outcome, or the error, as data."""
 
 
-_lock = threading.Lock()
 _runners: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
-_default: Executes | None = None
+_default: Slot[Executes] = Slot()
 
 
 def serve(runner: Executes) -> None:
     """Make ``runner`` the one this process's recovered workflows run on (a composition root calls it)."""
-    global _default
-    with _lock:
-        _default = runner
+    _default.set(runner)
 
 
 @contextmanager
@@ -100,7 +96,7 @@ def execute(runner: Executes, call: dict[str, Any]) -> tuple[dict[str, Any], boo
 
 @DBOS.workflow(name=WORKFLOW)
 def _execute(call: dict[str, Any]) -> dict[str, Any]:
-    runner = _runners.get(call.get("runner", "")) or _default
+    runner = _runners.get(call.get("runner", "")) or _default.get()
     if runner is None:
         raise RuntimeError("no tool runner serves durable workflows in this process")
     outcome: dict[str, Any] = DBOS.run_step({"name": call["tool"]}, runner.execute_recorded, call)

@@ -14,7 +14,7 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -88,6 +88,17 @@ def build_webhook_router(
             await application.shutdown()
 
     router = APIRouter(lifespan=lifespan if manage_lifecycle else None)
+    _add_route(router, lambda: application, secret, settings)
+    return router
+
+
+def _add_route(
+    router: APIRouter,
+    current: Callable[[], Application | None],  # type: ignore[type-arg]
+    secret: bytes,
+    settings: BotSettings,
+) -> None:
+    """Add ``POST /telegram/webhook`` to ``router``, for the Application ``current`` returns (503 while none)."""
 
     @router.post(WEBHOOK_PATH, include_in_schema=False)
     async def telegram_webhook(request: Request) -> Response:
@@ -105,6 +116,9 @@ def build_webhook_router(
         body = await request.body()
         if len(body) > settings.max_body_bytes:
             return JSONResponse({"detail": "body too large"}, status_code=413)
+        application = current()
+        if application is None:  # the worker is still starting, or stopping: Telegram re-sends it
+            return JSONResponse({"detail": "starting; try again"}, status_code=503)
         try:
             data = json.loads(body)
             update = Update.de_json(data, application.bot)
@@ -121,7 +135,34 @@ def build_webhook_router(
         await application.update_queue.put(update)
         return Response(status_code=200)
 
+
+def lazy_webhook_router(current: Callable[[], Application | None], settings: BotSettings) -> APIRouter:  # type: ignore[type-arg]
+    """The webhook for an Application built later (a console worker's, once its service is open).
+
+    Raises:
+        ConfigError: no webhook secret is configured.
+    """
+    router = APIRouter()
+    _add_route(router, current, webhook_secret(settings).encode(), settings)
     return router
+
+
+@asynccontextmanager
+async def running_bot(settings: BotSettings, switchboard: Switchboard) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Build, start and (afterwards) stop the bot's Application on ``switchboard``, taking queued updates."""
+    from bot.app import build_application
+
+    application = build_application(settings, switchboard=switchboard)
+    await application.initialize()
+    await application.start()
+    if serving():
+        await asyncio.to_thread(intake.serve, application, asyncio.get_running_loop())
+    try:
+        yield application
+    finally:
+        intake.stop()
+        await application.stop()
+        await application.shutdown()
 
 
 def webhook_app(application: Application, settings: BotSettings, *, register_url: str | None) -> FastAPI:  # type: ignore[type-arg]

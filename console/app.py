@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
-from contextlib import ExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, ExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -92,6 +93,7 @@ def create_app(
     *,
     switchboard: Switchboard | None = None,
     extra_routers: Iterable[APIRouter] = (),
+    with_service: Callable[[Switchboard], AbstractAsyncContextManager[Any]] | None = None,
 ) -> FastAPI:
     """Build the console app.
 
@@ -99,6 +101,8 @@ def create_app(
         settings: The configuration (limits, secrets, folders, database).
         switchboard: An already built agent service (tests); when None the lifespan opens one.
         extra_routers: More routers to mount (e.g. the Telegram webhook).
+        with_service: Runs alongside the service the lifespan opened, for as long as the app serves (a worker's
+            Telegram bot, whose webhook is among ``extra_routers``).
     """
     workers = settings.console_workers
     metrics = Metrics(multiprocess_dir=metrics_dir(settings) if workers > 1 else None)
@@ -136,7 +140,10 @@ def create_app(
                 # In a worker thread: the durable engine's synchronous API refuses to run on an event loop's
                 # thread, and the routes that use it are synchronous too (FastAPI runs them in threads).
                 await asyncio.to_thread(open_service, stack)
-            yield
+            async with AsyncExitStack() as alongside:
+                if with_service is not None and state.switchboard is not None:
+                    await alongside.enter_async_context(with_service(state.switchboard))
+                yield
         finally:
             await asyncio.to_thread(stack.close)
 

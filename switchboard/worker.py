@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from fastapi import FastAPI
+from telegram.ext import Application
+
+from agent.service import Switchboard
 from console.app import create_app
 from console.serving import check_worker
 from switchboard.settings import load_settings
@@ -17,4 +22,22 @@ def worker_app() -> FastAPI:
     """
     settings = load_settings()
     check_worker(settings)
-    return create_app(settings)
+    if settings.telegram_token is None or settings.telegram_webhook_secret is None:
+        return create_app(settings)
+    # Each worker serves the webhook with a bot of its own, started once the worker's service is open; the
+    # durable intake queues every update once, whichever worker Telegram's call lands on (bot/intake.py).
+    from bot.webhook import lazy_webhook_router, running_bot
+
+    bots: list[Application] = []  # type: ignore[type-arg]
+
+    @asynccontextmanager
+    async def with_bot(switchboard: Switchboard) -> AsyncIterator[None]:
+        async with running_bot(settings, switchboard) as application:
+            bots.append(application)
+            try:
+                yield
+            finally:
+                bots.remove(application)
+
+    router = lazy_webhook_router(lambda: bots[0] if bots else None, settings)
+    return create_app(settings, extra_routers=[router], with_service=with_bot)

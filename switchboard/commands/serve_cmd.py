@@ -12,7 +12,6 @@ from typing import Any
 
 import typer
 
-from core.errors import ConfigError
 from core.logs import logging_config
 from switchboard.app import App, console, handle_errors
 
@@ -44,17 +43,6 @@ def register(app: typer.Typer) -> None:
 
         state: App = ctx.obj
         workers = workers or state.settings.console_workers
-        webhook = (
-            state.settings.telegram_token is not None and state.settings.telegram_webhook_secret is not None
-        )
-        if workers > 1 and webhook:
-            # Several processes may share one webhook URL (bot.intake queues each update once), but the workers
-            # of one 'serve' do not mount the webhook yet.
-            raise ConfigError(
-                "the workers of 'switchboard serve --workers N' do not serve the Telegram webhook: run "
-                "'switchboard serve --workers 1' processes (several may share the webhook URL), or "
-                "'switchboard bot --webhook URL' processes beside the workers"
-            )
         settings = state.settings.model_copy(update={"console_workers": workers})
         # In this process uvicorn's loggers propagate to the root handler the CLI configured (log_config None).
         logs: dict[str, Any] = {"log_config": None, "access_log": False, "proxy_headers": False}

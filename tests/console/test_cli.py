@@ -156,18 +156,3 @@ def test_serve_on_a_busy_port_says_so_and_creates_nothing(run, engine: Engine, w
         code, output = run("serve", "--port", str(port), "--workers", workers)
     assert (code, output) == (1, f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n")
     assert list_users(engine=engine) == []  # no one-time admin password was spent on a server that never ran
-
-
-def test_workers_refuse_a_telegram_webhook_with_a_clear_message(
-    run, engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SWITCHBOARD_TELEGRAM_TOKEN", "123:abc")
-    monkeypatch.setenv("SWITCHBOARD_TELEGRAM_WEBHOOK_SECRET", "s" * 32)
-    code, output = run("serve", "--port", "1", "--workers", "2")
-    assert (code, " ".join(output.split())) == (
-        1,
-        "Error: the workers of 'switchboard serve --workers N' do not serve the Telegram webhook: run "
-        "'switchboard serve --workers 1' processes (several may share the webhook URL), or "
-        "'switchboard bot --webhook URL' processes beside the workers",
-    )
-    assert list_users(engine=engine) == []

@@ -72,20 +72,12 @@ def build_webhook_router(
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        await application.initialize()
-        await application.start()
-        if serving():  # the durable engine runs here: updates are queued, and processed by whoever serves
-            await asyncio.to_thread(intake.serve, application, asyncio.get_running_loop())
-        try:
+        async with _started(application):
             if register_url:
                 await application.bot.set_webhook(
                     url=register_url, secret_token=secret.decode(), allowed_updates=ALLOWED_UPDATES
                 )
             yield
-        finally:
-            intake.stop()
-            await application.stop()
-            await application.shutdown()
 
     router = APIRouter(lifespan=lifespan if manage_lifecycle else None)
     _add_route(router, lambda: application, secret, settings)
@@ -153,12 +145,19 @@ async def running_bot(settings: BotSettings, switchboard: Switchboard) -> AsyncI
     from bot.app import build_application
 
     application = build_application(settings, switchboard=switchboard)
+    async with _started(application):
+        yield application
+
+
+@asynccontextmanager
+async def _started(application: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    """Initialize and start ``application`` for the block, taking queued updates when the durable engine runs."""
     await application.initialize()
     await application.start()
-    if serving():
+    if serving():  # updates are queued, and processed by whichever serving process takes them
         await asyncio.to_thread(intake.serve, application, asyncio.get_running_loop())
     try:
-        yield application
+        yield
     finally:
         intake.stop()
         await application.stop()

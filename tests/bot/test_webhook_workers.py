@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.webhook import WEBHOOK_PATH, register_webhook
 from switchboard.settings import Settings
 from tests.bot.conftest import ANN, OLIVE, WEBHOOK_SECRET
 from tests.conftest import REFERENCE_DATE
-from tests.utils.servers.ports import free_port
+from tests.utils.serve import serve_workers
 from tests.utils.servers.telegram_api import TelegramApi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,10 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_two_workers_serve_one_webhook_and_answer_each_update_once(
     bot_settings: Settings, people: dict[str, int], telegram_api: TelegramApi
 ) -> None:
-    port = free_port("127.0.0.1")
     env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
         "SWITCHBOARD_DATABASE_URL": bot_settings.database_url,
         "SWITCHBOARD_VAR_DIR": str(bot_settings.var_dir),
         "SWITCHBOARD_REFERENCE_DATE": REFERENCE_DATE.isoformat(),
@@ -38,23 +30,7 @@ def test_two_workers_serve_one_webhook_and_answer_each_update_once(
         "SWITCHBOARD_TELEGRAM_API_URL": telegram_api.base_url,
         "SWITCHBOARD_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
     }
-    command = [sys.executable, "-m", "switchboard", "serve", "--port", str(port), "--workers", "2"]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"serve --workers 2 did not start:\n{process.communicate()[0]}")
-            time.sleep(0.2)
+    with serve_workers(env) as (url, _process):
         asyncio.run(register_webhook(bot_settings, url=f"{url}{WEBHOOK_PATH}"))
         updates = [telegram_api.text_update(who, "/help") for who in (OLIVE, ANN, OLIVE, ANN)]
         delivered = []
@@ -71,12 +47,6 @@ def test_two_workers_serve_one_webhook_and_answer_each_update_once(
         while len(telegram_api.sent_params("sendMessage")) < 4 and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(1.0)  # time enough for a duplicate answer, if one were coming
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
     assert [status for _, status in delivered] == [200] * 5
     answered = [p["chat_id"] for p in telegram_api.sent_params("sendMessage")]

@@ -7,11 +7,8 @@ worker's turns.
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +22,7 @@ from sqlalchemy.engine import Engine
 from core.store.users import create_user, issue_token
 from switchboard.settings import Settings
 from tests.conftest import REFERENCE_DATE
-from tests.utils.servers.ports import free_port
+from tests.utils.serve import serve_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 TURNS = 12
@@ -35,36 +32,13 @@ TURNS = 12
 def served(settings: Settings, engine: Engine) -> tuple[str, str, subprocess.Popen[str]]:
     create_user(engine=engine, name="ana", role="operator", password=None, actor="test")
     token = issue_token(engine=engine, name="ana", actor="test")
-    port = free_port("127.0.0.1")
     env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
         "SWITCHBOARD_DATABASE_URL": settings.database_url,
         "SWITCHBOARD_VAR_DIR": str(settings.var_dir),
         "SWITCHBOARD_REFERENCE_DATE": REFERENCE_DATE.isoformat(),
     }
-    command = [sys.executable, "-m", "switchboard", "serve", "--port", str(port), "--workers", "2"]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"serve --workers 2 did not start:\n{process.communicate()[0]}")
-        time.sleep(0.2)
-    yield url, token, process
-    process.send_signal(signal.SIGINT)
-    try:
-        process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serve_workers(env) as (url, process):
+        yield url, token, process
 
 
 def _turn(url: str, token: str, index: int) -> httpx.Response:

@@ -4,7 +4,8 @@ A call that creates a run (every tool that is not a read) executes as the workfl
 whose id is the call's idempotency key: an approval id, ``retry:<run>``, a schedule's slot, a confirmation, or
 a fresh ``call:<uuid>`` when the caller has none. Starting the same key twice, from two processes or two hosts,
 executes once; the second caller gets the first one's outcome. The tool itself runs as the workflow's step, and
-calls it makes (a flow's steps) run inside that step under keys derived from its own.
+calls it makes (a flow's steps) run inside that step under keys derived from its own. A call made from another
+workflow's body (an approval's, a tick's) is a child workflow under its own key.
 
 When a process dies during a step, the executor's next start re-runs the step: the run it left ``running``
 belongs to the workflow re-running it (its key is the workflow's id, or derived from it), so the runner takes

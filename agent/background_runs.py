@@ -22,6 +22,7 @@ from core.store.approvals import ThreadMessage
 from core.store.audit import AuditEvent
 from core.store.db import write_session
 from core.store.runs import Run
+from tools import durable
 from tools.bound import BoundCall
 from tools.runtime import ToolRunner
 
@@ -100,5 +101,5 @@ def _background(call: dict[str, Any], owner: str, thread_id: str) -> None:
     background = _served.get()
     if background is None:
         raise RuntimeError("this process no longer serves long calls")
-    outcome: dict[str, Any] = DBOS.run_step({"name": call["tool"]}, background.runner.execute_recorded, call)
+    outcome = durable.run(background.runner, call)
     DBOS.run_step({"name": "tell"}, background.tell, outcome, call, owner, thread_id)

@@ -110,14 +110,27 @@ class NormalizeRules(_Section):
     dedupe_by: str | None = None
 
 
+class StepRetry(_Section):
+    """How a flow step is retried when it fails for a reason that may pass (a server's fault, not bad input).
+
+    Attempt ``n`` (from 2) starts ``delay_s * backoff ** (n - 2)`` seconds after the one before failed; the last
+    attempt's failure dead-letters the step.
+    """
+
+    attempts: int = Field(default=1, ge=1, le=10, description="Attempts in all; 1 means no automatic retry.")
+    delay_s: float = Field(default=5.0, ge=0, le=3600)
+    backoff: float = Field(default=2.0, ge=1, le=10)
+
+
 class PipelineStep(_Section):
-    """One step of a named pipeline: a tool name and its arguments."""
+    """One step of a named pipeline: a tool name, its arguments and its retry policy."""
 
     tool: str
     args: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
     continue_on_error: bool = Field(
         default=False, description="A failed step is recorded but does not stop the run."
     )
+    retry: StepRetry = Field(default_factory=StepRetry)
 
 
 class SmtpConfig(_Section):

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from core.store.audit import AuditLog
 from core.store.runs import Run, RunStore
 from core.vocabulary import Risk
-from flows.config import FlowSettings
+from flows.config import FlowSettings, StepRetry
 
 Cell = str | int | float | bool | None
 
@@ -99,6 +99,7 @@ class ToolCaller(Protocol):
         idempotency_key: str | None = ...,
         pipeline_run_id: int | None = ...,
         source: str = ...,
+        retry: StepRetry | None = ...,
     ) -> Called:
         """Validate and execute a tool."""
 
@@ -143,6 +144,7 @@ class ToolContext:
         *,
         idempotency_key: str | None = None,
         source: str | None = None,
+        retry: StepRetry | None = None,
     ) -> Called:
         """Call another tool as a step of this call's run, through the runner executing this call.
 
@@ -151,6 +153,7 @@ class ToolContext:
             args: Its raw arguments (validated by the runner, like any call).
             idempotency_key: Makes a repeated step a no-op (derive it from this call's key).
             source: Recorded with the step's run; defaults to this call's source.
+            retry: How the durable engine retries the step when it fails for a reason that may pass.
         """
         return self.runner.call(
             tool,
@@ -159,6 +162,7 @@ class ToolContext:
             idempotency_key=idempotency_key,
             pipeline_run_id=self.run_id,
             source=source or self.source,
+            retry=retry,
         )
 
     def retry(self, run_id: int) -> Called:
@@ -189,6 +193,8 @@ class ToolSpec(Generic[A]):
             approver saw), so what executes is exactly what was approved.
         long_running: Runs off the chat turn when the durable engine can queue it (a named flow): the operator is
             told the run started, and its outcome is posted to the thread when it ends.
+        composite: Its work is calls of other tools (a named flow's steps). Under the durable engine it runs in
+            its workflow's body, and each call it makes is a step of that workflow, retried by the call's policy.
         repeats: Optional: the call this one repeats (retry_run → the retried run's tool and arguments), or None
             when there is none to find. The policy gate weighs that call in its place, so a retry needs the same
             approval as the first run did.
@@ -208,6 +214,7 @@ class ToolSpec(Generic[A]):
     pin: Callable[[ToolContext, A], A] | None = None
     repeats: Callable[[ToolContext, A], tuple[ToolSpec[Any], ToolArgs] | None] | None = None
     long_running: bool = False
+    composite: bool = False
 
     def name_run(self, args: A) -> str:
         """Name of the Run this call records (run_flow names it after the flow)."""

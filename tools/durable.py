@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetWorkflowID, StepOptions
 
 from core.durable import DurableConfig, Slot, current_workflow, launch, launched, shutdown
 
@@ -31,10 +31,25 @@ WORKFLOW = "switchboard.execute"
 
 
 class Executes(Protocol):
-    """What a workflow runs a call on (``tools.runtime.ToolRunner``)."""
+    """What a workflow runs a call on (``tools.runtime.ToolRunner``); outcomes and errors come back as data."""
+
+    def composite(self, tool: str) -> bool:
+        """True when the tool is made of calls of other tools (a named flow)."""
 
     def execute_recorded(self, call: dict[str, Any]) -> dict[str, Any]:
-        """Execute a serialised call with its run record; the outcome, or the error, as data."""
+        """Execute a serialised call with its run record."""
+
+    def open_recorded(self, call: dict[str, Any]) -> dict[str, Any]:
+        """Open a composite call's run: ``{"run_id"}``, or ``{"outcome"}`` when its key ran before."""
+
+    def run_body(self, call: dict[str, Any], run_id: int) -> dict[str, Any]:
+        """Run a composite tool under its open run: ``{"result"}`` or ``{"error"}``."""
+
+    def close_recorded(self, call: dict[str, Any], run_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """Record a composite call's body on its run; the call's outcome."""
+
+    def next_attempt(self, call: dict[str, Any]) -> dict[str, Any]:
+        """The attempt to make of a step with a retry policy."""
 
 
 _runners: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
@@ -82,10 +97,14 @@ def execute(runner: Executes, call: dict[str, Any]) -> tuple[dict[str, Any], boo
         The outcome, ``{"run_id", "result", "replayed"}`` or ``{"error": {...}}`` (``core.errors.rebuild`` turns
         it back), and whether the key had been started before this call (its outcome is the earlier one's).
     """
-    if current_workflow() is not None and DBOS.step_status is not None:
-        # A call made inside a step (a flow's steps, a retry asked by a tool) is part of that step: it runs here,
-        # under a key derived from the workflow's, so a re-run of the step takes its run over.
-        return runner.execute_recorded(call), False
+    if current_workflow() is not None:
+        if DBOS.step_status is not None:
+            # A call made inside a step (a retry asked by a tool) is part of that step: it runs here, under a key
+            # derived from the workflow's, so a re-run of the step takes its run over.
+            return runner.execute_recorded(call), False
+        if owns(call["key"]):
+            # A composite tool's call, made from its workflow's body (a flow's step): a step of that workflow.
+            return _step(runner, call), False
     # Otherwise a workflow of its own; started from a workflow's body (the scheduler's tick), a child of it.
     token = f"{id(runner)}"
     _runners[token] = runner
@@ -95,10 +114,69 @@ def execute(runner: Executes, call: dict[str, Any]) -> tuple[dict[str, Any], boo
     return outcome, repeated
 
 
+def run(runner: Executes, call: dict[str, Any]) -> dict[str, Any]:
+    """Execute a call in the running workflow's body: a plain tool as one step, a composite one step by step.
+
+    A composite tool (a named flow) opens its run in one step, runs its body in the workflow's (each call it
+    makes is a step, ``execute``), and records its outcome in a last step. After a crash the workflow replays
+    its body: the steps that finished return what they returned, and the rest run.
+    """
+    if not runner.composite(call["tool"]):
+        outcome: dict[str, Any] = DBOS.run_step({"name": call["tool"]}, runner.execute_recorded, call)
+        return outcome
+    opened: dict[str, Any] = DBOS.run_step({"name": f"{call['tool']}.open"}, runner.open_recorded, call)
+    if "outcome" in opened:
+        replayed: dict[str, Any] = opened["outcome"]
+        return replayed
+    body = runner.run_body(call, opened["run_id"])
+    closed: dict[str, Any] = DBOS.run_step(
+        {"name": f"{call['tool']}.close"}, runner.close_recorded, call, opened["run_id"], body
+    )
+    return closed
+
+
+class StepFailed(Exception):
+    """An attempt of a step failed for a reason that may pass; the engine makes the next one after its delay."""
+
+
+# Failures that a later attempt may not meet: the server's side or downstream, except its own configuration.
+_TRANSIENT = ("Busy", "DeliveryFailed", "AuditUnavailable", "InternalToolError")
+
+
+def _step(runner: Executes, call: dict[str, Any]) -> dict[str, Any]:
+    """Run a composite tool's call as a step of its workflow, retried by the call's policy."""
+    policy = call.get("retry") or {}
+    attempts = int(policy.get("attempts", 1))
+    if attempts == 1:
+        once: dict[str, Any] = DBOS.run_step({"name": call["tool"]}, runner.execute_recorded, call)
+        return once
+    options: StepOptions = {
+        "name": call["tool"],
+        "retries_allowed": True,
+        "max_attempts": attempts,
+        "interval_seconds": float(policy["delay_s"]),
+        "backoff_rate": float(policy["backoff"]),
+    }
+    outcome: dict[str, Any] = DBOS.run_step(options, _attempt, runner, call)
+    return outcome
+
+
+def _attempt(runner: Executes, call: dict[str, Any]) -> dict[str, Any]:
+    attempt = runner.next_attempt(call)
+    outcome = runner.execute_recorded(attempt)
+    error = outcome.get("error")
+    if error is None or error.get("type") not in _TRANSIENT:
+        return outcome
+    if attempt["attempt"] < attempt["max_attempts"]:
+        raise StepFailed(f"{call['tool']} attempt {attempt['attempt']} failed: {error.get('message')}")
+    # The last attempt failed too: its run is dead-lettered, and the caller is told so.
+    details = {**(error.get("details") or {}), "attempts": attempt["attempt"], "dead_lettered": True}
+    return {"error": {**error, "details": details}}
+
+
 @DBOS.workflow(name=WORKFLOW)
 def _execute(call: dict[str, Any]) -> dict[str, Any]:
     runner = _runners.get(call.get("runner", "")) or _default.get()
     if runner is None:
         raise RuntimeError("no tool runner serves durable workflows in this process")
-    outcome: dict[str, Any] = DBOS.run_step({"name": call["tool"]}, runner.execute_recorded, call)
-    return outcome
+    return run(runner, call)

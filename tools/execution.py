@@ -7,6 +7,7 @@ from typing import Any
 
 from core.errors import SwitchboardError
 from core.store.runs import Run
+from flows.config import StepRetry
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
 
 
@@ -36,9 +37,15 @@ def serialised(
     key: str,
     parent_id: int | None,
     attempt: int,
+    retry: StepRetry | None = None,
 ) -> dict[str, Any]:
-    """A call as a durable workflow's input (``ToolRunner.execute_recorded`` runs it back)."""
+    """A call as a durable workflow's input (``ToolRunner.execute_recorded`` runs it back).
+
+    ``retry`` is a flow step's policy: the engine makes up to ``retry.attempts`` attempts of the step, each a
+    run of its own linked to the one before (``ToolRunner.next_attempt``).
+    """
     return {
+        "retry": retry.model_dump() if retry is not None else None,
         "tool": spec.name,
         "args": inputs,
         "actor": ctx.actor,

@@ -2,7 +2,9 @@
 
 A pipeline is a list of tool steps in the config. Each step is called through the flow's context, so it runs on
 the same ToolRunner as the flow itself, as a child run of the flow run: every step is recorded and audited, and the
-runner's listeners (alerts) see it. A step marked ``continue_on_error`` may fail without stopping the flow, but the
+runner's listeners (alerts) see it. Under the durable engine the flow is a workflow and each step a step of it,
+retried by the step's ``retry`` policy when it fails for a reason that may pass; a step that uses up its attempts
+is dead-lettered, and so is the flow run when the step was required. A step marked ``continue_on_error`` may fail without stopping the flow, but the
 flow run is then partial, never succeeded. A step argument ``latest`` means the artifact the previous step produced in
 this run, never some other run's file.
 """
@@ -75,14 +77,18 @@ def _run_flow(ctx: ToolContext, args: RunFlowArgs) -> ToolResult:
         }
         key = f"{ctx.idempotency_key}:step{index}" if ctx.idempotency_key else None
         try:
-            execution = ctx.call(step.tool, step_args, idempotency_key=key, source=f"flow:{args.flow}")
+            execution = ctx.call(
+                step.tool, step_args, idempotency_key=key, source=f"flow:{args.flow}", retry=step.retry
+            )
         except SwitchboardError as exc:
             rows.append([index, step.tool, "failed", exc.message])
+            tries = f" after {exc.details['attempts']} attempts" if "attempts" in exc.details else ""
             if not step.continue_on_error:
+                # A step that used up its retries dead-letters the flow run too (the error's details say so).
                 raise type(exc)(
-                    f"{args.flow} stopped at step {index} ({step.tool}): {exc.message}", **exc.details
+                    f"{args.flow} stopped at step {index} ({step.tool}){tries}: {exc.message}", **exc.details
                 ) from exc
-            failures.append(f"step {index} ({step.tool}) failed: {exc.message}")
+            failures.append(f"step {index} ({step.tool}) failed{tries}: {exc.message}")
             last_error = exc
             continue
         crash_point(ctx.settings, "flow.step_done")
@@ -136,6 +142,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         preview=_preview_flow,
         run_name=lambda args: args.flow,
         long_running=True,
+        composite=True,
     ),
     ToolSpec(
         name="schedule_flow",

@@ -17,16 +17,15 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from core.errors import Conflict, SwitchboardError, as_data, rebuild
-from core.faults import crash_point
-from core.logs import bind
+from core.errors import SwitchboardError, as_data, rebuild
 from core.store.audit import AuditEvent, AuditLog
 from core.store.runs import Run, RunStatus, RunStore
-from flows.config import FlowSettings
+from flows.config import FlowSettings, StepRetry
 from tools import durable
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
 from tools.bound import BoundCall
 from tools.execution import Execution, InternalToolError, serialised
+from tools.lifecycle import RunLifecycle, RunListener
 from tools.registry import Registry
 from tools.runs import retry_target, tool_of
 
@@ -34,8 +33,7 @@ __all__ = ["Execution", "InternalToolError", "RunListener", "ToolRunner"]
 
 logger = logging.getLogger(__name__)
 
-RunListener = Callable[[ToolContext, Run], None]
-_UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING)
+_FAILED = (RunStatus.FAILED, RunStatus.DEAD_LETTERED)
 
 
 @dataclass
@@ -51,6 +49,7 @@ class ToolRunner:
     def __post_init__(self) -> None:
         self.audit = AuditLog(self.engine)
         self.runs = RunStore(self.engine)
+        self._lifecycle = RunLifecycle(self.settings, self.runs, self.listeners)
 
     def reference_date(self) -> date:
         """Today, or the pinned reference date from settings."""
@@ -112,6 +111,7 @@ class ToolRunner:
         attempt: int = 1,
         source: str = "cli",
         audit_first: Sequence[AuditEvent] = (),
+        retry: StepRetry | None = None,
     ) -> Execution:
         """Validate raw arguments once, then execute: the entry point for callers without a BoundCall.
 
@@ -130,6 +130,7 @@ class ToolRunner:
             attempt=attempt,
             source=source,
             audit_first=audit_first,
+            retry=retry,
         )
 
     def run(
@@ -143,11 +144,13 @@ class ToolRunner:
         attempt: int = 1,
         source: str = "cli",
         audit_first: Sequence[AuditEvent] = (),
+        retry: StepRetry | None = None,
     ) -> Execution:
         """Execute a call whose arguments were validated already (they are not validated again).
 
         ``audit_first`` are records that belong before the call's own (the agent's decision to make it); they are
-        written in the same transaction as the call's first record, before the tool runs.
+        written in the same transaction as the call's first record, before the tool runs. ``retry`` is a flow
+        step's policy, which the durable engine applies (``tools.durable``).
 
         Raises:
             NotFound: the tool is not in this runner's registry.
@@ -180,7 +183,9 @@ class ToolRunner:
         if audit_first:
             self.audit.append_many(audit_first)  # the run store writes the run's own records
         if durable.durable():
-            return self._run_durably(spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt)
+            return self._run_durably(
+                spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, retry=retry
+            )
         return self._call_with_run(
             spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, source=source
         )
@@ -194,6 +199,7 @@ class ToolRunner:
         *,
         parent_id: int | None,
         attempt: int,
+        retry: StepRetry | None,
     ) -> Execution:
         """Execute as a workflow keyed by the idempotency key (one is made when the caller gave none)."""
         call = serialised(
@@ -203,6 +209,7 @@ class ToolRunner:
             key=ctx.idempotency_key or durable.new_key(),
             parent_id=parent_id,
             attempt=attempt,
+            retry=retry,
         )
         outcome, repeated = durable.execute(self, call)
         if "error" in outcome:
@@ -213,12 +220,80 @@ class ToolRunner:
             result = result.model_copy(update={"summary": f"Already done in run {run.id}: {result.summary}"})
         return Execution(spec.name, args, result, run, replayed=repeated or bool(outcome["replayed"]))
 
-    def execute_recorded(self, call: dict[str, Any]) -> dict[str, Any]:
-        """Execute a serialised call with its run record (a durable workflow's step); errors come back as data.
+    # ---- the durable engine's side (tools.durable.Executes): a serialised call in, its outcome as data out ----
+    # Errors are returned, not raised, so the engine records the outcome once and the caller, in whichever
+    # process, raises it as the same class.
 
-        Errors are returned, not raised, so the engine records the outcome once and the caller, in whichever
-        process, raises it as the same class.
+    def composite(self, tool: str) -> bool:
+        """True when ``tool`` is made of calls of other tools (a named flow)."""
+        return self.registry.get_tool(tool).composite
+
+    def execute_recorded(self, call: dict[str, Any]) -> dict[str, Any]:
+        """Execute a serialised call with its run record (a durable workflow's step)."""
+        spec, args, ctx = self._unpack(call)
+        try:
+            return _outcome(self._call_with_run(spec, args, ctx, call["args"], **_run_fields(call)))
+        except SwitchboardError as exc:
+            return {"error": as_data(exc)}
+
+    def open_recorded(self, call: dict[str, Any]) -> dict[str, Any]:
+        """Open a composite call's run (a step): ``{"run_id"}``, or ``{"outcome"}`` when its key ran before."""
+        spec, args, ctx = self._unpack(call)
+        try:
+            run, replay = self._lifecycle.open(spec, args, ctx, call["args"], **_run_fields(call))
+        except SwitchboardError as exc:
+            return {"outcome": {"error": as_data(exc)}}
+        return {"outcome": _outcome(replay)} if replay is not None else {"run_id": run.id}
+
+    def run_body(self, call: dict[str, Any], run_id: int) -> dict[str, Any]:
+        """Run a composite tool under its open run, in its workflow's body: ``{"result"}`` or ``{"error"}``."""
+        spec, args, ctx = self._unpack(call, run_id=run_id)
+        try:
+            result = self._lifecycle.invoke(spec, args, ctx)
+        except SwitchboardError as exc:
+            return {"error": as_data(exc)}
+        return {"result": result.model_dump(mode="json")}
+
+    def close_recorded(self, call: dict[str, Any], run_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """Record a composite call's body on its run (a step); the call's outcome."""
+        spec, args, ctx = self._unpack(call, run_id=run_id)
+        try:
+            if "error" in body:
+                error = rebuild(body["error"])
+                self._lifecycle.record_failure(ctx, error)
+                return {"error": as_data(error)}
+            return _outcome(
+                self._lifecycle.record(spec, args, ctx, ToolResult.model_validate(body["result"]))
+            )
+        except SwitchboardError as exc:
+            return {"error": as_data(exc)}
+
+    def next_attempt(self, call: dict[str, Any]) -> dict[str, Any]:
+        """The attempt to make of a step with a retry policy: the first of its attempts that has not failed.
+
+        Attempt 1 runs under the step's key, attempt ``n`` under ``<key>:attempt<n>``, each a run linked to the
+        one before and allowed ``retry.attempts`` attempts, so the last one's failure dead-letters it. Counting
+        from the runs (not from the engine's retry counter) keeps the count across a crash.
         """
+        attempts = int(call["retry"]["attempts"])
+        parent_id = call["parent_id"]
+        for attempt in range(1, attempts + 1):
+            key = call["key"] if attempt == 1 else f"{call['key']}:attempt{attempt}"
+            run = self.runs.find_by_key(key)
+            if run is None or run.status not in _FAILED or attempt == attempts:
+                return {
+                    **call,
+                    "key": key,
+                    "attempt": attempt,
+                    "parent_id": parent_id,
+                    "max_attempts": attempts,
+                }
+            parent_id = run.id
+        raise AssertionError("unreachable: the last attempt is always returned")
+
+    def _unpack(
+        self, call: dict[str, Any], *, run_id: int | None = None
+    ) -> tuple[ToolSpec[Any], ToolArgs, ToolContext]:
         spec = self.registry.get_tool(call["tool"])
         args = spec.args_model.model_validate(call["args"])
         ctx = self.context(
@@ -226,25 +301,9 @@ class ToolRunner:
             pipeline_run_id=call["pipeline_run_id"],
             idempotency_key=call["key"],
             source=call["source"],
+            run_id=run_id,
         )
-        try:
-            execution = self._call_with_run(
-                spec,
-                args,
-                ctx,
-                call["args"],
-                parent_id=call["parent_id"],
-                attempt=call["attempt"],
-                source=call["source"],
-            )
-        except SwitchboardError as exc:
-            return {"error": as_data(exc)}
-        run_id = execution.run.id if execution.run else None
-        return {
-            "run_id": run_id,
-            "result": execution.result.model_dump(mode="json"),
-            "replayed": execution.replayed,
-        }
+        return spec, args, ctx
 
     def _call_with_run(
         self,
@@ -256,76 +315,27 @@ class ToolRunner:
         parent_id: int | None,
         attempt: int,
         source: str,
+        max_attempts: int | None = None,
     ) -> Execution:
-        run, created = self._create_run(
-            spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, source=source
-        )
-        crash_point(self.settings, "run.created")
-        # A run its own workflow created ahead (a queued flow) or left unfinished (its process died in the step)
-        # is started or taken over, not refused.
-        owned = not created and run.status in _UNFINISHED and durable.owns(run.idempotency_key)
-        if not created and not owned:
-            return self._replay(spec, args, run)
-        assert run.id is not None
-        # On the tool's log lines, the failure's and the listeners' (alerts); a flow's step names its flow run.
-        with bind(run_id=run.id, pipeline_run_id=ctx.pipeline_run_id):
-            if run.status == RunStatus.RUNNING:
-                logger.warning("resuming run %s, which its workflow left unfinished", run.id)
-                self.runs.resume(run.id)
-            else:
-                self.runs.start(run.id)
-            crash_point(self.settings, "run.started")
-            ctx = replace(ctx, run_id=run.id)
-            try:
-                result = spec.func(ctx, args)
-            except SwitchboardError as exc:
-                failed = self.runs.fail(run.id, error=exc.message, code=exc.code)
-                self._notify(ctx, failed)
-                raise
-            except Exception as exc:
-                logger.exception("tool %s failed in run %s", spec.name, run.id)
-                failed = self.runs.fail(
-                    run.id, error=f"internal error ({type(exc).__name__})", code="internal_error"
-                )
-                self._notify(ctx, failed)
-                raise InternalToolError(
-                    f"{spec.name} failed unexpectedly in run {run.id}; see the server log"
-                ) from exc
-            crash_point(self.settings, "tool.returned")
-            output = {"result": result.model_dump(mode="json")}
-            if result.partial_failure is not None:
-                done = self.runs.partial(run.id, output, error=result.partial_failure)
-            else:
-                done = self.runs.succeed(run.id, output)
-            self._notify(ctx, done)
-            crash_point(self.settings, "run.recorded")
-            return Execution(spec.name, args, result, done)
-
-    def _create_run(
-        self,
-        spec: ToolSpec[Any],
-        args: ToolArgs,
-        ctx: ToolContext,
-        inputs: dict[str, Any],
-        *,
-        parent_id: int | None,
-        attempt: int,
-        source: str,
-    ) -> tuple[Run, bool]:
-        versions = {"config": self.settings.config_version(), "source": source, "tool": spec.name}
-        kind = "step" if ctx.pipeline_run_id else ("flow" if spec.run_name else "tool")
-        return self.runs.create(
-            name=spec.name_run(args),
-            actor=ctx.actor,
-            inputs=inputs,
-            kind=kind,
-            idempotency_key=ctx.idempotency_key,
-            max_attempts=self.settings.max_attempts,
+        run, replay = self._lifecycle.open(
+            spec,
+            args,
+            ctx,
+            inputs,
             parent_id=parent_id,
-            pipeline_run_id=ctx.pipeline_run_id,
             attempt=attempt,
-            versions=versions,
+            source=source,
+            max_attempts=max_attempts,
         )
+        if replay is not None:
+            return replay
+        ctx = replace(ctx, run_id=run.id)
+        try:
+            result = self._lifecycle.invoke(spec, args, ctx)
+        except SwitchboardError as exc:
+            self._lifecycle.record_failure(ctx, exc)
+            raise
+        return self._lifecycle.record(spec, args, ctx, result)
 
     def prepare(
         self,
@@ -347,28 +357,10 @@ class ToolRunner:
         inputs = bound.args.model_dump(mode="json")
         if audit_first:
             self.audit.append_many(audit_first)
-        run, _ = self._create_run(spec, bound.args, ctx, inputs, parent_id=None, attempt=1, source=source)
-        return run, serialised(spec, ctx, inputs, key=key, parent_id=None, attempt=1)
-
-    def _replay(self, spec: ToolSpec[Any], args: ToolArgs, run: Run) -> Execution:
-        # A partial run finished too: repeating the request shows its result (with its status), not a conflict.
-        if run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
-            result = ToolResult.model_validate(run.output.get("result", {"summary": "already done"}))
-            result = result.model_copy(update={"summary": f"Already done in run {run.id}: {result.summary}"})
-            return Execution(spec.name, args, result, run, replayed=True)
-        raise Conflict(
-            f"this request already ran as run {run.id}, which is {run.status.value}; use retry_run to try again",
-            run_id=run.id,
-            status=run.status.value,
+        run, _ = self._lifecycle.create(
+            spec, bound.args, ctx, inputs, parent_id=None, attempt=1, source=source
         )
-
-    def _notify(self, ctx: ToolContext, run: Run) -> None:
-        for listener in self.listeners:
-            try:
-                listener(ctx, run)
-            except Exception:
-                # An alert that cannot be sent must never change the outcome of the run it reports on.
-                logger.exception("run listener failed for run %s", run.id)
+        return run, serialised(spec, ctx, inputs, key=key, parent_id=None, attempt=1)
 
     def retry(self, run_id: int, *, actor: str, source: str = "cli") -> Execution:
         """Run a failed or dead-lettered run again as a new attempt linked to it.
@@ -385,3 +377,20 @@ class ToolRunner:
             attempt=original.attempt + 1,
             source=source,
         )
+
+
+def _run_fields(call: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "parent_id": call["parent_id"],
+        "attempt": call["attempt"],
+        "source": call["source"],
+        "max_attempts": call.get("max_attempts"),
+    }
+
+
+def _outcome(execution: Execution) -> dict[str, Any]:
+    return {
+        "run_id": execution.run.id if execution.run else None,
+        "result": execution.result.model_dump(mode="json"),
+        "replayed": execution.replayed,
+    }

@@ -214,11 +214,11 @@ class RunStore:
             finished_at=utcnow(),
         )
 
-    def fail(self, run_id: int, *, error: str, code: str = "error") -> Run:
-        """Running → Failed, or DeadLettered when this was the last allowed attempt."""
+    def fail(self, run_id: int, *, error: str, code: str = "error", final: bool = False) -> Run:
+        """Running → Failed, or DeadLettered when this was the last allowed attempt (or ``final`` says so)."""
         with Session(self.engine) as session:
             run = session.get(Run, run_id)
-            last = run is not None and run.attempt >= run.max_attempts
+            last = final or (run is not None and run.attempt >= run.max_attempts)
         status = RunStatus.DEAD_LETTERED if last else RunStatus.FAILED
         return self._transition(
             run_id,

@@ -146,6 +146,7 @@ def build_application(
     send_policy: SendPolicy | None = None,
     sleep: Sleep | None = None,
     sweep_interval: float = 30.0,
+    outcome_interval: float = 2.0,
     concurrent_updates: int = 8,
 ) -> SwitchboardApplication:
     """Build the bot: handlers, access guard, outbox, approval notifier, error handler.
@@ -156,6 +157,7 @@ def build_application(
         send_policy: Retries of outgoing messages.
         sleep: How the outbox waits between retries (tests record the waits).
         sweep_interval: Seconds between sweeps (expiry, reminders, catch-up); 0 disables the background sweep.
+        outcome_interval: Seconds between looks for run outcomes posted to Telegram threads (with the sweep).
         concurrent_updates: Updates handled at once (never two from the same chat).
 
     Raises:
@@ -188,6 +190,7 @@ def build_application(
         bot=application.bot,
         outbox=outbox,
         sweep_interval=sweep_interval,
+        outcome_interval=outcome_interval,
     )
     notifier = ApprovalNotifier(runtime)
     runtime.sweeper = notifier

@@ -46,10 +46,20 @@ def later_outcomes(engine: Engine, *, since: datetime) -> list[ThreadMessage]:
         ]
 
 
-async def push_outcomes(engine: Engine, outbox: Outbox, chat_of_thread: Callable[[str], int | None]) -> int:
-    """Send every later outcome not sent yet; how many were sent now."""
+async def push_outcomes(
+    engine: Engine,
+    outbox: Outbox,
+    chat_of_thread: Callable[[str], int | None],
+    *,
+    look_back: timedelta = LOOK_BACK,
+) -> int:
+    """Send every later outcome of the last ``look_back`` not sent yet; how many were sent now.
+
+    The bot polls the last minute every few seconds (an outcome reaches the chat moments after its run ends) and
+    the last day at each sweep (what was posted while it was down).
+    """
     sent = 0
-    for message in await asyncio.to_thread(later_outcomes, engine, since=utcnow() - LOOK_BACK):
+    for message in await asyncio.to_thread(later_outcomes, engine, since=utcnow() - look_back):
         chat_id = chat_of_thread(message.thread_id)
         key = f"outcome:{message.id}"
         if chat_id is None or await asyncio.to_thread(outbox.get, key) is not None:

@@ -73,10 +73,12 @@ class BotRuntime:
     bot: Bot
     outbox: Outbox
     sweep_interval: float = 30.0
+    outcome_interval: float = 2.0
     loop: asyncio.AbstractEventLoop | None = None
     sweeper: Any = None  # bot.approvals.ApprovalNotifier, set by build_application
     _tasks: set[concurrent.futures.Future[Any]] = field(default_factory=set)
     _sweep_task: asyncio.Task[None] | None = None
+    _outcome_task: asyncio.Task[None] | None = None
 
     @property
     def engine(self) -> Any:
@@ -98,14 +100,16 @@ class BotRuntime:
             await self.bot.set_my_commands([BotCommand(name, desc) for name, desc in COMMANDS])
         if self.sweep_interval > 0:
             self._sweep_task = asyncio.create_task(self._sweep_forever(), name="switchboard-bot-sweeper")
+            self._outcome_task = asyncio.create_task(self._outcomes_forever(), name="switchboard-bot-outcomes")
 
     async def stop(self) -> None:
         """Stop the sweeper, unregister the listener and wait for sends already handed to the loop."""
-        if self._sweep_task is not None:
-            self._sweep_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweep_task
-            self._sweep_task = None
+        for task in (self._sweep_task, self._outcome_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._sweep_task = self._outcome_task = None
         if self.sweeper in self.switchboard.approvals.listeners:
             self.switchboard.approvals.listeners.remove(self.sweeper)
         await self.drain()
@@ -139,6 +143,16 @@ class BotRuntime:
             except Exception:
                 logger.exception("bot sweep failed")
             await asyncio.sleep(self.sweep_interval)
+
+    async def _outcomes_forever(self) -> None:
+        # A run's outcome is posted to the thread by whichever process ran it; looking every few seconds brings
+        # it to the chat moments later (the sweep's look back of a day catches what was posted while down).
+        while True:
+            await asyncio.sleep(self.outcome_interval)
+            try:
+                await push_outcomes(self.engine, self.outbox, chat_of_thread, look_back=timedelta(minutes=1))
+            except Exception:
+                logger.exception("sending later outcomes failed")
 
     async def sweep(self) -> None:
         """Expire and remind approvals, catch up on notifications, send later run outcomes, resend, prune claims."""

@@ -55,3 +55,34 @@ def test_a_flow_started_from_telegram_reports_its_outcome_in_the_chat(
     assert len(outcomes) == 1 and outcomes[0].startswith(
         f"Run {run_id} (run_flow(flow=customer_sync)) finished: "
     )
+
+
+def test_the_outcome_reaches_the_chat_within_seconds_without_waiting_for_the_sweep(
+    bot_settings: Settings,
+    engine: Engine,
+    backend: ScriptedBackend,
+    people: dict[str, int],
+    telegram_api: TelegramApi,
+) -> None:
+    seed_basic(engine)
+    with open_switchboard(
+        bot_settings, engine, backend=backend, registry=full_registry(), durable_as="bot"
+    ) as sb:
+        # The sweep runs once at start and then not for an hour: only the outcome poll can send it.
+        h = make_harness(bot_settings, sb, telegram_api, sweep_interval=3600, outcome_interval=0.2)
+
+        async def scenario() -> list[str]:
+            async with running(h):
+                backend.enqueue("run_flow", {"flow": "customer_sync"}, confidence=0.95)
+                await h.text(OLIVE, "run the customer sync")
+                await h.text(OLIVE, "yes")
+                for _ in range(150):
+                    outcomes = [t for t in h.texts_to(OLIVE) if t.startswith("Run ")]
+                    if outcomes:
+                        return outcomes
+                    await asyncio.sleep(0.1)
+                return []
+
+        outcomes = run(scenario())
+
+    assert len(outcomes) == 1 and " finished: " in outcomes[0]

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from telegram import Update
 
 from agent.backends.base import Backend
+from agent.backends.factory import build_backend
 from agent.service import Switchboard, open_switchboard
 from bot.access import ALLOWED_UPDATES
 from bot.app import SwitchboardApplication, build_application, runtime_of
@@ -108,9 +109,8 @@ def router_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def embedded_backend(settings: Settings, engine: Engine, router_var_dir: Path) -> Backend:
     """The real embedded backend (MiniLM router + extractors), as ``switchboard bot`` builds it."""
-    factory = pytest.importorskip("agent.backends.factory")
     cached = settings.model_copy(update={"var_dir": router_var_dir})
-    backend: Backend = factory.build_backend(cached, registry=full_registry(), engine=engine)
+    backend: Backend = build_backend(cached, registry=full_registry(), engine=engine)
     return backend
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.backends.embedded.extract import ExtractedArgs, KnownEntities, extract_args
+from tools.registry import build_registry
 
 TODAY = date(2026, 11, 22)
 KNOWN = KnownEntities(
@@ -258,7 +259,7 @@ def test_names_need_the_known_entities() -> None:
 
 
 def test_extract_args_with_the_real_tool_registry() -> None:
-    registry = pytest.importorskip("tools.registry").build_registry()
+    registry = build_registry()
 
     def run(tool: str, text: str) -> dict[str, Any]:
         schema = registry[tool].args_model.model_json_schema()

@@ -25,7 +25,20 @@ class AgentConfig(BaseModel):
     backend: Literal["embedded", "ollama"] = "embedded"
     ollama_host: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:7b-instruct"
-    ollama_timeout_s: float = 30.0
+    ollama_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="HTTP timeout for connecting to Ollama and for each read of its reply.",
+    )
+    ollama_deadline_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Most time one decision may wait for Ollama, whole reply and repair round included; "
+        "then the embedded router decides.",
+    )
+    ollama_num_ctx: int | None = Field(
+        default=None, ge=512, description="Ollama's context window (num_ctx); None sizes it from the prompt."
+    )
     ollama_keep_alive: str = "10m"
     encoder_threads: int = 1
     # Chat turns that run at once in one process (a console worker, the bot); the others queue. None picks by

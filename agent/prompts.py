@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,13 @@ class _Missing(dict[str, Any]):
 
 @dataclass(frozen=True)
 class Prompts:
-    """Reply templates plus the system prompt for LLM backends, with a combined content hash."""
+    """Reply templates plus the system prompt and per-turn note for LLM backends, with a combined content hash."""
 
     templates: dict[str, str]
     system: str
     version: str
     hash: str
+    turn: str = "Today is {today}.\n\nExamples of correct calls for similar messages:\n{examples}\n"
 
     def render(self, name: str, **values: Any) -> str:
         """Fill a template; unknown placeholders stay visible rather than raising."""
@@ -32,15 +33,20 @@ class Prompts:
 
 
 def load_prompts(folder: Path = PROMPTS_DIR) -> Prompts:
-    """Read replies.yaml and system.md; hash both so any change shows in the audit log."""
+    """Read replies.yaml, system.md and turn.md; hash them so any change shows in the audit log."""
     replies_raw = (folder / "replies.yaml").read_bytes()
-    system_path = folder / "system.md"
-    system_raw = system_path.read_bytes() if system_path.exists() else b""
+    system_raw = _read(folder / "system.md")
+    turn_raw = _read(folder / "turn.md")
     data = yaml.safe_load(replies_raw)
-    digest = hashlib.sha256(replies_raw + b"\0" + system_raw).hexdigest()[:16]
-    return Prompts(
+    digest = hashlib.sha256(replies_raw + b"\0" + system_raw + b"\0" + turn_raw).hexdigest()[:16]
+    prompts = Prompts(
         templates={str(k): str(v) for k, v in data["templates"].items()},
         system=system_raw.decode("utf-8"),
         version=str(data.get("version", "0")),
         hash=digest,
     )
+    return replace(prompts, turn=turn_raw.decode("utf-8")) if turn_raw else prompts
+
+
+def _read(path: Path) -> bytes:
+    return path.read_bytes() if path.exists() else b""

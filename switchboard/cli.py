@@ -19,6 +19,7 @@ from switchboard.commands import (
     bot_cmd,
     chat_cmd,
     core_cmd,
+    doctor_cmd,
     eval_cmd,
     router_cmd,
     runs_cmd,
@@ -59,6 +60,7 @@ def _root(
 
 
 core_cmd.register(app)
+doctor_cmd.register(app)
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(tools_cmd.flows_app, name="flows")
 app.add_typer(runs_cmd.schedules_app, name="schedules")

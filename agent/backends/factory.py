@@ -176,10 +176,12 @@ def build_backend(settings: AgentSettings, *, registry: Registry, engine: Engine
 
     store = ExampleStore(settings.var_dir / "chroma", encoder=load_encoder(settings.agent.encoder_threads))
     store.sync_examples(registry.examples)
-    return OllamaBackend(
+    backend = OllamaBackend(
         settings=settings,
         registry=registry,
         prompts=load_prompts(),
         fallback=embedded,
         examples=store.nearest,
     )
+    backend.check()  # a failure is logged with its fix; turns then fall back at once until a re-check passes
+    return backend

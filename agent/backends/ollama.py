@@ -7,30 +7,37 @@ discounts it when they disagree (``base × (1 - p_other)``); arguments that disa
 cost a further factor 0.85. These weights are a prior, not a fit: run ``switchboard eval --backend ollama`` against
 your server and use ``--tune`` to set thresholds on what you measure.
 
-If Ollama is unreachable, times out, or returns junk (malformed JSON, an unknown tool), the embedded decision is
-used instead and the decision says so in ``notes`` and ``backend``.
+If Ollama is unreachable, misses the decision's deadline (``agent.ollama_deadline_s``, across the whole reply and
+the repair round, streaming or not), or returns junk (malformed JSON, an unknown tool), the embedded decision is
+used instead and the decision says so in ``notes`` and ``backend``. The request's layout (a fixed prefix for the
+prompt cache, ``num_ctx``, flattened tool schemas) is in ``ollama_request``; the start-up check in ``ollama_check``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import httpx
 import ollama
 from pydantic import ValidationError
 
-from agent.backends.base import Backend, DecideRequest, Decision, Turn
+from agent.backends.base import Backend, DecideRequest, Decision
+from agent.backends.ollama_check import Health, check_ollama
+from agent.backends.ollama_request import ChatRequest, RequestBuilder, context_size
 from agent.config import AgentSettings
 from agent.prompts import Prompts
 from tools.registry import Registry, describe_validation_error
 
 logger = logging.getLogger(__name__)
 ExampleRetriever = Callable[[str, int], Sequence[dict[str, Any]]]
-_TRANSPORT_ERRORS = (ConnectionError, httpx.HTTPError, ollama.ResponseError, ValueError, TimeoutError)
+T = TypeVar("T")
+RECHECK_S = (
+    30.0  # while the start-up check fails, turns fall back at once and the server is asked again this often
+)
 
 
 class OllamaUnavailable(Exception):
@@ -63,6 +70,36 @@ class OllamaBackend:
         self.client = client or ollama.Client(
             host=settings.agent.ollama_host, timeout=settings.agent.ollama_timeout_s
         )
+        self.builder = RequestBuilder(registry=registry, prompts=prompts)
+        self.num_ctx = settings.agent.ollama_num_ctx or self.builder.base_context()
+        self.health: Health | None = None
+        self._checked_at = float("-inf")
+
+    def check(self) -> Health:
+        """Run the start-up check (server, model, tools, context) and remember it; failures are logged once each."""
+        agent = self.settings.agent
+        health = check_ollama(
+            client=self.client,
+            host=agent.ollama_host,
+            model=self.model,
+            num_ctx=self.num_ctx,
+            num_ctx_fixed=agent.ollama_num_ctx is not None,
+        )
+        if health.problem is not None and (self.health is None or self.health.problem != health.problem):
+            logger.error("ollama start-up check failed: %s", health.problem.message())
+        self.health, self._checked_at = health, time.monotonic()
+        return health
+
+    def _known_problem(self, deadline: float) -> str | None:
+        if self.health is None or self.health.ok:
+            return None
+        if (
+            time.monotonic() - self._checked_at >= RECHECK_S
+            and _before(deadline, lambda _: self.check(), self._late).ok
+        ):
+            return None
+        problem = self.health.problem
+        return problem.message() if problem is not None else None
 
     def accepted(self, *, text: str, tool: str, args: dict[str, Any]) -> None:
         """Keep a request that ran, so later prompts get it as a nearby example."""
@@ -75,9 +112,13 @@ class OllamaBackend:
     def decide(self, request: DecideRequest) -> Decision:
         """Ask the model; validate; repair once; fall back to the embedded router on any failure."""
         started = time.perf_counter()
+        deadline = time.monotonic() + self.settings.agent.ollama_deadline_s
         local = self.fallback.decide(request)
         try:
-            decision = self._ask(request, local)
+            problem = self._known_problem(deadline)
+            if problem is not None:
+                raise OllamaUnavailable(problem)
+            decision = self._ask(request, local, deadline)
         except OllamaUnavailable as exc:
             note = self.prompts.render("fallback_note", primary=f"Ollama {self.model}", why=str(exc))
             logger.warning("ollama fallback: %s", exc)
@@ -91,40 +132,44 @@ class OllamaBackend:
         return decision.model_copy(update={"latency_ms": (time.perf_counter() - started) * 1000})
 
     # ---- protocol ----------------------------------------------------------------------------------------------
-    def _messages(self, request: DecideRequest) -> list[dict[str, Any]]:
-        shots = self.examples(request.text, 6) if self.examples else []
-        lines = [
-            f'- "{s["text"]}" → {s["tool"]}({json.dumps(s.get("args", {}), sort_keys=True)})' for s in shots
-        ]
-        system = self.prompts.system.replace("{today}", request.today.isoformat()).replace(
-            "{examples}", "\n".join(lines) or "(none)"
+    def _request(self, request: DecideRequest) -> ChatRequest:
+        shots = list(self.examples(request.text, 6)) if self.examples else []
+        chat = self.builder.build(
+            text=request.text,
+            today=request.today,
+            context=request.context,
+            examples=shots,
+            allowed=request.allowed_tools,
         )
-        messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
-        for turn in request.context:
-            messages.append(_turn_message(turn))
-        messages.append({"role": "user", "content": request.text})
-        return messages
+        if self.settings.agent.ollama_num_ctx is None:
+            # Grow only: another num_ctx makes Ollama reload the model. Never past what the model holds.
+            needed = context_size(chat.tokens())
+            limit = self.health.context_length if self.health is not None else None
+            self.num_ctx = max(self.num_ctx, min(needed, limit) if limit else needed)
+        return chat
 
-    def _tools(self, request: DecideRequest) -> list[dict[str, Any]]:
-        tools = self.registry.ollama_tools()
-        if request.allowed_tools is not None:
-            tools = [t for t in tools if t["function"]["name"] in request.allowed_tools]
-        return tools
+    def _chat(self, chat: ChatRequest, deadline: float) -> tuple[str, list[dict[str, Any]]]:
+        """One /api/chat exchange, abandoned (and its stream closed) when ``deadline`` passes."""
+        return _before(deadline, lambda cancelled: self._stream(chat, cancelled), self._late)
 
-    def _chat(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-    ) -> tuple[str, list[dict[str, Any]]]:
+    def _late(self) -> OllamaUnavailable:
+        return OllamaUnavailable(f"it did not answer within {self.settings.agent.ollama_deadline_s:g} s")
+
+    def _stream(self, chat: ChatRequest, cancelled: threading.Event) -> tuple[str, list[dict[str, Any]]]:
         content, calls = "", []
+        stream: Iterator[ollama.ChatResponse] | None = None
         try:
             stream = self.client.chat(
                 model=self.model,
-                messages=messages,
-                tools=tools,
+                messages=chat.messages,
+                tools=chat.tools,
                 stream=True,
-                options={"temperature": 0},
+                options={"temperature": 0, "num_ctx": self.num_ctx},
                 keep_alive=self.settings.agent.ollama_keep_alive,
             )
             for chunk in stream:
+                if cancelled.is_set():  # the decision has moved on; stop reading and free the connection
+                    break
                 message = chunk.message
                 content += message.content or ""
                 for call in message.tool_calls or []:
@@ -137,15 +182,21 @@ class OllamaBackend:
             raise OllamaUnavailable(
                 f"it did not answer within {self.settings.agent.ollama_timeout_s:g} s"
             ) from None
-        except (ConnectionError, httpx.TransportError):
+        except (ConnectionError, httpx.ConnectError):
             raise OllamaUnavailable(f"no server answered at {self.settings.agent.ollama_host}") from None
+        except httpx.TransportError:
+            raise OllamaUnavailable("the connection broke before the reply ended") from None
         except (ValueError, TypeError, AttributeError):
             raise OllamaUnavailable("it returned a malformed response") from None
+        finally:
+            close = getattr(stream, "close", None)
+            if callable(close):
+                close()
         return content, calls
 
-    def _ask(self, request: DecideRequest, local: Decision) -> Decision:
-        messages, tools = self._messages(request), self._tools(request)
-        content, calls = self._chat(messages, tools)
+    def _ask(self, request: DecideRequest, local: Decision, deadline: float) -> Decision:
+        chat = self._request(request)
+        content, calls = self._chat(chat, deadline)
         if not calls:
             agree = local.tool is None
             confidence = 1 - 0.25 * (1 - local.confidence) if agree else 0.75 * (1 - local.tool_probability)
@@ -168,7 +219,7 @@ class OllamaBackend:
             args = spec.args_model.model_validate(args).model_dump(mode="json", exclude_none=True)
         except ValidationError as exc:
             base = 0.6
-            args, problem = self._repair(messages, tools, call, describe_validation_error(exc))
+            args, problem = self._repair(chat, call, describe_validation_error(exc), deadline)
             if problem is not None:
                 return Decision(
                     tool=name,
@@ -190,22 +241,18 @@ class OllamaBackend:
         )
 
     def _repair(
-        self,
-        messages: list[dict[str, Any]],
-        tools: list[dict[str, Any]],
-        call: dict[str, Any],
-        problem: str,
+        self, chat: ChatRequest, call: dict[str, Any], problem: str, deadline: float
     ) -> tuple[dict[str, Any], str | None]:
-        """One repair round: show the model its validation error and ask for corrected arguments."""
+        """One repair round, within the same deadline: show the model its validation error, ask for valid arguments."""
         retry = [
-            *messages,
+            *chat.messages,
             {"role": "assistant", "content": "", "tool_calls": [{"function": call}]},
             {
                 "role": "tool",
                 "content": f"Invalid arguments: {problem}. Call {call['name']} again with valid arguments.",
             },
         ]
-        _, calls = self._chat(retry, tools)
+        _, calls = self._chat(ChatRequest(messages=retry, tools=chat.tools), deadline)
         if not calls or calls[0]["name"] != call["name"]:
             return call["arguments"], problem
         try:
@@ -229,13 +276,32 @@ def _combine(base: float, tool: str, args: dict[str, Any], local: Decision) -> f
     return base * (1 - local.tool_probability) + base * p_same * 0.5
 
 
-def _turn_message(turn: Turn) -> dict[str, Any]:
-    if turn.role == "user":
-        return {"role": "user", "content": turn.text or ""}
-    if turn.tool:
-        return {
-            "role": "assistant",
-            "content": "",
-            "tool_calls": [{"function": {"name": turn.tool, "arguments": turn.args}}],
-        }
-    return {"role": "assistant", "content": turn.text or ""}
+def _before(deadline: float, work: Callable[[threading.Event], T], late: Callable[[], Exception]) -> T:
+    """Run ``work`` in a worker thread and wait for it until ``deadline`` (``time.monotonic()``).
+
+    An httpx timeout bounds each read, not the reply: a model that streams a token every second never trips it. So
+    the wait is bounded here. On expiry ``late()`` is raised and ``work`` is told to stop through its event; a read
+    already in progress ends within the client's per-read timeout, and the worker then closes the stream.
+    """
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise late()
+    result: list[T] = []
+    failure: list[BaseException] = []
+    cancelled, finished = threading.Event(), threading.Event()
+
+    def run() -> None:
+        try:
+            result.append(work(cancelled))
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            failure.append(exc)
+        finally:
+            finished.set()
+
+    threading.Thread(target=run, name="ollama-chat", daemon=True).start()
+    if not finished.wait(remaining):
+        cancelled.set()
+        raise late()
+    if failure:
+        raise failure[0]
+    return result[0]

@@ -9,41 +9,21 @@ import pytest
 
 from agent.backends.base import DecideRequest, Turn
 from agent.backends.ollama import OllamaBackend
-from agent.prompts import load_prompts
 from switchboard.settings import Settings
 from tests.utils.fake_backend import ScriptedBackend
+from tests.utils.ollama_backend import ollama_backend, scripted_router
 from tests.utils.servers.ollama_api import Delay, HttpError, OllamaApi, RawBody, Reply, tool_call
 from tests.utils.servers.ports import free_port
-from tools.registry import build_registry
 
 TODAY = date(2026, 11, 22)
 
 
 def _backend(settings: Settings, host: str, local: ScriptedBackend, *, timeout: float = 5.0) -> OllamaBackend:
-    agent = settings.agent.model_copy(
-        update={"backend": "ollama", "ollama_host": host, "ollama_timeout_s": timeout}
-    )
-    shots = [
-        {
-            "text": "show me last month's sales by region",
-            "tool": "run_report",
-            "args": {"report": "sales_by_region", "period": "last_month"},
-        }
-    ]
-    return OllamaBackend(
-        settings=settings.model_copy(update={"agent": agent}),
-        registry=build_registry(),
-        prompts=load_prompts(),
-        fallback=local,
-        examples=lambda text, k: shots[:k],
-    )
+    return ollama_backend(settings, host, local, timeout=timeout, deadline=timeout)
 
 
 def _local(tool: str | None = "run_report", **args: Any) -> ScriptedBackend:
-    local = ScriptedBackend()
-    local.by_text = {}
-    local.enqueue(tool, args or {"report": "sales_by_region", "period": "last_month"}, confidence=0.9)
-    return local
+    return scripted_router(tool, **args)
 
 
 def test_native_tool_call_is_validated_and_combined_with_the_router(
@@ -67,7 +47,9 @@ def test_native_tool_call_is_validated_and_combined_with_the_router(
     sent = ollama_api.chat_requests[0]
     assert sent["model"] == "qwen2.5:7b-instruct" and sent["stream"] is True and sent["keep_alive"] == "10m"
     assert {t["function"]["name"] for t in sent["tools"]} >= {"run_report", "deliver_file"}
-    assert "run_report" in sent["messages"][0]["content"] and "2026-11-22" in sent["messages"][0]["content"]
+    assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "user", "user"]
+    note = sent["messages"][-2]["content"]
+    assert note.startswith("Today is 2026-11-22.") and "run_report" in note
     assert sent["messages"][-1] == {"role": "user", "content": "sales by region last month"}
 
 

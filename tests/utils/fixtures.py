@@ -55,6 +55,12 @@ def telegram_api() -> Iterator[TelegramApi]:
 
 @pytest.fixture
 def ollama_api() -> Iterator[OllamaApi]:
-    """A scripted fake Ollama API; use its ``url`` as the Ollama host."""
+    """A scripted, strict fake Ollama API; use its ``url`` as the Ollama host.
+
+    A request that breaks the documented API fails the test, even when the code under test coped with the 400,
+    unless the test set ``expect_violations``.
+    """
     with OllamaApi() as server:
         yield server
+    if server.violations and not server.expect_violations:
+        pytest.fail("requests broke Ollama's documented API:\n" + "\n".join(server.violations), pytrace=False)

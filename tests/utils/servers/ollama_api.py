@@ -1,10 +1,18 @@
-"""A scripted fake of Ollama's HTTP API on loopback (no Ollama server can run here).
+"""A scripted, strict fake of Ollama's HTTP API on loopback (no Ollama server can run here).
 
 Implements the documented endpoints the backend uses: ``POST /api/chat``
-(non-streaming JSON and NDJSON streaming, native ``tool_calls``),
-``GET /api/tags``, ``GET /api/version`` and ``POST /api/show``, with Ollama's
-``{"error": "..."}`` bodies. Replies come from a queue filled by ``enqueue``:
-tool calls, plain content, malformed bodies, HTTP errors, or delays.
+(non-streaming JSON and NDJSON streaming, native ``tool_calls``, ``thinking``,
+``done_reason`` and the timing fields), ``GET /api/tags``, ``GET /api/version``
+and ``POST /api/show`` (template, ``model_info`` with the context length,
+``capabilities``), with Ollama's ``{"error": "..."}`` bodies.
+
+Every request is checked against the documented API (``ollama_contract``):
+unknown fields and options, wrong types, tool arguments that would reach the
+model with no type, ``format``, ``think``. A violation is answered with a 400
+and kept in ``violations``; the ``ollama_api`` fixture fails the test over any
+it did not expect. Replies come from a queue filled by ``enqueue``: tool calls,
+plain content, thinking, malformed bodies, HTTP errors, delays, slow streams
+(``Reply.chunk_delay``) and streams cut off mid-way (``Reply.disconnect_after``).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 
 from tests.utils.servers._asgi import AsgiServer
+from tests.utils.servers.ollama_contract import chat_problems, show_problems
 from tests.utils.servers.ports import LOOPBACK, Recorder
 
 TOOLS = ("completion", "tools")
@@ -33,7 +42,16 @@ DEFAULT_MODELS: dict[str, tuple[str, ...]] = {
     "llama3.1:8b": TOOLS,
     "gemma:2b": ("completion",),
 }
+# As the real models state them in model_info ("<architecture>.context_length").
+DEFAULT_CONTEXT: dict[str, int] = {"qwen2.5:7b-instruct": 32_768, "llama3.1:8b": 131_072, "gemma:2b": 8_192}
+ARCHITECTURES = {"qwen2.5:7b-instruct": "qwen2", "llama3.1:8b": "llama", "gemma:2b": "gemma"}
 NO_REPLY = "fake ollama: no scripted reply queued"
+TOOL_TEMPLATE = (
+    "{{- if or .System .Tools }}<|im_start|>system\n{{ .System }}{{- if .Tools }}\n\n# Tools\n\n<tools>\n"
+    '{{- range .Tools }}\n{"type": "function", "function": {{ .Function }}}{{- end }}\n</tools>{{- end }}'
+    "<|im_end|>\n{{ end }}{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}"
+)
+PLAIN_TEMPLATE = "{{ if .System }}{{ .System }}\n{{ end }}{{ .Prompt }}"
 
 
 @dataclass(frozen=True)
@@ -46,13 +64,21 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class Reply:
-    """A well-formed assistant answer; ``stream_error`` ends a stream with ``{"error": ...}``."""
+    """A well-formed assistant answer.
+
+    Attributes:
+        stream_error: End a stream with ``{"error": ...}`` (as Ollama does when the runner fails mid-reply).
+        chunk_delay: Seconds before each streamed chunk: a slow model whose every read is quick.
+        disconnect_after: Drop the connection after this many streamed chunks, with no final chunk.
+    """
 
     content: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     thinking: str | None = None
     done_reason: str = "stop"
     stream_error: str | None = None
+    chunk_delay: float = 0.0
+    disconnect_after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,20 +121,25 @@ def text(content: str) -> Reply:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request as received: method, path and decoded JSON body (None when not JSON)."""
+    """One request as received: method, path, decoded JSON body (None when not JSON) and the raw bytes."""
 
     method: str
     path: str
     body: Any
+    raw: bytes = b""
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
+class _Disconnect(Exception):
+    """Raised inside a streaming body: uvicorn then drops the connection without ending the chunked body."""
+
+
 def _message(reply: Reply, *, content: str | None = None, with_tools: bool = True) -> dict[str, Any]:
     msg: dict[str, Any] = {"role": "assistant", "content": reply.content if content is None else content}
-    if reply.thinking and with_tools:
+    if reply.thinking and with_tools and content is None:
         msg["thinking"] = reply.thinking
     if reply.tool_calls and with_tools:
         msg["tool_calls"] = [
@@ -145,8 +176,12 @@ class OllamaApi(AsgiServer):
     ) -> None:
         super().__init__(host=host, port=port)
         self.models = dict(DEFAULT_MODELS if models is None else models)
+        self.context_lengths = dict(DEFAULT_CONTEXT)
+        self.states_capabilities = True  # False: an older server whose /api/show has no "capabilities"
         self.version = version
         self.default: Scripted | None = None
+        self.violations: list[str] = []
+        self.expect_violations = False  # set by a test that sends a bad request on purpose
         self._queue: deque[Scripted] = deque()
         self._lock = threading.Lock()
         self._requests: Recorder[RecordedRequest] = Recorder()
@@ -199,8 +234,17 @@ class OllamaApi(AsgiServer):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        self._requests.append(RecordedRequest(request.method, request.url.path, body))
+        self._requests.append(RecordedRequest(request.method, request.url.path, body, raw))
         return body
+
+    def _refuse(self, problems: list[str]) -> Response | None:
+        if not problems:
+            return None
+        with self._lock:
+            self.violations.extend(problems)
+        return JSONResponse(
+            {"error": f"fake ollama: invalid request: {'; '.join(problems)}"}, status_code=400
+        )
 
     async def _root(self, request: Request) -> Response:
         await self._record(request)
@@ -215,7 +259,7 @@ class OllamaApi(AsgiServer):
         return JSONResponse({"models": [self._model_entry(name) for name in self.models]})
 
     def _model_entry(self, name: str) -> dict[str, Any]:
-        family = re.split(r"[\d.:]", name, maxsplit=1)[0] or name
+        family = ARCHITECTURES.get(name) or re.split(r"[\d.:]", name, maxsplit=1)[0] or name
         size = re.search(r":(\d+(?:\.\d+)?b)", name)
         return {
             "name": name,
@@ -235,35 +279,48 @@ class OllamaApi(AsgiServer):
 
     async def _show(self, request: Request) -> Response:
         body = await self._record(request)
-        name = str((body or {}).get("model") or (body or {}).get("name") or "")
+        refused = self._refuse(show_problems(body))
+        if refused is not None:
+            return refused
+        name = str(body.get("model") or body.get("name") or "")
         if name not in self.models:
             return JSONResponse({"error": f"model '{name}' not found"}, status_code=404)
         entry = self._model_entry(name)
-        return JSONResponse(
-            {
-                "modelfile": f"FROM {name}\n",
-                "parameters": "temperature 0.7",
-                "template": "{{ .Prompt }}",
-                "details": entry["details"],
-                "model_info": {"general.architecture": entry["details"]["family"]},
-                "capabilities": list(self.models[name]),
-                "modified_at": entry["modified_at"],
-            }
-        )
+        capabilities = self.models[name]
+        family = entry["details"]["family"]
+        template = TOOL_TEMPLATE if "tools" in capabilities else PLAIN_TEMPLATE
+        shown: dict[str, Any] = {
+            "license": "Apache License 2.0",
+            "modelfile": f'# Modelfile generated by "ollama show"\nFROM {name}\nTEMPLATE """{template}"""\n',
+            "parameters": 'stop                           "<|im_end|>"',
+            "template": template,
+            "details": entry["details"],
+            "model_info": {
+                "general.architecture": family,
+                "general.parameter_count": 7_615_616_512,
+                f"{family}.context_length": self.context_lengths.get(name, 8_192),
+                f"{family}.embedding_length": 3_584,
+            },
+            "modified_at": entry["modified_at"],
+        }
+        if self.states_capabilities:
+            shown["capabilities"] = list(capabilities)
+        return JSONResponse(shown)
 
     async def _chat(self, request: Request) -> Response:
         body = await self._record(request)
-        if not isinstance(body, dict):
-            return JSONResponse({"error": "invalid request body"}, status_code=400)
-        model = str(body.get("model") or "")
-        if not model:
-            return JSONResponse({"error": "model is required"}, status_code=400)
+        refused = self._refuse(chat_problems(body))
+        if refused is not None:
+            return refused
+        model = str(body["model"])
         if model not in self.models:
             return JSONResponse(
                 {"error": f'model "{model}" not found, try pulling it first'}, status_code=404
             )
         if body.get("tools") and "tools" not in self.models[model]:
             return JSONResponse({"error": f"registry.ollama.ai/library/{model} does not support tools"}, 400)
+        if body.get("think") and "thinking" not in self.models[model]:
+            return JSONResponse({"error": f'"{model}" does not support thinking'}, 400)
         scripted = self._pop()
         if isinstance(scripted, Delay):
             if await self.sleep_unless_closing(scripted.seconds):
@@ -285,13 +342,22 @@ class OllamaApi(AsgiServer):
     async def _stream(
         self, head: dict[str, Any], final: dict[str, Any], reply: Reply
     ) -> AsyncIterator[bytes]:
-        """Yield NDJSON chunks: content pieces, tool calls, then the final ``done`` chunk."""
+        """Yield NDJSON chunks: thinking, content pieces, tool calls, then the final ``done`` chunk."""
+        chunks: list[dict[str, Any]] = []
+        for piece in re.findall(r"\S+\s*|\s+", reply.thinking or ""):
+            chunks.append({"role": "assistant", "content": "", "thinking": piece})
         for piece in re.findall(r"\S+\s*|\s+", reply.content):
-            chunk = {**head, "message": _message(reply, content=piece, with_tools=False), "done": False}
-            yield json.dumps(chunk).encode() + b"\n"
-        if reply.tool_calls or reply.thinking:
-            chunk = {**head, "message": _message(reply, content=""), "done": False}
-            yield json.dumps(chunk).encode() + b"\n"
+            chunks.append(_message(reply, content=piece, with_tools=False))
+        if reply.tool_calls:
+            chunks.append(_message(reply, content=""))
+        for sent, message in enumerate(chunks):
+            if reply.disconnect_after is not None and sent >= reply.disconnect_after:
+                raise _Disconnect
+            if reply.chunk_delay and await self.sleep_unless_closing(reply.chunk_delay):
+                return
+            yield json.dumps({**head, "message": message, "done": False}).encode() + b"\n"
+        if reply.disconnect_after is not None:
+            raise _Disconnect
         if reply.stream_error is not None:
             yield json.dumps({"error": reply.stream_error}).encode() + b"\n"
             return

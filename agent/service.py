@@ -33,11 +33,12 @@ from agent.prompts import Prompts, load_prompts
 from agent.slots import SlotFiller
 from agent.state import Reply, new_turn
 from core.durable import durable_config
-from core.errors import Busy, Forbidden
+from core.errors import Busy, Forbidden, TooLarge
 from core.locks import StripedLock
 from core.logs import bind
 from core.store.advisory import AdvisoryLocks, KeyLocks
 from core.store.approvals import ThreadMessage
+from core.store.checkpoints import Checkpointer
 from core.store.db import utcnow, write_connection
 from tools.durable import engine_running
 from tools.registry import Registry, build_registry
@@ -46,6 +47,7 @@ from tools.runtime import ToolRunner
 logger = logging.getLogger(__name__)
 _MESSAGES = ThreadMessage.__table__  # type: ignore[attr-defined]
 SLOT_WAIT_S = 60.0  # a turn that waits longer for a slot is refused (503) rather than left hanging
+MAX_MESSAGE_CHARS = 4_096  # Telegram's own limit; the console's API accepts 4,000
 _OWNERS_KEPT = 4096  # a thread's owner never changes, so it is remembered (bounded) instead of read each turn
 
 
@@ -129,7 +131,13 @@ class Switchboard:
         Raises:
             Forbidden: the thread belongs to another user.
             Busy: an earlier turn on this thread, or the turns holding every slot, still run after a minute.
+            TooLarge: the message is longer than ``MAX_MESSAGE_CHARS``; nothing is stored.
         """
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise TooLarge(
+                f"the message is {len(text):,} characters long, over the limit of {MAX_MESSAGE_CHARS:,}",
+                limit=MAX_MESSAGE_CHARS,
+            )
         self._claim_thread(thread_id, user)
         asked: dict[str, Any] = {
             "thread_id": thread_id,
@@ -257,7 +265,10 @@ def open_switchboard(
             if not serves:
                 yield service
                 return
-            ticker.serve(ticker.Ticker(service.runner, service.approvals), every_s=settings.tick_seconds)
+            checkpoints = Checkpointer(engine=engine, settings=settings)
+            ticker.serve(
+                ticker.Ticker(service.runner, service.approvals, checkpoints), every_s=settings.tick_seconds
+            )
             background_runs.serve(service.background)
             try:
                 yield service

@@ -13,13 +13,14 @@ The thread's checkpoint keeps the operator's words and the calls made (``turns``
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal, TypedDict, cast
+from typing import Annotated, Any, Literal, TypedDict, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from agent.backends.base import Decision, Turn
 from agent.policy import PolicyDecision
 from core.store.approvals import binding_of
+from core.text import REPLY_LIMIT, clip
 from core.vocabulary import ROLES, Action, Risk, Role
 from tools.base import Table, ToolArgs
 from tools.bound import BoundCall
@@ -78,9 +79,13 @@ class DecisionRecord(DecisionView):
 
 
 class Reply(BaseModel):
-    """One assistant reply, the same for the console, the bot and the CLI."""
+    """One assistant reply, the same for the console, the bot and the CLI.
 
-    text: str
+    Its text is clipped to ``core.text.REPLY_LIMIT`` characters: a reply quotes errors and data, and it is stored
+    in the thread and sent to every interface.
+    """
+
+    text: Annotated[str, AfterValidator(lambda text: clip(text, REPLY_LIMIT))]
     decision: DecisionView | None = None
     table: Table | None = None
     chart_path: str | None = None

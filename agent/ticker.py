@@ -1,4 +1,4 @@
-"""Background work on a DBOS schedule: due named-flow schedules, approval expiry and reminders.
+"""Background work on a DBOS schedule: due named-flow schedules, approval expiry and reminders, audit checkpoints.
 
 Every process that runs the durable engine registers the same schedule (``switchboard-tick``, every
 ``tick_seconds``). DBOS gives each fire time one workflow id, so a tick runs once across all processes and hosts,
@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from dbos import DBOS
 
 from agent.approvals import ApprovalService
 from core.durable import Slot
+from core.errors import SwitchboardError
+from core.store.checkpoints import Checkpointer
 from tools.runtime import ToolRunner
 from tools.scheduler import run_due_schedules
 
@@ -34,10 +36,14 @@ class Ticker:
 
     runner: ToolRunner
     approvals: ApprovalService
+    checkpoints: Checkpointer | None = None
 
     def tick(self, now: datetime) -> dict[str, Any]:
-        """Fire due schedules, expire overdue requests, remind approvers; each part isolated from the others."""
-        report: dict[str, Any] = {"fired": [], "expired": 0, "reminded": 0}
+        """Fire due schedules, expire overdue requests, remind approvers, sign a due audit checkpoint.
+
+        Each part is isolated from the others.
+        """
+        report: dict[str, Any] = {"fired": [], "expired": 0, "reminded": 0, "checkpoint": None}
         try:
             report["fired"] = run_due_schedules(runner=self.runner, now=now)
         except Exception:
@@ -50,9 +56,24 @@ class Ticker:
             report["reminded"] = len(self.approvals.remind_due(now=now))
         except Exception:
             logger.exception("sending approval reminders failed")
-        if report["fired"] or report["expired"] or report["reminded"]:
+        if self.checkpoints is not None:
+            report["checkpoint"] = _checkpoint(self.checkpoints)
+        if report["fired"] or report["expired"] or report["reminded"] or report["checkpoint"]:
             logger.info("background tick", extra=report)
         return report
+
+
+def _checkpoint(checkpoints: Checkpointer) -> int | None:
+    try:
+        # The wall clock, not the tick's scheduled time: the checkpoint's time is what a verifier reads.
+        written = checkpoints.run(now=datetime.now(UTC))
+    except SwitchboardError as exc:  # tampering, or a key or file problem: said on every tick until fixed
+        logger.error("audit checkpoint not written: %s", exc.message, extra={"code": exc.code})
+        return None
+    except Exception:
+        logger.exception("writing the audit checkpoint failed")
+        return None
+    return written.seq if written is not None else None
 
 
 def serve(ticker: Ticker, *, every_s: int) -> None:

@@ -55,6 +55,18 @@ def _rows() -> list[
                 "≥ 100,000/s",
                 r["verify_per_s"] >= 100_000,
             ),
+            (
+                "audit checkpoint after 1,000 records (recompute + sign)",
+                f"{r['checkpoint_1000_ms']} ms",
+                "",
+                None,
+            ),
+            (
+                "audit verify against signed checkpoints",
+                f"{r['verify_with_checkpoints_per_s']:,} records/s",
+                "≥ 100,000/s",
+                r["checkpoints_ok"] and r["verify_with_checkpoints_per_s"] >= 100_000,
+            ),
         ]
 
     def reports(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:

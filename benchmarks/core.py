@@ -25,9 +25,17 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def bench_audit(*, batched: int = 50_000, single: int = 3_000) -> dict[str, Any]:
-    """Appends per second, batched (1,000 per transaction) and one per transaction, then the verify rate."""
+    """Appends per second, batched (1,000 per transaction) and one per transaction, then the verify rate.
+
+    Then the signed checkpoints: signing one after 1,000 more records (the signer recomputes them first), and
+    verifying the whole chain against the checkpoints.
+    """
+    from core.audit_keys import trusted_keys
+    from core.store.checkpoints import Checkpointer, read_checkpoints, verify_log
+
     with tempfile.TemporaryDirectory(prefix="sb-bench-audit-") as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'audit.db'}")
+        settings = load_settings(var_dir=Path(tmp), database_url=f"sqlite:///{Path(tmp) / 'audit.db'}")
+        engine = make_engine(settings.database_url)
         init_db(engine)
         log = AuditLog(engine)
         started = time.perf_counter()
@@ -46,6 +54,17 @@ def bench_audit(*, batched: int = 50_000, single: int = 3_000) -> dict[str, Any]
         started = time.perf_counter()
         result = log.verify()
         verify_rate = result.records / (time.perf_counter() - started)
+        checkpointer = Checkpointer(engine=engine, settings=settings)
+        checkpointer.run(force=True)  # the first one recomputes the whole chain, once
+        log.append_many([AuditEvent("bench.batch", "bench", f"more:{i}", {"i": i}) for i in range(1000)])
+        started = time.perf_counter()
+        checkpointer.run(force=True)
+        checkpoint_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        checked = verify_log(
+            engine, checkpoints=read_checkpoints(checkpointer.file.path), keys=trusted_keys(settings)
+        )
+        checked_rate = checked.chain.records / (time.perf_counter() - started)
         engine.dispose()
     return {
         "batched_per_s": round(batched_rate),
@@ -53,6 +72,9 @@ def bench_audit(*, batched: int = 50_000, single: int = 3_000) -> dict[str, Any]
         "verify_per_s": round(verify_rate),
         "verified_ok": result.ok,
         "records": result.records,
+        "checkpoint_1000_ms": round(checkpoint_ms, 1),
+        "verify_with_checkpoints_per_s": round(checked_rate),
+        "checkpoints_ok": bool(checked.checkpoints and checked.checkpoints.ok),
     }
 
 

@@ -28,3 +28,9 @@ class ConsoleSettings(AgentSettings):
     )
     session_secret: SecretStr | None = None
     ingest_webhook_secret: SecretStr | None = None
+    ingest_webhook_window_s: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="How far a signed ingest request's timestamp may be from the server's clock (the replay window).",
+    )

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import SwitchboardError
+from core.text import ITEMS_LIMIT, clip
 
 logger = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -29,6 +30,7 @@ HTTP_STATUS: dict[str, int] = {
     "conflict": 409,
     "busy": 503,
     "too_large": 413,
+    "uri_too_long": 414,
     "delivery_failed": 502,
     "config_error": 500,
     "audit_unavailable": 503,
@@ -97,7 +99,13 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
+# RFC 9110's names, where Python 3.11's http module still has RFC 2616's.
+_TITLES = {413: "Content Too Large", 414: "URI Too Long"}
+
+
 def _title(status: int) -> str:
+    if status in _TITLES:
+        return _TITLES[status]
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -139,18 +147,31 @@ def _http_error(_request: Request, exc: Exception) -> Response:
     return problem(exc.status_code, detail, code=code, headers=dict(exc.headers or {}) or None)
 
 
+_TOO_LONG = frozenset({"string_too_long", "bytes_too_long", "too_long"})
+_LOC_CHARS = 100
+
+
 def _validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    # The body of an answer is bounded as every message is (core.text): names in a location come from the
+    # request (a JSON key), and a body with 100,000 unknown keys has as many errors.
     errors = [
         {
-            "loc": [str(part) for part in error.get("loc", ())],
-            "msg": str(error.get("msg", "")),
+            "loc": [clip(str(part), _LOC_CHARS) for part in error.get("loc", ())],
+            "msg": clip(str(error.get("msg", ""))),
             "type": error.get("type"),
         }
-        for error in exc.errors()
+        for error in exc.errors()[:ITEMS_LIMIT]
     ]
-    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    # A value over its maximum length is a size limit, answered with the status HTTP defines for it: 413 Content
+    # Too Large for a body field (a chat message over 4,000 characters), 414 URI Too Long for a query parameter.
+    too_long = [error for error in errors if error["type"] in _TOO_LONG]
+    first = (too_long or errors or [{"loc": [], "msg": "invalid request"}])[0]
     where = ".".join(part for part in first["loc"] if part not in ("body", "query", "path")) or "request"
+    if too_long:
+        in_uri = first["loc"][:1] in (["query"], ["path"])
+        status, code = (414, "uri_too_long") if in_uri else (413, "too_large")
+        return problem(status, f"{where}: {first['msg']}", code=code, errors=errors)
     return problem(422, f"{where}: {first['msg']}", code="bad_input", errors=errors)
 
 

@@ -1,8 +1,10 @@
-"""Request limits: a body-size cap enforced while reading (413) and a per-user rate limit (429).
+"""Request limits: a URI-length cap (414), a body-size cap enforced while reading (413) and a per-user rate limit (429).
 
-The body cap reads at most ``max_bytes + 1`` bytes: a declared Content-Length over the cap is refused before
-any byte is read, and a chunked body is cut off as soon as it passes the cap. The accepted body is replayed to
-the app.
+Each size limit answers with the status HTTP defines for it (RFC 9110): 414 URI Too Long for a request target over
+``MAX_URI_BYTES``, 413 Content Too Large for a body over ``max_body_bytes`` (and, in ``console.errors``, for a
+body field over its own maximum length). The body cap reads at most ``max_bytes + 1`` bytes: a declared
+Content-Length over the cap is refused before any byte is read, and a chunked body is cut off as soon as it passes
+the cap. The accepted body is replayed to the app.
 """
 
 from __future__ import annotations
@@ -17,18 +19,35 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
+# RFC 9110 asks servers to support request targets of at least 8,000 octets; no route needs more.
+MAX_URI_BYTES = 8_192
 
 
 class BodySizeLimit:
-    """ASGI middleware answering 413 problem+json for bodies over ``max_bytes``."""
+    """ASGI middleware answering 414 for a request target over ``max_uri_bytes`` and 413 for a body over ``max_bytes``."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_uri_bytes: int = MAX_URI_BYTES) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_uri_bytes = max_uri_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Buffer the body up to the limit, then hand it to the app."""
-        if scope["type"] != "http" or scope["method"] in _NO_BODY:
+        """Refuse an over-long URI; buffer the body up to the limit, then hand it to the app."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        target = (
+            len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string") or b"") + 1
+        )
+        if target > self.max_uri_bytes:
+            await _refuse(
+                send,
+                414,
+                f"the request URI is longer than the limit of {self.max_uri_bytes:,} bytes",
+                code="uri_too_long",
+            )
+            return
+        if scope["method"] in _NO_BODY:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
@@ -61,27 +80,34 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "urn:switchboard:problem:too_large",
-                "title": "Content Too Large",
-                "status": 413,
-                "detail": f"the request body is larger than the limit of {self.max_bytes:,} bytes",
-                "code": "too_large",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        detail = f"the request body is larger than the limit of {self.max_bytes:,} bytes"
+        await _refuse(send, 413, detail, code="too_large")
+
+
+async def _refuse(send: Send, status: int, detail: str, *, code: str) -> None:
+    """Answer problem+json and close the connection (the rest of the request is never read)."""
+    title = {413: "Content Too Large", 414: "URI Too Long"}[status]
+    body = json.dumps(
+        {
+            "type": f"urn:switchboard:problem:{code}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "code": code,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 @dataclass

@@ -223,13 +223,14 @@ class AuditPage(BaseModel):
 
 
 class VerifyOut(BaseModel):
-    """The chain verification."""
+    """The chain verification, and the signed checkpoints' verdict when there is a checkpoint file."""
 
     ok: bool
     records: int
     first_bad: int | None
     reason: str | None = None
     head: str
+    checkpoints: str | None = None
 
 
 class HealthOut(BaseModel):

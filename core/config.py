@@ -120,6 +120,29 @@ class CoreSettings(BaseSettings):
     log_format: LogFormat = Field(
         default="json", description="'json': one object per line (request, thread, run, actor bound); 'text'."
     )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Append-only JSON lines of signed audit checkpoints (default var/audit/checkpoints.jsonl); "
+        "keep it where the database's writers cannot rewrite it.",
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs checkpoints, unless the secret audit_signing_key is set; "
+        "default var/audit/signing-key.pem, made (mode 600) on first use.",
+    )
+    audit_keyring_dir: Path | None = Field(
+        default=None,
+        description="Trusted public keys (<key id>.pem) that verify checkpoints, kept across key rotations "
+        "(default var/audit/keys).",
+    )
+    audit_checkpoint_every: int = Field(
+        default=1000,
+        ge=1,
+        description="Sign a checkpoint once this many audit records were added since the last.",
+    )
+    audit_checkpoint_minutes: float = Field(
+        default=5.0, gt=0, description="... or once this many minutes passed and any record was added."
+    )
 
     secrets: dict[str, SecretStr] = Field(default_factory=dict, repr=False)
 

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from core.text import MESSAGE_LIMIT, clip, clip_data
+
 
 class SwitchboardError(Exception):
     """Base of every error a user may see.
 
     Attributes:
         code: Stable, machine-readable code (used by the API and the audit log).
-        message: Human-readable message naming what was wrong; never contains secrets.
-        details: Structured context (file, line, field, ...), JSON-serialisable.
+        message: Human-readable message naming what was wrong; never contains secrets. At most
+            ``core.text.MESSAGE_LIMIT`` characters: a longer one is clipped here, whatever it quotes.
+        details: Structured context (file, line, field, ...), JSON-serialisable; each string in it is clipped to
+            ``core.text.QUOTE_LIMIT`` characters and each list to ``core.text.ITEMS_LIMIT`` items.
         fault: Whose move it is: "caller" (change the request and try again) or "server" (the request was fine;
             something on our side or downstream failed).
     """
@@ -24,9 +28,12 @@ class SwitchboardError(Exception):
     fault: Literal["caller", "server"] = "caller"
 
     def __init__(self, message: str, **details: Any) -> None:
+        # Clipped here, once, because errors quote their input (a file's header, an argument) and travel
+        # everywhere: into replies, thread messages, run errors, audit records and problem+json bodies.
+        message = clip(message, MESSAGE_LIMIT)
         super().__init__(message)
         self.message = message
-        self.details = details
+        self.details: dict[str, Any] = clip_data(details)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the error as a JSON-serialisable mapping."""
@@ -92,6 +99,13 @@ class AuditUnavailable(SwitchboardError):
     """The audit record could not be written, so the action did not run."""
 
     code = "audit_unavailable"
+    fault = "server"
+
+
+class AuditTampered(SwitchboardError):
+    """The audit log no longer extends its last signed checkpoint, so no new checkpoint is signed."""
+
+    code = "audit_tampered"
     fault = "server"
 
 

@@ -12,17 +12,21 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.engine import Engine
 
 from core.errors import SwitchboardError
 from core.logs import configure_logging
 from core.store.db import make_engine
 from core.store.schema import init_db
+from core.text import visible
 from switchboard.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
-console = Console()
-err_console = Console(stderr=True)
+# No emoji codes: ":warning:" in a customer's name prints as typed. Markup stays on for our own styling, so
+# every value from data or a user is printed as Text or escaped (switchboard.render.plain / safe).
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -85,7 +89,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except SwitchboardError as exc:
-            err_console.print(f"[bold red]Error:[/] {exc.message}", highlight=False, markup=True)
+            err_console.print(
+                f"[bold red]Error:[/] {escape(visible(exc.message))}", highlight=False, markup=True
+            )
             raise typer.Exit(code=2 if exc.fault == "caller" else 1) from None
         except KeyboardInterrupt:
             err_console.print("Interrupted.")

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from flows.sales.lookup import lookup_customers
 from flows.sales.pricing import Quote, create_order, normalize_sku, quote_price
+from tools.arguments import OneLine, Quantity, RecordId
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 QUOTE_COLUMNS = [
@@ -27,17 +28,20 @@ QUOTE_COLUMNS = [
 class LookupCustomerArgs(ToolArgs):
     """Who to look for."""
 
-    query: str = Field(
+    query: OneLine = Field(
         min_length=1,
+        max_length=200,
         description="The customer to find: a customer id such as 1042, an e-mail address, or (part of) the "
         "company name such as 'Acme Logistics'.",
     )
 
 
 class _OrderLine(ToolArgs):
-    client_id: int = Field(ge=1, description="The customer id, e.g. 1042 (use lookup_customer to find it).")
-    product: str = Field(min_length=1, description="The product SKU, e.g. A100X, B200 or C-55.")
-    quantity: int = Field(ge=1, description="Number of units, at least 1.")
+    client_id: RecordId = Field(description="The customer id, e.g. 1042 (use lookup_customer to find it).")
+    product: OneLine = Field(
+        min_length=1, max_length=64, description="The product SKU, e.g. A100X, B200 or C-55."
+    )
+    quantity: Quantity = Field(description="Number of units, from 1 to 1,000,000.")
 
     @field_validator("product")
     @classmethod

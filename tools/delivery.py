@@ -8,21 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from core.store.models import MAX_INTEGER
 from core.vocabulary import Channel, DestinationName
 from flows.delivery.deliver import deliver_artifact, preview_delivery
 from flows.delivery.notify import send_notification
 from flows.delivery.recipients import check_channels, find_group, resolve_recipients, shown_address
 from flows.export.exporter import find_artifact
+from tools.arguments import FreeText, OneLine
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 
 class DeliverFileArgs(ToolArgs):
     """Which file goes where."""
 
-    file: str = Field(
+    file: OneLine = Field(
         min_length=1,
+        max_length=500,
         description=(
             "The exported file to send: its artifact name (e.g. 'sales_by_region_2026-11-21.csv'), its "
             "numeric artifact id, or 'latest' for the most recent export."
@@ -35,19 +38,27 @@ class DeliverFileArgs(ToolArgs):
         )
     )
 
+    @field_validator("file")
+    @classmethod
+    def _id_in_range(cls, value: str) -> str:
+        if value.isascii() and value.isdigit() and int(value) > MAX_INTEGER:
+            raise ValueError(f"an artifact id is at most {MAX_INTEGER:,}")
+        return value
+
 
 class SendNotificationArgs(ToolArgs):
     """Who gets which message, on which channel."""
 
     channel: Channel = Field(description="How to send it: telegram, email or webhook.")
-    recipient: str = Field(
+    recipient: OneLine = Field(
         min_length=1,
+        max_length=500,
         description=(
             "A recipient group (finance, ops or sales) or one address on the channel: an e-mail address, a "
             "Telegram chat id or @username, or a webhook URL."
         ),
     )
-    message: str = Field(
+    message: FreeText = Field(
         min_length=1, max_length=4000, description="The text to send, as the user phrased it."
     )
 

@@ -9,13 +9,14 @@ from pydantic import Field
 from core.vocabulary import Dataset
 from flows.ingest.pipeline import IngestReport, ingest_file, inspect_file
 from flows.rules.normalize import NormalizeReport, normalize_dataset
+from tools.arguments import OneLine
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 
 class IngestFileArgs(ToolArgs):
     """Which inbox file to load, into which dataset, and how."""
 
-    path: str = Field(
+    path: OneLine = Field(
         min_length=1,
         max_length=500,
         description="Name of the file in the inbox folder, e.g. 'orders_today.csv', 'customers_update.xlsx' "

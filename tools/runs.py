@@ -16,6 +16,7 @@ from core.errors import BadInput, Conflict, NotFound, SwitchboardError
 from core.periods import resolve_period
 from core.store.runs import FAILED_STATUSES, Run, RunStatus, RunStore
 from core.vocabulary import FlowName, Period, RunStatusFilter
+from tools.arguments import RecordId
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 RUN_COLUMNS = ["id", "name", "status", "attempt", "actor", "created", "duration_ms", "error"]
@@ -24,9 +25,7 @@ RUN_COLUMNS = ["id", "name", "status", "attempt", "actor", "created", "duration_
 class GetRunStatusArgs(ToolArgs):
     """Which run to show."""
 
-    run_id: int | None = Field(
-        default=None, ge=1, description="Run number, e.g. 57. Omit for the latest run."
-    )
+    run_id: RecordId | None = Field(default=None, description="Run number, e.g. 57. Omit for the latest run.")
     flow: FlowName | None = Field(default=None, description="Show the latest run of this named flow.")
 
 
@@ -42,7 +41,7 @@ class ListRunsArgs(ToolArgs):
 class RetryRunArgs(ToolArgs):
     """The run to retry."""
 
-    run_id: int = Field(ge=1, description="Number of the failed run to try again.")
+    run_id: RecordId = Field(description="Number of the failed run to try again.")
 
 
 def run_row(run: Run) -> list[Any]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_INT64 = range(-(2**63), 2**63)
 
 
 class Turn(BaseModel):
@@ -70,6 +72,24 @@ class Decision(BaseModel):
     model: str = ""
     latency_ms: float = 0.0
     notes: list[str] = Field(default_factory=list)
+
+    @field_validator("args")
+    @classmethod
+    def _storable(cls, args: dict[str, Any]) -> dict[str, Any]:
+        # The thread's checkpoint (msgpack) cannot hold an integer beyond 64 bits, and a backend may extract one
+        # from a message ("order 99999999999999999999 units"): kept as its digits, the tool's own validation still
+        # names it ("'quantity' should be less than or equal to 1000000") instead of the turn failing.
+        return {key: _storable(value) for key, value in args.items()}
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
 
 
 class Backend(Protocol):

@@ -1,4 +1,4 @@
-"""Audit: pages of records filtered by user, tool, event and time, and the chain verification.
+"""Audit: pages of records filtered by user, tool, event and time, and the chain and checkpoint verification.
 
 Admins and approvers read every record; operators read the records they are the actor of.
 """
@@ -15,8 +15,10 @@ from sqlmodel import Session
 from console.deps import State, User
 from console.schemas import AuditPage, AuditRecordOut, VerifyOut
 from console.views import audit_data
-from core.errors import BadInput
+from core.audit_keys import checkpoint_path, trusted_keys
+from core.errors import BadInput, SwitchboardError
 from core.store.audit import AuditLog, AuditRecord
+from core.store.checkpoints import read_checkpoints, verify_log
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 Name = Annotated[str | None, Query(max_length=100)]
@@ -88,12 +90,41 @@ def audit_records(
 
 @router.get("/verify", response_model=VerifyOut)
 def verify(_principal: User, state: State) -> VerifyOut:
-    """Recompute the whole hash chain; name the first record that does not fit."""
-    result = AuditLog(state.sb.engine).verify()
+    """Recompute the whole hash chain and hold it against the signed checkpoints; name what does not fit."""
+    path = checkpoint_path(state.settings)
+    if not path.is_file():
+        result = AuditLog(state.sb.engine).verify()
+        return VerifyOut(
+            ok=result.ok,
+            records=result.records,
+            first_bad=result.first_bad,
+            reason=result.reason,
+            head=result.head,
+        )
+    try:
+        outcome = verify_log(
+            state.sb.engine, checkpoints=read_checkpoints(path), keys=trusted_keys(state.settings)
+        )
+    except SwitchboardError as exc:  # a damaged checkpoint file or key: the verdict, not an error page
+        result = AuditLog(state.sb.engine).verify()
+        return VerifyOut(
+            ok=False,
+            records=result.records,
+            first_bad=None,
+            reason=exc.message,
+            head=result.head,
+            checkpoints=exc.message,
+        )
+    chain, verdict = outcome.chain, outcome.checkpoints
+    said = verdict.message if verdict is not None else None
+    reason = chain.reason  # a broken chain is named first; else what the checkpoints found, if anything
+    if chain.ok and verdict is not None and not verdict.ok:
+        reason = said
     return VerifyOut(
-        ok=result.ok,
-        records=result.records,
-        first_bad=result.first_bad,
-        reason=result.reason,
-        head=result.head,
+        ok=reason is None,
+        records=chain.records,
+        first_bad=chain.first_bad,
+        reason=reason,
+        head=chain.head,
+        checkpoints=said,
     )

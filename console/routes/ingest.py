@@ -1,28 +1,31 @@
-"""The ingest webhook: another system posts a JSON list of records, signed with HMAC-SHA256 of the raw body.
+"""The ingest webhook: another system posts a JSON list of records in a signed request.
 
-The signature (header ``X-Switchboard-Signature: sha256=<hex>``, keyed with
-``settings.ingest_webhook_secret``) is the credential, so the route needs no user; it is checked in constant
-time before the body is parsed. Re-posting the same body is a no-op (the ingest flow recognises its checksum).
+The signature (``X-Switchboard-Signature: v1=<hex>`` with ``X-Switchboard-Timestamp``, keyed with
+``settings.ingest_webhook_secret``; ``console.webhook_signature`` says what it covers) is the credential, so the
+route needs no user. It is checked in constant time before the body is parsed; a request whose timestamp is
+outside the window, or whose signature was already accepted (a replay), is refused. Posting the same records
+again in a freshly signed request is a no-op (the ingest flow recognises their checksum).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+import time
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from console.deps import State
-from console.errors import Unauthorized, Unavailable
-from core.errors import BadInput, SwitchboardError
+from console.errors import Unavailable
+from console.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check_request
+from core.errors import BadInput, Conflict, SwitchboardError
+from core.store.nonces import claim_signature
 from core.vocabulary import Dataset
 from flows.ingest.pipeline import IngestReport, ingest_records
 
 router = APIRouter(tags=["ingest"])
-SIGNATURE_HEADER = "X-Switchboard-Signature"
 _BODY_SCHEMA: dict[str, Any] = {
     "required": True,
     "content": {
@@ -43,11 +46,6 @@ _BODY_SCHEMA: dict[str, Any] = {
 }
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The header value for ``body``: ``sha256=<hex>``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 def _records(raw: bytes) -> list[Any]:
     try:
         data = json.loads(raw)
@@ -65,7 +63,8 @@ def _records(raw: bytes) -> list[Any]:
     response_model=IngestReport,
     openapi_extra={"requestBody": _BODY_SCHEMA},
     responses={
-        401: {"description": "Missing or wrong signature."},
+        401: {"description": "Missing or wrong signature, or a timestamp outside the window."},
+        409: {"description": "A replay: this signed request was already received."},
         503: {"description": "Webhook not configured."},
     },
 )
@@ -75,7 +74,13 @@ async def ingest_webhook(
     state: State,
     mode: Literal["append", "replace"] = "append",
     signature: Annotated[
-        str | None, Header(alias=SIGNATURE_HEADER, description="sha256=<hex HMAC of the body>")
+        str | None,
+        Header(
+            alias=SIGNATURE_HEADER, description="v1=<hex HMAC of timestamp, method, path, query and body>"
+        ),
+    ] = None,
+    timestamp: Annotated[
+        str | None, Header(alias=TIMESTAMP_HEADER, description="When the request was signed: Unix seconds.")
     ] = None,
     source: Annotated[str, Query(max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")] = "webhook",
 ) -> IngestReport:
@@ -85,13 +90,31 @@ async def ingest_webhook(
         raise Unavailable("the ingest webhook is off: set SWITCHBOARD_INGEST_WEBHOOK_SECRET to turn it on")
     state.limit("webhook:ingest")
     raw = await request.body()
-    expected = sign(secret.get_secret_value(), raw)
-    if not signature or not hmac.compare_digest(
-        expected.encode(), signature.strip().encode("utf-8", "replace")
-    ):
+    try:
+        signed, stamp = check_request(
+            secret.get_secret_value(),
+            signature=signature,
+            timestamp=timestamp,
+            method=request.method,
+            path=request.url.path,
+            query=request.url.query,
+            body=raw,
+            now=time.time(),
+            window_s=state.settings.ingest_webhook_window_s,
+        )
+    except SwitchboardError:
         state.metrics.ingests.labels(dataset, "bad_signature").inc()
-        raise Unauthorized(
-            f"missing or wrong {SIGNATURE_HEADER} header (expected sha256=<HMAC-SHA256 of the body>)"
+        raise
+    # Kept until the timestamp leaves the window; after that the timestamp check alone refuses a replay.
+    expires = datetime.fromtimestamp(stamp + state.settings.ingest_webhook_window_s, UTC)
+    claimed = await run_in_threadpool(
+        claim_signature, state.sb.engine, signature=signed, expires_at=expires, now=datetime.now(UTC)
+    )
+    if not claimed:
+        state.metrics.ingests.labels(dataset, "replayed").inc()
+        raise Conflict(
+            "this signed request was already received, so the replay is refused; sign each request anew, "
+            f"with the current {TIMESTAMP_HEADER}"
         )
     records = _records(raw)
     try:

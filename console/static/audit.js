@@ -53,8 +53,10 @@ document.addEventListener("DOMContentLoaded", () => {
       verdict.className = `pill ${result.ok ? "ok" : "bad"}`;
       verdict.textContent = result.ok
         ? `Chain OK · ${result.records.toLocaleString("en-US")} records`
-        : `Chain BROKEN at record ${result.first_bad}: ${result.reason}`;
-      verdict.title = `head ${result.head}`;
+        : result.first_bad === null
+          ? result.reason
+          : `Chain BROKEN at record ${result.first_bad}: ${result.reason}`;
+      verdict.title = result.checkpoints ? `head ${result.head}; ${result.checkpoints}` : `head ${result.head}`;
     } catch (error) {
       verdict.className = "pill bad";
       verdict.textContent = error.message;

@@ -1,15 +1,19 @@
 """The tamper-evident audit log: append-only, hash-chained, written through one writer API.
 
-Each record's hash is ``sha256(prev_hash + canonical_json(record))``. Appends lock the single ``audit_head`` row
-(an ``UPDATE`` inside the caller's transaction), so concurrent writers queue instead of forking the chain, and the
-head row also catches a truncated tail. Secret-looking keys are redacted before anything is hashed or stored.
+Each record's hash is ``sha256(prev_hash + canonical_json(record))`` (``core.audit_verify.record_hash``). Appends
+lock the single ``audit_head`` row (an ``UPDATE`` inside the caller's transaction), so concurrent writers queue
+instead of forking the chain, and the head row also catches a carelessly truncated tail. Secret-looking keys are
+redacted before anything is hashed or stored.
+
+The chain alone cannot stop someone who may write to the database: they can recompute every hash and the head.
+Signed checkpoints kept outside the database (``core.store.checkpoints``) catch that.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -18,11 +22,24 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, Session, SQLModel, col
 
+from core.audit_verify import GENESIS, canonical_json, record_hash
 from core.errors import AuditUnavailable
 from core.redaction import redact
 from core.store.db import utcnow, write_connection, write_session
 
-GENESIS = "0" * 64
+__all__ = [
+    "GENESIS",
+    "AuditEvent",
+    "AuditHead",
+    "AuditLog",
+    "AuditRecord",
+    "VerifyResult",
+    "append_in",
+    "canonical_json",
+    "ensure_head",
+    "record_hash",
+    "redact",
+]
 
 
 class AuditRecord(SQLModel, table=True):
@@ -48,21 +65,6 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = GENESIS
-
-
-def canonical_json(value: Any) -> str:
-    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def record_hash(
-    *, seq: int, ts: str, actor: str, event: str, subject: str | None, data: str, prev: str
-) -> str:
-    """Hash of one record given its predecessor's hash."""
-    body = canonical_json(
-        {"seq": seq, "ts": ts, "actor": actor, "event": event, "subject": subject, "data": data, "prev": prev}
-    )
-    return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -173,9 +175,11 @@ class AuditLog:
         except Exception as exc:
             raise AuditUnavailable(f"could not write the audit record: {type(exc).__name__}") from exc
 
-    def iter_records(self, *, since: datetime | None = None, batch: int = 5000) -> Iterator[AuditRecord]:
-        """Yield records in chain order, optionally from a timestamp on."""
-        last = 0
+    def iter_records(
+        self, *, since: datetime | None = None, after: int = 0, upto: int | None = None, batch: int = 5000
+    ) -> Iterator[AuditRecord]:
+        """Yield records in chain order: optionally from a timestamp on, after a seq, up to a seq."""
+        last = after
         cutoff = since.isoformat(timespec="microseconds") if since else None
         with Session(self.engine) as session:
             while True:
@@ -187,6 +191,8 @@ class AuditLog:
                 )
                 if cutoff:
                     query = query.where(col(AuditRecord.ts) >= cutoff)
+                if upto is not None:
+                    query = query.where(col(AuditRecord.seq) <= upto)
                 rows = session.execute(query).scalars().all()
                 if not rows:
                     return
@@ -199,9 +205,43 @@ class AuditLog:
             head = session.get(AuditHead, 1)
             return head or AuditHead()
 
+    def hashes_at(self, seqs: Collection[int]) -> dict[int, str]:
+        """The stored hash of each of these records that exists."""
+        found: dict[int, str] = {}
+        wanted = sorted(set(seqs))
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                rows = conn.execute(
+                    select(_RECORDS.c.seq, _RECORDS.c.hash).where(
+                        _RECORDS.c.seq.in_(wanted[start : start + 500])
+                    )
+                )
+                found.update({int(seq): str(digest) for seq, digest in rows})
+        return found
+
     def verify(self) -> VerifyResult:
-        """Recompute the whole chain; report the first record that does not fit."""
-        prev, expected, count = GENESIS, 1, 0
+        """Recompute the whole chain and compare the head row; report the first record that does not fit."""
+        result = self.verify_segment()
+        if not result.ok:
+            return result
+        head = self.head()
+        if head.seq != result.records or head.hash != result.head:
+            count = result.records
+            return VerifyResult(
+                False,
+                count,
+                count + 1 if head.seq > count else count,
+                "the chain head does not match the last record",
+                result.head,
+            )
+        return result
+
+    def verify_segment(self, *, after: int = 0, prev: str = GENESIS, upto: int | None = None) -> VerifyResult:
+        """Recompute the chain from the record after ``after`` (whose hash is ``prev``) up to ``upto``.
+
+        ``records`` counts the records read; ``head`` is the last good hash. The head row is not compared.
+        """
+        expected, count = after + 1, 0
         sha256, dumps = hashlib.sha256, json.dumps
         columns = (
             _RECORDS.c.seq,
@@ -213,10 +253,11 @@ class AuditLog:
             _RECORDS.c.prev_hash,
             _RECORDS.c.hash,
         )
+        query = select(*columns).where(_RECORDS.c.seq > after).order_by(_RECORDS.c.seq)
+        if upto is not None:
+            query = query.where(_RECORDS.c.seq <= upto)
         with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=10_000).execute(
-                select(*columns).order_by(_RECORDS.c.seq)
-            )
+            result = conn.execution_options(stream_results=True, yield_per=10_000).execute(query)
             for seq, ts, actor, event, subject, data, prev_hash, stored in result:
                 count += 1
                 if seq != expected:
@@ -225,6 +266,7 @@ class AuditLog:
                     return VerifyResult(
                         False, count, seq, "its prev_hash does not match the previous record", prev
                     )
+                # record_hash, inlined: verify runs it for every record of the log.
                 body = dumps(
                     {
                         "seq": seq,
@@ -243,23 +285,34 @@ class AuditLog:
                 if digest != stored:
                     return VerifyResult(False, count, seq, "its content does not match its hash", prev)
                 prev, expected = digest, expected + 1
-        head = self.head()
-        if head.seq != count or head.hash != prev:
-            return VerifyResult(
-                False,
-                count,
-                count + 1 if head.seq > count else count,
-                "the chain head does not match the last record",
-                prev,
-            )
+        if upto is not None and expected <= upto:
+            return VerifyResult(False, count, expected, f"record {expected} is missing", prev)
         return VerifyResult(True, count, None, None, prev)
 
-    def export(self, out: IO[str], *, since: datetime | None = None) -> int:
-        """Write records as JSONL, then a final line with the chain head to keep outside the database."""
+    def first_since(self, since: datetime) -> int | None:
+        """The seq of the first record written at or after ``since``; None when there is none."""
+        cutoff = since.isoformat(timespec="microseconds")
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(_RECORDS.c.seq).where(_RECORDS.c.ts >= cutoff).order_by(_RECORDS.c.seq).limit(1)
+            )
+            seq = found.scalar_one_or_none()
+        return int(seq) if seq is not None else None
+
+    def export(self, out: IO[str], *, since: datetime | None = None, head: AuditHead | None = None) -> int:
+        """Write records as JSONL up to ``head`` (the current head when None), then a final line with that head.
+
+        With ``since``, the records run without a gap from the first one written at or after it, so the chain
+        can be recomputed from its first ``prev_hash``.
+        """
+        head = head or self.head()
+        after = 0
+        if since is not None:
+            first = self.first_since(since)
+            after = head.seq if first is None else first - 1
         count = 0
-        for rec in self.iter_records(since=since):
+        for rec in self.iter_records(after=after, upto=head.seq):
             out.write(canonical_json({**rec.model_dump(), "data": json.loads(rec.data)}) + "\n")
             count += 1
-        head = self.head()
         out.write(canonical_json({"chain_head": {"seq": head.seq, "hash": head.hash}}) + "\n")
         return count

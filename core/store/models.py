@@ -14,6 +14,10 @@ from sqlmodel import Field, SQLModel
 
 from core.store.db import utcnow
 
+# The largest value an INTEGER column holds (PostgreSQL's is 32-bit): ids and quantities that users or files
+# supply are checked against it before they reach a query.
+MAX_INTEGER = 2_147_483_647
+
 
 class CustomerBase(SQLModel):
     """Fields of a customer as ingested."""

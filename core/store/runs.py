@@ -21,6 +21,7 @@ from sqlmodel import Field, Session, SQLModel, col
 from core.errors import Conflict, NotFound
 from core.store.audit import AuditEvent, append_in
 from core.store.db import utcnow, write_session
+from core.text import MESSAGE_LIMIT, clip
 
 
 class RunStatus(enum.StrEnum):
@@ -202,20 +203,24 @@ class RunStore:
         Args:
             run_id: The run.
             output: A summary of outputs, as for ``succeed``.
-            error: What failed, e.g. "step 3 (send_notification) failed: ...".
+            error: What failed, e.g. "step 3 (send_notification) failed: ..."; clipped to
+                ``core.text.MESSAGE_LIMIT`` characters.
         """
         return self._transition(
             run_id,
             RunStatus.PARTIAL,
             allowed=(RunStatus.RUNNING,),
             output=output,
-            error=error,
+            error=clip(error, MESSAGE_LIMIT),
             error_code="partial",
             finished_at=utcnow(),
         )
 
     def fail(self, run_id: int, *, error: str, code: str = "error", final: bool = False) -> Run:
-        """Running → Failed, or DeadLettered when this was the last allowed attempt (or ``final`` says so)."""
+        """Running → Failed, or DeadLettered when this was the last allowed attempt (or ``final`` says so).
+
+        ``error`` is kept (and audited) clipped to ``core.text.MESSAGE_LIMIT`` characters.
+        """
         with Session(self.engine) as session:
             run = session.get(Run, run_id)
             last = final or (run is not None and run.attempt >= run.max_attempts)
@@ -224,7 +229,7 @@ class RunStore:
             run_id,
             status,
             allowed=(RunStatus.RUNNING, RunStatus.PENDING),
-            error=error,
+            error=clip(error, MESSAGE_LIMIT),
             error_code=code,
             finished_at=utcnow(),
         )

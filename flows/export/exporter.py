@@ -87,7 +87,7 @@ from core.errors import BadInput, NotFound
 from core.files import file_sha256
 from core.periods import resolve_period
 from core.store.db import utcnow, write_session
-from core.store.models import Artifact, Customer, Order, Product
+from core.store.models import MAX_INTEGER, Artifact, Customer, Order, Product
 from flows.export.formats import DAT_LAYOUTS, dat_layout_doc, write_rows
 from flows.reports.queries import REVENUE, Window, sales_by_region
 
@@ -321,8 +321,9 @@ def find_artifact(engine: Engine, ref: str) -> Artifact:
             if found is None:
                 raise NotFound("there are no artifacts yet; export a dataset first", artifact=text)
             return found
-        if text.isdigit():
-            found = session.get(Artifact, int(text))
+        if text.isascii() and text.isdigit():
+            # An id no INTEGER column can hold names no artifact (and must not reach the query).
+            found = session.get(Artifact, int(text)) if int(text) <= MAX_INTEGER else None
             if found is None:
                 raise NotFound(f"artifact {text} does not exist", artifact=text)
             return found

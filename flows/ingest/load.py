@@ -9,6 +9,7 @@ bounded: one chunk of rows at a time, plus the set of keys seen so far (to catch
 from __future__ import annotations
 
 import operator
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -20,11 +21,13 @@ from core.errors import BadInput
 from core.store.bulk import BulkInserter, ExistingKeys
 from core.store.db import utcnow
 from core.store.models import Quarantine
+from core.text import clip_join, clip_repr
 from flows.ingest.readers import Row, RowSource
 from flows.ingest.rows import DatasetSpec, describe_row_error, positional
 
 CHUNK_ROWS = 5_000
 SAMPLES = 20
+_NAME_CHARS = 100  # a column name quoted in a message (header names of the datasets are under 20)
 _QUARANTINE_COLUMNS = ("batch_id", "dataset", "source", "line", "field_name", "reason", "raw", "created_at")
 
 
@@ -193,7 +196,8 @@ class RowLoader:
     def _unknown_fields(self, line: int, values: Mapping[str, Any], allowed: frozenset[str]) -> None:
         unknown = sorted(set(values) - allowed)[0]
         raise BadInput(
-            f"{self.source.name}: {self.source.unit} {line}: unknown field '{unknown}' for {self.spec.name} "
+            f"{self.source.name}: {self.source.unit} {line}: unknown field {clip_repr(unknown, _NAME_CHARS)} "
+            f"for {self.spec.name} "
             f"(expected: {', '.join(self.spec.columns)})",
             file=self.source.name,
             line=line,
@@ -204,23 +208,28 @@ class RowLoader:
 def check_columns(spec: DatasetSpec, source: RowSource) -> None:
     """A header must name only known columns, each once, and every required one.
 
+    Linear in the header's width (readers already refused a header over ``MAX_COLUMNS``), and the message
+    quotes at most a bounded number of names, each clipped (``core.text``).
+
     Raises:
         BadInput: naming the file, line 1 and the first wrong column.
     """
     columns = source.columns
     if columns is None:
         return
-    problems: list[str] = []
+    counts = Counter(columns)
+    known = frozenset(spec.columns)
     blank = [str(index) for index, name in enumerate(columns, start=1) if not name]
-    unknown = [name for name in columns if name and name not in spec.columns]
-    repeated = sorted({name for name in columns if name and columns.count(name) > 1})
-    missing = [name for name in spec.required if name not in columns]
+    unknown = [name for name in columns if name and name not in known]
+    repeated = sorted(name for name, count in counts.items() if name and count > 1)
+    missing = [name for name in spec.required if name not in counts]
+    problems: list[str] = []
     if blank:
-        problems.append(f"column {', '.join(blank)} has no name")
+        problems.append(f"column {clip_join(blank)} has no name")
     if unknown:
-        problems.append("unknown column " + ", ".join(repr(name) for name in unknown))
+        problems.append("unknown column " + clip_join([clip_repr(name, _NAME_CHARS) for name in unknown]))
     if repeated:
-        problems.append("repeated column " + ", ".join(repr(name) for name in repeated))
+        problems.append("repeated column " + clip_join([clip_repr(name, _NAME_CHARS) for name in repeated]))
     if missing:
         problems.append("missing required column " + ", ".join(repr(name) for name in missing))
     if problems:

@@ -4,6 +4,10 @@ Nothing here holds a whole file in memory: CSV is read through ``csv.reader``, X
 read-only mode, and JSON (an array of objects or JSON Lines) through an incremental ``raw_decode`` loop over a
 bounded buffer. A file that cannot be parsed at all raises ``BadInput`` naming the file, line and (where
 known) column; a single odd row is yielded with a ``problem`` so ingest can quarantine it and carry on.
+
+Reading costs time linear in the file's size, and every unit of it is bounded (``flows.ingest.limits``): a
+header, a line (a JSON record) and a CSV cell. A file over a limit is refused as soon as the reader gets there,
+with a ``BadInput`` naming the limit, before anything quotes its content.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from core.errors import BadInput
+from core.text import clip
+from flows.ingest.limits import MAX_CELL_CHARS, MAX_COLUMNS, MAX_HEADER_CHARS, MAX_LINE_CHARS, header_columns
 from flows.ingest.rows import normalize_column
 
 FileFormat = Literal["csv", "xlsx", "json"]
@@ -36,9 +42,9 @@ EXTENSIONS: dict[str, FileFormat] = {
     ".ndjson": "json",
 }
 _JSON_CHUNK = 64 * 1024
-_JSON_MAX_RECORD = 16 * 1024 * 1024
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
-csv.field_size_limit(16 * 1024 * 1024)
+# The csv module's limit is per process; ingest is its only user in this project.
+csv.field_size_limit(MAX_CELL_CHARS)
 
 
 def detect_format(path: Path) -> FileFormat:
@@ -120,30 +126,44 @@ def _decode_error(name: str, line: int | None) -> BadInput:
     return BadInput(f"{name}: {where} is not valid UTF-8 text", file=name, line=line)
 
 
-def header_columns(raw: list[Any]) -> list[str]:
-    """Normalised header names, with trailing empty header cells dropped."""
-    names = [normalize_column(cell) if cell is not None else "" for cell in raw]
-    while names and not names[-1]:
-        names.pop()
-    return names
-
-
 class _CsvSource(_Source):
     def __enter__(self) -> RowSource:
-        reader = csv.reader(self._text(), strict=True)
+        reader = csv.reader(self._lines(self._text()), strict=True)
         try:
             header = next(reader, None)
         except (csv.Error, UnicodeDecodeError) as exc:
             raise self._parse_error(exc, 1) from None
         if header is None or not any(cell.strip() for cell in header):
             raise self.fail("line 1", "the file is empty (no header row)", line=1)
-        columns = header_columns(list(header))
+        columns = header_columns(header, name=self.name)
         return RowSource(self.name, "line", columns, self._rows(reader, columns))
+
+    def _lines(self, text: IO[str]) -> Iterator[str]:
+        """The file's lines, each read with a bound: a file with no line breaks is refused at the limit."""
+        readline, number, limit = text.readline, 1, MAX_HEADER_CHARS
+        while line := readline(limit + 1):
+            if len(line) > limit:
+                what = "the header" if number == 1 else "the line"
+                raise self.fail(
+                    f"line {number}",
+                    f"{what} is longer than the limit of {limit:,} characters (is this the right file?)",
+                    line=number,
+                    limit=limit,
+                )
+            yield line
+            number, limit = number + 1, MAX_LINE_CHARS
 
     def _parse_error(self, exc: Exception, line: int) -> BadInput:
         if isinstance(exc, UnicodeDecodeError):
             return _decode_error(self.name, line)
-        return self.fail(f"line {line}", f"malformed CSV ({exc})", line=line)
+        if "field larger than field limit" in str(exc):
+            return self.fail(
+                f"line {line}",
+                f"a cell is longer than the limit of {MAX_CELL_CHARS:,} characters",
+                line=line,
+                limit=MAX_CELL_CHARS,
+            )
+        return self.fail(f"line {line}", f"malformed CSV ({clip(str(exc))})", line=line)
 
     def _rows(self, reader: Any, columns: list[str]) -> Iterator[Row]:
         width = len(columns)
@@ -181,9 +201,9 @@ class _XlsxSource(_Source):
         self._closers.append(book.close)
         sheet = book[self.sheet] if self.sheet and self.sheet in book.sheetnames else book.worksheets[0]
         rows = self._guarded(sheet.iter_rows(values_only=True))
-        for _number, values in rows:
+        for number, values in rows:
             if any(_present(cell) for cell in values):
-                columns = header_columns(list(values))
+                columns = header_columns(list(values), name=self.name, where=f"row {number}")
                 return RowSource(self.name, "row", columns, self._rows(rows, columns))
         raise self.fail("row 1", "the sheet is empty (no header row)", line=1)
 
@@ -297,17 +317,35 @@ class _JsonStream:
             try:
                 value, end = self.decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                # The error may only mean the buffer ends mid-record; read on, up to a sane record size.
-                if self.eof or len(self.buf) - self.pos > _JSON_MAX_RECORD:
+                # The error may only mean the buffer ends mid-record; read on, up to the record limit.
+                if self.eof:
                     raise self.fail(exc.pos, exc.msg) from None
+                if len(self.buf) - self.pos > MAX_LINE_CHARS:
+                    cut_off = exc.pos >= len(self.buf) - 1 or exc.msg.startswith("Unterminated string")
+                    raise (self._too_long() if cut_off else self.fail(exc.pos, exc.msg)) from None
                 self._fill()
                 continue
+            except ValueError:  # Python refuses to convert an integer of more than 4,300 digits
+                raise self.fail(self.pos, "a number has too many digits") from None
+            except RecursionError:
+                raise self.fail(self.pos, "values are nested too deeply") from None
             if end == len(self.buf) and not self.eof:  # a number may continue in the next chunk
                 self._fill()
                 continue
+            if end - self.pos > MAX_LINE_CHARS:
+                raise self._too_long()
             line = self.where(self.pos)[0]
             self.pos = end
             return line, value
+
+    def _too_long(self) -> BadInput:
+        line = self.where(self.pos)[0]
+        return BadInput(
+            f"{self.name}: line {line}: a record is longer than the limit of {MAX_LINE_CHARS:,} characters",
+            file=self.name,
+            line=line,
+            limit=MAX_LINE_CHARS,
+        )
 
     def __iter__(self) -> Iterator[tuple[int, Any]]:
         first = self._peek()
@@ -335,4 +373,15 @@ class _JsonStream:
             raise self.fail(self.pos, "unexpected data after the closing ']'")
 
 
-__all__ = ["EXTENSIONS", "FileFormat", "RowSource", "detect_format", "header_columns", "open_rows"]
+__all__ = [
+    "EXTENSIONS",
+    "MAX_CELL_CHARS",
+    "MAX_COLUMNS",
+    "MAX_HEADER_CHARS",
+    "MAX_LINE_CHARS",
+    "FileFormat",
+    "RowSource",
+    "detect_format",
+    "header_columns",
+    "open_rows",
+]

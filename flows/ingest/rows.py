@@ -20,7 +20,8 @@ from sqlalchemy import Table
 from sqlmodel import SQLModel
 
 from core.errors import NotFound
-from core.store.models import Customer, Order, Product
+from core.store.models import MAX_INTEGER, Customer, Order, Product
+from core.text import control_message, find_control
 from core.vocabulary import DATASETS, REGIONS
 
 PriceTier = Literal["economy", "standard", "premium"]
@@ -44,11 +45,19 @@ def _one_of(values: tuple[str, ...]) -> str:
 
 # Every constraint below is enforced inside pydantic-core (no Python validator per value): ingest validates
 # hundreds of thousands of rows, and Python-level validators made it three times slower.
-Text = Annotated[str, StringConstraints(max_length=500, pattern=r"\S")]
-OptText = Annotated[str, StringConstraints(max_length=500)] | None
-Email = Annotated[str, StringConstraints(max_length=320, pattern=r"\S@\S")]
-Sku = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=64)]
-Id = Annotated[int, Field(gt=0)]
+# Text columns hold one line: control characters (NUL, ESC, line breaks, ...) are refused, the row quarantined
+# (README, "Input limits"); the patterns run in pydantic-core's linear-time regex engine.
+_C = r"\x00-\x1f\x7f-\x9f"
+Text = Annotated[str, StringConstraints(max_length=500, pattern=rf"^[^{_C}]*[^\s{_C}][^{_C}]*$")]
+OptText = Annotated[str, StringConstraints(max_length=500, pattern=rf"^[^{_C}]*$")] | None
+Email = Annotated[str, StringConstraints(max_length=320, pattern=rf"^[^{_C}]*[^\s{_C}]@[^\s{_C}][^{_C}]*$")]
+Sku = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_upper=True, min_length=1, max_length=64, pattern=rf"^[^{_C}]*$"
+    ),
+]
+Id = Annotated[int, Field(gt=0, le=MAX_INTEGER)]
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 RegionCode = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=_one_of(REGIONS))]
 TierCode = Annotated[
@@ -98,7 +107,7 @@ class OrderRow(_Row):
     id: Id
     customer_id: Id
     sku: Sku
-    quantity: Annotated[int, Field(gt=0)]
+    quantity: Annotated[int, Field(gt=0, le=MAX_INTEGER)]
     unit_price: Money
     total: Money | None = None
     region: RegionCode
@@ -230,7 +239,12 @@ def describe_row_error(exc: ValidationError, columns: Sequence[str] = ()) -> tup
         return field_name, "a value is required"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "string_pattern_mismatch":
-        message = _PATTERN_MESSAGES.get(field_name or "", "must not be blank")
+        control = find_control(value, single_line=True) if isinstance(value, str) else None
+        message = (
+            control_message(control)
+            if control
+            else _PATTERN_MESSAGES.get(field_name or "", "must not be blank")
+        )
     if isinstance(value, Mapping):
         return field_name, message
     shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."

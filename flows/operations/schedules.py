@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
@@ -18,14 +18,26 @@ from core.errors import BadInput, NotFound
 from core.store.audit import AuditEvent, append_in
 from core.store.db import utcnow, write_session
 from core.store.models import Schedule
+from core.text import clip_repr
+
+MAX_CRON_CHARS = 100
+# A fixed start for the "does it ever fire" check, so the answer never depends on today's date.
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def canonical_cron(expr: str) -> str:
     """Validate a 5-field cron expression and return it with single spaces.
 
+    An expression must also fire at some time: ``0 0 31 2 *`` (31 February) is refused.
+
     Raises:
         BadInput: naming the expression and what is wrong with it.
     """
+    if len(expr) > MAX_CRON_CHARS:
+        raise BadInput(
+            f"cron {clip_repr(expr, 60)} is longer than the limit of {MAX_CRON_CHARS} characters",
+            field="cron",
+        )
     fields = expr.split()
     if len(fields) != 5:
         raise BadInput(f"cron {expr!r} must have 5 fields (minute hour day month weekday), not {len(fields)}")
@@ -35,12 +47,22 @@ def canonical_cron(expr: str) -> str:
             f"cron {expr!r} is not valid: check the ranges (minute 0-59, hour 0-23, day 1-31, "
             "month 1-12, weekday 0-6 with 0 = Sunday)"
         )
+    if next_fire(canonical, after=_EPOCH) is None:
+        raise BadInput(
+            f"cron {canonical!r} never fires: none of the months it names has that day (February has at "
+            "most 29 days; April, June, September and November have 30)"
+        )
     return canonical
 
 
 def next_fire(cron: str, *, after: datetime) -> datetime | None:
-    """The first time strictly after ``after`` at which ``cron`` fires (UTC)."""
-    fire: datetime = croniter(cron, _aware(after)).get_next(datetime)
+    """The first time strictly after ``after`` at which ``cron`` fires (UTC), or None when it never does."""
+    try:
+        fire: datetime = croniter(cron, _aware(after)).get_next(datetime)
+    except (
+        CroniterBadDateError
+    ):  # a date that never occurs (31 February), stored before canonical_cron refused it
+        return None
     return fire
 
 

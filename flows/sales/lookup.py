@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from core.errors import BadInput, NotFound
-from core.store.models import Customer
+from core.store.models import MAX_INTEGER, Customer
 
 _c = Customer.__table__  # type: ignore[attr-defined]
 _COLUMNS = (_c.c.id, _c.c.name, _c.c.email, _c.c.region, _c.c.tier, _c.c.credit_hold)
@@ -44,8 +44,14 @@ def lookup_customers(*, engine: Engine, query: str, limit: int = 5) -> list[Cust
     if not text:
         raise BadInput("say which customer: a name, an e-mail address or a customer id", field="query")
     with engine.connect() as conn:
-        if text.lstrip("#").isdigit():
-            rows = conn.execute(select(*_COLUMNS).where(_c.c.id == int(text.lstrip("#")))).all()
+        if text.lstrip("#").isascii() and text.lstrip("#").isdigit():
+            wanted = int(text.lstrip("#"))
+            # An id beyond an INTEGER column matches nothing (and must not reach the query).
+            rows = (
+                conn.execute(select(*_COLUMNS).where(_c.c.id == wanted)).all()
+                if wanted <= MAX_INTEGER
+                else []
+            )
             scores = [100.0] * len(rows)
             missing = f"customer {text.lstrip('#')} does not exist"
         elif "@" in text:

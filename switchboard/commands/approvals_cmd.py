@@ -15,7 +15,7 @@ from core.store.approval_rule import Decision, can_decide
 from core.store.approvals import ApprovalStatus
 from core.store.users import User, get_user
 from switchboard.app import App, console, handle_errors
-from switchboard.render import render_table
+from switchboard.render import plain, render_table
 from tools.base import Table
 
 app = typer.Typer(help="List and decide approval requests.", no_args_is_help=True)
@@ -77,7 +77,7 @@ def approve(
     with open_switchboard(state.settings, state.engine) as service:
         outcome = service.approvals.approve(approval_id, approver=user.name, role=user.role)
     console.print(
-        outcome.text or f"Request {approval_id} is {outcome.request.status.value}.", highlight=False
+        plain(outcome.text or f"Request {approval_id} is {outcome.request.status.value}."), highlight=False
     )
 
 
@@ -96,4 +96,4 @@ def reject(
     user = _decider(state, approval_id, actor, "reject")
     with open_switchboard(state.settings, state.engine) as service:
         outcome = service.approvals.reject(approval_id, approver=user.name, role=user.role, reason=reason)
-    console.print(outcome.text, highlight=False)
+    console.print(plain(outcome.text), highlight=False)

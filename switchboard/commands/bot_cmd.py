@@ -7,6 +7,7 @@ import asyncio
 import typer
 
 from switchboard.app import App, console, handle_errors
+from switchboard.render import plain
 
 
 def register(app: typer.Typer) -> None:
@@ -49,15 +50,19 @@ def register(app: typer.Typer) -> None:
             webhook_secret(settings)  # fail before connecting anywhere
             if register_only:
                 asyncio.run(register_webhook(settings, url=webhook))
-                console.print(f"Telegram will post updates to {webhook}.")
+                console.print(plain(f"Telegram will post updates to {webhook}."))
                 return
         with open_switchboard(settings, state.engine, durable_as="bot") as service:
             application = build_application(settings, switchboard=service, sweep_interval=sweep_interval)
             if webhook:
-                console.print(f"Serving the Telegram webhook on {host}:{port}; Telegram posts to {webhook}.")
+                console.print(
+                    plain(f"Serving the Telegram webhook on {host}:{port}; Telegram posts to {webhook}.")
+                )
                 asyncio.run(serve_webhook(application, settings, url=webhook, host=host, port=port))
                 return
-            console.print(f"Polling {settings.telegram_api_url.rstrip('/')}… for updates; Ctrl-C to stop.")
+            console.print(
+                plain(f"Polling {settings.telegram_api_url.rstrip('/')}… for updates; Ctrl-C to stop.")
+            )
             application.run_polling(
                 allowed_updates=ALLOWED_UPDATES, drop_pending_updates=drop_pending, close_loop=False
             )

@@ -8,13 +8,12 @@ from typing import Any
 
 import typer
 from rich.panel import Panel
-from rich.text import Text
 
 from agent.state import Reply
 from core.errors import NotFound
 from core.store.users import get_user
 from switchboard.app import App, console, handle_errors
-from switchboard.render import render_table
+from switchboard.render import plain, render_table, safe
 
 
 def resolve_actor(state: App, name: str, role: str | None) -> tuple[str, str]:
@@ -30,22 +29,25 @@ def render_reply(reply: Reply) -> None:
     """Print a reply with its table, chart and 'what I ran'."""
     console.print(
         # Text, not a markup string: a reply quotes data ("[/bold]" in a customer's name would be markup).
-        Panel(Text(reply.text), title="switchboard", title_align="left", border_style="cyan"),
+        Panel(plain(reply.text), title="switchboard", title_align="left", border_style="cyan"),
         highlight=False,
     )
     if reply.table is not None and reply.table.rows:
         render_table(reply.table, max_rows=20)
     if reply.chart_path:
-        console.print(f"[dim]chart: {reply.chart_path}[/]", highlight=False)
+        console.print(f"[dim]chart: {safe(reply.chart_path)}[/]", highlight=False)
     if reply.decision is not None and reply.decision.tool:
         d = reply.decision
         args = ", ".join(f"{k}={v}" for k, v in d.args.items())
         console.print(
-            f"[dim]what I ran: {d.tool}({args}) · confidence {d.confidence:.2f} · {d.action} · {d.backend}[/]",
+            plain(
+                f"what I ran: {d.tool}({args}) · confidence {d.confidence:.2f} · {d.action} · {d.backend}",
+                style="dim",
+            ),
             highlight=False,
         )
     for note in reply.notes:
-        console.print(f"[yellow]{note}[/]", highlight=False)
+        console.print(plain(note, style="yellow"), highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -75,20 +77,20 @@ def register(app: typer.Typer) -> None:
         ) as service:
             if message:
                 for text in message:
-                    console.print(f"[bold]{name}>[/] {text}", highlight=False)
+                    console.print(f"[bold]{safe(name)}>[/] {safe(text)}", highlight=False)
                     render_reply(
                         service.chat(thread_id=thread_id, user=name, role=user_role, text=text, source="cli")
                     )
                 return
             console.print(
-                f"Thread {thread_id} as {name} ({user_role}). Type 'help', or Ctrl-D to leave.",
+                plain(f"Thread {thread_id} as {name} ({user_role}). Type 'help', or Ctrl-D to leave."),
                 highlight=False,
             )
             seen = _last_id(service.history(thread_id=thread_id, user=name))
             while True:
                 seen = _show_updates(service, thread_id=thread_id, user=name, after=seen)
                 try:
-                    text = console.input(f"[bold]{name}>[/] ")
+                    text = console.input(f"[bold]{safe(name)}>[/] ")
                 except (EOFError, KeyboardInterrupt):
                     console.print()
                     return
@@ -110,7 +112,7 @@ def _show_updates(service: Any, *, thread_id: str, user: str, after: int) -> int
     for message in messages:
         if message.role == "assistant" and "kind" not in (message.payload or {}):
             console.print(
-                Panel(Text(message.text), title="update", title_align="left", border_style="yellow"),
+                Panel(plain(message.text), title="update", title_align="left", border_style="yellow"),
                 highlight=False,
             )
     return max(after, _last_id(messages))

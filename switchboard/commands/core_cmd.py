@@ -7,6 +7,7 @@ import json
 import typer
 
 from switchboard.app import App, console, handle_errors
+from switchboard.render import plain
 
 
 def register(app: typer.Typer) -> None:
@@ -32,8 +33,9 @@ def register(app: typer.Typer) -> None:
             reset=not keep,
         )
         state.engine.dispose()
-        console.print(f"Demo data loaded into {state.settings.database_url}", highlight=False)
-        console.print(summary.describe() if hasattr(summary, "describe") else str(summary), highlight=False)
+        console.print(plain(f"Demo data loaded into {state.settings.database_url}"), highlight=False)
+        described = summary.describe() if hasattr(summary, "describe") else str(summary)
+        console.print(plain(described), highlight=False)
 
     @app.command("config")
     @handle_errors

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from switchboard.app import App, console, err_console, handle_errors
+from switchboard.render import plain, safe
 
 DATASETS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
@@ -159,9 +160,9 @@ def register(app: typer.Typer) -> None:
         if check_baseline:
             gate = commands.gate(summary, baseline)
             for note in gate.notes:
-                err_console.print(f"note: {note}", highlight=False)
+                err_console.print(plain(f"note: {note}"), highlight=False)
             for failure in gate.failures:
-                err_console.print(f"[bold red]REGRESSION[/] {failure.describe()}", highlight=False)
+                err_console.print(f"[bold red]REGRESSION[/] {safe(failure.describe())}", highlight=False)
             if not gate.ok:
                 raise typer.Exit(code=1)
             err_console.print("Baseline check passed.", highlight=False)

@@ -12,7 +12,7 @@ from core.vocabulary import Role
 from flows.operations.schedules import list_schedules, set_paused
 from switchboard.app import App, console, err_console, handle_errors
 from switchboard.commands.chat_cmd import resolve_actor
-from switchboard.render import render_result, render_table
+from switchboard.render import plain, render_result, render_table, safe
 from tools.base import Table
 from tools.runs import RUN_COLUMNS, run_row
 
@@ -72,11 +72,11 @@ def register(app: typer.Typer) -> None:
         if outcome.result is not None:
             render_result(outcome.result)
         elif outcome.error is None:
-            console.print(outcome.summary, highlight=False)
+            console.print(plain(outcome.summary), highlight=False)
         if outcome.run is not None:
             console.print(f"Run {outcome.run.id}: {outcome.run.status.value}", highlight=False)
         if outcome.error is not None:
-            err_console.print(f"[bold red]Error:[/] {outcome.summary}", highlight=False)
+            err_console.print(f"[bold red]Error:[/] {safe(outcome.summary)}", highlight=False)
             raise typer.Exit(code=1)
 
 

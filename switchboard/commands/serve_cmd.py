@@ -14,6 +14,7 @@ import typer
 
 from core.logs import logging_config
 from switchboard.app import App, console, handle_errors
+from switchboard.render import plain
 
 
 def register(app: typer.Typer) -> None:
@@ -60,7 +61,8 @@ def register(app: typer.Typer) -> None:
             )
         processes = f", {workers} worker processes" if workers > 1 else ""
         console.print(
-            f"Switchboard console on http://{host}:{port}{processes}  (Ctrl+C stops it)", highlight=False
+            plain(f"Switchboard console on http://{host}:{port}{processes}  (Ctrl+C stops it)"),
+            highlight=False,
         )
         if workers > 1:
             from console.serving import serve_workers

@@ -6,13 +6,12 @@ import json
 from typing import Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table as RichTable
 
 from core.errors import BadInput
 from core.store.runs import RunStatus
 from switchboard.app import App, console, err_console, handle_errors
-from switchboard.render import render_result
+from switchboard.render import plain, render_result, safe
 
 app = typer.Typer(help="List the tool catalogue and call tools with typed arguments.", no_args_is_help=True)
 flows_app = typer.Typer(help="Run the named flows (pipelines) from the config.", no_args_is_help=True)
@@ -30,7 +29,7 @@ def list_tools() -> None:
     for spec in build_registry().values():
         fields = spec.args_model.model_fields
         args = ", ".join(f"{name}{'' if info.is_required() else '?'}" for name, info in fields.items())
-        table.add_row(spec.name, spec.risk, args or "—", spec.description)
+        table.add_row(*(plain(cell) for cell in (spec.name, spec.risk, args or "—", spec.description)))
     console.print(table)
 
 
@@ -102,7 +101,8 @@ def list_flows(ctx: typer.Context) -> None:
     for column in ("flow", "steps", "description"):
         table.add_column(column, overflow="fold")
     for name, pipeline in state.settings.pipelines.items():
-        table.add_row(name, " → ".join(step.tool for step in pipeline.steps), pipeline.description)
+        steps = " → ".join(step.tool for step in pipeline.steps)
+        table.add_row(*(plain(cell) for cell in (name, steps, pipeline.description)))
     console.print(table)
 
 
@@ -124,7 +124,7 @@ def run_flow(
     if run.status == RunStatus.PARTIAL:
         # Scripts and schedulers read the exit code: a flow that did not fully happen must not look like success.
         err_console.print(
-            f"[bold red]Error:[/] flow {run.name} partly failed in run {run.id}: {escape(run.error or '')}",
+            f"[bold red]Error:[/] flow {safe(run.name)} partly failed in run {run.id}: {safe(run.error or '')}",
             highlight=False,
             markup=True,
             soft_wrap=True,

@@ -20,7 +20,7 @@ from core.store.users import (
     set_role,
 )
 from switchboard.app import App, console, handle_errors
-from switchboard.render import render_table
+from switchboard.render import plain, render_table
 from tools.base import Table
 
 app = typer.Typer(help="Manage the people who use the console and the bot.", no_args_is_help=True)
@@ -43,10 +43,12 @@ def add(
     user = create_user(
         engine=state.engine, name=name, role=role, password=value, actor=ACTOR, one_time=password is None
     )
-    console.print(f"Created user {user.name} ({user.role}).", highlight=False)
+    console.print(plain(f"Created user {user.name} ({user.role})."), highlight=False)
     if password is None:
         console.print(f"One-time password (shown once): {value}", highlight=False, markup=False)
-        console.print(f"{name} chooses their own password at the first console login.", highlight=False)
+        console.print(
+            plain(f"{name} chooses their own password at the first console login."), highlight=False
+        )
 
 
 @app.command("passwd")
@@ -62,10 +64,10 @@ def passwd(
     state: App = ctx.obj
     value = password or one_time_password()
     set_password(engine=state.engine, name=name, password=value, actor=ACTOR, one_time=password is None)
-    console.print(f"Password of {name} changed.", highlight=False)
+    console.print(plain(f"Password of {name} changed."), highlight=False)
     if password is None:
         console.print(f"One-time password (shown once): {value}", highlight=False, markup=False)
-        console.print(f"{name} chooses their own password at the next console login.", highlight=False)
+        console.print(plain(f"{name} chooses their own password at the next console login."), highlight=False)
 
 
 @app.command("token")
@@ -107,13 +109,13 @@ def role(
     """Change a user's role."""
     state: App = ctx.obj
     user = set_role(engine=state.engine, name=name, role=new_role, actor=ACTOR)
-    console.print(f"{user.name} is now {user.role}.", highlight=False)
+    console.print(plain(f"{user.name} is now {user.role}."), highlight=False)
 
 
 def _set_active(ctx: typer.Context, name: str, *, active: bool) -> None:
     state: App = ctx.obj
     set_active(engine=state.engine, name=name, active=active, actor=ACTOR)
-    console.print(f"{name} is active again." if active else f"{name} is deactivated.", highlight=False)
+    console.print(plain(f"{name} is active again." if active else f"{name} is deactivated."), highlight=False)
 
 
 @app.command("deactivate")
@@ -136,7 +138,7 @@ def revoke(ctx: typer.Context, name: str = typer.Argument(..., help="User name."
     """Remove a user's API token (scripts using it get 401)."""
     state: App = ctx.obj
     revoke_token(engine=state.engine, name=name, actor=ACTOR)
-    console.print(f"The API token of {name} is revoked.", highlight=False)
+    console.print(plain(f"The API token of {name} is revoked."), highlight=False)
 
 
 @app.command("link-telegram")
@@ -149,4 +151,4 @@ def link(
     """Let a Telegram user act as this user in the bot."""
     state: App = ctx.obj
     link_telegram(engine=state.engine, name=name, telegram_user_id=telegram_user_id, actor=ACTOR)
-    console.print(f"Telegram user {telegram_user_id} now acts as {name}.", highlight=False)
+    console.print(plain(f"Telegram user {telegram_user_id} now acts as {name}."), highlight=False)

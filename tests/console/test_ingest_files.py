@@ -1,9 +1,10 @@
-"""The HMAC-signed ingest webhook, chart images and the latest eval report."""
+"""The HMAC-signed ingest webhook (replays refused), chart images and the latest eval report."""
 
 from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +15,8 @@ from sqlmodel import Session
 
 from agent.service import Switchboard
 from console.app import create_app
-from console.routes.ingest import sign
+from console.errors import Unauthorized
+from console.webhook_signature import check_request, sign_request
 from core.store.models import Customer
 from switchboard.settings import Settings
 from tests.console.conftest import People, login
@@ -39,12 +41,25 @@ def customers(engine: Engine) -> int:
         return int(session.execute(select(func.count()).select_from(Customer)).scalar_one())
 
 
+def signed(
+    body: bytes,
+    *,
+    path: str = "/api/ingest/customers",
+    query: str = "",
+    method: str = "POST",
+    at: float | None = None,
+    secret: str = SECRET,
+) -> dict[str, str]:
+    """The headers a sender adds: the timestamp and the v1 signature over it, method, path, query and body."""
+    stamp = str(int(time.time() if at is None else at))
+    signature = sign_request(secret, timestamp=stamp, method=method, path=path, query=query, body=body)
+    return {"X-Switchboard-Timestamp": stamp, "X-Switchboard-Signature": signature}
+
+
 def test_signed_records_are_ingested_once(hook: TestClient, engine: Engine) -> None:
     body = json.dumps(RECORDS).encode()
     response = hook.post(
-        "/api/ingest/customers",
-        content=body,
-        headers={"X-Switchboard-Signature": sign(SECRET, body), "Content-Type": "application/json"},
+        "/api/ingest/customers", content=body, headers={**signed(body), "Content-Type": "application/json"}
     )
     assert response.status_code == 200
     report = response.json()
@@ -56,43 +71,148 @@ def test_signed_records_are_ingested_once(hook: TestClient, engine: Engine) -> N
     ) == ("customers", 2, 1, False)
     assert report["quarantined"][0]["line"] == 3
     assert customers(engine) == 2
-    again = hook.post(
-        "/api/ingest/customers", content=body, headers={"X-Switchboard-Signature": sign(SECRET, body)}
-    )
+    # Signed anew a second later: a new request, and the records' checksum makes it a no-op.
+    again = hook.post("/api/ingest/customers", content=body, headers=signed(body, at=time.time() + 1))
     assert again.json()["already_ingested"] is True and customers(engine) == 2
+
+
+def test_a_signed_query_is_accepted(hook: TestClient, engine: Engine) -> None:
+    body = json.dumps(RECORDS).encode()
+    response = hook.post(
+        "/api/ingest/customers?mode=replace&source=crm",
+        content=body,
+        headers=signed(body, query="mode=replace&source=crm"),
+    )
+    assert (response.status_code, response.json()["rows_loaded"], customers(engine)) == (200, 2, 2)
+
+
+WRONG = (
+    "wrong X-Switchboard-Signature (expected v1=<HMAC-SHA256 of timestamp, method, path, query and body; "
+    "see console/README.md>)"
+)
 
 
 def test_bad_or_missing_signatures_are_401(hook: TestClient, engine: Engine) -> None:
     body = json.dumps(RECORDS).encode()
-    for headers in (
-        {},
-        {"X-Switchboard-Signature": sign("other-secret", body)},
-        {"X-Switchboard-Signature": "sha256=" + "0" * 64},
-        {"X-Switchboard-Signature": "garbage"},
+    stamp = str(int(time.time()))
+    missing = (
+        "missing X-Switchboard-Signature or X-Switchboard-Timestamp header (expected v1=<HMAC-SHA256 of "
+        "timestamp, method, path, query and body; see console/README.md>)"
+    )
+    for headers, detail in (
+        ({}, missing),
+        ({"X-Switchboard-Signature": signed(body)["X-Switchboard-Signature"]}, missing),
+        ({"X-Switchboard-Timestamp": stamp}, missing),
+        (signed(body, secret="other-secret"), WRONG),
+        ({"X-Switchboard-Timestamp": stamp, "X-Switchboard-Signature": "v1=" + "0" * 64}, WRONG),
+        ({"X-Switchboard-Timestamp": stamp, "X-Switchboard-Signature": "garbage"}, WRONG),
+        (
+            {**signed(body), "X-Switchboard-Timestamp": "soon"},
+            "X-Switchboard-Timestamp must be whole seconds since 1970-01-01 UTC",
+        ),
     ):
         response = hook.post("/api/ingest/customers", content=body, headers=headers)
-        assert response.status_code == 401
-        assert response.json()["detail"] == (
-            "missing or wrong X-Switchboard-Signature header (expected sha256=<HMAC-SHA256 of the body>)"
-        )
+        assert (response.status_code, response.json()["detail"]) == (401, detail), headers
     tampered = body.replace(b"Nimbus", b"Nimbu$")
-    assert (
-        hook.post(
-            "/api/ingest/customers", content=tampered, headers={"X-Switchboard-Signature": sign(SECRET, body)}
-        ).status_code
-        == 401
+    response = hook.post("/api/ingest/customers", content=tampered, headers=signed(body))
+    assert (response.status_code, response.json()["detail"]) == (401, WRONG)
+    assert customers(engine) == 0
+
+
+def test_the_old_body_only_signature_is_refused_with_a_reason(hook: TestClient, engine: Engine) -> None:
+    body = json.dumps(RECORDS).encode()
+    import hashlib
+    import hmac
+
+    old = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"X-Switchboard-Signature": old, "X-Switchboard-Timestamp": str(int(time.time()))}
+    response = hook.post("/api/ingest/customers", content=body, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith(
+        "X-Switchboard-Signature sha256=<HMAC of the body> is no longer accepted: it let a request be replayed"
     )
     assert customers(engine) == 0
 
 
+def test_an_old_or_future_timestamp_is_refused(hook: TestClient, engine: Engine) -> None:
+    body = json.dumps(RECORDS).encode()
+    old = hook.post("/api/ingest/customers", content=body, headers=signed(body, at=time.time() - 301))
+    assert old.status_code == 401
+    assert old.json()["detail"] in {
+        f"X-Switchboard-Timestamp is {age} s old, outside the 300 s window: sign each request when you send it"
+        for age in (301, 302)
+    }
+    future = hook.post("/api/ingest/customers", content=body, headers=signed(body, at=time.time() + 3600))
+    assert future.status_code == 401
+    assert "s in the future, outside the 300 s window" in future.json()["detail"]
+    assert customers(engine) == 0
+
+
+def test_an_exact_replay_inside_the_window_is_refused(hook: TestClient, engine: Engine) -> None:
+    body = json.dumps(RECORDS[:1]).encode()
+    headers = signed(body)
+    first = hook.post("/api/ingest/customers", content=body, headers=headers)
+    assert (first.status_code, first.json()["rows_loaded"]) == (200, 1)
+    replay = hook.post("/api/ingest/customers", content=body, headers=headers)
+    assert (replay.status_code, replay.json()["code"], replay.json()["detail"]) == (
+        409,
+        "conflict",
+        "this signed request was already received, so the replay is refused; sign each request anew, with the "
+        "current X-Switchboard-Timestamp",
+    )
+    assert customers(engine) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "signed_for"),
+    [
+        ("/api/ingest/customers?mode=replace", {}),  # a query added to a request signed without one
+        ("/api/ingest/customers?mode=replace", {"query": "mode=append"}),  # the query changed
+        ("/api/ingest/orders", {}),  # signed for customers, sent to orders
+        ("/api/ingest/customers", {"method": "PUT"}),  # signed for another method
+    ],
+)
+def test_a_request_altered_in_method_path_or_query_is_401(
+    hook: TestClient, engine: Engine, url: str, signed_for: dict[str, str]
+) -> None:
+    body = json.dumps(RECORDS).encode()
+    response = hook.post(url, content=body, headers=signed(body, **signed_for))
+    assert (response.status_code, response.json()["detail"]) == (401, WRONG)
+    assert customers(engine) == 0
+
+
+def test_the_signature_covers_method_path_query_and_timestamp() -> None:
+    parts = {"method": "POST", "path": "/api/ingest/orders", "query": "mode=append", "body": b"[]"}
+    good = sign_request(SECRET, timestamp=1_800_000_000, **parts)
+    assert check_request(
+        SECRET, signature=good, timestamp="1800000000", now=1_800_000_010, window_s=300, **parts
+    ) == (
+        good,
+        1_800_000_000,
+    )
+    for name, value in (
+        ("method", "GET"),
+        ("path", "/api/ingest/customers"),
+        ("query", "mode=replace"),
+        ("body", b"[{}]"),
+    ):
+        altered = {**parts, name: value}
+        with pytest.raises(Unauthorized, match="^wrong X-Switchboard-Signature"):
+            check_request(
+                SECRET, signature=good, timestamp="1800000000", now=1_800_000_010, window_s=300, **altered
+            )
+    with pytest.raises(Unauthorized, match="^wrong X-Switchboard-Signature"):
+        check_request(
+            SECRET, signature=good, timestamp="1800000001", now=1_800_000_010, window_s=300, **parts
+        )
+
+
 def test_signed_but_malformed_bodies_are_422(hook: TestClient) -> None:
     for body in (b"{not json", b'{"id": 1}', b"[]"):
-        response = hook.post(
-            "/api/ingest/customers", content=body, headers={"X-Switchboard-Signature": sign(SECRET, body)}
-        )
+        response = hook.post("/api/ingest/customers", content=body, headers=signed(body))
         assert response.status_code == 422, body
     unknown = hook.post(
-        "/api/ingest/planets", content=b"[]", headers={"X-Switchboard-Signature": sign(SECRET, b"[]")}
+        "/api/ingest/planets", content=b"[]", headers=signed(b"[]", path="/api/ingest/planets")
     )
     assert unknown.status_code == 422
 

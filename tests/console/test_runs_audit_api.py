@@ -10,10 +10,13 @@ from sqlalchemy.engine import Engine
 
 from agent.service import Switchboard
 from core.store.audit import AuditRecord
+from core.store.checkpoints import Checkpointer
 from core.store.db import write_session
 from core.store.runs import RunStatus
 from flows.config import RetryPolicy, SmtpConfig
+from switchboard.settings import Settings
 from tests.console.conftest import People
+from tests.utils.audit_tamper import truncate
 from tests.utils.factories import seed_basic
 from tests.utils.fake_backend import ScriptedBackend
 from tests.utils.servers.smtp import SmtpServer
@@ -144,6 +147,32 @@ def test_verify_reports_ok_then_the_first_altered_record(
         session.execute(update(AuditRecord).where(AuditRecord.seq == 2).values(actor="mallory"))
     bad = client.get("/api/audit/verify", headers=people("olive")).json()
     assert (bad["ok"], bad["first_bad"], bad["reason"]) == (False, 2, "its content does not match its hash")
+
+
+def test_verify_holds_the_chain_against_the_signed_checkpoints(
+    client: TestClient, people: People, engine: Engine, settings: Settings
+) -> None:
+    client.post("/api/threads/t1/messages", json={"text": "help"}, headers=people("olive"))
+    signed = Checkpointer(engine=engine, settings=settings).run(force=True)
+    assert signed is not None
+    ok = client.get("/api/audit/verify", headers=people("olive")).json()
+    assert (ok["ok"], ok["reason"], ok["checkpoints"]) == (
+        True,
+        None,
+        f"1 checkpoint matches, the latest at record {signed.seq} (signed {signed.time} by key {signed.key_id})",
+    )
+    truncate(engine, keep=signed.seq - 1)  # the chain alone would say OK
+    bad = client.get("/api/audit/verify", headers=people("olive")).json()
+    expected = (
+        f"TRUNCATED: the log ends at record {signed.seq - 1}, but the checkpoint signed {signed.time} covers "
+        f"{signed.seq}: 1 record was removed from its end"
+    )
+    assert (bad["ok"], bad["first_bad"], bad["reason"], bad["checkpoints"]) == (
+        False,
+        None,
+        expected,
+        expected,
+    )
 
 
 def test_a_flow_with_a_failed_notify_step_is_in_the_failed_filter_and_in_chat(

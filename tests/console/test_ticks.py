@@ -1,4 +1,5 @@
-"""The background ticks: a missed schedule runs once; overdue approval requests expire; the engine fires ticks."""
+"""The background ticks: a missed schedule runs once; overdue approval requests expire; audit checkpoints are
+signed (and refused for a tampered log); the engine fires ticks."""
 
 from __future__ import annotations
 
@@ -11,13 +12,17 @@ from sqlalchemy.engine import Engine
 
 from agent.service import Switchboard, open_switchboard
 from agent.ticker import Ticker
+from core.audit_keys import checkpoint_path, trusted_keys
 from core.store.approval_ops import get_request
 from core.store.approvals import ApprovalRequest, ApprovalStatus
+from core.store.audit import AuditLog
+from core.store.checkpoints import Checkpointer, read_checkpoints, verify_log
 from core.store.db import utcnow, write_session
 from core.store.runs import RunStatus
 from flows.config import RetryPolicy
 from flows.operations.schedules import create_schedule
 from switchboard.settings import Settings
+from tests.utils.audit_tamper import fill, rewrite
 from tests.utils.factories import seed_basic
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -67,6 +72,30 @@ def test_overdue_requests_expire_and_the_requester_is_told(sb: Switchboard, engi
     assert get_request(engine=engine, approval_id=request.id).status == ApprovalStatus.EXPIRED
 
 
+def test_a_tick_signs_a_due_audit_checkpoint_and_refuses_a_tampered_log(
+    sb: Switchboard, engine: Engine, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    fill(engine, 3)
+    ticker = Ticker(sb.runner, sb.approvals, Checkpointer(engine=engine, settings=settings))
+    head = AuditLog(engine).head().seq
+    assert ticker.tick(NOW)["checkpoint"] == head  # the first checkpoint comes at once
+    fill(engine, 1)
+    assert ticker.tick(NOW)["checkpoint"] is None  # 1 record, less than 5 minutes: not due yet
+    rewrite(engine, seq=2)
+    with caplog.at_level("ERROR", logger="agent.ticker"):
+        forced = Ticker(
+            sb.runner,
+            sb.approvals,
+            Checkpointer(engine=engine, settings=settings.model_copy(update={"audit_checkpoint_every": 1})),
+        )
+        assert forced.tick(NOW)["checkpoint"] is None
+    assert [r.getMessage() for r in caplog.records if r.name == "agent.ticker"] == [
+        f"audit checkpoint not written: not signing a checkpoint: record {head + 1} does not fit "
+        "(its prev_hash does not match the previous record)"
+    ]
+    assert [cp.seq for _, cp in read_checkpoints(checkpoint_path(settings))] == [head]
+
+
 def test_the_durable_engine_fires_the_ticks(settings: Settings, engine: Engine) -> None:
     seed_basic(engine)
     create_schedule(
@@ -84,6 +113,11 @@ def test_the_durable_engine_fires_the_ticks(settings: Settings, engine: Engine) 
         ("customer_sync", RunStatus.SUCCEEDED, "scheduler")
     ]
     assert (runs[0].idempotency_key or "").startswith("schedule:")
+    # The ticks also signed the audit log's head (the first checkpoint comes at once), and it still matches.
+    outcome = verify_log(
+        engine, checkpoints=read_checkpoints(checkpoint_path(settings)), keys=trusted_keys(settings)
+    )
+    assert outcome.chain.ok and outcome.checkpoints is not None and outcome.checkpoints.ok
 
 
 def test_the_app_opens_its_own_service_on_the_durable_engine(settings: Settings) -> None:

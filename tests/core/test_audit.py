@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core.store.audit import GENESIS, AuditEvent, AuditLog, redact
+from core.store.audit import GENESIS, AuditEvent, AuditLog, VerifyResult, redact
 
 
 def _fill(log: AuditLog, n: int) -> None:
@@ -127,6 +127,73 @@ def test_recomputed_hash_still_breaks_the_next_link(engine: Engine) -> None:
     )
 
 
+def test_a_record_hash_is_pinned() -> None:
+    """Known answer: sha256(prev + canonical JSON of the record with prev); any change to the formula breaks it."""
+    from core.store.audit import record_hash
+
+    digest = record_hash(
+        seq=7,
+        ts="2026-12-03T10:00:00.000000+00:00",
+        actor="alice",
+        event="tool.call",
+        subject="run:42",
+        data='{"quantity":3}',
+        prev="ab" * 32,
+    )
+    assert digest == "fcf01142253ca584ea1463ff72cba172bd8d959d5a738fa6cd604be73bb44508"
+
+
+def test_a_record_written_with_the_pinned_hash_verifies(engine: Engine) -> None:
+    """The verifier recomputes the same formula as the writer (it has an inlined copy for speed)."""
+    from core.store.audit import record_hash
+
+    fields = {
+        "seq": 1,
+        "ts": "2026-12-03T10:00:00.000000+00:00",
+        "actor": "alice",
+        "event": "e",
+        "subject": None,
+    }
+    digest = record_hash(**fields, data="{}", prev=GENESIS)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_record (seq, ts, actor, event, subject, data, prev_hash, hash) "
+                "VALUES (:seq, :ts, :actor, :event, :subject, '{}', :prev, :hash)"
+            ),
+            {**fields, "prev": GENESIS, "hash": digest},
+        )
+        conn.execute(text("UPDATE audit_head SET seq = 1, hash = :h"), {"h": digest})
+    assert AuditLog(engine).verify() == VerifyResult(True, 1, None, None, digest)
+
+
+def test_forging_a_record_and_the_next_prev_hash_still_breaks_the_next_hash(engine: Engine) -> None:
+    """Each hash covers the previous hash: relinking record 3 to a forged record 2 leaves record 3's hash wrong."""
+    from core.store.audit import record_hash
+
+    log = AuditLog(engine)
+    _fill(log, 4)
+    with engine.begin() as conn:
+        row = conn.execute(
+            text("SELECT seq, ts, actor, event, subject, prev_hash FROM audit_record WHERE seq = 2")
+        ).one()
+        forged = record_hash(
+            seq=2,
+            ts=row.ts,
+            actor="mallory",
+            event=row.event,
+            subject=row.subject,
+            data="{}",
+            prev=row.prev_hash,
+        )
+        conn.execute(
+            text("UPDATE audit_record SET actor='mallory', data='{}', hash=:h WHERE seq = 2"), {"h": forged}
+        )
+        conn.execute(text("UPDATE audit_record SET prev_hash = :h WHERE seq = 3"), {"h": forged})
+    result = log.verify()
+    assert (result.ok, result.first_bad, result.reason) == (False, 3, "its content does not match its hash")
+
+
 def test_concurrent_writers_never_fork_the_chain(any_engine: Engine) -> None:
     log = AuditLog(any_engine)
     errors: list[BaseException] = []
@@ -157,6 +224,18 @@ def test_export_ends_with_chain_head(engine: Engine) -> None:
     assert [line["seq"] for line in lines[:3]] == [1, 2, 3]
     assert lines[0]["data"] == {"i": 0}
     assert lines[-1] == {"chain_head": {"seq": 3, "hash": log.head().hash}}
+
+
+def test_export_stops_at_the_head_it_was_given(engine: Engine) -> None:
+    log = AuditLog(engine)
+    _fill(log, 3)
+    head = log.head()
+    _fill(log, 2)  # written while the export runs
+    out = io.StringIO()
+    assert log.export(out, head=head) == 3
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line.get("seq") for line in lines] == [1, 2, 3, None]
+    assert lines[-1] == {"chain_head": {"seq": 3, "hash": head.hash}}
 
 
 @hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -56,9 +56,10 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE_TABLES = CORE_MIGRATIONS.tables()
 WHEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
-HEAD = "0005"  # the newest core revision
+HEAD = "0006"  # the newest core revision
 NEXT = f"{int(HEAD) + 1:04d}"
 RELEASE_17E0589 = "0002"  # the revision release 17e0589's schema matches
+ADDED_SINCE_RELEASE = frozenset({"seen_signature"})  # tables later revisions created (0006)
 
 
 def model_differences(engine: Engine) -> list[object]:
@@ -174,7 +175,8 @@ def test_the_migrations_rebuild_the_previous_release_exactly(blank: Blank) -> No
         command.upgrade(alembic_config(CORE_MIGRATIONS, conn), RELEASE_17E0589)
 
     with release_17e0589_database(blank) as released:
-        assert describe(blank.engine, CORE_TABLES) == describe(released, CORE_TABLES)
+        tables = CORE_TABLES - ADDED_SINCE_RELEASE
+        assert describe(blank.engine, tables) == describe(released, tables)
 
 
 def test_init_db_twice_changes_nothing(blank: Blank) -> None:

@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 
 from agent import approval_thread, background_runs, ticker
 from agent.approvals import ApprovalService
-from agent.backends.base import Backend
+from agent.backends.base import Backend, Decision
 from agent.background_runs import BackgroundRuns
 from agent.checkpoint import open_checkpointer
 from agent.config import AgentSettings
@@ -125,8 +125,20 @@ class Switchboard:
             background,
         )
 
-    def chat(self, *, thread_id: str, user: str, role: str, text: str, source: str = "chat") -> Reply:
+    def chat(
+        self,
+        *,
+        thread_id: str,
+        user: str,
+        role: str,
+        text: str,
+        source: str = "chat",
+        proposal: Decision | None = None,
+    ) -> Reply:
         """Handle one operator message in a thread and return the reply (also stored in the history).
+
+        ``proposal`` is the call the interface made of a turn that has no words of its own (an upload): it is
+        checked and gated like any decision, and ``text`` (what the history shows) is not read for it.
 
         Raises:
             Forbidden: the thread belongs to another user.
@@ -155,7 +167,7 @@ class Switchboard:
             # approval requests, audit records) is committed by the tools and the approval service themselves.
             try:
                 final = self.graph.invoke(
-                    new_turn(user=user, role=role, text=text), config, durability="exit"
+                    new_turn(user=user, role=role, text=text, proposal=proposal), config, durability="exit"
                 )
             except BaseException:
                 self._keep([asked])  # the operator's words are kept even when the turn fails

@@ -237,6 +237,7 @@ class ChatState(BaseModel):
         user: Who is talking.
         role: Their role (anything unknown acts as an operator).
         text: This turn's message.
+        proposal: The call an interface made of this turn without words (an upload), instead of the backend's.
         turns: The thread's earlier words and calls, never tool output or file data (the planner's context).
         pending: The question the thread waits on.
         command: This turn's message is help or a "no" to the pending question.
@@ -249,6 +250,7 @@ class ChatState(BaseModel):
     user: str = ""
     role: str = "operator"
     text: str = ""
+    proposal: Decision | None = None
     turns: list[Turn] = Field(default_factory=list)
     pending: Pending | None = None
     command: Command | None = None
@@ -275,16 +277,18 @@ class ChatUpdate(TypedDict, total=False):
     reply: Reply | None
 
 
-def new_turn(*, user: str, role: str, text: str) -> dict[str, Any]:
+def new_turn(*, user: str, role: str, text: str, proposal: Decision | None = None) -> dict[str, Any]:
     """The graph's input for one message: who says what, with the per-turn fields cleared.
 
     Clearing them in the input (rather than trusting the last turn to have done so) means a turn that failed
-    halfway can never leak its plan into the next one.
+    halfway can never leak its plan into the next one. ``proposal`` is the call an interface already knows the
+    turn asks for (an uploaded file is a request to load it): it is used instead of reading the text.
     """
     return {
         "user": user,
         "role": role,
         "text": text,
+        "proposal": proposal,
         "command": None,
         "intent": None,
         "checked": None,

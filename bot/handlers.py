@@ -17,6 +17,7 @@ from telegram import User as TgUser
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from agent.backends.base import Decision
 from bot import tokens, uploads
 from bot.callbacks import decided_text
 from bot.runtime import BotRuntime, thread_id_for
@@ -84,10 +85,12 @@ class HandlerBase:
             **values,
         )
 
-    async def _ask_agent(self, update: Update, who: Caller, message: str) -> None:
+    async def _ask_agent(
+        self, update: Update, who: Caller, message: str, proposal: Decision | None = None
+    ) -> None:
         await asyncio.to_thread(tokens.revoke_answers, self.runtime.engine, who.thread_id)
         reply = await self.runtime.chat(
-            chat_id=who.chat.id, thread_id=who.thread_id, user=who.user, message=message
+            chat_id=who.chat.id, thread_id=who.thread_id, user=who.user, message=message, proposal=proposal
         )
         await self.runtime.send_reply(
             key=f"u{update.update_id}",
@@ -192,7 +195,10 @@ class ChatHandlers(HandlerBase):
         )
         await self._say(update, who, "file_saved", suffix=":saved", name=saved)
         dataset = uploads.guess_dataset(saved, who.message.caption)
-        await self._ask_agent(update, who, uploads.load_message(saved, dataset))
+        # The upload is the request: its file name and caption are data, never read for what to do.
+        await self._ask_agent(
+            update, who, uploads.load_message(saved, dataset), proposal=uploads.load_proposal(saved, dataset)
+        )
 
     async def edited(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Edits are not acted on (the original already was)."""

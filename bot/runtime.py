@@ -21,6 +21,7 @@ from telegram import Bot, BotCommand, InlineKeyboardMarkup
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
+from agent.backends.base import Decision
 from agent.service import Switchboard
 from agent.state import Reply
 from bot import tokens
@@ -100,7 +101,9 @@ class BotRuntime:
             await self.bot.set_my_commands([BotCommand(name, desc) for name, desc in COMMANDS])
         if self.sweep_interval > 0:
             self._sweep_task = asyncio.create_task(self._sweep_forever(), name="switchboard-bot-sweeper")
-            self._outcome_task = asyncio.create_task(self._outcomes_forever(), name="switchboard-bot-outcomes")
+            self._outcome_task = asyncio.create_task(
+                self._outcomes_forever(), name="switchboard-bot-outcomes"
+            )
 
     async def stop(self) -> None:
         """Stop the sweeper, unregister the listener and wait for sends already handed to the loop."""
@@ -197,8 +200,10 @@ class BotRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def chat(self, *, chat_id: int, thread_id: str, user: User, message: str) -> Reply:
-        """Send one message to the agent; domain errors come back as a short reply, never a traceback."""
+    async def chat(
+        self, *, chat_id: int, thread_id: str, user: User, message: str, proposal: Decision | None = None
+    ) -> Reply:
+        """Send one message (or an upload's proposed call) to the agent; domain errors come back as a short reply."""
         async with self.typing(chat_id):
             try:
                 return await asyncio.to_thread(
@@ -208,6 +213,7 @@ class BotRuntime:
                     role=user.role,
                     text=message,
                     source="telegram",
+                    proposal=proposal,
                 )
             except SwitchboardError as exc:
                 return Reply(text=text("failed", error=exc.message), kind="error")

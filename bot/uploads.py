@@ -13,6 +13,7 @@ import unicodedata
 import uuid
 from pathlib import Path
 
+from agent.backends.base import Decision
 from core.files import file_sha256
 from core.vocabulary import DATASETS
 
@@ -59,8 +60,18 @@ def guess_dataset(*texts: str | None) -> str | None:
 
 
 def load_message(file_name: str, dataset: str | None) -> str:
-    """What the bot says to the agent on the operator's behalf."""
+    """What the thread's history shows the operator asked for."""
     return f"load {file_name} into {dataset}" if dataset else f"load {file_name}"
+
+
+def load_proposal(file_name: str, dataset: str | None) -> Decision:
+    """The call an upload asks for: load that file (into the dataset its name or caption named, if any).
+
+    Given to the agent instead of words, so a file named like a request ("deliver_everything_to_partner.csv")
+    is only a file to load. The gate still asks the operator first (a write), and for the dataset when unknown.
+    """
+    args = {"path": file_name, **({"dataset": dataset} if dataset else {})}
+    return Decision(tool="ingest_file", args=args, confidence=1.0, tool_probability=1.0, backend="upload")
 
 
 def temp_path(inbox: Path) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from core.vocabulary import Dataset
 from flows.ingest.pipeline import IngestReport, ingest_file, inspect_file
@@ -24,6 +24,15 @@ class IngestFileArgs(ToolArgs):
         "'products.json' (CSV, XLSX, JSON array or JSON Lines). Relative paths resolve inside the inbox; "
         "paths outside it are refused.",
     )
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        # Refused here, before any run is recorded; the flow still contains what resolves outside the inbox.
+        if ".." in value.replace("\\", "/").split("/"):
+            raise ValueError("must name a file in the inbox; '..' is not allowed in the path")
+        return value
+
     dataset: Dataset = Field(
         description="The table the file holds: customers, products or orders.",
     )

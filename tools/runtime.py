@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from core.errors import SwitchboardError, as_data, rebuild
 from core.store.audit import AuditEvent, AuditLog
 from core.store.runs import Run, RunStatus, RunStore
+from core.text import clip
 from flows.config import FlowSettings, StepRetry
 from tools import durable
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
@@ -95,7 +96,7 @@ class ToolRunner:
             fields = raw.model_dump() if isinstance(raw, ToolArgs) else raw
             return BoundCall.of(name, self.registry.parse_args(name, fields))
         except SwitchboardError as exc:
-            rejected = AuditEvent("tool.rejected", actor, f"tool:{name}", {"error": exc.message})
+            rejected = AuditEvent("tool.rejected", actor, f"tool:{clip(name)}", {"error": exc.message})
             self.audit.append_many([*audit_first, rejected])
             raise
 

@@ -25,6 +25,10 @@ def understand(deps: ChatDeps, state: ChatState) -> ChatUpdate:
         answered = _answer(deps, state.pending, state.text)
         if answered is not None:
             return {"intent": answered, "pending": None}
+    if state.proposal is not None:
+        # The interface knows what this turn asks for (a file was uploaded): the text, which may quote data (a
+        # file's name), is not read for it. The call still goes through the argument check and the gate.
+        return {"intent": Intent(decision=state.proposal, text=state.text), "pending": None}
     decision = deps.backend.decide(
         DecideRequest(
             text=state.text,

@@ -7,6 +7,7 @@ from typing import cast
 
 import typer
 
+from core.store.models import MAX_INTEGER
 from core.store.runs import FAILED_STATUSES, RunStatus
 from core.vocabulary import Role
 from flows.operations.schedules import list_schedules, set_paused
@@ -30,7 +31,9 @@ def register(app: typer.Typer) -> None:
         status: RunStatus | None = typer.Option(None, help="Only runs in this state."),
         name: str | None = typer.Option(None, help="Only runs of this tool or flow."),
         limit: int = typer.Option(30, min=1, max=1000),
-        show: int | None = typer.Option(None, help="Show one run with its steps, inputs and output."),
+        show: int | None = typer.Option(
+            None, min=1, max=MAX_INTEGER, help="Show one run with its steps, inputs and output."
+        ),
     ) -> None:
         """List recent runs (newest first), or show one."""
         state: App = ctx.obj
@@ -55,7 +58,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def retry(
         ctx: typer.Context,
-        run_id: int = typer.Argument(..., help="The failed run to retry."),
+        run_id: int = typer.Argument(..., min=1, max=MAX_INTEGER, help="The failed run to retry."),
         actor: str = typer.Option("cli", "--as", help="Who asks (their stored role applies)."),
         role: str | None = typer.Option(None, help="Role when the user is not in the database."),
     ) -> None:
@@ -102,7 +105,11 @@ def list_cmd(ctx: typer.Context) -> None:
 
 @schedules_app.command("pause")
 @handle_errors
-def pause(ctx: typer.Context, schedule_id: int, actor: str = typer.Option("cli", "--as")) -> None:
+def pause(
+    ctx: typer.Context,
+    schedule_id: int = typer.Argument(..., min=1, max=MAX_INTEGER),
+    actor: str = typer.Option("cli", "--as"),
+) -> None:
     """Pause a schedule."""
     state: App = ctx.obj
     set_paused(engine=state.engine, schedule_id=schedule_id, paused=True, actor=actor)
@@ -111,7 +118,11 @@ def pause(ctx: typer.Context, schedule_id: int, actor: str = typer.Option("cli",
 
 @schedules_app.command("resume")
 @handle_errors
-def resume(ctx: typer.Context, schedule_id: int, actor: str = typer.Option("cli", "--as")) -> None:
+def resume(
+    ctx: typer.Context,
+    schedule_id: int = typer.Argument(..., min=1, max=MAX_INTEGER),
+    actor: str = typer.Option("cli", "--as"),
+) -> None:
     """Resume a paused schedule."""
     state: App = ctx.obj
     set_paused(engine=state.engine, schedule_id=schedule_id, paused=False, actor=actor)

@@ -146,7 +146,12 @@ def revoke(ctx: typer.Context, name: str = typer.Argument(..., help="User name."
 def link(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="User name."),
-    telegram_user_id: int = typer.Argument(..., min=1, help="The numeric Telegram user id."),
+    telegram_user_id: int = typer.Argument(
+        ...,
+        min=1,
+        max=2**63 - 1,
+        help="The numeric Telegram user id.",  # a BIGINT column
+    ),
 ) -> None:
     """Let a Telegram user act as this user in the bot."""
     state: App = ctx.obj

@@ -232,10 +232,14 @@ def test_document_upload_is_saved_safely_and_becomes_a_load_request(
     assert (inbox / "orders_today.csv").read_bytes() == b"someone else's file\n"
     assert (inbox / "orders_today-1.csv").read_bytes() == content
     assert sorted(p.name for p in inbox.iterdir()) == ["orders_today-1.csv", "orders_today.csv"]
-    assert [r.text for r in backend.requests] == [
-        "load orders_today-1.csv into orders",
-        "load orders_today-1.csv into orders",
-    ]
+    # The upload is the request, so its name is never read for what to do: the backend is not asked.
+    assert backend.requests == []
+    history = sb.history(thread_id=f"tg:{OLIVE}:{OLIVE}", user="olive")
+    assert [m.text for m in history if m.role == "user"] == ["load orders_today-1.csv into orders"] * 2
+    proposed = [m.payload["decision"] for m in history if m.role == "assistant"]
+    assert [(d["tool"], d["args"]) for d in proposed] == [
+        ("ingest_file", {"path": "orders_today-1.csv", "dataset": "orders", "mode": "append"})
+    ] * 2
     texts = harness.texts_to(OLIVE)
     assert texts.count("Saved orders_today-1.csv in the inbox.") == 2
     assert texts[-1] == "I can only load CSV, XLSX or JSON files; notes.pdf is none of those."
@@ -318,7 +322,9 @@ def test_inbox_is_created_when_missing(harness: Harness, sb: Switchboard, backen
 
     run(scenario())
     assert (inbox / "customers_new.xlsx").read_bytes() == b"PK\x03\x04data"
-    assert [r.text for r in backend.requests] == ["load customers_new.xlsx into customers"]
+    history = sb.history(thread_id=f"tg:{OLIVE}:{OLIVE}", user="olive")
+    assert [m.text for m in history if m.role == "user"] == ["load customers_new.xlsx into customers"]
+    assert backend.requests == []
 
 
 def test_a_429_storm_still_delivers_the_reply_once(harness: Harness, backend: ScriptedBackend) -> None:

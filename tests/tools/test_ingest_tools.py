@@ -55,9 +55,17 @@ def test_bad_arguments_are_rejected_before_running(runner: ToolRunner) -> None:
         )
 
 
-def test_a_path_outside_the_inbox_fails_the_run_and_is_audited(runner: ToolRunner) -> None:
-    with pytest.raises(Forbidden, match=r"^\.\./switchboard\.db: only files inside the inbox folder"):
+def test_a_path_climbing_out_of_the_inbox_is_refused_before_any_run(runner: ToolRunner) -> None:
+    with pytest.raises(BadInput, match=r"'path': must name a file in the inbox; '\.\.' is not allowed"):
         runner.call("ingest_file", {"path": "../switchboard.db", "dataset": "orders"}, actor="mallory")
+    assert runner.runs.latest(name="ingest_file") is None
+    rejected = [r for r in AuditLog(runner.engine).iter_records() if r.event == "tool.rejected"]
+    assert [(r.actor, r.subject) for r in rejected] == [("mallory", "tool:ingest_file")]
+
+
+def test_an_absolute_path_outside_the_inbox_fails_the_run_and_is_audited(runner: ToolRunner) -> None:
+    with pytest.raises(Forbidden, match=r"^/etc/hosts: only files inside the inbox folder"):
+        runner.call("ingest_file", {"path": "/etc/hosts", "dataset": "orders"}, actor="mallory")
     failed = runner.runs.latest(name="ingest_file")
     assert failed is not None and failed.status == RunStatus.FAILED and failed.error_code == "forbidden"
     rejected = [r for r in AuditLog(runner.engine).iter_records() if r.event == "ingest.rejected"]

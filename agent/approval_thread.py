@@ -159,6 +159,10 @@ class ApprovalThread:
             return Outcome(fresh, told["executed"], told["run_id"], told["text"], told["result"])
         return self._finish(request, self._execute(request))
 
+    def started(self, approval_id: str) -> bool:
+        """True when the request's durable workflow exists (running, or left by a process that died)."""
+        return durable() and DBOS.get_workflow_status(f"approval:{approval_id}") is not None
+
     def _execute(self, request: ApprovalRequest) -> dict[str, Any]:
         """Run the approved call once per approval id; its outcome as data (it may cross a checkpoint)."""
         try:

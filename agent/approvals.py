@@ -235,10 +235,16 @@ class ApprovalService:
         return reminded
 
     def recover(self) -> list[Outcome]:
-        """After a restart: finish approved requests that never executed (idempotent by approval id)."""
+        """After a restart: finish approved requests whose execution never started (idempotent by approval id).
+
+        A request whose workflow exists belongs to the executor running it: the engine finishes it when that
+        process starts again (or when an admin hands a gone executor's work over). Starting it here would wait for
+        that other process, holding this one's start-up hostage to another host.
+        """
         return [
             self._resume(r, Verdict(status="approved", by=r.decided_by))
             for r in ops.list_requests(engine=self.runner.engine, status=ApprovalStatus.APPROVED)
+            if not self.thread.started(r.id)
         ]
 
     def pending(self, *, limit: int = 100) -> list[ApprovalRequest]:

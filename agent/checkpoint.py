@@ -12,6 +12,7 @@ checkpoint never makes Python import anything else.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +74,8 @@ def strict_serde() -> JsonPlusSerializer:
     return JsonPlusSerializer(allowed_msgpack_modules=state_models(ChatState, ApprovalState))
 
 
+_TRY_SETUP_LOCK = "SELECT pg_try_advisory_lock(hashtext('switchboard.checkpoint_setup')) AS locked"
+
 @contextmanager
 def open_checkpointer(settings: AgentSettings) -> Iterator[BaseCheckpointSaver[Any]]:
     """Yield a ready checkpointer for the configured database; closes it on exit."""
@@ -86,7 +89,16 @@ def open_checkpointer(settings: AgentSettings) -> Iterator[BaseCheckpointSaver[A
         # As PostgresSaver.from_conn_string connects, which offers no way to pass the serializer.
         with Connection.connect(dsn, autocommit=True, prepare_threshold=0, row_factory=dict_row) as pg_conn:
             pg_saver = PostgresSaver(pg_conn, serde=strict_serde())
-            pg_saver.setup()
+            # Processes starting together on a new database would race in setup's migrations (a unique-key
+            # error on checkpoint_migrations): one at a time, the later ones finding them done. Tried rather than
+            # waited for: a session waiting in pg_advisory_lock keeps a transaction open, which the migration's
+            # CREATE INDEX CONCURRENTLY waits for in turn (a deadlock).
+            while not pg_conn.execute(_TRY_SETUP_LOCK).fetchone()["locked"]:  # type: ignore[index]
+                time.sleep(0.05)
+            try:
+                pg_saver.setup()
+            finally:
+                pg_conn.execute("SELECT pg_advisory_unlock(hashtext('switchboard.checkpoint_setup'))")
             yield pg_saver
         return
     path = settings.var_dir / "checkpoints.sqlite"

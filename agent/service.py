@@ -253,6 +253,7 @@ def open_switchboard(
     *,
     durable_as: str | None = None,
     serves: bool = True,
+    extra_queues: tuple[str, ...] = (),
     **parts: Any,
 ) -> Iterator[Switchboard]:
     """Build the service with the configured checkpointer, and close it afterwards.
@@ -264,6 +265,9 @@ def open_switchboard(
             work this role's predecessor left unfinished is recovered. None runs them directly (tests).
         serves: With ``durable_as``: the process also takes its share of the background ticks (schedules,
             expiry, reminders). A terminal chat does not.
+        extra_queues: Durable queues besides the ticks' and the background runs' that this process has the code
+            for (a bot's Telegram updates). A serving process takes work only from the queues named, so a console
+            without a bot never takes a Telegram update it cannot run.
         parts: Replacements for the default parts (``Switchboard.build``).
     """
     with open_checkpointer(settings) as saver:
@@ -271,7 +275,8 @@ def open_switchboard(
         if durable_as is None:
             yield service
             return
-        config = durable_config(settings, role=durable_as, serves=serves)
+        queues = (ticker.QUEUE, background_runs.QUEUE, *extra_queues)
+        config = durable_config(settings, role=durable_as, serves=serves, queues=queues)
         approval_thread.serve(service.approvals.thread)  # before the engine starts: it recovers at once
         with engine_running(service.runner, config):
             if not serves:

@@ -1,18 +1,21 @@
-"""The hosts simulation's moving parts: a host process, and the load a load balancer would spread over them."""
+"""The hosts simulation's moving parts: a process, and the load a load balancer would spread over the consoles.
+
+Chat turns and approvals go to a console (``switchboard serve``) over HTTP or, through ``benchmarks.hosts_bots``,
+to a bot (``switchboard bot --webhook``) as Telegram would post them, in proportion to how many of each run.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import random
-import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from benchmarks.hosts_bots import OPERATORS, Telegram
+from benchmarks.hosts_process import Host
 
 READS = [
     "show me last week's sales by region",
@@ -23,45 +26,6 @@ READS = [
 
 
 @dataclass
-class Host:
-    """One ``switchboard serve`` process standing for a host."""
-
-    index: int
-    port: int
-    env: dict[str, str]
-    log: Path
-    process: subprocess.Popen[bytes] | None = None
-    kills: int = 0
-
-    @property
-    def url(self) -> str:
-        """Where it listens."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        """Start it (again, after a kill: the same executor id recovers what the killed one left)."""
-        command = [sys.executable, "-m", "switchboard", "serve", "--port", str(self.port)]
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(command, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, as after a power cut."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(30)
-            self.kills += 1
-
-    def stop(self) -> None:
-        """Stop it politely at the end."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
-@dataclass
 class Tally:
     """What the load script saw."""
 
@@ -69,8 +33,10 @@ class Tally:
     approved_at: dict[str, float] = field(
         default_factory=dict
     )  # approval id → wall clock of the approve call
+    approved_via: dict[str, str] = field(default_factory=dict)  # approval id → "serve" or "bot"
     turns: int = 0
     turn_errors: int = 0
+    turns_via: dict[str, int] = field(default_factory=lambda: {"serve": 0, "bot": 0})
 
 
 async def post(
@@ -93,8 +59,18 @@ async def post(
     raise RuntimeError(f"no host answered POST {path}")
 
 
-async def load(hosts: list[Host], prepared: dict[str, Any], turns: int, concurrency: int) -> Tally:
-    """Send ``turns`` chat turns (one delivery request per file among reads) and approve each request made."""
+async def load(
+    hosts: list[Host],
+    prepared: dict[str, Any],
+    turns: int,
+    concurrency: int,
+    telegram: Telegram | None = None,
+) -> Tally:
+    """Send ``turns`` chat turns (one delivery request per file among reads) and approve each request made.
+
+    With ``telegram``, each turn and each approval goes to a bot instead of a console with the bots' share of the
+    processes: a turn as a message from an operator's chat, an approval as a tap on its Approve button.
+    """
     tally = Tally()
     artifacts: list[int] = prepared["artifacts"]
     # One delivery request per exported file, spread among the reads.
@@ -106,11 +82,25 @@ async def load(hosts: list[Host], prepared: dict[str, Any], turns: int, concurre
     files = iter(artifacts)
     approvals: asyncio.Queue[str | None] = asyncio.Queue()
     timeout = aiohttp.ClientTimeout(total=60)
+    bots = len(telegram.bots) if telegram is not None else 0
+    bot_share = bots / (bots + len(hosts))
 
-    async def chat(session: aiohttp.ClientSession) -> None:
+    async def chat(session: aiohttp.ClientSession, worker: int) -> None:
+        operator = list(OPERATORS.values())[worker % len(OPERATORS)]  # one chat per worker: a turn at a time
         while not work.empty():
             index, kind = work.get_nowait()
             text = f"send file {next(files)} to partner_sftp" if kind == "deliver" else random.choice(READS)
+            tally.turns += 1
+            if telegram is not None and operator not in telegram.stuck and random.random() < bot_share:
+                tally.turns_via["bot"] += 1
+                approval_id = await telegram.ask(session, operator, text)
+                if approval_id:
+                    tally.requested.append(approval_id)
+                    approvals.put_nowait(approval_id)
+                elif kind == "deliver":
+                    tally.turn_errors += 1
+                continue
+            tally.turns_via["serve"] += 1
             status, reply = await post(
                 session,
                 hosts,
@@ -118,7 +108,6 @@ async def load(hosts: list[Host], prepared: dict[str, Any], turns: int, concurre
                 prepared["tokens"]["olive"],
                 {"text": text},
             )
-            tally.turns += 1
             if status != 200:
                 tally.turn_errors += 1
             elif reply.get("approval_id"):
@@ -127,16 +116,24 @@ async def load(hosts: list[Host], prepared: dict[str, Any], turns: int, concurre
 
     async def approve(session: aiohttp.ClientSession) -> None:
         while (approval_id := await approvals.get()) is not None:
+            if telegram is not None and random.random() < bot_share:
+                at = await telegram.approve(session, approval_id)
+                if at is not None:  # else its button never came: the approver uses the console
+                    tally.approved_at[approval_id] = at
+                    tally.approved_via[approval_id] = "bot"
+                    continue
             at = time.time()
             status, _ = await post(
                 session, hosts, f"/api/approvals/{approval_id}/approve", prepared["tokens"]["ann"], {}
             )
             if status in (200, 409):  # 409: a retry after a kill found it approved already
                 tally.approved_at[approval_id] = at
+                tally.approved_via[approval_id] = "serve"
 
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        approvers = [asyncio.create_task(approve(session)) for _ in range(2)]
-        await asyncio.gather(*(chat(session) for _ in range(concurrency)))
+        # A tap waits for its request's message: more approvers keep the approvals flowing meanwhile.
+        approvers = [asyncio.create_task(approve(session)) for _ in range(2 + 2 * bots)]
+        await asyncio.gather(*(chat(session, worker) for worker in range(concurrency)))
         for _ in approvers:
             approvals.put_nowait(None)
         await asyncio.gather(*approvers)

@@ -144,10 +144,20 @@ class CallbackHandlers:
         if not await asyncio.to_thread(
             tokens.consume, rt.engine, row.token, telegram_user_id=query.from_user.id
         ):
-            return await answer(await self._refusal_now(request.id, user, decision) or text("cb_invalid"))
+            refusal = await self._refusal_now(request.id, user, decision)
+            if refusal or not await asyncio.to_thread(self._used_by, row.token, query.from_user.id):
+                return await answer(refusal or text("cb_invalid"))
+            # This person used the button and may still decide: the tap that used it never got to its decision,
+            # its process having died in between, and this is that update run again. The service counts a vote
+            # once, so a tap that did get there cannot count twice.
         if decision == "reject":
             return await self._ask_reason(update, query, request, answer)
         await self._approve(update, query, row, request, user, answer)
+
+    def _used_by(self, token: str, telegram_user_id: int) -> bool:
+        """Whether ``token`` was used (not revoked) by ``telegram_user_id``."""
+        row = tokens.peek(self.runtime.engine, token)
+        return row is not None and row.used_by == telegram_user_id
 
     def _refusal(
         self, request: ApprovalRequest, ballot: Ballot, user: User, decision: Decision

@@ -7,12 +7,17 @@ Application; the queue is partitioned by chat with one update at a time per chat
 order. The workflow id is what deduplicates these updates, so the access guard does not claim them again
 (``handed_over``): a workflow re-run after its process died processes its update again, and what that executes is
 keyed (approvals, confirmations), so it does not run twice.
+
+The engine takes work from the queue as soon as it is launched, before the Application has started. An update
+dequeued then waits for the Application rather than failing: a failed workflow is never run again, so the update,
+already answered 200, would be lost. (One taken while the process stops still fails, after ``SERVED_WAIT_S``.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +30,8 @@ from core.durable import Slot, serving
 logger = logging.getLogger(__name__)
 QUEUE = "switchboard-telegram"
 PROCESS_WAIT_S = 600.0  # a turn waits for its thread at most a minute; a long flow leaves the turn
+POLL_S = 0.1
+SERVED_WAIT_S = 30.0  # an Application starts within seconds of the engine
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,8 @@ handed_over: set[int] = set()
 
 def serve(application: Application, loop: asyncio.AbstractEventLoop) -> None:  # type: ignore[type-arg]
     """Process queued updates on ``application``'s loop (the durable engine must run and this process serve)."""
-    DBOS.register_queue(QUEUE, partition_concurrency=1)
+    # Someone is waiting for the answer: look every 0.1 s rather than DBOS's default second (a cheap query).
+    DBOS.register_queue(QUEUE, partition_concurrency=1, polling_interval_sec=POLL_S)
     _served.set(_Served(application, loop))
 
 
@@ -76,9 +84,17 @@ def _chat_id(data: dict[str, Any]) -> int | None:
     return None
 
 
+def _wait_served(within_s: float) -> _Served | None:
+    """The Application updates go to, once this process serves one (None if it did not within ``within_s``)."""
+    deadline = time.monotonic() + within_s
+    while (served := _served.get()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return served
+
+
 @DBOS.workflow(name="switchboard.telegram_update")
 def _process(data: dict[str, Any]) -> None:
-    served = _served.get()
+    served = _wait_served(SERVED_WAIT_S)
     if served is None:
         raise RuntimeError("this process no longer processes Telegram updates")
     update = Update.de_json(data, served.application.bot)

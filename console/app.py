@@ -28,7 +28,7 @@ from console.errors import install_error_handlers
 from console.limits import BodySizeLimit, RateLimiter
 from console.metrics import Metrics, MetricsMiddleware
 from console.request_context import RequestContext, bind_thread
-from console.routes import approvals, audit, auth, chat, files, health, ingest, pages, runs, users
+from console.routes import approvals, audit, auth, chat, executors, files, health, ingest, pages, runs, users
 from core.store.db import make_engine
 from core.store.schema import init_db
 
@@ -94,6 +94,7 @@ def create_app(
     switchboard: Switchboard | None = None,
     extra_routers: Iterable[APIRouter] = (),
     with_service: Callable[[Switchboard], AbstractAsyncContextManager[Any]] | None = None,
+    queues: tuple[str, ...] = (),
 ) -> FastAPI:
     """Build the console app.
 
@@ -103,6 +104,7 @@ def create_app(
         extra_routers: More routers to mount (e.g. the Telegram webhook).
         with_service: Runs alongside the service the lifespan opened, for as long as the app serves (a worker's
             Telegram bot, whose webhook is among ``extra_routers``).
+        queues: More durable queues the opened service takes work from (a worker's bot: the Telegram updates).
     """
     workers = settings.console_workers
     metrics = Metrics(multiprocess_dir=metrics_dir(settings) if workers > 1 else None)
@@ -124,7 +126,9 @@ def create_app(
         stack.callback(engine.dispose)
         init_db(engine)
         state.switchboard = stack.enter_context(
-            open_switchboard(settings, engine, durable_as=f"console-{settings.console_slot}")
+            open_switchboard(
+                settings, engine, durable_as=f"console-{settings.console_slot}", extra_queues=queues
+            )
         )
         stack.callback(setattr, state, "switchboard", None)
         metrics.watch(engine)
@@ -160,7 +164,7 @@ def create_app(
     )
     app.state.console = state
     install_error_handlers(app)
-    for module in (auth, users, chat, approvals, runs, audit, files, health, ingest, pages):
+    for module in (auth, users, chat, approvals, runs, audit, executors, files, health, ingest, pages):
         # The chat routes name a thread in their path; it goes on their log lines.
         app.include_router(module.router, dependencies=[Depends(bind_thread)] if module is chat else None)
     for router in extra_routers:

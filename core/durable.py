@@ -21,7 +21,9 @@ import logging
 import re
 import socket
 import threading
+from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any, Generic, TypeVar
 
@@ -30,6 +32,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
 from core.config import CoreSettings
+from core.errors import Conflict
 from core.store.db import normalize_url, switch_to_wal
 
 logger = logging.getLogger(__name__)
@@ -59,6 +62,7 @@ class DurableConfig:
     schema: str = SCHEMA
     log_level: str = "WARNING"
     serves: bool = True
+    queues: tuple[str, ...] | None = None
 
 
 def system_url(database_url: str, override: str | None = None) -> str:
@@ -74,7 +78,9 @@ def system_url(database_url: str, override: str | None = None) -> str:
     return url.set(database=f"{stem}.dbos.db").render_as_string(hide_password=False)
 
 
-def durable_config(settings: CoreSettings, *, role: str, serves: bool = True) -> DurableConfig:
+def durable_config(
+    settings: CoreSettings, *, role: str, serves: bool = True, queues: tuple[str, ...] | None = None
+) -> DurableConfig:
     """The engine's configuration for a process playing ``role`` ("console-0", "bot", "cli-<pid>", ...).
 
     The executor id is ``settings.executor_id`` (else the host's name) and the role: a restarted console worker
@@ -87,6 +93,7 @@ def durable_config(settings: CoreSettings, *, role: str, serves: bool = True) ->
         schema=schema_for(settings.database_url, settings.durable_schema),
         log_level=settings.log_level,
         serves=serves,
+        queues=queues,
     )
 
 
@@ -145,6 +152,8 @@ def launch(config: DurableConfig) -> None:
         DBOS(config=settings)
         if not config.serves:
             DBOS.listen_queues([])  # DBOS's internal queue only: what this process starts itself
+        elif config.queues is not None:
+            DBOS.listen_queues(list(config.queues))  # only work it has the code for
         DBOS.launch()
         _launched = config
         logger.info(
@@ -181,6 +190,12 @@ def _sqlite_engine(url: str) -> Engine:
 def launched() -> bool:
     """True while this process's engine runs."""
     return _launched is not None
+
+
+def executor_id() -> str | None:
+    """This process's executor id, while its engine runs."""
+    config = _launched
+    return config.executor_id if config is not None else None
 
 
 def serving() -> bool:
@@ -228,3 +243,48 @@ class Slot(Generic[T]):
 def current_workflow() -> str | None:
     """The id of the workflow this thread is running, if any."""
     return DBOS.workflow_id if _launched is not None else None
+
+
+@dataclass(frozen=True)
+class ExecutorWork:
+    """Workflows an executor started and has not finished: running now, or left by a process that died."""
+
+    executor_id: str
+    unfinished: int
+    oldest: datetime | None
+
+
+def unfinished_work() -> list[ExecutorWork]:
+    """Unfinished workflows of this release, by the executor holding them, most first."""
+    rows = DBOS.list_workflows(status="PENDING", app_version=_version(), load_input=False, load_output=False)
+    counts = Counter(row.executor_id or "?" for row in rows)
+    oldest: dict[str, int] = {}
+    for row in rows:
+        key = row.executor_id or "?"
+        if row.created_at is not None:
+            oldest[key] = min(oldest.get(key, row.created_at), row.created_at)
+    return [
+        ExecutorWork(
+            executor,
+            count,
+            datetime.fromtimestamp(oldest[executor] / 1000, tz=UTC) if executor in oldest else None,
+        )
+        for executor, count in counts.most_common()
+    ]
+
+
+def hand_over(executor_id: str) -> int:
+    """Queue the unfinished workflows of ``executor_id``, a process that will not come back, for any serving one.
+
+    Only a person can know that a host is gone for good: while its process runs, its workflows are its own, and
+    handing them over would run them twice. DBOS re-queues each at most once (a workflow another executor took is
+    no longer the dead one's). Returns how many were queued.
+
+    Raises:
+        Conflict: ``executor_id`` is this process itself.
+    """
+    config = _launched
+    if config is not None and config.executor_id == executor_id:
+        raise Conflict(f"{executor_id} is this process; hand over the work of an executor that is gone")
+    # DBOS's own recovery, as its admin endpoint (/dbos-workflow-recovery) and its Conductor call it.
+    return len(DBOS._recover_pending_workflows([executor_id]))

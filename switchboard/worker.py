@@ -26,6 +26,7 @@ def worker_app() -> FastAPI:
         return create_app(settings)
     # Each worker serves the webhook with a bot of its own, started once the worker's service is open; the
     # durable intake queues every update once, whichever worker Telegram's call lands on (bot/intake.py).
+    from bot import intake
     from bot.webhook import lazy_webhook_router, running_bot
 
     bots: list[Application] = []  # type: ignore[type-arg]
@@ -40,4 +41,4 @@ def worker_app() -> FastAPI:
                 bots.remove(application)
 
     router = lazy_webhook_router(lambda: bots[0] if bots else None, settings)
-    return create_app(settings, extra_routers=[router], with_service=with_bot)
+    return create_app(settings, extra_routers=[router], with_service=with_bot, queues=(intake.QUEUE,))

@@ -52,7 +52,11 @@ def register(app: typer.Typer) -> None:
                 asyncio.run(register_webhook(settings, url=webhook))
                 console.print(plain(f"Telegram will post updates to {webhook}."))
                 return
-        with open_switchboard(settings, state.engine, durable_as="bot") as service:
+        from bot import intake
+
+        with open_switchboard(
+            settings, state.engine, durable_as="bot", extra_queues=(intake.QUEUE,)
+        ) as service:
             application = build_application(settings, switchboard=service, sweep_interval=sweep_interval)
             if webhook:
                 console.print(

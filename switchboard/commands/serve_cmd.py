@@ -83,13 +83,16 @@ def register(app: typer.Typer) -> None:
             return
         # With a bot token and webhook secret, the Telegram webhook runs in the same process, on the same service.
         from agent.service import open_switchboard
+        from bot import intake
         from bot.webhook import telegram_routers
         from core.store.db import make_engine
         from core.store.schema import init_db
 
         engine = make_engine(settings.database_url)
         init_db(engine)
-        with open_switchboard(settings, engine, durable_as="console-0") as service:
+        with open_switchboard(
+            settings, engine, durable_as="console-0", extra_queues=(intake.QUEUE,)
+        ) as service:
             service.approvals.recover()
             app = create_app(
                 settings,

@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from agent.config import PolicyConfig, ToolPolicy
 from agent.service import Switchboard
+from bot import tokens
 from bot.app import runtime_of
 from core.store import approval_ops
 from core.store.approvals import ApprovalRequest, ApprovalStatus
@@ -138,6 +139,26 @@ def test_double_tap_executes_once_and_edits_the_message(
     events = [r.event for r in AuditLog(sb.engine).iter_records()]
     assert events.count("approval.approved") == 1 and events.count("approval.executed") == 1
     assert AuditLog(sb.engine).verify().ok
+
+
+def test_a_tap_run_again_after_its_process_died_between_button_and_vote_still_approves(
+    harness: Harness, backend: ScriptedBackend, sb: Switchboard
+) -> None:
+    _export(sb)
+
+    async def scenario() -> None:
+        async with running(harness):
+            await _ask_for_delivery(harness, backend)
+            token = harness.buttons(_request_message(harness, ANN))[0]["callback_data"]
+            tap = harness.api.callback_update(ANN, token)
+            # The first run of this update used the button, then its process was killed before the vote.
+            assert tokens.consume(sb.engine, token, telegram_user_id=ANN)
+            await harness.process(tap)  # the durable intake runs the update again after the restart
+            await harness.process(harness.api.callback_update(ANN, token))  # and a later double tap
+
+    run(scenario())
+    assert _delivered(sb) == ["deliver_file"]
+    assert harness.answers() == ["Approved.", "Already decided by ann"]
 
 
 def test_wrong_people_are_refused_without_using_the_button(

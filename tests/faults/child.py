@@ -6,6 +6,9 @@ approve as ann. With ``SWITCHBOARD_FAULT_POINT`` set, the process SIGKILLs itsel
 ``python -m tests.faults.child restart <approval id>``: start again as the same executor, let it recover, and
 print the request's status once it is decided, as one JSON line.
 
+``python -m tests.faults.child takeover <approval id>``: start as another executor (another host), hand over the
+dead executor's work (as an admin does in the console), and print the request's status like ``restart``.
+
 ``python -m tests.faults.child ask <thread>``: ask in the console for the customer sync and say yes, so it starts in
 the background; print the reply's run id, then wait for the run (a fault point kills the process first).
 ``python -m tests.faults.child settle <thread>``: start again as the same executor and wait until the recovered
@@ -21,6 +24,7 @@ import time
 from dbos import DBOS
 
 from agent.service import open_switchboard
+from core import durable
 from core.store import approval_ops as ops
 from core.store.approvals import ApprovalStatus
 from core.store.db import make_engine
@@ -65,8 +69,11 @@ def main(action: str, approval_id: str) -> None:
         return
     settings = load_settings()
     engine = make_engine(settings.database_url)
-    with open_switchboard(settings, engine, backend=ScriptedBackend(), durable_as=ROLE) as service:
+    role = "console-1" if action == "takeover" else ROLE
+    with open_switchboard(settings, engine, backend=ScriptedBackend(), durable_as=role) as service:
         service.approvals.recover()  # as the console's lifespan does at every start
+        if action == "takeover":  # later, an admin hands over the gone executor's work
+            durable.hand_over(f"{settings.executor_id}-{ROLE}")
         if action == "approve":
             service.approvals.approve(approval_id, approver="ann", role="approver")
             return

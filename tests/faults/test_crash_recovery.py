@@ -221,3 +221,42 @@ def test_a_flow_started_in_the_background_survives_a_kill_and_the_thread_is_told
     assert len(told) == 1 and told[0].startswith(
         f"Run {started['run_id']} (run_flow(flow=customer_sync)) finished"
     )
+
+
+@pytest.mark.integration
+def test_a_gone_hosts_work_handed_over_is_finished_once_by_another(
+    settings: Settings, database: Database, sftp_server: SftpServer
+) -> None:
+    """The killed process never comes back: another executor takes its work once an admin hands it over."""
+    env = _environment(settings, database, sftp_server, fault=None)
+    config = load_settings(
+        database_url=database.url,
+        var_dir=settings.var_dir,
+        reference_date=REFERENCE_DATE.isoformat(),
+        destinations=json.loads(env["SWITCHBOARD_DESTINATIONS"]),
+        secrets={"partner_sftp_password": sftp_server.password},
+    )
+    load_demo(engine=database.engine, settings=config, today=REFERENCE_DATE)
+    with open_switchboard(config, database.engine, backend=ScriptedBackend()) as sb:
+        export = sb.runner.call(
+            "export_dataset",
+            {"dataset": "sales_by_region", "format": "csv", "period": "last_month"},
+            actor="olive",
+        )
+        args = {"file": str(export.result.data["artifact_id"]), "destination": "partner_sftp"}
+        request = sb.approvals.request(
+            tool="deliver_file", args=args, requester="olive", reasons=["external"], thread_id=THREAD
+        )
+
+    fault = _environment(settings, database, sftp_server, fault="delivery.uploaded")
+    killed = _child("approve", request.id, fault)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    taken = _child("takeover", request.id, env)
+    assert taken.returncode == 0, taken.stderr[-2000:]
+
+    outcome = json.loads(taken.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == "executed"
+    assert [Path(p).name for p in sftp_server.landed] == ["sales_by_region_2026-10.csv"]
+    with Session(database.engine) as session:
+        runs = list(session.execute(select(Run)).scalars())
+    assert [(r.name, r.status) for r in runs if r.status in (RunStatus.RUNNING, RunStatus.PENDING)] == []

@@ -47,6 +47,8 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("PATCH", "/api/users/{name}"): Row(401, ("olive", 403), 401),
     ("POST", "/api/users/{name}/password"): Row(401, ("ann", 403), 401),
     ("DELETE", "/api/users/{name}/token"): Row(401, ("olive", 403), 401),
+    ("GET", "/api/executors"): Row(401, ("ann", 403), 401),
+    ("POST", "/api/executors/{executor_id}/hand-over"): Row(401, ("ann", 403), 401),
     ("POST", "/api/me/password"): Row(401, None, 401),
     ("POST", "/api/me/token"): Row(401, None, 401),
     ("DELETE", "/api/me/token"): Row(401, None, 401),

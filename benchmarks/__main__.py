@@ -137,7 +137,7 @@ def _rows() -> list[
     def hosts(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         return [
             (
-                "3 hosts on PostgreSQL, chaos: executed / expected",
+                "3 consoles + 2 bots on PostgreSQL, chaos: executed / expected",
                 f"{r['executed']} / {r['expected']} ({r['duplicates']} duplicates, {r['lost']} lost, "
                 f"{r['kills']} kills; approve→executed p95 {r['approve_to_executed_p95_ms']} ms)",
                 "equal, 0 dup",

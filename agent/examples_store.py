@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from agent.backends.embedded.chroma import MiniLMEmbeddingFunction
@@ -30,13 +32,32 @@ class ExampleStore:
 
     def __init__(self, path: Path, *, encoder: Encoder) -> None:
         path.mkdir(parents=True, exist_ok=True)
-        self.client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        )
+        self.path = path
+        self.client = self._client()
         self._function = MiniLMEmbeddingFunction(encoder)
         self.collection = self._open()
         if (self.collection.metadata or {}).get("embedding_model") != MODEL_ID:
             self._reembed()
+        self._known = self.collection.count()
+
+    def _client(self) -> ClientAPI:
+        return chromadb.PersistentClient(
+            path=str(self.path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        )
+
+    def _current(self) -> int:
+        """The collection's size, after reopening it when another process (a worker, a host) changed it.
+
+        chromadb keeps a collection's nearest-neighbour index in memory from when this process loaded it, and a
+        record another process saved later is counted but not searched. A changed count means reopening.
+        """
+        count = self.collection.count()
+        if count != self._known:
+            SharedSystemClient.clear_system_cache()  # the loaded indexes; this process has one store
+            self.client = self._client()
+            self.collection = self._open()
+            count = self._known = self.collection.count()
+        return count
 
     def _open(self) -> Collection:
         return self.client.get_or_create_collection(
@@ -73,6 +94,7 @@ class ExampleStore:
             self.collection.add(
                 ids=[n[0] for n in new], documents=[n[1] for n in new], metadatas=[n[2] for n in new]
             )
+            self._known = self.collection.count()
         return len(new)
 
     def remember(self, *, text: str, tool: str, args: Mapping[str, Any]) -> None:
@@ -82,12 +104,14 @@ class ExampleStore:
         self.collection.upsert(
             ids=[key], documents=[text], metadatas=[{"tool": tool, "args": payload, "source": "accepted"}]
         )
+        self._known = self.collection.count()
 
     def nearest(self, text: str, k: int = 6) -> list[dict[str, Any]]:
         """The k stored requests closest to ``text``: text, tool, args, distance."""
-        if self.collection.count() == 0:
+        count = self._current()
+        if count == 0:
             return []
-        found = self.collection.query(query_texts=[text], n_results=min(k, self.collection.count()))
+        found = self.collection.query(query_texts=[text], n_results=min(k, count))
         rows = []
         documents, metadatas, distances = (
             found["documents"] or [[]],

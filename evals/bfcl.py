@@ -1,4 +1,4 @@
-"""BFCL v3 (simple, multiple, irrelevance) against an Ollama model, scored by AST matching as BFCL does it.
+"""BFCL v3 (simple, multiple, irrelevance, and the live_simple and live_irrelevance sets) against an Ollama model, scored by AST matching as BFCL does it.
 
 Each question goes to Ollama's ``/api/chat`` with its function docs as native tools. A returned call is right
 when the function name is the expected one, every required parameter is present, no parameter is unexpected,
@@ -22,7 +22,8 @@ from pydantic import BaseModel
 
 from core.errors import BadInput
 
-CATEGORIES: tuple[str, ...] = ("simple", "multiple", "irrelevance")
+CATEGORIES: tuple[str, ...] = ("simple", "multiple", "irrelevance")  # the default run
+KNOWN: tuple[str, ...] = (*CATEGORIES, "live_simple", "live_irrelevance")  # user-contributed ("live") questions
 _TYPES = {
     "dict": "object",
     "float": "number",
@@ -94,18 +95,18 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 def load_category(directory: Path, category: str, *, limit: int | None = None) -> list[Item]:
     """Read one category's questions and, except for irrelevance, its possible answers."""
-    if category not in CATEGORIES:
-        raise BadInput(f"unknown BFCL category {category!r}: use {', '.join(CATEGORIES)}")
+    if category not in KNOWN:
+        raise BadInput(f"unknown BFCL category {category!r}: use {', '.join(KNOWN)}")
     questions = _jsonl(directory / f"BFCL_v3_{category}.json")[:limit]
     answers: dict[str, Any] = {}
-    if category != "irrelevance":
+    if not category.endswith("irrelevance"):
         answers = {
             row["id"]: row["ground_truth"]
             for row in _jsonl(directory / "possible_answer" / f"BFCL_v3_{category}.json")
         }
     items = []
     for row in questions:
-        if category != "irrelevance" and row["id"] not in answers:
+        if not category.endswith("irrelevance") and row["id"] not in answers:
             raise BadInput(f"BFCL item {row['id']} has no possible answer")
         items.append(
             Item(row["id"], category, list(row["question"][0]), list(row["function"]), answers.get(row["id"]))

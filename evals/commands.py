@@ -150,10 +150,15 @@ def gate(summary: Summary, path: Path | None = None) -> GateResult:
 
 
 def bfcl(
-    settings: AgentSettings, *, datasets_dir: Path, limit: int | None = None, progress: Progress | None = None
+    settings: AgentSettings,
+    *,
+    datasets_dir: Path,
+    limit: int | None = None,
+    categories: Sequence[str] = (),
+    progress: Progress | None = None,
 ) -> Any:
     """Run BFCL v3 against the configured Ollama; None when no Ollama answers (the caller says 'skipped')."""
-    from evals.bfcl import ollama_reachable, run_bfcl
+    from evals.bfcl import CATEGORIES, ollama_reachable, run_bfcl
 
     host = settings.agent.ollama_host
     if not ollama_reachable(host):
@@ -165,6 +170,7 @@ def bfcl(
         directory,
         host=host,
         model=settings.agent.ollama_model,
+        categories=tuple(categories) or CATEGORIES,
         limit=limit,
         timeout=settings.agent.ollama_timeout_s,
         progress=progress,

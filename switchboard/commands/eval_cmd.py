@@ -86,6 +86,14 @@ def register(app: typer.Typer) -> None:
         intent_benchmark: Annotated[Path | None, typer.Option(help="Intent set folder.")] = None,
         datasets_dir: Annotated[Path | None, typer.Option(help="Public benchmark data folder.")] = None,
         limit: Annotated[int | None, typer.Option(min=1, help="BFCL: items per category.")] = None,
+        bfcl_category: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--bfcl-category",
+                help="BFCL categories (repeatable): simple, multiple, irrelevance, live_simple, live_irrelevance. "
+                "Default: simple, multiple, irrelevance.",
+            ),
+        ] = None,
     ) -> None:
         """Measure the router on a labelled dataset at the runtime thresholds (see evals/README.md)."""
         from core.errors import BadInput
@@ -109,6 +117,7 @@ def register(app: typer.Typer) -> None:
                 datasets_dir or DATASETS_DIR,
                 json_out=json_out,
                 limit=limit,
+                categories=tuple(bfcl_category or ()),
             )
             return
         if (check_baseline or write_baseline) and (dataset or split not in (None, "test")):
@@ -232,6 +241,7 @@ def _benchmarks(
     *,
     json_out: bool,
     limit: int | None,
+    categories: tuple[str, ...] = (),
 ) -> None:
     from evals import commands
 
@@ -244,6 +254,7 @@ def _benchmarks(
                 settings,
                 datasets_dir=datasets_dir,
                 limit=limit,
+                categories=categories,
                 progress=lambda d, t: bar.update(task, completed=d, total=t),
             )
         if result is None:

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from core.errors import BadInput
 from evals.bfcl import Item, check_item, load_category, match_call, run_bfcl, to_tool
+from switchboard.commands.eval_cmd import DATASETS_DIR
 from tests.evals.fakes import ANSWER, FUNCTION, write_bfcl
 from tests.utils.servers.ollama_api import OllamaApi, text, tool_call
 
@@ -119,3 +121,17 @@ def test_run_bfcl_against_fake_ollama(tmp_path: Path, ollama_api: OllamaApi) -> 
     assert first["tools"][0]["function"]["parameters"]["properties"]["height"]["type"] == "number"
     assert first["options"]["temperature"] == 0
     assert [len(r["tools"]) for r in ollama_api.chat_requests] == [1, 1, 2, 1]
+
+
+@pytest.mark.parametrize(("category", "answered"), [("live_simple", True), ("live_irrelevance", False)])
+def test_the_live_categories_load_from_the_shipped_data(category: str, answered: bool) -> None:
+    items = load_category(DATASETS_DIR / "bfcl-v3", category, limit=5)
+    assert len(items) == 5 and all(item.category == category for item in items)
+    assert all((item.answers is not None) is answered for item in items)
+
+
+def test_an_unknown_category_names_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(
+        BadInput, match=r"^unknown BFCL category 'parallel': use simple, multiple, irrelevance, "
+    ):
+        load_category(tmp_path, "parallel")

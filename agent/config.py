@@ -40,6 +40,18 @@ class AgentConfig(BaseModel):
         default=None, ge=512, description="Ollama's context window (num_ctx); None sizes it from the prompt."
     )
     ollama_keep_alive: str = "10m"
+    ollama_mode: Literal["tools", "structured"] = Field(
+        default="tools",
+        description="tools: native tool calling, confidence from a prior and the router. structured: a JSON "
+        "decision under a format schema, confidence from the model's token log-probabilities. Compare the "
+        "two with switchboard eval --backend ollama --ollama-mode ...",
+    )
+    ollama_top_logprobs: int = Field(
+        default=10,
+        ge=2,
+        le=20,
+        description="Structured mode: alternatives per token position (top_logprobs).",
+    )
     encoder_threads: int = 1
     # Chat turns that run at once in one process (a console worker, the bot); the others queue. None picks by
     # backend: an embedded turn is pure CPU, so a second one in the same process only trades places with the

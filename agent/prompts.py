@@ -26,6 +26,9 @@ class Prompts:
     version: str
     hash: str
     turn: str = "Today is {today}.\n\nExamples of correct calls for similar messages:\n{examples}\n"
+    structured: str = (
+        'Answer with one JSON object {"tool": ..., "args": {...}}; "none" for no tool.\n{tools}\n'
+    )
 
     def render(self, name: str, **values: Any) -> str:
         """Fill a template; unknown placeholders stay visible rather than raising."""
@@ -33,19 +36,29 @@ class Prompts:
 
 
 def load_prompts(folder: Path = PROMPTS_DIR) -> Prompts:
-    """Read replies.yaml, system.md and turn.md; hash them so any change shows in the audit log."""
+    """Read replies.yaml, system.md, turn.md and structured.md; hash them so any change shows in the audit log."""
     replies_raw = (folder / "replies.yaml").read_bytes()
     system_raw = _read(folder / "system.md")
     turn_raw = _read(folder / "turn.md")
+    structured_raw = _read(folder / "structured.md")
     data = yaml.safe_load(replies_raw)
-    digest = hashlib.sha256(replies_raw + b"\0" + system_raw + b"\0" + turn_raw).hexdigest()[:16]
+    digest = hashlib.sha256(
+        replies_raw
+        + b"\0"
+        + system_raw
+        + b"\0"
+        + turn_raw
+        + (b"\0" + structured_raw if structured_raw else b"")
+    ).hexdigest()[:16]
     prompts = Prompts(
         templates={str(k): str(v) for k, v in data["templates"].items()},
         system=system_raw.decode("utf-8"),
         version=str(data.get("version", "0")),
         hash=digest,
     )
-    return replace(prompts, turn=turn_raw.decode("utf-8")) if turn_raw else prompts
+    if turn_raw:
+        prompts = replace(prompts, turn=turn_raw.decode("utf-8"))
+    return replace(prompts, structured=structured_raw.decode("utf-8")) if structured_raw else prompts
 
 
 def _read(path: Path) -> bytes:

@@ -29,11 +29,18 @@ logger = logging.getLogger(__name__)
 __all__ = ["pct"]
 
 
-def with_backend(settings: AgentSettings, backend: str | None) -> AgentSettings:
-    """AgentSettings with ``agent.backend`` overridden (None keeps the configured one)."""
-    if backend is None:
+def with_backend(
+    settings: AgentSettings, backend: str | None, *, ollama_mode: str | None = None
+) -> AgentSettings:
+    """AgentSettings with ``agent.backend`` and ``agent.ollama_mode`` overridden (None keeps the configured one)."""
+    update = {
+        key: value for key, value in (("backend", backend), ("ollama_mode", ollama_mode)) if value is not None
+    }
+    if not update:
         return settings
-    return settings.model_copy(update={"agent": settings.agent.model_copy(update={"backend": backend})})
+    # Validated, so a mode the config does not know is refused here rather than deep in the backend.
+    agent = type(settings.agent).model_validate({**settings.agent.model_dump(), **update})
+    return settings.model_copy(update={"agent": agent})
 
 
 def default_paths(split: str) -> list[Path]:

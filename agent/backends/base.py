@@ -59,6 +59,8 @@ class Decision(BaseModel):
         model: Model identifier.
         latency_ms: Time taken to decide.
         notes: Human-readable notes (e.g. why a fallback happened); shown in replies and audited.
+        refusal: Why the backend chose no tool although the model asked for something (e.g. several calls in
+            one reply); the reply shows it instead of the out-of-scope message.
     """
 
     tool: str | None
@@ -72,6 +74,7 @@ class Decision(BaseModel):
     model: str = ""
     latency_ms: float = 0.0
     notes: list[str] = Field(default_factory=list)
+    refusal: str | None = None
 
     @field_validator("args")
     @classmethod

@@ -5,7 +5,13 @@ How confidence is formed (documented in the README): the LLM gives no usable pro
 for the same tool, ``p``, is combined with it as a noisy-OR when the two agree (``1 - (1 - base)(1 - p)``) and
 discounts it when they disagree (``base × (1 - p_other)``); arguments that disagree with the router's extraction
 cost a further factor 0.85. These weights are a prior, not a fit: run ``switchboard eval --backend ollama`` against
-your server and use ``--tune`` to set thresholds on what you measure.
+your server and use ``--tune`` to set thresholds on what you measure. That is ``agent.ollama_mode: tools``, the
+default. In ``structured`` mode the model answers with JSON under a ``format`` schema and its confidence is the
+probability of the chosen tool's tokens against the other tools' (``ollama_logprobs`` says exactly how).
+
+A reply with several tool calls is refused, never cut to its first call: the decision names no tool and carries a
+``refusal`` (``prompts/replies.yaml`` ``several_calls``) that the reply shows, asking for one action per message.
+Running them in order would need one gate and approval per call inside one turn, which the graph does not model.
 
 If Ollama is unreachable, misses the decision's deadline (``agent.ollama_deadline_s``, across the whole reply and
 the repair round, streaming or not), or returns junk (malformed JSON, an unknown tool), the embedded decision is
@@ -19,14 +25,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import ollama
 from pydantic import ValidationError
 
 from agent.backends.base import Backend, DecideRequest, Decision
+from agent.backends.deadline import before_deadline
 from agent.backends.ollama_check import Health, check_ollama
+from agent.backends.ollama_logprobs import Token, structured_decision, tokens_of
 from agent.backends.ollama_request import ChatRequest, RequestBuilder, context_size
 from agent.config import AgentSettings
 from agent.prompts import Prompts
@@ -34,7 +43,6 @@ from tools.registry import Registry, describe_validation_error
 
 logger = logging.getLogger(__name__)
 ExampleRetriever = Callable[[str, int], Sequence[dict[str, Any]]]
-T = TypeVar("T")
 RECHECK_S = (
     30.0  # while the start-up check fails, turns fall back at once and the server is asked again this often
 )
@@ -42,6 +50,15 @@ RECHECK_S = (
 
 class OllamaUnavailable(Exception):
     """Ollama could not give a usable answer; the message says why (safe to show)."""
+
+
+@dataclass
+class Answer:
+    """One /api/chat reply, streamed chunks joined: its text, its tool calls and its tokens' log-probabilities."""
+
+    content: str = ""
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    tokens: list[Token] = field(default_factory=list)
 
 
 class OllamaBackend:
@@ -70,7 +87,10 @@ class OllamaBackend:
         self.client = client or ollama.Client(
             host=settings.agent.ollama_host, timeout=settings.agent.ollama_timeout_s
         )
-        self.builder = RequestBuilder(registry=registry, prompts=prompts)
+        self.mode = settings.agent.ollama_mode
+        self.builder = RequestBuilder(
+            registry=registry, prompts=prompts, structured=self.mode == "structured"
+        )
         self.num_ctx = settings.agent.ollama_num_ctx or self.builder.base_context()
         self.health: Health | None = None
         self._checked_at = float("-inf")
@@ -95,7 +115,7 @@ class OllamaBackend:
             return None
         if (
             time.monotonic() - self._checked_at >= RECHECK_S
-            and _before(deadline, lambda _: self.check(), self._late).ok
+            and before_deadline(deadline, lambda _: self.check(), self._late).ok
         ):
             return None
         problem = self.health.problem
@@ -148,22 +168,26 @@ class OllamaBackend:
             self.num_ctx = max(self.num_ctx, min(needed, limit) if limit else needed)
         return chat
 
-    def _chat(self, chat: ChatRequest, deadline: float) -> tuple[str, list[dict[str, Any]]]:
+    def _chat(self, chat: ChatRequest, deadline: float) -> Answer:
         """One /api/chat exchange, abandoned (and its stream closed) when ``deadline`` passes."""
-        return _before(deadline, lambda cancelled: self._stream(chat, cancelled), self._late)
+        return before_deadline(deadline, lambda cancelled: self._stream(chat, cancelled), self._late)
 
     def _late(self) -> OllamaUnavailable:
         return OllamaUnavailable(f"it did not answer within {self.settings.agent.ollama_deadline_s:g} s")
 
-    def _stream(self, chat: ChatRequest, cancelled: threading.Event) -> tuple[str, list[dict[str, Any]]]:
-        content, calls = "", []
+    def _stream(self, chat: ChatRequest, cancelled: threading.Event) -> Answer:
+        answer = Answer()
         stream: Iterator[ollama.ChatResponse] | None = None
+        structured = chat.format is not None
         try:
             stream = self.client.chat(
                 model=self.model,
                 messages=chat.messages,
-                tools=chat.tools,
+                tools=chat.tools or None,
                 stream=True,
+                format=chat.format,
+                logprobs=True if structured else None,
+                top_logprobs=self.settings.agent.ollama_top_logprobs if structured else None,
                 options={"temperature": 0, "num_ctx": self.num_ctx},
                 keep_alive=self.settings.agent.ollama_keep_alive,
             )
@@ -171,9 +195,10 @@ class OllamaBackend:
                 if cancelled.is_set():  # the decision has moved on; stop reading and free the connection
                     break
                 message = chunk.message
-                content += message.content or ""
+                answer.content += message.content or ""
+                answer.tokens += tokens_of(chunk.logprobs or ())
                 for call in message.tool_calls or []:
-                    calls.append(
+                    answer.calls.append(
                         {"name": call.function.name, "arguments": dict(call.function.arguments or {})}
                     )
         except ollama.ResponseError as exc:
@@ -192,11 +217,16 @@ class OllamaBackend:
             close = getattr(stream, "close", None)
             if callable(close):
                 close()
-        return content, calls
+        return answer
 
     def _ask(self, request: DecideRequest, local: Decision, deadline: float) -> Decision:
         chat = self._request(request)
-        content, calls = self._chat(chat, deadline)
+        answer = self._chat(chat, deadline)
+        if chat.format is not None:
+            return self._structured(request, chat, answer)
+        content, calls = answer.content, answer.calls
+        if len(calls) > 1:
+            return self._several(calls)
         if not calls:
             agree = local.tool is None
             confidence = 1 - 0.25 * (1 - local.confidence) if agree else 0.75 * (1 - local.tool_probability)
@@ -252,7 +282,7 @@ class OllamaBackend:
                 "content": f"Invalid arguments: {problem}. Call {call['name']} again with valid arguments.",
             },
         ]
-        _, calls = self._chat(ChatRequest(messages=retry, tools=chat.tools), deadline)
+        calls = self._chat(ChatRequest(messages=retry, tools=chat.tools), deadline).calls
         if not calls or calls[0]["name"] != call["name"]:
             return call["arguments"], problem
         try:
@@ -260,6 +290,28 @@ class OllamaBackend:
         except ValidationError as exc:
             return calls[0]["arguments"], describe_validation_error(exc)
         return fixed.model_dump(mode="json", exclude_none=True), None
+
+    def _several(self, calls: list[dict[str, Any]]) -> Decision:
+        """Several calls in one reply: refused with a message that names them, none of them dropped unsaid."""
+        names = ", ".join(call["name"] for call in calls)
+        refusal = self.prompts.render("several_calls", count=len(calls), calls=names)
+        return Decision(
+            tool=None, confidence=1.0, backend="ollama", model=self.model, refusal=refusal, notes=[refusal]
+        )
+
+    def _structured(self, request: DecideRequest, chat: ChatRequest, answer: Answer) -> Decision:
+        """A JSON decision under the ``format`` schema; its confidence is the tool tokens' probability."""
+        try:
+            return structured_decision(
+                content=answer.content,
+                tokens=answer.tokens,
+                candidates=list((chat.format or {})["properties"]["tool"]["enum"]),
+                registry=self.registry,
+                allowed=request.allowed_tools,
+                model=self.model,
+            )
+        except ValueError as exc:
+            raise OllamaUnavailable(str(exc)) from None
 
 
 def _combine(base: float, tool: str, args: dict[str, Any], local: Decision) -> float:
@@ -274,34 +326,3 @@ def _combine(base: float, tool: str, args: dict[str, Any], local: Decision) -> f
             confidence *= 0.85
         return confidence
     return base * (1 - local.tool_probability) + base * p_same * 0.5
-
-
-def _before(deadline: float, work: Callable[[threading.Event], T], late: Callable[[], Exception]) -> T:
-    """Run ``work`` in a worker thread and wait for it until ``deadline`` (``time.monotonic()``).
-
-    An httpx timeout bounds each read, not the reply: a model that streams a token every second never trips it. So
-    the wait is bounded here. On expiry ``late()`` is raised and ``work`` is told to stop through its event; a read
-    already in progress ends within the client's per-read timeout, and the worker then closes the stream.
-    """
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise late()
-    result: list[T] = []
-    failure: list[BaseException] = []
-    cancelled, finished = threading.Event(), threading.Event()
-
-    def run() -> None:
-        try:
-            result.append(work(cancelled))
-        except BaseException as exc:  # handed to the waiting thread, which raises it
-            failure.append(exc)
-        finally:
-            finished.set()
-
-    threading.Thread(target=run, name="ollama-chat", daemon=True).start()
-    if not finished.wait(remaining):
-        cancelled.set()
-        raise late()
-    if failure:
-        raise failure[0]
-    return result[0]

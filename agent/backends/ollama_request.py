@@ -11,6 +11,10 @@ differs, so a turn costs the new part, not the ~3k tokens of tools.
 three characters per token in the Llama and Qwen tokenizers, so this errs on the large side), plus room for the
 reply and a margin, rounded up to a multiple of 2,048. A change of ``num_ctx`` makes Ollama reload the model, so
 the size only ever grows within a process.
+
+In structured mode (``ollama_logprobs``) the tools go into that same fixed system message instead, one JSON line
+each after ``prompts/structured.md``, and the request carries no ``tools``: the decision comes back as JSON under a
+``format`` schema whose enum lists the tools this request allows.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from datetime import date
 from typing import Any
 
 from agent.backends.base import Turn
+from agent.backends.ollama_logprobs import decision_format
 from agent.backends.ollama_schema import flatten_tool
 from agent.prompts import Prompts
 from tools.registry import Registry
@@ -35,10 +40,11 @@ STEP = 2_048
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """What goes to /api/chat: messages and tools (options, model and keep_alive come from the settings)."""
+    """What goes to /api/chat: messages, tools and the ``format`` (options, model, keep_alive: from the settings)."""
 
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]]
+    format: dict[str, Any] | None = None
 
     def tokens(self) -> int:
         """Estimated prompt tokens: characters over ``CHARS_PER_TOKEN``, rounded up."""
@@ -51,10 +57,15 @@ class ChatRequest:
 class RequestBuilder:
     """Builds requests over a fixed prefix: system text, then the registry's tools (flattened once)."""
 
-    def __init__(self, *, registry: Registry, prompts: Prompts) -> None:
+    def __init__(self, *, registry: Registry, prompts: Prompts, structured: bool = False) -> None:
         self.prompts = prompts
-        self.system = {"role": "system", "content": prompts.system.rstrip() + "\n"}
+        self.structured = structured
         self.all_tools = [flatten_tool(tool) for tool in registry.ollama_tools()]
+        system = prompts.system.rstrip() + "\n"
+        if structured:
+            listed = "\n".join(json.dumps(tool["function"], ensure_ascii=False) for tool in self.all_tools)
+            system += "\n" + prompts.structured.replace("{tools}", listed).rstrip() + "\n"
+        self.system = {"role": "system", "content": system}
 
     def tools(self, allowed: list[str] | None) -> list[dict[str, Any]]:
         """The tools a request may use, in registry order (a role's subset is stable for that role)."""
@@ -85,11 +96,16 @@ class RequestBuilder:
             {"role": "user", "content": note.rstrip()},
             {"role": "user", "content": text},
         ]
-        return ChatRequest(messages=messages, tools=self.tools(allowed))
+        tools = self.tools(allowed)
+        if self.structured:
+            names = [tool["function"]["name"] for tool in tools]
+            return ChatRequest(messages=messages, tools=[], format=decision_format(names))
+        return ChatRequest(messages=messages, tools=tools)
 
     def base_context(self) -> int:
         """``num_ctx`` for the fixed prefix plus a typical turn: what the model must hold to be usable at all."""
-        prefix = ChatRequest(messages=[self.system], tools=self.all_tools).tokens()
+        tools = [] if self.structured else self.all_tools
+        prefix = ChatRequest(messages=[self.system], tools=tools).tokens()
         return context_size(prefix + TURN_TOKENS)
 
 

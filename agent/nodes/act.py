@@ -141,7 +141,7 @@ def refuse(deps: ChatDeps, state: ChatState) -> ChatUpdate:
     if plan.decision.tool:
         text = deps.prompts.render("refused_role", reason="; ".join(plan.gate.reasons))
     else:
-        text = deps.prompts.render("out_of_scope")
+        text = plan.decision.refusal or deps.prompts.render("out_of_scope")
     return {"reply": Reply(text=text, decision=plan.view(), kind="info")}
 
 

@@ -66,6 +66,12 @@ def register(app: typer.Typer) -> None:
     def eval_command(
         ctx: typer.Context,
         backend: Annotated[str | None, typer.Option(help="embedded or ollama (default: configured).")] = None,
+        ollama_mode: Annotated[
+            str | None,
+            typer.Option(
+                help="Ollama: tools (native calls) or structured (logprob confidence); default: configured."
+            ),
+        ] = None,
         dataset: Annotated[list[Path] | None, typer.Option(help="JSONL dataset file (repeatable).")] = None,
         split: Annotated[str | None, typer.Option(help="Project split: dev, test (default) or all.")] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
@@ -102,6 +108,8 @@ def register(app: typer.Typer) -> None:
         state: App = ctx.obj
         if backend not in (None, "embedded", "ollama"):
             raise BadInput(f"--backend {backend!r}: use embedded or ollama")
+        if ollama_mode not in (None, "tools", "structured"):
+            raise BadInput(f"--ollama-mode {ollama_mode!r}: use tools or structured")
         if role not in ("operator", "approver", "admin"):
             raise BadInput(f"--role {role!r}: use operator, approver or admin")
         modes = [tune, check_baseline or write_baseline, benchmark is not None, intent_benchmark is not None]
@@ -129,7 +137,7 @@ def register(app: typer.Typer) -> None:
             )
         if write and not tune:
             raise BadInput("--write only goes with --tune")
-        settings = commands.with_backend(state.settings, backend)
+        settings = commands.with_backend(state.settings, backend, ollama_mode=ollama_mode)
         when = _today(today)
         with progress_bar(enabled=not json_out) as bar:
             task = bar.add_task("evaluating", total=None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from agent.backends.ollama import OllamaBackend
 from agent.prompts import load_prompts
@@ -27,6 +27,7 @@ def ollama_backend(
     timeout: float = 5.0,
     deadline: float = 30.0,
     shots: list[dict[str, Any]] | None = None,
+    mode: Literal["tools", "structured"] = "tools",
 ) -> OllamaBackend:
     """An Ollama backend for ``host`` whose example store always returns ``shots``."""
     agent = settings.agent.model_copy(
@@ -35,6 +36,7 @@ def ollama_backend(
             "ollama_host": host,
             "ollama_timeout_s": timeout,
             "ollama_deadline_s": deadline,
+            "ollama_mode": mode,
         }
     )
     examples = SHOTS if shots is None else shots

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import httpx
 import ollama
 import pytest
 
-from tests.utils.servers.ollama_api import OllamaApi, Reply, ToolCall
+from tests.utils.servers.ollama_api import OllamaApi, Reply, ToolCall, decision
 from tests.utils.servers.ollama_contract import chat_problems
 
 MODEL = "qwen2.5:7b-instruct"
@@ -136,3 +137,59 @@ def test_show_states_template_context_length_and_capabilities(ollama_api: Ollama
     assert (shown.modelinfo or {})["qwen2.context_length"] == 32_768
     plain = ollama.Client(host=ollama_api.url).show("gemma:2b")
     assert ".Tools" not in (plain.template or "") and (plain.modelinfo or {})["gemma.context_length"] == 8_192
+
+
+def test_logprobs_come_back_only_when_asked_and_cut_to_top_logprobs(ollama_api: OllamaApi) -> None:
+    reply = decision("list_runs", {}, choices=[{"list": 0.45, "run": 0.40, "get": 0.05}, {"_runs": 0.9}])
+    client = ollama.Client(host=ollama_api.url)
+    ollama_api.enqueue(reply, reply, reply)
+    assert client.chat(model=MODEL, messages=USER).logprobs is None
+    asked = client.chat(model=MODEL, messages=USER, logprobs=True, top_logprobs=2)
+    assert asked.message.content == '{"tool": "list_runs", "args": {}}'
+    assert [e.token for e in asked.logprobs or []] == [
+        '{"',
+        "tool",
+        '":',
+        ' "',
+        "list",
+        "_runs",
+        '",',
+        ' "',
+        "args",
+        '":',
+        " ",
+        "{",
+        "}}",
+    ]
+    chosen = (asked.logprobs or [])[4]
+    assert (chosen.token, chosen.logprob) == ("list", round(math.log(0.45), 6))
+    assert [(t.token, t.logprob) for t in chosen.top_logprobs or []] == [
+        ("list", round(math.log(0.45), 6)),
+        ("run", round(math.log(0.40), 6)),
+    ]
+    streamed = list(client.chat(model=MODEL, messages=USER, logprobs=True, top_logprobs=1, stream=True))
+    assert [c.message.content for c in streamed[:-1]] == [e.token for e in asked.logprobs or []]
+    assert [len(c.logprobs or []) for c in streamed] == [1] * (len(streamed) - 1) + [0]
+    ollama_api.enqueue(reply)
+    raw = httpx.post(
+        f"{ollama_api.url}/api/chat",
+        json={"model": MODEL, "messages": USER, "logprobs": True, "top_logprobs": 1, "stream": False},
+    )
+    assert raw.json()["logprobs"][4] == {
+        "token": "list",
+        "logprob": round(math.log(0.45), 6),
+        "bytes": [108, 105, 115, 116],
+        "top_logprobs": [
+            {"token": "list", "logprob": round(math.log(0.45), 6), "bytes": [108, 105, 115, 116]}
+        ],
+    }
+
+
+def test_a_scripted_reply_outside_the_format_enum_is_a_violation(ollama_api: OllamaApi) -> None:
+    schema = {"type": "object", "properties": {"tool": {"type": "string", "enum": ["list_runs", "none"]}}}
+    ollama_api.enqueue(decision("run_report", {}, choices=[{"run": 0.9}]))
+    ollama_api.expect_violations = True
+    with pytest.raises(ollama.ResponseError, match="outside the format's enum") as err:
+        ollama.Client(host=ollama_api.url).chat(model=MODEL, messages=USER, format=schema)
+    assert err.value.status_code == 500
+    assert ollama_api.violations == ["scripted reply's 'tool' = 'run_report' is outside the format's enum"]

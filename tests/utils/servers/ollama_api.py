@@ -13,12 +13,23 @@ and kept in ``violations``; the ``ollama_api`` fixture fails the test over any
 it did not expect. Replies come from a queue filled by ``enqueue``: tool calls,
 plain content, thinking, malformed bodies, HTTP errors, delays, slow streams
 (``Reply.chunk_delay``) and streams cut off mid-way (``Reply.disconnect_after``).
+
+Log-probabilities (``Reply.logprobs``, built by ``decision``) come back only when
+the request asked ``logprobs: true``, as Ollama 0.12.11+ sends them: a top-level
+``logprobs`` list of ``{token, logprob, bytes, top_logprobs: [{token, logprob,
+bytes}]}``, cut to the request's ``top_logprobs``, one entry per token; a stream
+sends one token per chunk with its entry. A scripted reply whose JSON breaks the
+request's ``format`` enum is a violation: the real server's grammar could not
+have produced it. The token split follows qwen2.5's BPE on JSON (``{"``, ``tool``,
+``":``, `` "``, ``list``, ``_runs``, ``",`` …); it is modelled, not recorded, since
+no Ollama server runs here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import threading
 from collections import deque
@@ -63,6 +74,15 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class Logprob:
+    """One generated token: its text, log-probability and the alternatives at its position, best first."""
+
+    token: str
+    logprob: float
+    top: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
 class Reply:
     """A well-formed assistant answer.
 
@@ -79,6 +99,7 @@ class Reply:
     stream_error: str | None = None
     chunk_delay: float = 0.0
     disconnect_after: int | None = None
+    logprobs: tuple[Logprob, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +140,44 @@ def text(content: str) -> Reply:
     return Reply(content=content)
 
 
+_TOKEN = re.compile(r' ?\{"|":|",|"\}+|\}+| ?"|[A-Za-z]+|_[A-Za-z]+|\d+|\s|\S')
+_SURE = -0.0002  # a token the model is all but certain of
+_FILLER = ("\n", -11.25)  # the runner-up a real reply shows at a forced position
+
+
+def tokenize(content: str) -> list[str]:
+    """Split JSON text the way qwen2.5's BPE does, near enough: quotes and braces ride with their neighbours."""
+    tokens = _TOKEN.findall(content)
+    assert "".join(tokens) == content
+    return tokens
+
+
+def decision(tool: str, args: dict[str, Any] | None = None, /, *, choices: list[dict[str, float]]) -> Reply:
+    """A structured-mode reply ``{"tool": ..., "args": ...}`` with its tokens' log-probabilities.
+
+    ``choices[i]`` gives the probabilities at the i-th token of the tool's name (the sampled token and its rivals,
+    e.g. ``{"list": 0.45, "run": 0.40}``); at temperature 0 the sampled token must be the likeliest. Every other
+    token is all but certain.
+    """
+    content = json.dumps({"tool": tool, "args": args or {}})
+    start = content.index(f'"{tool}"') + 1
+    entries, offset, position = [], 0, 0
+    for token in tokenize(content):
+        end = offset + len(token)
+        if offset >= start and offset < start + len(tool) and position < len(choices):
+            probabilities = choices[position]
+            position += 1
+            assert max(probabilities, key=lambda t: probabilities[t]) == token, (token, probabilities)
+            ranked = sorted(probabilities.items(), key=lambda item: -item[1])
+            top = tuple((alt, round(math.log(p), 6)) for alt, p in ranked)
+            entries.append(Logprob(token, round(math.log(probabilities[token]), 6), top))
+        else:
+            entries.append(Logprob(token, _SURE, ((token, _SURE), _FILLER)))
+        offset = end
+    assert position == len(choices), f"{tool!r} has fewer tokens than choices"
+    return Reply(content=content, logprobs=tuple(entries))
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     """One request as received: method, path, decoded JSON body (None when not JSON) and the raw bytes."""
@@ -146,6 +205,40 @@ def _message(reply: Reply, *, content: str | None = None, with_tools: bool = Tru
             {"function": {"name": c.name, "arguments": c.arguments}} for c in reply.tool_calls
         ]
     return msg
+
+
+def _token_entry(token: str, logprob: float) -> dict[str, Any]:
+    return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+
+
+def _logprobs(request: dict[str, Any], entries: tuple[Logprob, ...]) -> list[dict[str, Any]]:
+    """The entries as Ollama sends them for this request (none unless it asked)."""
+    if not request.get("logprobs"):
+        return []
+    top = int(request.get("top_logprobs") or 0)
+    out = []
+    for entry in entries:
+        item = _token_entry(entry.token, entry.logprob)
+        if top:
+            item["top_logprobs"] = [_token_entry(alt, lp) for alt, lp in entry.top[:top]]
+        out.append(item)
+    return out
+
+
+def _format_breaks(request: dict[str, Any], reply: Reply) -> list[str]:
+    """Where a scripted reply's JSON leaves the requested ``format`` enum (the real grammar forbids it)."""
+    schema = request.get("format")
+    if not isinstance(schema, dict) or not reply.content:
+        return []
+    try:
+        data = json.loads(reply.content)
+    except ValueError:
+        return ["scripted reply is not JSON, but the request set a format schema"]
+    problems = []
+    for name, prop in (schema.get("properties") or {}).items():
+        if isinstance(prop, dict) and "enum" in prop and data.get(name) not in prop["enum"]:
+            problems.append(f"scripted reply's {name!r} = {data.get(name)!r} is outside the format's enum")
+    return problems
 
 
 def _metrics(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
@@ -333,29 +426,43 @@ class OllamaApi(AsgiServer):
         if isinstance(scripted, RawBody):
             raw = scripted.body.encode() if isinstance(scripted.body, str) else scripted.body
             return Response(raw, status_code=scripted.status, media_type=scripted.content_type)
+        broken = _format_breaks(body, scripted)
+        if broken:
+            with self._lock:
+                self.violations.extend(broken)
+            return JSONResponse({"error": f"fake ollama: {'; '.join(broken)}"}, status_code=500)
         head = {"model": model, "created_at": _now()}
         final = {**head, "done": True, "done_reason": scripted.done_reason, **_metrics(body, scripted)}
+        logprobs = _logprobs(body, scripted.logprobs)
         if not body.get("stream", True):
-            return JSONResponse({**head, "message": _message(scripted), **final})
-        return StreamingResponse(self._stream(head, final, scripted), media_type="application/x-ndjson")
+            extra = {"logprobs": logprobs} if logprobs else {}
+            return JSONResponse({**head, "message": _message(scripted), **extra, **final})
+        return StreamingResponse(
+            self._stream(head, final, scripted, logprobs), media_type="application/x-ndjson"
+        )
 
     async def _stream(
-        self, head: dict[str, Any], final: dict[str, Any], reply: Reply
+        self, head: dict[str, Any], final: dict[str, Any], reply: Reply, logprobs: list[dict[str, Any]]
     ) -> AsyncIterator[bytes]:
-        """Yield NDJSON chunks: thinking, content pieces, tool calls, then the final ``done`` chunk."""
-        chunks: list[dict[str, Any]] = []
+        """Yield NDJSON chunks: thinking, content pieces (a token each with logprobs), tool calls, the final chunk."""
+        chunks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
         for piece in re.findall(r"\S+\s*|\s+", reply.thinking or ""):
-            chunks.append({"role": "assistant", "content": "", "thinking": piece})
-        for piece in re.findall(r"\S+\s*|\s+", reply.content):
-            chunks.append(_message(reply, content=piece, with_tools=False))
+            chunks.append(({"role": "assistant", "content": "", "thinking": piece}, []))
+        if logprobs:
+            for entry in logprobs:
+                chunks.append((_message(reply, content=entry["token"], with_tools=False), [entry]))
+        else:
+            for piece in re.findall(r"\S+\s*|\s+", reply.content):
+                chunks.append((_message(reply, content=piece, with_tools=False), []))
         if reply.tool_calls:
-            chunks.append(_message(reply, content=""))
-        for sent, message in enumerate(chunks):
+            chunks.append((_message(reply, content=""), []))
+        for sent, (message, entries) in enumerate(chunks):
             if reply.disconnect_after is not None and sent >= reply.disconnect_after:
                 raise _Disconnect
             if reply.chunk_delay and await self.sleep_unless_closing(reply.chunk_delay):
                 return
-            yield json.dumps({**head, "message": message, "done": False}).encode() + b"\n"
+            chunk = {**head, "message": message, **({"logprobs": entries} if entries else {}), "done": False}
+            yield json.dumps(chunk).encode() + b"\n"
         if reply.disconnect_after is not None:
             raise _Disconnect
         if reply.stream_error is not None:

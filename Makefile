@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench eval install clean
+.PHONY: run test lint bench eval install mutation clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else "Switchboard needs Python 3.11 to 3.13")'
@@ -39,6 +39,13 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/switchboard eval
+
+# Mutation testing of the safety logic ([tool.mutmut] in pyproject.toml); outside CI's time budget.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/python scripts/mutation_score.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -48,6 +48,16 @@ def webhook_secret(settings: BotSettings) -> str:
     return secret
 
 
+def _secret_matches(given: str, secret: bytes) -> bool:
+    """True when the secret header ``given`` is the configured secret, compared in constant time."""
+    return hmac.compare_digest(given.encode(), secret)
+
+
+def _declared_too_large(content_length: str, limit: int) -> bool:
+    """True when a request's declared Content-Length is over ``limit`` bytes (checked before the body is read)."""
+    return content_length.isdigit() and int(content_length) > limit
+
+
 def build_webhook_router(
     application: Application,  # type: ignore[type-arg]
     settings: BotSettings,
@@ -95,15 +105,13 @@ def _add_route(
     @router.post(WEBHOOK_PATH, include_in_schema=False)
     async def telegram_webhook(request: Request) -> Response:
         """Verify the secret, queue the update, answer 200."""
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, secret):
+        if not _secret_matches(request.headers.get(SECRET_HEADER, ""), secret):
             logger.warning(
                 "telegram webhook call with a wrong or missing secret from %s",
                 request.client.host if request.client else "?",
             )
             return JSONResponse({"detail": "forbidden"}, status_code=403)
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > settings.max_body_bytes:
+        if _declared_too_large(request.headers.get("content-length", ""), settings.max_body_bytes):
             return JSONResponse({"detail": "body too large"}, status_code=413)
         body = await request.body()
         if len(body) > settings.max_body_bytes:

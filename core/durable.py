@@ -255,7 +255,9 @@ class ExecutorWork:
 
 
 def unfinished_work() -> list[ExecutorWork]:
-    """Unfinished workflows of this release, by the executor holding them, most first."""
+    """Unfinished workflows of this release, by the executor holding them, most first (none without the engine)."""
+    if _launched is None:
+        return []
     rows = DBOS.list_workflows(status="PENDING", app_version=_version(), load_input=False, load_output=False)
     counts = Counter(row.executor_id or "?" for row in rows)
     oldest: dict[str, int] = {}
@@ -281,10 +283,12 @@ def hand_over(executor_id: str) -> int:
     no longer the dead one's). Returns how many were queued.
 
     Raises:
-        Conflict: ``executor_id`` is this process itself.
+        Conflict: ``executor_id`` is this process itself, or the engine does not run here.
     """
     config = _launched
-    if config is not None and config.executor_id == executor_id:
+    if config is None:
+        raise Conflict("the durable engine does not run in this process; hand over from a serving one")
+    if config.executor_id == executor_id:
         raise Conflict(f"{executor_id} is this process; hand over the work of an executor that is gone")
     # DBOS's own recovery, as its admin endpoint (/dbos-workflow-recovery) and its Conductor call it.
     return len(DBOS._recover_pending_workflows([executor_id]))

@@ -8,8 +8,9 @@ back, an admin hands its work over here, and whichever serving process takes it 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from console.deps import State, User, require_role
@@ -59,7 +60,9 @@ def list_executors(principal: User) -> ExecutorList:
 
 
 @router.post("/api/executors/{executor_id}/hand-over", response_model=HandOverOut)
-def hand_over(executor_id: str, principal: User, state: State) -> HandOverOut:
+def hand_over(
+    executor_id: Annotated[str, Path(min_length=1, max_length=200)], principal: User, state: State
+) -> HandOverOut:
     """Queue a gone executor's unfinished work for the serving processes (admins only; audited)."""
     require_role(principal, "admin", action="handing over an executor's work")
     queued = durable.hand_over(executor_id)

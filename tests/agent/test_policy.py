@@ -69,3 +69,125 @@ def test_the_decision_carries_the_tools_quorum(quorum: int) -> None:
     )
     decision = Policy(config).decide(PolicyInput(tool="pay", risk="external", confidence=0.9))
     assert (decision.action, decision.quorum) == ("approve", quorum)
+
+
+# A policy with every kind of override, so each branch of the gate can be pinned with its whole decision.
+GATE = Policy(
+    PolicyConfig(
+        version="7",
+        risks={"read": RiskThresholds(execute=0.6), "write": RiskThresholds(confirm=0.85)},
+        tools={
+            "pay": ToolPolicy(roles=["approver"], approve_over_value=100.0, quorum=2, shadow=True),
+            "tuned": ToolPolicy(thresholds=RiskThresholds(execute=0.5)),
+            "order": ToolPolicy(approve_over_value=10.0),
+            "free": ToolPolicy(approve_over_value=0.5),
+            "gated": ToolPolicy(thresholds=RiskThresholds(approve=True)),
+        },
+    )
+)
+
+
+def _call(tool: str | None, confidence: float = 0.9, risk: Risk = "read", **more: object) -> PolicyInput:
+    return PolicyInput(tool=tool, risk=risk, confidence=confidence, **more)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("item", "action", "reasons", "shadow", "quorum"),
+    [
+        (_call(None), "refuse", ["no tool fits this request"], False, 1),
+        (
+            _call("lookup", role="operator", allowed_roles=("admin",)),
+            "refuse",
+            ["the operator role may not use lookup"],
+            False,
+            1,
+        ),
+        (
+            _call("pay", role="operator", risk="external"),
+            "refuse",
+            ["the operator role may not use pay"],
+            True,
+            2,
+        ),
+        (_call("lookup", missing=["account", "amount"]), "clarify", ["missing account, amount"], False, 1),
+        (
+            _call("lookup", invalid="amount must be positive"),
+            "clarify",
+            ["amount must be positive"],
+            False,
+            1,
+        ),
+        (_call("lookup", confidence=0.5), "clarify", ["low confidence (0.50 < 0.60)"], False, 1),
+        (
+            _call("tuned", confidence=0.55, risk="write"),
+            "execute",
+            ["write action at confidence 0.55"],
+            False,
+            1,
+        ),
+        # a risk the policy does not list: confirm only at full confidence
+        (
+            _call("lookup", confidence=0.99, risk="external"),
+            "clarify",
+            ["low confidence (0.99 < 1.00)"],
+            False,
+            1,
+        ),
+        (
+            _call("lookup", confidence=1.0, risk="external"),
+            "confirm",
+            ["external action: asking the requester first"],
+            False,
+            1,
+        ),
+        (
+            _call("gated", confidence=1.0, risk="write"),
+            "approve",
+            ["write action needs an approver"],
+            False,
+            1,
+        ),
+        (_call("order", risk="write", value=10.01), "approve", ["value 10.01 is over 10.00"], False, 1),
+        (
+            _call("order", risk="write", value=10.0),
+            "confirm",
+            ["write action: asking the requester first"],
+            False,
+            1,
+        ),
+        (_call("free", risk="write"), "confirm", ["write action: asking the requester first"], False, 1),
+        (
+            _call("pay", role="approver", risk="write", value=150.0),
+            "approve",
+            ["value 150.00 is over 100.00"],
+            True,
+            2,
+        ),
+        (_call("lookup", confidence=0.7), "execute", ["read action at confidence 0.70"], False, 1),
+    ],
+)
+def test_each_branch_of_the_gate_gives_its_whole_decision(
+    item: PolicyInput, action: Action, reasons: list[str], shadow: bool, quorum: int
+) -> None:
+    assert GATE.decide(item).model_dump() == {
+        "action": action,
+        "reasons": reasons,
+        "risk": item.risk,
+        "shadow": shadow,
+        "quorum": quorum,
+        "policy_version": "7",
+    }
+
+
+def test_an_approver_rule_and_a_value_limit_both_give_their_reason() -> None:
+    policy = Policy(
+        PolicyConfig(
+            risks={"external": RiskThresholds(confirm=0.9, approve=True)},
+            tools={"pay": ToolPolicy(approve_over_value=100.0)},
+        )
+    )
+    decision = policy.decide(_call("pay", confidence=0.95, risk="external", value=150.0))
+    assert (decision.action, decision.reasons) == (
+        "approve",
+        ["external action needs an approver", "value 150.00 is over 100.00"],
+    )

@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot import tokens
-from bot.store import claim_update, init_bot_tables, prune_updates, set_reason_prompt, take_reason_prompt
+from bot.store import (
+    ProcessedUpdate,
+    claim_update,
+    init_bot_tables,
+    prune_updates,
+    set_reason_prompt,
+    take_reason_prompt,
+)
 from bot.uploads import guess_dataset, place_upload, safe_file_name
 from core.store.db import make_engine, utcnow
 from switchboard.settings import Settings
@@ -61,6 +69,23 @@ def test_claims_and_pruning(any_tables: Engine) -> None:
     claim_update(tables, bot_id=1, update_id=1, kind="message", chat_id=1, telegram_user_id=1)
     assert prune_updates(tables, older_than=timedelta(days=2)) == 0
     assert prune_updates(tables, older_than=timedelta(days=2), now=utcnow() + timedelta(days=3)) == 2
+
+
+def test_a_claim_records_what_the_update_was_and_where_from(any_tables: Engine) -> None:
+    claim_update(any_tables, bot_id=1, update_id=4, kind="callback_query", chat_id=-100, telegram_user_id=7)
+    with Session(any_tables) as session:
+        row = session.get(ProcessedUpdate, (1, 4))
+    assert row is not None and (row.kind, row.chat_id, row.telegram_user_id) == ("callback_query", -100, 7)
+
+
+def test_a_claim_exactly_as_old_as_the_window_is_kept(any_tables: Engine) -> None:
+    # Telegram may still re-send an update until the window has fully passed: the cut is strict.
+    claim_update(any_tables, bot_id=1, update_id=3, kind="message", chat_id=1, telegram_user_id=1)
+    with Session(any_tables) as session:
+        claimed_at = session.get(ProcessedUpdate, (1, 3)).claimed_at
+    window = timedelta(days=1)
+    assert prune_updates(any_tables, older_than=window, now=claimed_at + window) == 0
+    assert prune_updates(any_tables, older_than=window, now=claimed_at + window + timedelta(seconds=1)) == 1
 
 
 def test_tokens_are_opaque_single_use_and_expire(any_tables: Engine) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from bot.webhook import (
     register_webhook,
     telegram_routers,
     webhook_app,
+    webhook_secret,
 )
 from core.errors import ConfigError
 from switchboard.settings import Settings
@@ -111,6 +113,39 @@ def test_webhook_mode_needs_a_secret(harness: Harness, bot_settings: Settings) -
         build_webhook_router(harness.app, bot_settings.model_copy(update={"telegram_webhook_secret": None}))
 
 
+def test_webhook_mode_names_the_missing_setting(bot_settings: Settings) -> None:
+    with pytest.raises(ConfigError) as caught:
+        webhook_secret(bot_settings.model_copy(update={"telegram_webhook_secret": None}))
+    assert (str(caught.value), caught.value.details) == (
+        "webhook mode needs SWITCHBOARD_TELEGRAM_WEBHOOK_SECRET (1-256 characters A-Z, a-z, 0-9, _ and -)",
+        {"setting": "telegram_webhook_secret"},
+    )
+
+
+def test_a_router_that_does_not_manage_the_bot_leaves_it_alone(bot_settings: Settings) -> None:
+    app = FastAPI()
+    not_a_bot: Any = object()  # anything the lifespan touched would fail
+    app.include_router(build_webhook_router(not_a_bot, bot_settings, manage_lifecycle=False))
+
+    async def scenario() -> None:
+        async with app.router.lifespan_context(app):
+            pass
+
+    run(scenario())
+
+
+def test_the_standalone_app_serves_only_the_webhook(harness: Harness, bot_settings: Settings) -> None:
+    app = webhook_app(harness.app, bot_settings, register_url=None)
+
+    async def scenario() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+            return [(await client.get(path)).status_code for path in ("/docs", "/redoc", "/openapi.json")]
+
+    assert app.title == "Switchboard Telegram webhook"
+    assert run(scenario()) == [404, 404, 404]
+
+
 def test_oversized_body_is_refused(harness: Harness, bot_settings: Settings) -> None:
     small = bot_settings.model_copy(update={"max_body_bytes": 100})
     app = FastAPI()
@@ -126,6 +161,26 @@ def test_oversized_body_is_refused(harness: Harness, bot_settings: Settings) -> 
     assert run(scenario()) == 413
 
 
+def test_a_body_of_exactly_the_limit_is_read(harness: Harness, bot_settings: Settings) -> None:
+    body = json.dumps({"update_id": 1, "message": None}).encode()
+    exact = bot_settings.model_copy(update={"max_body_bytes": len(body)})
+    app = FastAPI()
+    app.include_router(build_webhook_router(harness.app, exact, manage_lifecycle=False))
+
+    async def scenario() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+            codes = []
+            for extra in (b"", b" "):  # the declared length, then the body, is compared with the limit
+                response = await client.post(
+                    WEBHOOK_PATH, content=body + extra, headers={SECRET_HEADER: WEBHOOK_SECRET}
+                )
+                codes.append(response.status_code)
+            return codes
+
+    assert run(scenario()) == [200, 413]
+
+
 def test_serve_mounts_the_webhook_only_when_configured(bot_settings: Settings, sb: Switchboard) -> None:
     assert (
         telegram_routers(bot_settings.model_copy(update={"telegram_webhook_secret": None}), switchboard=sb)
@@ -133,6 +188,34 @@ def test_serve_mounts_the_webhook_only_when_configured(bot_settings: Settings, s
     )
     (router,) = telegram_routers(bot_settings, switchboard=sb)
     assert [getattr(r, "path", None) for r in router.routes] == [WEBHOOK_PATH]
+
+
+def test_the_served_webhook_hands_updates_to_the_bot_it_built(
+    bot_settings: Settings, sb: Switchboard
+) -> None:
+    (router,) = telegram_routers(bot_settings, switchboard=sb)
+    app = FastAPI()
+    app.include_router(router)
+
+    async def scenario() -> int:
+        # no lifespan here: the bot is built but not started, and an update still goes to its queue
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+            body = json.dumps({"update_id": 5, "message": None})
+            response = await client.post(WEBHOOK_PATH, content=body, headers={SECRET_HEADER: WEBHOOK_SECRET})
+            return response.status_code
+
+    assert run(scenario()) == 200
+
+
+def test_registering_needs_a_bot_token(bot_settings: Settings) -> None:
+    settings = bot_settings.model_copy(update={"telegram_token": None})
+    with pytest.raises(ConfigError) as caught:
+        run(register_webhook(settings, url="https://bot.example.test/telegram/webhook"))
+    assert (str(caught.value), caught.value.details) == (
+        "no Telegram bot token: set SWITCHBOARD_TELEGRAM_TOKEN",
+        {"setting": "telegram_token"},
+    )
 
 
 def test_register_only_sets_the_webhook_with_secret_and_allowed_updates(

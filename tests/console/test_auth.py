@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import stat
 
@@ -9,9 +12,9 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
-from console.auth import SESSION_COOKIE, SessionCodec, session_secret
+from console.auth import SESSION_COOKIE, SessionCodec, SessionData, fingerprint, session_secret
 from core.store.audit import AuditLog
-from core.store.users import get_user, set_password
+from core.store.users import User, get_user, set_password
 from switchboard.settings import Settings
 from tests.console.conftest import People, login
 
@@ -159,3 +162,34 @@ def test_the_bot_can_link_to_one_request(client: TestClient, people: People) -> 
     page = client.get("/approvals/apr_0123456789abcdef")
     assert page.status_code == 200 and 'data-focus="apr_0123456789abcdef"' in page.text
     assert client.get("/approvals/bad%20id").status_code == 422
+
+
+def test_a_session_cookie_has_a_known_form() -> None:
+    # Pinned, and derived here independently: compact JSON, unpadded url-safe base64, HMAC-SHA256 with a key
+    # derived from the secret. A change to any of them logs every user out, so it must be deliberate.
+    secret = b"s" * 32
+    data = SessionData("ann", "tok", 1_700_000_000, "f" * 16)
+    body = b'{"u":"ann","c":"tok","t":1700000000,"f":"ffffffffffffffff"}'
+    payload = base64.urlsafe_b64encode(body).rstrip(b"=").decode()
+    key = hashlib.sha256(b"switchboard-session\n" + secret).digest()
+    signature = base64.urlsafe_b64encode(hmac.new(key, payload.encode(), hashlib.sha256).digest()).rstrip(
+        b"="
+    )
+    value = SessionCodec(secret).encode(data)
+    assert value == f"{payload}.{signature.decode()}"
+    assert value == (
+        "eyJ1IjoiYW5uIiwiYyI6InRvayIsInQiOjE3MDAwMDAwMDAsImYiOiJmZmZmZmZmZmZmZmZmZmZmIn0"
+        ".c7sKY-AcnQQK1wI5-cWkOeTxHLMllX8nIzXXDe2bFEA"
+    )
+
+
+def test_a_fingerprint_is_16_hex_of_the_name_and_password_hash() -> None:
+    assert fingerprint(User(name="ann")) == hashlib.sha256(b"ann\n").hexdigest()[:16] == "2a3bc05d07d63f60"
+    assert fingerprint(User(name="ann", password_hash="h")) == hashlib.sha256(b"ann\nh").hexdigest()[:16]
+
+
+def test_a_new_session_gets_its_own_csrf_token_of_24_random_bytes() -> None:
+    codec = SessionCodec(b"s" * 32)
+    first, second = codec.new(User(name="ann")), codec.new(User(name="ann"))
+    assert len(base64.urlsafe_b64decode(first.csrf + "=" * (-len(first.csrf) % 4))) == 24
+    assert first.csrf != second.csrf and first.user == "ann"

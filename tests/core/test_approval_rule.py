@@ -7,7 +7,7 @@ and PostgreSQL, which must refuse with exactly the rule's verdict (as a 403 or 4
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -23,8 +23,9 @@ from core.store.approval_rule import (
     Rules,
     Verdict,
     can_decide,
+    still_open,
 )
-from core.store.approvals import ApprovalStatus
+from core.store.approvals import ApprovalRequest, ApprovalStatus
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 EXPIRY = timedelta(hours=24)
@@ -269,3 +270,36 @@ def test_a_completed_quorum_decides_once(any_engine: Engine) -> None:
     ]
     [ballot] = approval_ops.ballots(engine=any_engine, requests=[second[0]])
     assert (ballot.voters, ballot.votes_needed, ballot.decided_by) == (frozenset({"ann", "bob"}), 0, "bob")
+
+
+def test_a_ballot_keeps_its_expiry_as_an_instant() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    stored = ApprovalRequest(
+        id="apr_1", tool="pay", args={}, binding="b", requester=REQUESTER, reasons=[], preview={}, quorum=1
+    )
+    naive = Ballot.of(stored.model_copy(update={"expires_at": datetime(2026, 11, 22, 12, 0)}))
+    zoned = Ballot.of(
+        stored.model_copy(update={"expires_at": datetime(2026, 11, 22, 14, 0, tzinfo=plus_two)})
+    )
+    # SQLite hands back naive UTC; a zone that came with the value is kept as it is
+    assert (naive.expires_at, naive.expires_at.tzinfo) == (NOW, UTC)
+    assert (zoned.expires_at, zoned.expires_at.tzinfo) == (NOW, plus_two)
+
+
+def test_a_closed_request_says_who_closed_it_only_when_someone_did() -> None:
+    base = Ballot("apr_1", REQUESTER, None, 1, frozenset(), ApprovalStatus.REJECTED, NOW + EXPIRY)
+    by_ann = Ballot("apr_1", REQUESTER, None, 1, frozenset(), ApprovalStatus.REJECTED, NOW + EXPIRY, "ann")
+    assert [still_open(b, now=NOW).message for b in (base, by_ann)] == [
+        "approval request apr_1 is already rejected",
+        "approval request apr_1 is already rejected by ann",
+    ]
+
+
+def test_deciding_means_approving_unless_said_otherwise() -> None:
+    ballot = Ballot("apr_1", REQUESTER, None, 1, frozenset(), ApprovalStatus.PENDING, NOW + EXPIRY)
+    assert can_decide(Person(REQUESTER, "approver"), ballot, Rules(), now=NOW).code == "four_eyes"
+
+
+def test_an_allowed_verdict_has_no_error() -> None:
+    with pytest.raises(AssertionError, match="^an allowed verdict has no error$"):
+        Verdict().error()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import threading
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -260,3 +262,82 @@ def test_any_edit_to_any_record_is_detected(engine: Engine, target: int, column:
     result = log.verify()
     assert not result.ok
     assert result.first_bad is not None and result.first_bad <= target + 1
+
+
+def _append_at(log: AuditLog, monkeypatch: pytest.MonkeyPatch, *times: datetime) -> None:
+    for i, when in enumerate(times):
+        monkeypatch.setattr("core.store.audit.utcnow", lambda when=when: when)
+        log.append("test.event", actor="alice", data={"i": i})
+
+
+def test_export_since_starts_at_the_first_record_written_at_or_after_it(
+    any_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AuditLog(any_engine)
+    t0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    _append_at(log, monkeypatch, t0, t0 + timedelta(seconds=1), t0 + timedelta(seconds=2))
+    out = io.StringIO()
+    assert log.export(out, since=t0 + timedelta(seconds=1)) == 2
+    assert [json.loads(line).get("seq") for line in out.getvalue().splitlines()] == [2, 3, None]
+
+
+def test_export_since_after_the_last_record_holds_only_the_head(
+    any_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AuditLog(any_engine)
+    t0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    _append_at(log, monkeypatch, t0)
+    assert log.first_since(t0 + timedelta(microseconds=1)) is None
+    out = io.StringIO()
+    assert log.export(out, since=t0 + timedelta(seconds=1)) == 0
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == [
+        {"chain_head": {"seq": 1, "hash": log.head().hash}}
+    ]
+
+
+def test_first_since_follows_the_chain_when_the_clock_stepped_back(
+    any_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A clock stepped back (NTP) writes a later record with an earlier time: the export still starts at the
+    # first record in chain order, so it has no gap.
+    log = AuditLog(any_engine)
+    t0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    _append_at(
+        log, monkeypatch, t0 + timedelta(seconds=2), t0 + timedelta(seconds=1), t0 + timedelta(seconds=3)
+    )
+    assert log.first_since(t0 + timedelta(seconds=1)) == 1
+
+
+def _hashes(log: AuditLog) -> dict[int, str]:
+    return {r.seq: r.hash for r in log.iter_records()}
+
+
+def test_each_break_in_the_chain_is_reported_whole(engine: Engine) -> None:
+    log = AuditLog(engine)
+    _fill(log, 5)
+    good = _hashes(log)
+    assert log.verify_segment(upto=7) == VerifyResult(False, 5, 6, "record 6 is missing", good[5])
+    assert log.verify_segment(upto=5) == VerifyResult(True, 5, None, None, good[5])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_record SET actor = 'mallory' WHERE seq = 3"))
+    assert log.verify() == VerifyResult(False, 3, 3, "its content does not match its hash", good[2])
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_record WHERE seq = 3"))
+    assert log.verify() == VerifyResult(False, 3, 3, "record 3 is missing", good[2])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_record SET prev_hash = 'x' WHERE seq = 2"))
+    assert log.verify() == VerifyResult(
+        False, 2, 2, "its prev_hash does not match the previous record", good[1]
+    )
+
+
+def test_a_head_row_out_of_step_with_the_records_is_reported(engine: Engine) -> None:
+    log = AuditLog(engine)
+    _fill(log, 3)
+    good = _hashes(log)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_record WHERE seq = 3"))
+    assert log.verify() == VerifyResult(False, 2, 3, "the chain head does not match the last record", good[2])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_head SET seq = 1"))
+    assert log.verify() == VerifyResult(False, 2, 2, "the chain head does not match the last record", good[2])

@@ -81,9 +81,7 @@ def check_audit_row(seq: int, actor: str, event: str, subject: str | None, data:
     for value in _strings(parsed):
         assert len(value) <= MESSAGE_LIMIT, f"{where}: a field is {len(value):,} characters"
     for container in _containers(parsed):
-        assert len(container) <= ITEMS_LIMIT, (
-            f"{where}: a list or mapping holds {len(container):,} items"
-        )
+        assert len(container) <= ITEMS_LIMIT, f"{where}: a list or mapping holds {len(container):,} items"
 
 
 def watch(engine: Engine) -> None:

@@ -79,6 +79,7 @@ ROWS: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("POST", "/api/users/{name}/password", "body over the limit", OVER_LIMIT_BODY, 413),
     ("DELETE", "/api/users/{name}/token", "body over the limit", OVER_LIMIT_BODY, 413),
     ("POST", "/api/me/password", "body over the limit", OVER_LIMIT_BODY, 413),
+    ("POST", "/api/executors/{executor_id}/hand-over", "executor id of 2,000 characters", {}, 414),
     (
         "POST",
         "/api/me/password",
@@ -212,6 +213,7 @@ def url_of(world: World, path: str) -> str:
         .replace("{long}", "l" * 2_000)
         .replace("{uri}", "u" * 9_000)
         .replace("{dataset}", "customers")
+        .replace("{executor_id}", "e" * 2_000)
     )
 
 

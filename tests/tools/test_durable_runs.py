@@ -54,3 +54,50 @@ def test_an_error_comes_back_as_its_own_class_with_its_message(runner: ToolRunne
     assert "999" in raised.value.message
     failed = runner.runs.latest(name="deliver_file")
     assert failed is not None and failed.status == RunStatus.FAILED and failed.error == raised.value.message
+
+
+def test_an_execution_names_its_tool_and_arguments_and_its_run_what_was_asked(runner: ToolRunner) -> None:
+    parent = runner.call("export_dataset", EXPORT, actor="olive", source="console")
+    step = runner.call("export_dataset", EXPORT, actor="olive", pipeline_run_id=parent.run.id)  # type: ignore[union-attr]
+
+    assert (parent.tool, parent.args.model_dump(mode="json"), parent.replayed) == (
+        "export_dataset",
+        EXPORT,
+        False,
+    )
+    assert step.run is not None and parent.run is not None
+    assert (parent.run.versions["source"], parent.run.kind, parent.run.inputs) == (
+        "console",
+        "tool",
+        parent.args.model_dump(mode="json"),
+    )
+    assert (step.run.versions["source"], step.run.kind, step.run.pipeline_run_id) == (
+        "cli",
+        "step",
+        parent.run.id,
+    )
+
+
+def test_a_retry_is_a_new_attempt_linked_to_the_run_it_retries(runner: ToolRunner) -> None:
+    call = {"file": "999", "destination": "finance_share"}
+    with pytest.raises(NotFound):
+        runner.call("deliver_file", call, actor="olive")
+    failed = runner.runs.latest(name="deliver_file")
+    assert failed is not None
+
+    with pytest.raises(NotFound):
+        runner.retry(failed.id or 0, actor="alice")
+    again = runner.runs.latest(name="deliver_file")
+    assert again is not None and again.id != failed.id
+    assert (again.parent_id, again.attempt, again.idempotency_key, again.actor, again.versions["source"]) == (
+        failed.id,
+        2,
+        f"retry:{failed.id}",
+        "alice",
+        "cli",
+    )
+    assert again.inputs == failed.inputs
+    # one retry per run: asking again shows that retry's outcome instead of making a third run
+    with pytest.raises(NotFound):
+        runner.retry(failed.id or 0, actor="alice")
+    assert [r.id for r in runner.runs.list(name="deliver_file")] == [again.id, failed.id]

@@ -9,7 +9,7 @@ from pydantic import Field
 from sqlalchemy.engine import Engine
 
 from core.errors import BadInput, Conflict, DeliveryFailed
-from core.store.audit import AuditLog
+from core.store.audit import AuditEvent, AuditLog
 from core.store.runs import RunStatus
 from switchboard.settings import Settings
 from tools.base import ToolArgs, ToolContext, ToolResult, ToolSpec
@@ -167,3 +167,30 @@ def test_listener_failure_never_changes_the_outcome(settings: Settings, engine: 
     runner.listeners.append(broken)
     assert runner.call("echo", {"word": "ok"}, actor="alice").result.summary == "ok"
     assert seen == ["succeeded"]
+
+
+def test_the_callers_records_come_first_whether_the_call_is_valid_or_not(
+    settings: Settings, engine: Engine
+) -> None:
+    runner = _runner(settings, engine, Flaky())
+    decided = AuditEvent("agent.decision", "alice", "tool:echo", {"action": "execute"})
+    with pytest.raises(BadInput):
+        runner.call("echo", {}, actor="alice", audit_first=[decided])
+    runner.call("echo", {"word": "hi"}, actor="alice", audit_first=[decided])
+    events = [r.event for r in AuditLog(engine).iter_records()]
+    assert events == [
+        "agent.decision",
+        "tool.rejected",
+        "agent.decision",
+        "run.created",
+        "run.running",
+        "run.succeeded",
+    ]
+
+
+def test_a_run_records_where_the_call_came_from(settings: Settings, engine: Engine) -> None:
+    runner = _runner(settings, engine, Flaky())
+    by_default = runner.call("echo", {"word": "hi"}, actor="alice")
+    from_console = runner.call("echo", {"word": "hi"}, actor="alice", source="console")
+    assert by_default.run is not None and from_console.run is not None
+    assert [by_default.run.versions["source"], from_console.run.versions["source"]] == ["cli", "console"]

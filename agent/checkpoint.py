@@ -76,6 +76,7 @@ def strict_serde() -> JsonPlusSerializer:
 
 _TRY_SETUP_LOCK = "SELECT pg_try_advisory_lock(hashtext('switchboard.checkpoint_setup')) AS locked"
 
+
 @contextmanager
 def open_checkpointer(settings: AgentSettings) -> Iterator[BaseCheckpointSaver[Any]]:
     """Yield a ready checkpointer for the configured database; closes it on exit."""

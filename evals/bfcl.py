@@ -23,7 +23,11 @@ from pydantic import BaseModel
 from core.errors import BadInput
 
 CATEGORIES: tuple[str, ...] = ("simple", "multiple", "irrelevance")  # the default run
-KNOWN: tuple[str, ...] = (*CATEGORIES, "live_simple", "live_irrelevance")  # user-contributed ("live") questions
+KNOWN: tuple[str, ...] = (
+    *CATEGORIES,
+    "live_simple",
+    "live_irrelevance",
+)  # user-contributed ("live") questions
 _TYPES = {
     "dict": "object",
     "float": "number",

@@ -6,18 +6,22 @@ The CLI module parses options and prints; everything here returns values, so it 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from agent.backends.base import Backend
 from agent.config import AgentSettings
 from core.errors import BadInput, ConfigError
 from core.vocabulary import Role
-from evals.dataset import PROJECT_DIR, load_examples, split_paths
-from evals.gate import BASELINE_PATH, GateResult, baseline_from, check, load_baseline, write_baseline
+from evals.dataset import PROJECT_DIR, Example, load_examples, split_paths
+from evals.gate import GateResult, baseline_from, baseline_path, check, load_baseline, write_baseline
 from evals.report import pct
 from evals.runner import EvalResult, Progress, evaluate, tool_arguments
 from evals.summary import Summary
@@ -48,13 +52,34 @@ def default_paths(split: str) -> list[Path]:
     return split_paths(split, directory=PROJECT_DIR)
 
 
-def build(settings: AgentSettings) -> tuple[Registry, Backend]:
-    """The tool registry and the configured backend (the same factory the runtime uses)."""
+def build(settings: AgentSettings, *, engine: Engine | None = None) -> tuple[Registry, Backend]:
+    """The tool registry and the configured backend (the same factory the runtime uses).
+
+    Without ``engine`` the backend knows no customer or product names, so scores never depend on what a
+    database holds; with it (``--with-db``) names resolve against that database as they do live.
+    """
     from agent.backends.factory import build_backend
 
     registry = build_registry()
-    # No engine: the eval must not depend on what a database holds, so scores are reproducible anywhere.
-    return registry, build_backend(settings, registry=registry)
+    return registry, build_backend(settings, registry=registry, engine=engine)
+
+
+@contextmanager
+def demo_database(settings: AgentSettings, *, today: date) -> Iterator[Engine]:
+    """A throwaway SQLite database holding the demo data (seed 7) as of ``today``, for ``--with-db``."""
+    from core.store.db import make_engine
+    from core.store.schema import init_db
+    from flows.demo.data import load_demo
+
+    with tempfile.TemporaryDirectory(prefix="switchboard-eval-") as folder:
+        engine = make_engine(f"sqlite:///{Path(folder) / 'demo.db'}")
+        try:
+            init_db(engine)
+            local = settings.model_copy(update={"var_dir": Path(folder), "inbox_dir": Path(folder) / "inbox"})
+            load_demo(engine=engine, settings=local, today=today)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def run(
@@ -65,10 +90,30 @@ def run(
     role: str = "operator",
     shown: Sequence[str] | None = None,
     progress: Progress | None = None,
+    with_db: bool = False,
 ) -> EvalResult:
-    """Validate the dataset files, then evaluate the configured backend on them at the configured policy."""
+    """Validate the dataset files, then evaluate the configured backend on them at the configured policy.
+
+    With ``with_db`` the backend resolves names against the demo database (see :func:`demo_database`).
+    """
     examples = load_examples(paths, tools=tool_arguments(build_registry()))
-    registry, backend = build(settings)
+    if with_db:
+        with demo_database(settings, today=today) as engine:
+            return _evaluate(settings, examples, paths, today, role, shown, progress, engine)
+    return _evaluate(settings, examples, paths, today, role, shown, progress, None)
+
+
+def _evaluate(
+    settings: AgentSettings,
+    examples: list[Example],
+    paths: Sequence[Path],
+    today: date,
+    role: str,
+    shown: Sequence[str] | None,
+    progress: Progress | None,
+    engine: Engine | None,
+) -> EvalResult:
+    registry, backend = build(settings, engine=engine)
     role_: Role = role  # type: ignore[assignment]
     return evaluate(
         examples,
@@ -141,9 +186,9 @@ def tune(
     return outcome
 
 
-def save_baseline(summary: Summary, path: Path | None = None) -> Path:
+def save_baseline(summary: Summary, path: Path | None = None, *, with_db: bool = False) -> Path:
     """Write the baseline from this run, keeping the floors and tolerance of the existing file."""
-    target = path or BASELINE_PATH
+    target = path or baseline_path(with_db=with_db)
     previous = load_baseline(target) if target.exists() else None
     fresh = baseline_from(summary, floors=previous.floors if previous else None)
     if previous is not None:
@@ -151,9 +196,9 @@ def save_baseline(summary: Summary, path: Path | None = None) -> Path:
     return write_baseline(fresh, target)
 
 
-def gate(summary: Summary, path: Path | None = None) -> GateResult:
+def gate(summary: Summary, path: Path | None = None, *, with_db: bool = False) -> GateResult:
     """Compare this run with the committed baseline."""
-    return check(summary, load_baseline(path or BASELINE_PATH))
+    return check(summary, load_baseline(path or baseline_path(with_db=with_db)))
 
 
 def bfcl(

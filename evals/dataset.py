@@ -26,7 +26,12 @@ from flows.operations.schedules import canonical_cron
 
 PROJECT_DIR = Path(__file__).resolve().parent / "datasets" / "switchboard"
 REFERENCE_DATE = date(2026, 11, 22)
-SPLITS: tuple[str, ...] = ("dev", "test")
+# Issue 16 made the first test split dev data (it had been looked at too often) and wrote a fresh, sealed test split.
+SPLIT_FILES: dict[str, tuple[str, ...]] = {
+    "dev": ("dev.jsonl", "dev_round1_test.jsonl"),
+    "test": ("fresh_test.jsonl",),
+}
+SPLITS: tuple[str, ...] = tuple(SPLIT_FILES)
 _KEYS = frozenset({"text", "tool", "args", "context"})
 _RANGE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*\.\.\s*\d{4}-\d{2}-\d{2}\s*$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -58,10 +63,10 @@ def split_paths(split: str, *, directory: Path = PROJECT_DIR) -> list[Path]:
         BadInput: For an unknown split name.
     """
     if split == "all":
-        return [directory / f"{name}.jsonl" for name in SPLITS]
+        return [directory / name for files in SPLIT_FILES.values() for name in files]
     if split not in SPLITS:
         raise BadInput(f"unknown split {split!r}: use dev, test or all")
-    return [directory / f"{split}.jsonl"]
+    return [directory / name for name in SPLIT_FILES[split]]
 
 
 def load_examples(

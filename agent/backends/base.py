@@ -24,6 +24,7 @@ class Turn(BaseModel):
     text: str | None = None
     tool: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
+    run_id: int | None = Field(default=None, description="The run the call started, for 'how did that go'.")
 
 
 class Alternative(BaseModel):

@@ -28,7 +28,7 @@ from agent.backends.embedded.calibration import JointCalibration
 from agent.backends.embedded.encoder import Encoder
 from agent.backends.embedded.extract.slots import KnownEntities
 from agent.backends.embedded.router import IntentRouter
-from agent.backends.embedded.router_examples import EXAMPLES_DIR, OOS_LABEL, load_training_examples
+from agent.backends.embedded.router_examples import EXAMPLES_DIR, OOS_LABEL, VOICES, load_training_examples
 from agent.backends.embedded.router_models import RouterConfig
 from agent.config import AgentSettings
 from core.store.models import Customer, Product
@@ -48,8 +48,8 @@ def examples_fingerprint(directory: Path = EXAMPLES_DIR) -> str:
 
     head = f"{FORMAT_VERSION}\0{RouterConfig().model_dump_json()}\0{MODEL_ID}\0{RECIPE}"
     digest = hashlib.sha256(head.encode())
-    for path in sorted(directory.glob("*.yaml")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted([*directory.glob("*.yaml"), *(directory / VOICES).glob("*.yaml")]):
+        digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -124,19 +124,26 @@ def load_router(settings: AgentSettings) -> IntentRouter:
 
 
 def known_entities(engine: Engine, *, ttl_s: float = 60.0) -> Callable[[], KnownEntities]:
-    """SKUs and customer names from the database, refreshed at most every ``ttl_s`` seconds."""
+    """SKUs, product and customer names from the database, refreshed at most every ``ttl_s`` seconds."""
     cache: dict[str, object] = {"at": 0.0, "value": KnownEntities()}
 
     def load() -> KnownEntities:
         now = time.monotonic()
         if now - float(cache["at"]) > ttl_s:  # type: ignore[arg-type]
             with Session(engine) as session:
-                skus = tuple(session.execute(select(col(Product.sku))).scalars())
+                products = {
+                    str(row[0]): str(row[1])
+                    for row in session.execute(select(col(Product.sku), col(Product.name)))
+                }
+                skus = tuple(products)
                 customers = {
                     int(row[0]): str(row[1])
                     for row in session.execute(select(col(Customer.id), col(Customer.name)))
                 }
-            cache["value"], cache["at"] = KnownEntities(skus=skus, customers=customers), now
+            cache["value"], cache["at"] = (
+                KnownEntities(skus=skus, customers=customers, products=products),
+                now,
+            )
         return cache["value"]  # type: ignore[return-value]
 
     return load

@@ -31,5 +31,6 @@ def reply(state: ChatState) -> ChatUpdate:
     turns = [*state.turns, Turn(role="user", text=state.text)]
     plan = state.plan
     if plan is not None and plan.decision.tool and plan.route in REMEMBERED:
-        turns.append(Turn(role="assistant", tool=plan.decision.tool, args=plan.shown_args))
+        run_id = state.reply.run_id if state.reply is not None else None
+        turns.append(Turn(role="assistant", tool=plan.decision.tool, args=plan.shown_args, run_id=run_id))
     return {"turns": turns[-MAX_TURNS:], "intent": None, "checked": None, "plan": None, "command": None}

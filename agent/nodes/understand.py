@@ -13,6 +13,9 @@ from agent.state import ChatState, ChatUpdate, Intent, Pending
 
 CONTEXT_TURNS = 6  # earlier words and calls the backend sees, for follow-ups ("now just EMEA")
 CHOSEN_CONFIDENCE = 0.9  # the operator picked the tool themselves
+# Slots any text can fill: an answer to "What message should I send?" is the message, whatever it says.
+FREE_TEXT = frozenset({"message", "query"})
+ANSWER_WORDS = 4  # a reply this short to "which ...?" is an answer, whatever else it could be read as
 
 
 def understand(deps: ChatDeps, state: ChatState) -> ChatUpdate:
@@ -53,7 +56,7 @@ def _answer(deps: ChatDeps, pending: Pending, text: str) -> Intent | None:
         return Intent(decision=decision, source="confirmed", text=pending.text, confirms=pending.id)
     if pending.kind == "missing" and pending.tool:
         found = deps.fill_slots(pending.tool, text, deps.runner.reference_date(), pending.missing)
-        if found:
+        if found and (set(pending.missing) <= FREE_TEXT or _is_answer(deps, pending.tool, text)):
             decision = Decision(
                 tool=pending.tool,
                 args={**pending.args, **found},
@@ -75,6 +78,19 @@ def _answer(deps: ChatDeps, pending: Pending, text: str) -> Intent | None:
             )
             return Intent(decision=decision, source="choice")
     return None
+
+
+def _is_answer(deps: ChatDeps, tool: str, text: str) -> bool:
+    """A value for the slot that was asked, not a new request that happens to contain one.
+
+    A short reply ("the finance share", "1042") answers; a longer one answers only when, read on its own, it
+    asks for the same tool or for none. "email finance that the report is late" after "Which destination?" is a
+    new request and gets its own decision.
+    """
+    if len(text.split()) <= ANSWER_WORDS:
+        return True
+    alone = deps.backend.decide(DecideRequest(text=text, today=deps.runner.reference_date()))
+    return alone.tool in (None, tool)
 
 
 def choose(text: str, options: list[str]) -> str | None:

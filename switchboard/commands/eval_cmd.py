@@ -73,7 +73,14 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         dataset: Annotated[list[Path] | None, typer.Option(help="JSONL dataset file (repeatable).")] = None,
-        split: Annotated[str | None, typer.Option(help="Project split: dev, test (default) or all.")] = None,
+        split: Annotated[
+            str | None,
+            typer.Option(help="Project split: dev (default), test (sealed: see evals/README.md) or all."),
+        ] = None,
+        with_db: Annotated[
+            bool,
+            typer.Option("--with-db", help="Resolve customer and product names against the demo database."),
+        ] = False,
         json_out: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
         report: Annotated[Path | None, typer.Option(help="Write the report files into this folder.")] = None,
         today: Annotated[str | None, typer.Option(help="Reference date (default 2026-11-22).")] = None,
@@ -104,6 +111,7 @@ def register(app: typer.Typer) -> None:
         """Measure the router on a labelled dataset at the runtime thresholds (see evals/README.md)."""
         from core.errors import BadInput
         from evals import commands
+        from evals.gate import BASELINE_SPLIT
 
         state: App = ctx.obj
         if backend not in (None, "embedded", "ollama"):
@@ -128,8 +136,10 @@ def register(app: typer.Typer) -> None:
                 categories=tuple(bfcl_category or ()),
             )
             return
-        if (check_baseline or write_baseline) and (dataset or split not in (None, "test")):
-            raise BadInput("the baseline is measured on the project test split: drop --dataset/--split")
+        if (check_baseline or write_baseline) and (dataset or split not in (None, BASELINE_SPLIT)):
+            raise BadInput(
+                f"the baseline is measured on the project {BASELINE_SPLIT} split: drop --dataset/--split"
+            )
         if tune and (dataset or split not in (None, "dev")):
             raise BadInput(
                 "--tune always uses the project dev split (tuning on test is not allowed): "
@@ -152,7 +162,8 @@ def register(app: typer.Typer) -> None:
                 bar.stop()
                 _print_tune(outcome, json_out=json_out)
                 return
-            paths = list(dataset or []) or commands.default_paths(split or "test")
+            # dev unless asked: the test split is sealed and measured once, on purpose (evals/README.md).
+            paths = list(dataset or []) or commands.default_paths(split or BASELINE_SPLIT)
             result = commands.run(
                 settings,
                 paths=paths,
@@ -160,6 +171,7 @@ def register(app: typer.Typer) -> None:
                 today=when,
                 role=role,
                 progress=advance,
+                with_db=with_db,
             )
         summary = result.summary
         if json_out:
@@ -172,10 +184,10 @@ def register(app: typer.Typer) -> None:
             files = write_report(result, report)
             err_console.print(f"Report written to {files['report.html']}", highlight=False)
         if write_baseline:
-            path = commands.save_baseline(summary, baseline)
+            path = commands.save_baseline(summary, baseline, with_db=with_db)
             err_console.print(f"Baseline written to {path}: commit it deliberately.", highlight=False)
         if check_baseline:
-            gate = commands.gate(summary, baseline)
+            gate = commands.gate(summary, baseline, with_db=with_db)
             for note in gate.notes:
                 err_console.print(plain(f"note: {note}"), highlight=False)
             for failure in gate.failures:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from switchboard.app import console, err_console, handle_errors
@@ -50,7 +48,7 @@ def calibrate() -> None:
         examples_fingerprint,
         shipped_fingerprint,
     )
-    from evals.dataset import load_examples
+    from evals.dataset import load_examples, split_paths
     from evals.runner import evaluate
     from switchboard.settings import load_settings
     from tools.registry import build_registry
@@ -60,8 +58,7 @@ def calibrate() -> None:
         raise typer.Exit(code=1)
     registry = build_registry()
     settings = load_settings()
-    dev = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "switchboard" / "dev.jsonl"
-    examples = load_examples([dev])
+    examples = load_examples(split_paths("dev"))
     backend = build_embedded(settings, registry=registry, calibrated=False)
     result = evaluate(
         examples, backend=backend, registry=registry, settings=settings, today=date(2026, 11, 22)

@@ -9,7 +9,9 @@ from switchboard.settings import Settings
 from tests.utils.schema import postgres_schema_url
 
 
-def test_checkpointers_opening_together_on_a_new_database_all_open(settings: Settings, postgres_url: str) -> None:
+def test_checkpointers_opening_together_on_a_new_database_all_open(
+    settings: Settings, postgres_url: str
+) -> None:
     with postgres_schema_url(postgres_url) as url:
         configured = settings.model_copy(update={"database_url": url})
         start = threading.Barrier(6)

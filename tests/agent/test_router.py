@@ -19,7 +19,7 @@ from agent.backends.embedded.router_examples import (
 )
 from agent.backends.embedded.router_features import TfidfFeaturizer, analyze
 from agent.backends.embedded.router_models import Alternative, Prediction, RouterConfig
-from agent.backends.embedded.router_store import RouterStoreError
+from agent.backends.embedded.router_store import FORMAT_VERSION, RouterStoreError
 
 TRAIN = {
     "weather": [
@@ -151,7 +151,7 @@ def test_load_refuses_missing_or_foreign_files(
     state = json.loads((tmp_path / "r" / "router.json").read_text())
     state["format_version"] = 99
     (tmp_path / "r" / "router.json").write_text(json.dumps(state))
-    with pytest.raises(RouterStoreError, match="has format 99, expected 2"):
+    with pytest.raises(RouterStoreError, match=f"has format 99, expected {FORMAT_VERSION}"):
         IntentRouter.load(tmp_path / "r", encoder=encoder)
 
 

@@ -93,8 +93,8 @@ def test_bad_lines_are_named_without_traceback(tmp_path: Path, line: str, messag
             "--tune always uses the project dev split (tuning on test is not allowed)",
         ),
         (["--tune", "--dataset", "x.jsonl"], "--tune always uses the project dev split"),
-        (["--write-baseline", "--split", "dev"], "the baseline is measured on the project test split"),
-        (["--check-baseline", "--dataset", "x.jsonl"], "the baseline is measured on the project test split"),
+        (["--write-baseline", "--split", "test"], "the baseline is measured on the project dev split"),
+        (["--check-baseline", "--dataset", "x.jsonl"], "the baseline is measured on the project dev split"),
         (["--write"], "--write only goes with --tune"),
         (["--tune", "--check-baseline"], "use one of --tune, --check-baseline/--write-baseline, --benchmark"),
         (["--backend", "gpt"], "--backend 'gpt': use embedded or ollama"),
@@ -304,3 +304,35 @@ def test_intent_benchmark_bad_line(tmp_path: Path) -> None:
 def test_unknown_benchmark(tmp_path: Path) -> None:
     code, _, err = invoke("--benchmark", "glue", "--datasets-dir", str(tmp_path))
     assert (code, flat(err)) == (2, "Error: --benchmark 'glue': use clinc150, snips or bfcl")
+
+
+def test_with_db_resolves_names_that_the_database_free_mode_cannot(tmp_path: Path) -> None:
+    """ "Vertex Components" is a demo customer (seed 7): only ``--with-db`` can fill its id, as the runtime would."""
+    from sqlmodel import Session, select
+
+    from core.store.db import make_engine
+    from core.store.models import Customer
+    from core.store.schema import init_db
+    from evals.dataset import REFERENCE_DATE
+    from flows.demo.data import load_demo
+    from switchboard.settings import load_settings
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    init_db(engine)
+    load_demo(engine=engine, settings=load_settings(var_dir=tmp_path / "v"), today=REFERENCE_DATE)
+    with Session(engine) as session:
+        client = session.exec(select(Customer.id).where(Customer.name == "Vertex Components")).one()
+    engine.dispose()
+    path = tmp_path / "named.jsonl"
+    row = {
+        "text": "what would Vertex Components pay for 250 hex bolts m8",
+        "tool": "quote_price",
+        "args": {"client_id": client, "product": "A100X", "quantity": 250},
+    }
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    results = {}
+    for mode in ([], ["--with-db"]):
+        code, out, err = invoke("--dataset", str(path), "--json", *mode)
+        assert code == 0, err
+        results[bool(mode)] = Summary.model_validate_json(out).args_exact_match
+    assert results == {False: 0.0, True: 1.0}

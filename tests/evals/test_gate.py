@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 
 from core.errors import BadInput
-from evals.gate import BASELINE_PATH, Baseline, Floors, baseline_from, check, load_baseline, write_baseline
+from evals.gate import (
+    BASELINE_SPLIT,
+    Baseline,
+    Floors,
+    baseline_from,
+    baseline_path,
+    check,
+    load_baseline,
+    write_baseline,
+)
 from evals.metrics import Outcome, summarize
 
 BASELINE = Baseline(
@@ -115,8 +124,11 @@ def test_bad_baseline_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_embedded_backend_holds_the_committed_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CI gate: the real embedded backend on the project test split against evals/baseline.json."""
+@pytest.mark.parametrize("with_db", [False, True], ids=["database-free", "with-db"])
+def test_embedded_backend_holds_the_committed_baseline(
+    monkeypatch: pytest.MonkeyPatch, with_db: bool
+) -> None:
+    """The CI gate: the real embedded backend on the dev split against the committed baseline of each mode."""
     monkeypatch.delenv(
         "SWITCHBOARD_CONFIG", raising=False
     )  # the packaged policy, whatever the environment says
@@ -128,7 +140,8 @@ def test_embedded_backend_holds_the_committed_baseline(monkeypatch: pytest.Monke
     settings = settings.model_copy(
         update={"agent": settings.agent.model_copy(update={"backend": "embedded"})}
     )
-    result = run(settings, paths=split_paths("test"), today=REFERENCE_DATE)
-    gate = check(result.summary, load_baseline(BASELINE_PATH))
+    result = run(settings, paths=split_paths(BASELINE_SPLIT), today=REFERENCE_DATE, with_db=with_db)
+    baseline = load_baseline(baseline_path(with_db=with_db))
+    gate = check(result.summary, baseline)
     assert gate.ok, "\n".join(f.describe() for f in gate.failures)
-    assert result.summary.n == load_baseline(BASELINE_PATH).measured["n"]
+    assert result.summary.n == baseline.measured["n"]

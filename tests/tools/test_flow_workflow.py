@@ -55,7 +55,9 @@ def running(settings: Settings, engine: Engine, receiver: HttpReceiver, *steps: 
             "retry": RetryPolicy(attempts=1, base_delay_s=0),
             "destinations": {
                 **settings.destinations,
-                "erp_webhook": WebhookDestination(url=f"{receiver.url}/erp", secret_name="erp_secret", timeout_s=5),
+                "erp_webhook": WebhookDestination(
+                    url=f"{receiver.url}/erp", secret_name="erp_secret", timeout_s=5
+                ),
             },
             "secrets": {"erp_secret": SecretStr("s3cret")},
             "pipelines": {**settings.pipelines, "invoice_run": Pipeline(steps=list(steps))},

@@ -15,11 +15,16 @@ from typing import Any
 
 from agent.backends.base import Alternative, DecideRequest, Decision, Turn
 from agent.backends.embedded.calibration import JointCalibration
-from agent.backends.embedded.extract.schema import describe_schema
+from agent.backends.embedded.dialogue import POINTS_BACK, is_short, last_call, resolve_reference
+from agent.backends.embedded.entities import EntityIndex, Tagged
+from agent.backends.embedded.extract.booleans import extract_dry_run
+from agent.backends.embedded.extract.periods import extract_period
 from agent.backends.embedded.extract.slots import ExtractedArgs, KnownEntities, extract_args, revise_args
 from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_examples import OOS_LABEL
 from agent.backends.embedded.router_models import Prediction
+from agent.backends.embedded.signals import destructive, inherit, quoted_as_payload, swallowed, unsupported
+from agent.backends.embedded.speech_acts import SpeechAct, read_speech_act
 from tools.registry import Registry
 
 # Words that mark a message as a change to the previous call rather than a new request.
@@ -28,21 +33,21 @@ _FOLLOWUP = re.compile(
     r"|\b(instead|same (for|but|again)|as well|that one|do the same|again for|too)\b",
     re.I,
 )
-_ANAPHORA = re.compile(r"\b(that|it|them|those|this|the same|the result|the report)\b", re.I)
-# A follow-up only adjusts a call; these verbs ask for something no tool does ("now drop the customers table").
-_DESTRUCTIVE = re.compile(
-    r"\b(delete|drop|remove|truncate|wipe|erase|purge|kill|cancel|refund|write[ -]?off|wire|unschedule|"
-    r"turn off|disable|deactivate|shut ?down|revoke|grant)\b",
-    re.I,
-)
-_DROP_OFF = re.compile(r"\bdrop\b.+\b(in|into|on|onto|to)\s+(the\s+)?\w", re.I)
-_APPROVE_ALL = re.compile(r"\b(approve|sign off|accept)\s+(all|every|everything|them all)\b", re.I)
-# Tools whose own job is removing or replacing data; for every other tool a destructive verb means "not a tool".
-_REMOVES_DATA = frozenset({"normalize_dataset", "ingest_file"})
+_ANAPHORA = POINTS_BACK
 _NUMBER = re.compile(r"(?<![\w.-])#?(\d{1,9})(?![\w.-])")
 # When a sales question names no report, the regional breakdown is the default view.
 _SALES_WORDS = re.compile(r"\b(sales|sell|sells|sold|selling|revenue|turnover)\b", re.I)
 FOLLOWUP_DISCOUNT = 0.97
+# A call with a required argument missing or ambiguous cannot be right as it stands: its confidence stays below
+# every execute threshold (the policy asks back about it anyway).
+INCOMPLETE_CAP = 0.5
+# Extraction disagrees with the router: a free-text argument swallowed the message (see signals.swallowed).
+DISAGREEMENT_DISCOUNT = 0.6
+# A short message resolved against the previous call ("how'd that go", "go ahead" after a dry run).
+REFERENCE_CONFIDENCE = 0.9
+# Slots whose value is free text: a value for one of them alone is no evidence that a message continues a call
+# ("great, thanks" is not a new customer search), unless the message also points back or reads as a follow-up.
+_FREE_TEXT = frozenset({"query", "message", "recipient", "file", "path"})
 # Out-of-scope class probability above which a router pick is not taken as a request of its own.
 _OOS_LIKELY = 0.5
 
@@ -67,26 +72,70 @@ class EmbeddedBackend:
         self.known = known
         self.model = model
         self._schemas = {name: spec.args_model.model_json_schema() for name, spec in registry.items()}
+        self._entities: tuple[KnownEntities, EntityIndex] | None = None
 
     def decide(self, request: DecideRequest) -> Decision:
         """Route, extract, resolve follow-ups against the thread, and score."""
         started = time.perf_counter()
-        prediction = self.router.predict([request.text])[0]
-        previous = _last_call(request.context)
-        decision = self._decide(request, prediction, previous)
+        speech = read_speech_act(request.text)
+        index = self._index()
+        tagged = index.tag(speech.ask) if index is not None else Tagged(speech.ask, ())
+        named = self._named(index, tagged if speech.args_text == speech.ask else speech.args_text)
+        prediction = self.router.predict([quoted_as_payload(tagged.text)])[0]
+        previous = last_call(request.context)
+        decision = self._decide(request, prediction, previous, speech, named)
         update: dict[str, Any] = {"latency_ms": (time.perf_counter() - started) * 1000}
+        confidence = decision.confidence
         if self.calibration is not None:
-            update["confidence"] = round(
-                self.calibration.apply(decision.confidence, has_tool=decision.tool is not None), 4
-            )
+            confidence = self.calibration.apply(confidence, has_tool=decision.tool is not None)
+        if decision.tool is not None and decision.missing:
+            confidence = min(confidence, INCOMPLETE_CAP)
+        update["confidence"] = round(confidence, 4)
         return decision.model_copy(update=update)
 
     # ---- internals ---------------------------------------------------------------------------------------------
-    def _extract(self, tool: str, text: str, today: date) -> ExtractedArgs:
+    def _index(self) -> EntityIndex | None:
+        """The names of the database's customers and products, rebuilt when the loaded entities change."""
         known = self.known() if self.known else None
-        return extract_args(text, schema=self._schemas[tool], today=today, known=known)
+        if known is None or not (known.customers or known.products):
+            return None
+        if self._entities is None or self._entities[0] is not known:
+            self._entities = (known, EntityIndex(known.customers, known.products))
+        return self._entities[1]
 
-    def _decide(self, request: DecideRequest, prediction: Prediction, previous: Turn | None) -> Decision:
+    def _named(self, index: EntityIndex | None, text: str | Tagged) -> dict[str, Any]:
+        """Argument values the message gives by name: a customer's id (or the choices), a product's SKU."""
+        if index is None:
+            return {}
+        tagged = text if isinstance(text, Tagged) else index.tag(text)
+        named: dict[str, Any] = {}
+        customers = tagged.resolved("customer")
+        if customers:
+            names = self._entities[0].customers if self._entities else {}
+            named["client_id"] = (
+                customers[0]
+                if len(customers) == 1
+                else tuple(f"{names.get(int(c), c)} ({c})" for c in customers)
+            )
+        products = tagged.resolved("product")
+        if products and len(products) == 1:
+            named["product"] = named["sku"] = products[0]
+        return named
+
+    def _extract(
+        self, tool: str, text: str, today: date, named: dict[str, Any] | None = None
+    ) -> ExtractedArgs:
+        known = self.known() if self.known else None
+        return extract_args(text, schema=self._schemas[tool], today=today, known=known, named=named)
+
+    def _decide(
+        self,
+        request: DecideRequest,
+        prediction: Prediction,
+        previous: Turn | None,
+        speech: SpeechAct,
+        named: dict[str, Any],
+    ) -> Decision:
         alternatives = [
             Alternative(tool=a.label, probability=round(a.probability, 4))
             for a in prediction.alternatives
@@ -96,19 +145,20 @@ class EmbeddedBackend:
             request.allowed_tools[0] if request.allowed_tools and len(request.allowed_tools) == 1 else None
         )
         tool = forced or (prediction.label if prediction.label in self.registry else None)
-        if tool is not None and forced is None and _unsupported(request.text, tool):
-            # "kill run 482", "unschedule the sync", "approve all": no tool does that; never map it onto one.
-            return Decision(
-                tool=None,
-                confidence=0.9,
-                alternatives=[
-                    Alternative(tool=tool, probability=round(prediction.probability, 4)),
-                    *alternatives,
-                ],
-                backend=self.name,
-                model=self.model,
-                notes=["unsupported action"],
+        if forced is None and speech.asks_nothing:
+            # "please don't send anything to the bank today": nothing is asked for.
+            return self._no_tool(0.9, "the message only says what not to do", tool, prediction, alternatives)
+        reference = self._reference(request, previous, forced)
+        if reference is not None:
+            return reference.model_copy(update={"alternatives": alternatives})
+        if tool is not None and forced is None and speech.holds(tool) and "dry_run" not in self._props(tool):
+            # "book 10 B200 for 1042 but don't submit it yet": told not to act, so no call at all.
+            return self._no_tool(0.9, "asked not to act yet", tool, prediction, alternatives).model_copy(
+                update={"refusal": "You asked me not to do that yet, so nothing was started."}
             )
+        if tool is not None and forced is None and unsupported(request.text, tool):
+            # "kill run 482", "unschedule the sync", "approve all": no tool does that; never map it onto one.
+            return self._no_tool(0.9, "unsupported action", tool, prediction, alternatives)
         p_tool = (
             prediction.probability if tool == prediction.top_label else _class_probability(prediction, tool)
         )
@@ -118,7 +168,7 @@ class EmbeddedBackend:
         followup = (
             previous is not None
             and previous.tool in self.registry
-            and self._is_followup(request.text, standalone, previous, request.today)
+            and self._is_followup(speech.args_text, standalone, previous, request.today)
         )
         if followup:
             assert previous is not None and previous.tool is not None
@@ -136,18 +186,27 @@ class EmbeddedBackend:
                 backend=self.name,
                 model=self.model,
             )
-        found = self._extract(tool, request.text, request.today)
+        found = self._extract(tool, speech.args_text, request.today, named)
         args: dict[str, Any] = dict(found.values)
-        args.update(self._defaults(tool, request.text, args))
+        args.update(self._defaults(tool, speech.args_text, args))
+        if "dry_run" in self._props(tool) and speech.negated:
+            # "apply credit hold, but nothing should actually change": the negation is the argument.
+            dry_run = extract_dry_run(request.text)
+            if dry_run is not None:
+                args["dry_run"] = dry_run
         inherited = False
         if previous is not None and previous.tool and self._continues(request.text, tool, found, previous):
             # "export that as csv", "show me the top 20" right after a report, "ok place the order" right
             # after a quote: the thread supplies the rest.
             if previous.tool == tool:
                 args.update(revise_args(previous.args, found.values, request.text))
-            args, inherited = _inherit(args, previous.args, self._schemas[tool])
+            args, inherited = inherit(args, previous.args, self._schemas[tool])
         missing = [m for m in [*found.missing, *found.ambiguous] if m not in args]
         confidence = p_tool * (FOLLOWUP_DISCOUNT if inherited else 1.0)
+        notes = []
+        if (name := swallowed(speech.args_text, args)) is not None:
+            confidence *= DISAGREEMENT_DISCOUNT
+            notes.append(f"{name} took in most of the message")
         return Decision(
             tool=tool,
             args=args,
@@ -158,6 +217,58 @@ class EmbeddedBackend:
             backend=self.name,
             model=self.model,
             followup=inherited,
+            notes=notes,
+        )
+
+    def _props(self, tool: str) -> Mapping[str, Any]:
+        return self._schemas[tool].get("properties", {})  # type: ignore[no-any-return]
+
+    def _no_tool(
+        self,
+        confidence: float,
+        note: str,
+        tool: str | None,
+        prediction: Prediction,
+        alternatives: list[Alternative],
+    ) -> Decision:
+        return Decision(
+            tool=None,
+            confidence=confidence,
+            alternatives=[
+                Alternative(tool=tool or prediction.top_label, probability=round(prediction.probability, 4)),
+                *alternatives,
+            ],
+            backend=self.name,
+            model=self.model,
+            notes=[note],
+        )
+
+    def _reference(
+        self, request: DecideRequest, previous: Turn | None, forced: str | None
+    ) -> Decision | None:
+        """A short message that points back at the previous call ("how'd that go", "and the week before?")."""
+        if previous is None or forced is not None:
+            return None
+        reference = resolve_reference(request.text, previous, today=request.today)
+        allowed = request.allowed_tools
+        if reference is None or (allowed is not None and reference.tool not in allowed):
+            return None
+        args = dict(reference.args)
+        missing: list[str] = []
+        if reference.reads_text:
+            found = self._extract(reference.tool, request.text, request.today)
+            args.update(found.values)
+            missing = [m for m in [*found.missing, *found.ambiguous] if m not in args]
+        return Decision(
+            tool=reference.tool,
+            args=args,
+            missing=missing,
+            confidence=REFERENCE_CONFIDENCE,
+            tool_probability=REFERENCE_CONFIDENCE,
+            backend=self.name,
+            model=self.model,
+            followup=True,
+            notes=[f"read as {reference.why}"],
         )
 
     def _defaults(self, tool: str, text: str, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,7 +276,8 @@ class EmbeddedBackend:
         props = self._schemas[tool].get("properties", {})
         extra: dict[str, Any] = {}
         ids = [name for name in props if name.endswith("_id") and name not in args]
-        numbers = _NUMBER.findall(text)
+        used = {str(v) for v in args.values() if isinstance(v, int) and not isinstance(v, bool)}
+        numbers = [n for n in _NUMBER.findall(text) if n not in used]
         if len(ids) == 1 and len(numbers) == 1 and sum(1 for n in props if n.endswith("_id")) == 1:
             extra[ids[0]] = int(numbers[0])  # "what happened to 9931?" → run_id 9931
         if "report" in props and "report" not in args and _SALES_WORDS.search(text):
@@ -185,7 +297,7 @@ class EmbeddedBackend:
             return False
         if previous.tool == tool or _FOLLOWUP.search(text):
             return True
-        carried, _ = _inherit({}, previous.args, self._schemas[tool])
+        carried, _ = inherit({}, previous.args, self._schemas[tool])
         return all(name in carried for name in found.missing)
 
     def _is_followup(self, text: str, standalone: bool, previous: Turn, today: date) -> bool:
@@ -194,13 +306,20 @@ class EmbeddedBackend:
         ``standalone`` says the router found a tool for the message on its own; such a message needs a
         follow-up word ("now", "instead", "also") to be read as a change to the previous call.
         """
-        if _destructive(text):
+        if destructive(text):
             return False
         marker = bool(_FOLLOWUP.search(text))
         if standalone and not marker:
             return False  # a complete request of its own, even for the same tool
         found = self._extract(previous.tool or "", text, today)
-        return bool(found.values) or bool(self._defaults(previous.tool or "", text, {}))
+        typed = {k: v for k, v in found.values.items() if k not in _FREE_TEXT}
+        if typed or self._defaults(previous.tool or "", text, {}):
+            return True
+        # A free-text value ("and Globex?") counts only when the message reads as a follow-up, and never when
+        # it is really a period ("the same for last month" is no customer called "last month").
+        if extract_period(text, today=today) is not None and "period" not in self._props(previous.tool or ""):
+            return False
+        return (marker or bool(_ANAPHORA.search(text))) and bool(found.values)
 
     def _followup(
         self,
@@ -215,7 +334,11 @@ class EmbeddedBackend:
         changed = dict(found.values) or self._defaults(previous.tool, request.text, {})
         args = {**previous.args, **revise_args(previous.args, changed, request.text)}
         p_same = p_tool if tool == previous.tool else 0.0
-        confidence = max(p_same, 0.9) * FOLLOWUP_DISCOUNT
+        # Evidence, not the thread, carries the confidence: a follow-up word and a typed value for a slot of the
+        # previous call, or a short message that is little more than that value.
+        marker = bool(_FOLLOWUP.search(request.text) or _ANAPHORA.search(request.text))
+        evidence = 0.95 if marker else (0.9 if is_short(request.text) else 0.6)
+        confidence = max(p_same, evidence) * FOLLOWUP_DISCOUNT
         return Decision(
             tool=previous.tool,
             args=args,
@@ -229,52 +352,11 @@ class EmbeddedBackend:
         )
 
 
-def _unsupported(text: str, tool: str) -> bool:
-    """A destructive or blanket verb that the chosen tool does not perform."""
-    if _APPROVE_ALL.search(text):
-        return True
-    return tool not in _REMOVES_DATA and _destructive(text)
-
-
-def _destructive(text: str) -> bool:
-    verbs = {m.group(1).lower() for m in _DESTRUCTIVE.finditer(text)}
-    if "drop" in verbs and _DROP_OFF.search(text):
-        verbs.discard("drop")  # "drop the file in the finance folder" delivers it
-    return bool(verbs)
-
-
-def _last_call(context: list[Turn]) -> Turn | None:
-    for turn in reversed(context):
-        if turn.role == "assistant" and turn.tool:
-            return turn
-    return None
-
-
 def _class_probability(prediction: Prediction, tool: str | None) -> float:
     for alt in prediction.alternatives:
         if alt.label == tool:
             return alt.probability
     return 0.0
-
-
-def _inherit(
-    args: dict[str, Any], previous: Mapping[str, Any], schema: Mapping[str, Any]
-) -> tuple[dict[str, Any], bool]:
-    """Carry over arguments from the previous call ("export that as csv").
-
-    Same-named arguments carry over; so does a value that is a valid choice of exactly one unfilled enum
-    argument under another name, since tools name the same thing differently ("explain credit hold" then
-    "apply it": rule → ruleset; "export sales by region" then "just show me": dataset → report).
-    """
-    names = set(schema.get("properties", {}))
-    carried = {k: v for k, v in previous.items() if k in names and k not in args and v is not None}
-    for spec in describe_schema(schema):
-        if spec.name in args or spec.name in carried or not spec.enum:
-            continue
-        fits = {v for k, v in previous.items() if k not in names and isinstance(v, str) and v in spec.enum}
-        if len(fits) == 1:
-            carried[spec.name] = fits.pop()
-    return {**carried, **args}, bool(carried)
 
 
 def oos_label() -> str:

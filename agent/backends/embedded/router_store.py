@@ -18,7 +18,8 @@ VOCAB_FILE = "vocabulary.json"
 ARRAYS_FILE = "router.npz"
 # Bump whenever saved weights stop matching the code (features, scoring): old routers must then be retrained.
 # 2: character unigrams come from the bare word (no padding-space unigram).
-FORMAT_VERSION = 2
+# 3: quoted passages of several words are read as the word "message" (signals.quoted_as_payload).
+FORMAT_VERSION = 3
 
 
 class RouterStoreError(RuntimeError):

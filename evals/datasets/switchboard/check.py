@@ -1,4 +1,4 @@
-"""Validate the Switchboard eval dataset (dev.jsonl, test.jsonl) and print its counts.
+"""Validate the Switchboard eval dataset (dev: two files; test: fresh_test.jsonl) and print its counts.
 
 Stdlib only, so it runs before anything is installed:
 
@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 REFERENCE_DATE = dt.date(2026, 11, 22)
-SPLITS = ("dev", "test")
+SPLIT_FILES = {"dev": ("dev.jsonl", "dev_round1_test.jsonl"), "test": ("fresh_test.jsonl",)}
+SPLITS = tuple(SPLIT_FILES)
 MIN_TOTAL = 700
 MIN_PER_TOOL = 30
 MIN_OOS = 150
@@ -143,7 +144,7 @@ CATALOGUE: dict[str, dict[str, Check]] = {
     "list_pending_approvals": {},
     "explain_rule": {"rule": _enum("vip_customer", "credit_hold", "bulk_discount")},
     "ingest_file": {"path": _text, "dataset": _enum(*DATASETS), "mode": _enum("append", "replace")},
-    "normalize_dataset": {"dataset": _enum(*DATASETS)},
+    "normalize_dataset": {"dataset": _enum(*DATASETS), "dry_run": _bool},
     "apply_rules": {"ruleset": _enum("vip_tiering", "credit_hold"), "dry_run": _bool},
     "export_dataset": {
         "dataset": _enum(*DATASETS, "sales_by_region"),
@@ -229,18 +230,17 @@ def _key(text: str) -> str:
 def check_dir(directory: Path) -> tuple[dict[str, Any], list[str]]:
     """Validate every split in ``directory`` and return (summary, errors)."""
     errors: list[str] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}
     per_tool: dict[str, Counter[str]] = {name: Counter() for name in CATALOGUE}
     oos: Counter[str] = Counter()
     followups: Counter[str] = Counter()
     sizes: Counter[str] = Counter()
-    for split in SPLITS:
-        path = directory / f"{split}.jsonl"
+    for split, path in ((split, directory / name) for split, names in SPLIT_FILES.items() for name in names):
         if not path.is_file():
             errors.append(f"{path}: missing")
             continue
         for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            where = f"{split}.jsonl:{lineno}"
+            where = f"{path.name}:{lineno}"
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
@@ -251,9 +251,11 @@ def check_dir(directory: Path) -> tuple[dict[str, Any], list[str]]:
             if problems:
                 continue
             key = _key(row["text"])
-            if key in seen:
-                errors.append(f"{where}: duplicate text, first seen at {seen[key]}")
-            seen.setdefault(key, where)
+            # The splits were written by different hands: a short generic text ("load orders_today.csv") may
+            # occur in both; anything longer, or any repeat inside a split, is a copy.
+            if key in seen and (seen[key][0] == split or len(key.split()) > 3):
+                errors.append(f"{where}: duplicate text, first seen at {seen[key][1]}")
+            seen.setdefault(key, (split, where))
             sizes[split] += 1
             followups[split] += "context" in row
             if row["tool"] is None:

@@ -21,7 +21,9 @@ _DRY = re.compile(
     r"what\s+(?:will|would)\s+it\s+(?:change|do)|preview|simulat(?:e|ion|ed)|without\s+(?:applying|changing|saving|committing|writing)|"
     r"(?:don'?t|do\s+not|dont)\s+(?:change|apply|touch|modify|save|write|commit|update)|no\s+changes|"
     r"(?:change|touch|modify)\s+nothing|read[\s-]?only|test\s+run|trial\s+run|what[\s-]if|"
-    r"before\s+(?:applying|i\s+apply|we\s+apply)|leave\s+(?:the\s+)?data\s+alone|nothing\s+(?:gets|is)\s+(?:changed|saved))\b"
+    r"before\s+(?:applying|i\s+apply|we\s+apply)|leave\s+(?:the\s+|our\s+|all\s+)?(?:data|records?|customers|rows|everything|it)\s+(?:alone|untouched|as\s+(?:it\s+)?is)|"
+    r"(?:nothing|no\s+data|no\s+records?)\s+(?:should|must|shall|will)\s+(?:actually\s+|really\s+)?(?:be\s+)?(?:changed|saved|written|updated|committed|touched)|"
+    r"without\s+(?:committing|touching|modifying|updating|persisting)|nothing\s+(?:gets|is)\s+(?:changed|saved))\b"
 )
 
 

@@ -25,7 +25,9 @@ _STRONG_BEFORE = re.compile(
     r"\bwarn|\bremind|\bupdate|\bfor)\s+(?:the\s+)?$"
 )
 _MESSAGE_MARKERS = re.compile(
-    r"\b(?:saying|that\s+says|which\s+says|with\s+(?:the\s+)?(?:message|text|note)|message\s*:|text\s*:|note\s*:)\s*:?\s*"
+    r"\b(?:saying|that\s+says|which\s+says|with\s+(?:the\s+)?(?:message|text|note)|message\s*:|text\s*:|note\s*:|"
+    r"to\s+say|(?:letting|to\s+let)\s+(?:them|him|her|everyone|the\s+team)\s+know|"
+    r"to\s+(?:tell|inform|warn)\s+(?:them|him|her|everyone))(?:\s+that)?\s*:?\s*"
 )
 _TELL = re.compile(
     r"\b(?:tell|inform|remind|let|notify|warn|ping|message|alert|update)\s+(?:the\s+)?(?P<who>[\w.@+-]+)"
@@ -33,6 +35,10 @@ _TELL = re.compile(
     r"(?:that\s+|about\s+)?"
 )
 _THAT = re.compile(r"\bthat\s+")
+_ADDRESS_LEAD = re.compile(
+    r"(?:(?:on|via|by|over)\s+(?:telegram|email|e-mail|mail|tg)\s+)?(?:at|to|on)\s+[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s+"
+    r"(?:that\s+|saying\s+|about\s+)?"
+)
 _COLON = re.compile(r":\s+")
 _NOTIFY_VERB = re.compile(
     r"\b(?:send|tell|notify|message|ping|alert|inform|email|e-mail|telegram|text|let|post|warn)\b"
@@ -96,10 +102,16 @@ def find_message(text: str) -> tuple[str, tuple[int, int]] | None:
         marker = _COLON.search(folded) or _TELL.search(folded) or _THAT.search(folded)
     if marker is None:
         return None
-    message = _clean(text[marker.end() :])
+    start = marker.end()
+    lead = _ADDRESS_LEAD.match(folded, start)
+    if lead is not None:
+        start = (
+            lead.end()
+        )  # "... by email at wh@example.com that stock is in": the address is not the message
+    message = _clean(text[start:])
     if message and _ONLY_CHANNEL.match(fold(message)):
         return None  # "ping ops on telegram": the channel, not a message
-    return (message, (marker.end(), len(text))) if message else None
+    return (message, (start, len(text))) if message else None
 
 
 def extract_message(text: str) -> str | None:

@@ -37,6 +37,10 @@ _QUARTER_YEAR_FIRST = re.compile(rf"\b(?P<y>{pd.YEAR})\s*-?\s*q(?P<q>[1-4])\b")
 _HALF = re.compile(
     rf"\b(?:h(?P<h>[12])|(?P<hw>first|second)\s+half)\b(?:\s*,?\s*(?:of\s+|in\s+)?{_YEARSPEC})?"
 )
+_MONTH_HALF = re.compile(
+    rf"\b(?P<hw>first|second|1st|2nd|latter)\s+half\s+(?:of\s+)?(?:the\s+month\s+of\s+)?(?P<m>{pd.MON})"
+    rf"(?:\s*,?\s*(?:of\s+)?{_YEARSPEC})?"
+)
 _MONTH = re.compile(
     rf"(?:\b(?P<prep>in|for|during|of|over|throughout)\s+)?(?:\b(?P<pre>last|previous|prior|this)\s+(?P<yr>year'?s?\s+)?)?"
     rf"(?P<m>{pd.MON})(?!\s*\d{1, 2}\b)(?:\s*,?\s*(?:of\s+)?{_YEARSPEC})?"
@@ -81,7 +85,24 @@ def _year_of(spec: str | None, today: date) -> int | None:
     return today.year if spec.startswith("this") else today.year - 1
 
 
+def _match_month_half(text: str, today: date) -> str | None:
+    """The first half of a month is days 1-15 ("first half of November"), the second the rest of it."""
+    m = _MONTH_HALF.search(text)
+    if m is None:
+        return None
+    month = pd.month_number(m.group("m"))
+    year = _year_of(m.group("ys"), today)
+    if year is None:
+        year = today.year if month <= today.month else today.year - 1
+    if m.group("hw") in ("first", "1st"):
+        return format_range(date(year, month, 1), date(year, month, 15))
+    return format_range(date(year, month, 16), month_end(year, month))
+
+
 def _match_half(text: str, today: date) -> str | None:
+    month_half = _match_month_half(text, today)
+    if month_half is not None:
+        return month_half
     half = _HALF.search(text)
     if half is None:
         return None

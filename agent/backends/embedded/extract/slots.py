@@ -45,10 +45,12 @@ class KnownEntities:
     Attributes:
         skus: Catalogue SKUs, e.g. ``("A100X", "B200", "C-55")``.
         customers: Customer id to name, e.g. ``{1042: "Acme Logistics"}``.
+        products: SKU to product name, e.g. ``{"A100X": "Hex Bolt M8"}``.
     """
 
     skus: tuple[str, ...] = ()
     customers: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
+    products: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,13 @@ def _enum(ctx: _Context, spec: PropertySpec, all_specs: list[PropertySpec]) -> F
     if len(found) == 1:
         return found[0]
     return found or None
+
+
+def _prefer_stated(ctx: _Context, name: str, found: Found, by_name: Found) -> Found:
+    """A stated id ("customer 1042") over a name; for a customer, the database's name match over a guess."""
+    if name == "client_id" and extract_client_id(ctx.visible) is not None:
+        return found
+    return by_name
 
 
 _BY_NAME: Mapping[str, Callable[[_Context], Found]] = MappingProxyType(
@@ -170,7 +179,12 @@ def _context(text: str, today: date, known: KnownEntities, names: set[str]) -> _
 
 
 def extract_args(
-    text: str, *, schema: JsonSchema, today: date, known: KnownEntities | None = None
+    text: str,
+    *,
+    schema: JsonSchema,
+    today: date,
+    known: KnownEntities | None = None,
+    named: Mapping[str, Found] | None = None,
 ) -> ExtractedArgs:
     """Extract every argument a tool's schema asks for from the operator's message.
 
@@ -179,6 +193,8 @@ def extract_args(
         schema: The args model's ``model_json_schema()``.
         today: Reference date for periods.
         known: Catalogue SKUs and customer names to resolve against, if loaded.
+        named: Values the message gives by name, already resolved against the database (``client_id`` of
+            "Cobalt Foods", ``product`` of "torque wrenches"); a stated id or SKU wins over them.
 
     Returns:
         The values found, the required properties still missing, and the ambiguous ones with their options.
@@ -191,6 +207,8 @@ def extract_args(
         handler = _BY_NAME.get(spec.name)
         if handler is not None:
             found = handler(ctx)
+            if named and spec.name in named and (found is None or spec.name == "client_id"):
+                found = _prefer_stated(ctx, spec.name, found, named[spec.name])
         elif spec.enum:
             found = _enum(ctx, spec, specs)
         else:

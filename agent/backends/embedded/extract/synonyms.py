@@ -76,7 +76,8 @@ FLOW: Synonyms = {
     "nightly_sales_export": ("nightly export", "nightly sales export", "nightly sales", "nightly",
         "sales export", "night export", "export job", "last night's export", "nightly job", "night job"),
     "customer_sync": ("customer sync", "sync customers", "customers sync", "client sync", "crm sync",
-        "customer synchronisation", "sync"),
+        "customer synchronisation", "customer synchronization", "synchronisation", "synchronization",
+        "synchronise", "synchronize", "resync", "sync"),
     "invoice_run": ("invoice run", "invoicing", "invoices", "invoice", "billing run", "billing"),
 }
 RULE: Synonyms = {
@@ -100,8 +101,9 @@ RUN_STATUS: Synonyms = {
         "ran ok", "went ok", "were ok", "finished ok", "completed ok", "ran fine", "worked", "went through ok",
         "went through", "went fine", "ran through"),
     "running": ("running", "in progress", "in-progress", "still going", "active", "executing", "ongoing",
-        "currently running"),
-    "pending": ("pending", "queued", "waiting", "not started", "scheduled", "in the queue", "on deck"),
+        "currently running", "in flight", "in-flight", "inflight", "underway", "under way"),
+    "pending": ("pending", "queued", "waiting", "not started", "scheduled", "in the queue", "on deck",
+        "wedged in the queue", "stuck in the queue", "stuck in pending", "sitting in pending"),
 }
 INGEST_MODE: Synonyms = {
     "replace": ("overwrite", "wipe and load", "wipe", "replace", "replacing", "from scratch", "full reload",

@@ -1,0 +1,96 @@
+"""Signals the embedded backend reads off a message and a call, beside the router's probability.
+
+- ``unsupported``: a destructive or blanket verb no tool performs ("kill run 482", "approve all").
+- ``inherit``: which arguments of the previous call carry over to this one.
+- ``quoted_as_payload``: a quoted passage of several words is what to send, not what is asked
+  (message ops: "rerunning run 604" is a notification, not a retry), so the router reads it as one word.
+- ``swallowed``: a free-text argument that took in most of a long message, the sign that its extractor found no
+  specific value ("list every customer's credit card number" is no customer search); the backend's confidence
+  drops for it, since extraction and routing then disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from agent.backends.embedded.extract.freetext import quoted_spans
+from agent.backends.embedded.extract.schema import describe_schema
+
+# A follow-up only adjusts a call; these verbs ask for something no tool does ("now drop the customers table").
+_DESTRUCTIVE = re.compile(
+    r"\b(delete|drop|remove|truncate|wipe|erase|purge|kill|cancel|refund|write[ -]?off|wire|unschedule|"
+    r"turn off|disable|deactivate|shut ?down|revoke|grant)\b",
+    re.I,
+)
+_DROP_OFF = re.compile(r"\bdrop\b.+\b(in|into|on|onto|to)\s+(the\s+)?\w", re.I)
+_APPROVE_ALL = re.compile(r"\b(approve|sign off|accept)\s+(all|every|everything|them all)\b", re.I)
+# Tools whose own job is removing or replacing data; for every other tool a destructive verb means "not a tool".
+_REMOVES_DATA = frozenset({"normalize_dataset", "ingest_file"})
+# Free-text arguments that should hold a short, specific value: a name, an e-mail, an id.
+SPECIFIC_TEXT = frozenset({"query"})
+SWALLOWED_WORDS = 4
+SWALLOWED_SHARE = 0.7
+
+
+def unsupported(text: str, tool: str) -> bool:
+    """A destructive or blanket verb that the chosen tool does not perform."""
+    if _APPROVE_ALL.search(text):
+        return True
+    return tool not in _REMOVES_DATA and destructive(text)
+
+
+def destructive(text: str) -> bool:
+    """A verb that removes, stops or pays out ("drop the table"), but not "drop the file in the share"."""
+    verbs = {m.group(1).lower() for m in _DESTRUCTIVE.finditer(text)}
+    if "drop" in verbs and _DROP_OFF.search(text):
+        verbs.discard("drop")  # "drop the file in the finance folder" delivers it
+    return bool(verbs)
+
+
+def inherit(
+    args: dict[str, Any], previous: Mapping[str, Any], schema: Mapping[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """Carry over arguments from the previous call ("export that as csv").
+
+    Same-named arguments carry over; so does a value that is a valid choice of exactly one unfilled enum
+    argument under another name, since tools name the same thing differently ("explain credit hold" then
+    "apply it": rule → ruleset; "export sales by region" then "just show me": dataset → report).
+    """
+    names = set(schema.get("properties", {}))
+    carried = {k: v for k, v in previous.items() if k in names and k not in args and v is not None}
+    for spec in describe_schema(schema):
+        if spec.name in args or spec.name in carried or not spec.enum:
+            continue
+        fits = {v for k, v in previous.items() if k not in names and isinstance(v, str) and v in spec.enum}
+        if len(fits) == 1:
+            carried[spec.name] = fits.pop()
+    return {**carried, **args}, bool(carried)
+
+
+def swallowed(text: str, args: Mapping[str, Any]) -> str | None:
+    """The specific free-text argument that took in most of a message of several words, if any."""
+    words = len(text.split())
+    for name in SPECIFIC_TEXT:
+        value = args.get(name)
+        if isinstance(value, str):
+            size = len(value.split())
+            if size >= SWALLOWED_WORDS and size >= SWALLOWED_SHARE * words:
+                return name
+    return None
+
+
+# A quoted passage of at least this many words is a payload; a quoted file name ("orders_today.csv") is not.
+PAYLOAD_WORDS = 3
+
+
+def quoted_as_payload(text: str) -> str:
+    """``text`` with each quoted passage of several words replaced by the word "message"."""
+    pieces, cursor = [], 0
+    for start, end in quoted_spans(text):
+        if len(text[start:end].split()) >= PAYLOAD_WORDS:
+            pieces.extend([text[cursor:start], "message"])
+            cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces)

@@ -1,0 +1,116 @@
+"""Which clause of a message asks for something, and which only says what not to do.
+
+"Don't start anything, I only want to know whether last night's export worked" asks about a run; a bag of words
+sees "start" and "export". A message is split into clauses; a clause that opens with a negation ("don't ...",
+"no need to ...", "without ...", "nothing should ...") says what not to do, and the router reads the others. When a
+negation is followed by a focusing clause ("just ...", "only ...", "instead ..."), that clause alone says what is
+wanted ("order 40 A100X but don't place it yet, just quote" is a quote). A message of negations only asks nothing.
+
+Messages without a leading negation in any clause are left exactly as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_SPLIT = re.compile(
+    r"[,;:!?]+|\.(?:\s|$)|\s+[-–—]\s+|"
+    r"\s+(?=(?:but|without|though|although|however|and\s+(?:don'?t|do\s+not|not)|just|only|instead|rather)\b)",
+    re.I,
+)
+_LEAD = re.compile(
+    r"^(?:(?:and|but|so|then|though|although|however|ok(?:ay)?|please|pls|plz|also)\s+)+", re.I
+)
+_NEGATION = re.compile(
+    r"^(?:(?:i|we)\s+)?(?:don'?t|dont|do\s+not|never|no\s+need\s+to|no\b|not\b|nothing\b|without\b|hold\s+off\b|"
+    r"skip\b|avoid\b|stop\b|(?:please\s+)?refrain\b|(?:there'?s\s+)?no\s+need\b)",
+    re.I,
+)
+# Negated phrases that still ask for something.
+_NOT_NEGATION = re.compile(
+    r"^(?:don'?t|dont|do\s+not|never)\s+(?:forget|hesitate|miss)\b|^not\s+(?:sure|certain)\b|^no\s+problem\b|"
+    r"^no\s*,?\s*(?:i\s+meant|i\s+mean|make\s+it|use)\b",
+    re.I,
+)
+_BARE_NEGATION = re.compile(r"^(?:don'?t|dont|do\s+not|not|never)$", re.I)
+_FOCUS = re.compile(
+    r"^(?:(?:i|we)\s+)?(?:(?:just|only|simply|merely)\b|instead\b|rather\b|all\s+(?:i|we)\s+(?:need|want)\b)",
+    re.I,
+)
+_CONTENT = re.compile(r"[^\W\d_]{3,}")
+# Verbs that mean "do it now" whatever the tool.
+_GENERIC_ACT = (
+    r"do\s+it|do\s+anything|execute|go\s+ahead|actually\s+do|run\s+it|act\s+on\s+it|make\s+it\s+happen"
+)
+# The verbs of each acting tool: "book 10 B200 for 1042 but don't submit it" holds the order back.
+ACT_VERBS: Mapping[str, str] = {
+    "create_order": r"place|submit|book|order|put\s+(?:it\s+)?through|raise|create|enter",
+    "deliver_file": r"send|deliver|ship|push|upload|transfer|drop",
+    "send_notification": r"send|notify|tell|e-?mail|message|ping|post|page",
+    "run_flow": r"run|start|kick|launch|trigger|fire",
+    "schedule_flow": r"schedule|cron|set\s+up",
+    "ingest_file": r"load|ingest|import|upload",
+    "normalize_dataset": r"clean|normali[sz]e|dedupe|fix",
+    "retry_run": r"retry|re-?run|restart|bounce|kick",
+    "apply_rules": r"apply|change|update|commit|write",
+}
+
+
+@dataclass(frozen=True)
+class SpeechAct:
+    """A message read clause by clause.
+
+    Attributes:
+        ask: What the router should read: the focusing clauses after a negation, else every clause that is not
+            a negation; the whole message when it has no negated clause.
+        args_text: The text the arguments are read from: every clause that is not a negation.
+        negated: The clauses that say what not to do.
+        after_ask: The negated clauses that follow a clause that asks ("book it, but don't submit it yet"):
+            only these can hold the asked-for call back; "don't run it now, schedule it" asks anew after one.
+    """
+
+    ask: str
+    args_text: str
+    negated: tuple[str, ...] = ()
+    after_ask: tuple[str, ...] = ()
+
+    @property
+    def asks_nothing(self) -> bool:
+        """Only negations ("please don't send anything today")."""
+        return bool(self.negated) and not _CONTENT.search(self.args_text)
+
+    def holds(self, tool: str) -> bool:
+        """Whether a negated clause tells ``tool`` (or anything) not to act ("but don't place it yet")."""
+        verbs = ACT_VERBS.get(tool)
+        if verbs is None:
+            return False
+        pattern = re.compile(rf"\b(?:{verbs}|{_GENERIC_ACT})", re.I)
+        return any(pattern.search(clause) for clause in self.after_ask)
+
+
+def read_speech_act(text: str) -> SpeechAct:
+    """Split ``text`` into the clauses that ask and those that only say what not to do."""
+    clauses: list[str] = []
+    for part in _SPLIT.split(text):
+        clause = _LEAD.sub("", part.strip())
+        if clauses and _BARE_NEGATION.match(clauses[-1]):
+            clauses[-1] = f"{clauses[-1]} {clause}"  # "don't | just quote it" is one clause
+        elif clause:
+            clauses.append(clause)
+    negated = [c for c in clauses if _NEGATION.match(c) and not _NOT_NEGATION.match(c)]
+    if not negated:
+        return SpeechAct(ask=text, args_text=text)
+    asking = [c for c in clauses if c not in negated]
+    after_negation = clauses[clauses.index(negated[0]) + 1 :]
+    focus = [c for c in after_negation if c in asking and _FOCUS.match(c) and _CONTENT.search(c)]
+    args_text = " ".join(asking)
+    first_ask = clauses.index(asking[0]) if asking else len(clauses)
+    after_ask = tuple(c for c in clauses[first_ask + 1 :] if c in negated)
+    return SpeechAct(
+        ask=" ".join(focus) if focus else args_text,
+        args_text=args_text,
+        negated=tuple(negated),
+        after_ask=after_ask,
+    )

@@ -1,4 +1,4 @@
-"""Validate the Switchboard eval dataset (dev: two files; test: fresh_test.jsonl) and print its counts.
+"""Validate the Switchboard eval dataset (dev: three files; test: fresh_test_2.jsonl) and print its counts.
 
 Stdlib only, so it runs before anything is installed:
 
@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 REFERENCE_DATE = dt.date(2026, 11, 22)
-SPLIT_FILES = {"dev": ("dev.jsonl", "dev_round1_test.jsonl"), "test": ("fresh_test.jsonl",)}
+SPLIT_FILES = {
+    "dev": ("dev.jsonl", "dev_round1_test.jsonl", "dev_spent_fresh_test.jsonl"),
+    "test": ("fresh_test_2.jsonl",),
+}
 SPLITS = tuple(SPLIT_FILES)
 MIN_TOTAL = 700
 MIN_PER_TOOL = 30
@@ -250,12 +253,12 @@ def check_dir(directory: Path) -> tuple[dict[str, Any], list[str]]:
             errors += [f"{where}: {p}" for p in problems]
             if problems:
                 continue
-            key = _key(row["text"])
-            # The splits were written by different hands: a short generic text ("load orders_today.csv") may
-            # occur in both; anything longer, or any repeat inside a split, is a copy.
-            if key in seen and (seen[key][0] == split or len(key.split()) > 3):
+            key = _key(row["text"]) + "\0" + json.dumps(row.get("context"), sort_keys=True)
+            # Each file was written by other hands: a short generic text ("load orders_today.csv") may occur in
+            # two of them; anything longer, or any repeat inside one file, is a copy.
+            if key in seen and (seen[key][0] == path.name or len(_key(row["text"]).split()) > 3):
                 errors.append(f"{where}: duplicate text, first seen at {seen[key][1]}")
-            seen.setdefault(key, (split, where))
+            seen.setdefault(key, (path.name, where))
             sizes[split] += 1
             followups[split] += "context" in row
             if row["tool"] is None:

@@ -20,20 +20,25 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
+def _create(engine: Engine, **given: Any) -> tuple[Any, bool]:
+    """``create_request`` for olive's payment of 10 to acme, with ``given`` overriding any argument."""
+    defaults: dict[str, Any] = {
+        "tool": "pay",
+        "args": {"account": "acme", "amount": 10},
+        "requester": "olive",
+        "reasons": ["external"],
+        "preview": {},
+        "expiry": HOUR,
+        "now": NOW,
+    }
+    return approval_ops.create_request(engine=engine, **{**defaults, **given})
+
+
 def _request(
     engine: Engine, *, requester: str = "olive", at: datetime = NOW, expiry: timedelta = HOUR
 ) -> str:
-    request, _ = approval_ops.create_request(
-        engine=engine,
-        tool="pay",
-        args={"account": "acme", "amount": 10},
-        requester=requester,
-        reasons=["external"],
-        preview={},
-        expiry=expiry,
-        now=at,
-    )
-    return request.id
+    request, _ = _create(engine, requester=requester, expiry=expiry, now=at)
+    return str(request.id)
 
 
 def _after(engine: Engine, approval_id: str) -> tuple[Any, ...]:
@@ -224,19 +229,13 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def test_a_request_stores_everything_it_was_given(any_engine: Engine) -> None:
-    request, merged = approval_ops.create_request(
-        engine=any_engine,
-        tool="pay",
-        args={"account": "acme", "amount": 10},
-        requester="olive",
-        reasons=["external"],
+    request, merged = _create(
+        any_engine,
         preview={"text": "Pay acme 10"},
-        expiry=HOUR,
         risk="write",
         confidence=0.93,
         thread_id="t-1",
         policy_version="7",
-        now=NOW,
     )
     row = approval_ops.get_request(engine=any_engine, approval_id=request.id)
     assert re.fullmatch(r"apr_[0-9a-f]{16}", row.id) and not merged
@@ -260,17 +259,7 @@ def test_a_missing_request_is_named(any_engine: Engine) -> None:
 def test_each_vote_and_the_completing_one_are_audited_with_the_time_they_were_cast(
     any_engine: Engine,
 ) -> None:
-    request, _ = approval_ops.create_request(
-        engine=any_engine,
-        tool="pay",
-        args={"account": "acme", "amount": 10},
-        requester="olive",
-        reasons=["external"],
-        preview={},
-        expiry=HOUR,
-        quorum=2,
-        now=NOW,
-    )
+    request, _ = _create(any_engine, quorum=2)
     seq = _seq(any_engine)
     later = NOW + timedelta(minutes=5)
     approval_ops.approve(engine=any_engine, approval_id=request.id, approver="ann", role="approver", now=NOW)

@@ -18,6 +18,12 @@ from sqlalchemy.engine import Engine
 from core.store.audit import GENESIS, AuditEvent, AuditLog, VerifyResult, redact
 
 
+def _sql(engine: Engine, statement: str) -> None:
+    """Tamper with the log behind its back."""
+    with engine.begin() as conn:
+        conn.execute(text(statement))
+
+
 def _fill(log: AuditLog, n: int) -> None:
     log.append_many([AuditEvent("test.event", "alice", f"item:{i}", {"i": i}) for i in range(n)])
 
@@ -82,8 +88,7 @@ def test_delete_is_detected(any_engine: Engine) -> None:
 def test_truncated_tail_is_detected(engine: Engine) -> None:
     log = AuditLog(engine)
     _fill(log, 4)
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_record WHERE seq = 4"))
+    _sql(engine, "DELETE FROM audit_record WHERE seq = 4")
     result = log.verify()
     assert (result.ok, result.reason) == (False, "the chain head does not match the last record")
 
@@ -318,14 +323,11 @@ def test_each_break_in_the_chain_is_reported_whole(engine: Engine) -> None:
     good = _hashes(log)
     assert log.verify_segment(upto=7) == VerifyResult(False, 5, 6, "record 6 is missing", good[5])
     assert log.verify_segment(upto=5) == VerifyResult(True, 5, None, None, good[5])
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE audit_record SET actor = 'mallory' WHERE seq = 3"))
+    _sql(engine, "UPDATE audit_record SET actor = 'mallory' WHERE seq = 3")
     assert log.verify() == VerifyResult(False, 3, 3, "its content does not match its hash", good[2])
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_record WHERE seq = 3"))
+    _sql(engine, "DELETE FROM audit_record WHERE seq = 3")
     assert log.verify() == VerifyResult(False, 3, 3, "record 3 is missing", good[2])
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE audit_record SET prev_hash = 'x' WHERE seq = 2"))
+    _sql(engine, "UPDATE audit_record SET prev_hash = 'x' WHERE seq = 2")
     assert log.verify() == VerifyResult(
         False, 2, 2, "its prev_hash does not match the previous record", good[1]
     )
@@ -335,9 +337,7 @@ def test_a_head_row_out_of_step_with_the_records_is_reported(engine: Engine) -> 
     log = AuditLog(engine)
     _fill(log, 3)
     good = _hashes(log)
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_record WHERE seq = 3"))
+    _sql(engine, "DELETE FROM audit_record WHERE seq = 3")
     assert log.verify() == VerifyResult(False, 2, 3, "the chain head does not match the last record", good[2])
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE audit_head SET seq = 1"))
+    _sql(engine, "UPDATE audit_head SET seq = 1")
     assert log.verify() == VerifyResult(False, 2, 2, "the chain head does not match the last record", good[2])

@@ -16,7 +16,6 @@ from typing import Any
 from dbos import DBOS, SetWorkflowID
 
 from agent.prompts import Prompts
-from agent.replies import call_text
 from core.durable import Slot, serving
 from core.store.approvals import ThreadMessage
 from core.store.audit import AuditEvent
@@ -66,7 +65,7 @@ class BackgroundRuns:
 
     def tell(self, outcome: dict[str, Any], call: dict[str, Any], owner: str, thread_id: str) -> None:
         """Post how the run ended to the requester's thread (a durable step)."""
-        shown = call_text(call["tool"], call["args"])
+        shown = self.prompts.wording.phrase(call["tool"], call["args"])
         if "error" in outcome:
             run = self.runner.runs.find_by_key(call["key"])
             run_id = run.id if run else None

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from agent.wording import Wording
+
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
@@ -29,6 +31,7 @@ class Prompts:
     structured: str = (
         'Answer with one JSON object {"tool": ..., "args": {...}}; "none" for no tool.\n{tools}\n'
     )
+    wording: Wording = Wording()
 
     def render(self, name: str, **values: Any) -> str:
         """Fill a template; unknown placeholders stay visible rather than raising."""
@@ -55,6 +58,9 @@ def load_prompts(folder: Path = PROMPTS_DIR) -> Prompts:
         system=system_raw.decode("utf-8"),
         version=str(data.get("version", "0")),
         hash=digest,
+        wording=Wording.model_validate(
+            {k: data[k] for k in ("tools", "values", "talk", "refusals") if k in data}
+        ),
     )
     if turn_raw:
         prompts = replace(prompts, turn=turn_raw.decode("utf-8"))

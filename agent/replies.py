@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from agent.prompts import Prompts
+from agent.state import DecisionView, Reply
+from tools.base import Preview
 from tools.registry import Registry
+
+# Offered with the out-of-scope answer, so a person who was not understood has somewhere to go.
+STARTERS = ["show last month's sales by region", "list failed runs", "help"]
 
 YES = {
     "yes",
@@ -43,6 +48,9 @@ NO = {
     "no thanks",
     "wrong",
     "not that",
+    "neither",
+    "none of them",
+    "none of those",
 }
 HELP = {"help", "/help", "what can you do", "what can you do?", "commands", "menu", "?", "help me", "options"}
 
@@ -74,12 +82,32 @@ def call_text(tool: str, args: dict[str, Any]) -> str:
 
 
 def help_text(prompts: Prompts, registry: Registry, *, user: str, role: str) -> str:
-    """The tools this user may use, one per line."""
+    """The tools this user may use, one per line, each with an example of asking for it."""
     lines = [prompts.render("help_intro", user=user, role=role)]
     for spec in registry.for_role(role):
-        lines.append(prompts.render("help_item", tool=spec.name, description=spec.description))
+        examples = registry.examples.get(spec.name) or (prompts.wording.title(spec.name).lower(),)
+        example = examples[0]
+        lines.append(prompts.render("help_item", title=prompts.wording.title(spec.name), example=example))
     lines.append(prompts.render("help_outro"))
     return "\n".join(lines)
+
+
+def without_tool(prompts: Prompts, text: str, *, user: str, view: DecisionView | None = None) -> Reply:
+    """The answer to a message that asks for no tool: small talk, a reason with the nearest thing, or a hint."""
+    spoken = prompts.wording.without_tool(text, user=user)
+    if spoken is not None:
+        return Reply(text=spoken.text, decision=view, buttons=spoken.buttons, kind="info")
+    return Reply(text=prompts.render("out_of_scope"), decision=view, buttons=list(STARTERS), kind="info")
+
+
+def preview_words(prompts: Prompts, preview: Preview) -> str:
+    """A dry run's finding for a person: its summary, or each step of a composite call in words."""
+    calls = preview.details.get("calls")
+    if not isinstance(calls, list) or not calls:
+        return preview.summary
+    steps = [prompts.wording.phrase(str(c["tool"]), c.get("args") or {}) for c in calls]
+    listed = ", then ".join(steps)
+    return prompts.render("preview_steps", count=len(steps), steps=listed)
 
 
 def enum_choices(registry: Registry, tool: str, argument: str) -> list[str]:
@@ -102,16 +130,10 @@ def or_list(values: list[str]) -> str:
     return ", ".join(values[:-1]) + " or " + values[-1]
 
 
-def ask_missing(prompts: Prompts, registry: Registry, tool: str, argument: str) -> str:
-    """Question for one missing argument."""
-    choices = enum_choices(registry, tool, argument)
+def ask_missing(prompts: Prompts, registry: Registry, tool: str, argument: str) -> tuple[str, list[str]]:
+    """Question for one missing argument, and its allowed values (in words) as one-tap answers."""
+    choices = [prompts.wording.value_words(tool, argument, c) for c in enum_choices(registry, tool, argument)]
     label = argument.replace("_", " ")
     if choices:
-        return prompts.render("ask_missing", argument=label, choices=": " + or_list(choices))
-    return prompts.render("ask_missing_free", argument=label, tool=tool)
-
-
-def describe_tool(registry: Registry, tool: str) -> str:
-    """A short human label for a tool, for 'Did you mean X or Y?'."""
-    first = registry[tool].description.split(",")[0].split(".")[0].split(":")[0].strip()
-    return f"{tool} ({first[0].lower() + first[1:] if first else tool})"
+        return prompts.render("ask_missing", argument=label, choices=": " + or_list(choices)), choices
+    return prompts.render("ask_missing_free", argument=label, tool=prompts.wording.phrase_stem(tool)), []

@@ -51,7 +51,7 @@ Source = Literal["message", "confirmed", "answer", "choice"]
 Route = Literal["execute", "confirm", "approve", "clarify", "refuse", "shadow"]
 # Messages that are not requests for a tool.
 Command = Literal["help", "cancel"]
-RUNNER_UP_FLOOR = 0.2  # a runner-up tool at least this likely is offered as "Did you mean …?"
+RUNNER_UP_FLOOR = 0.1  # a runner-up tool at least this likely is offered as "Did you mean …?"
 
 
 class DecisionView(BaseModel):

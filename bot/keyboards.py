@@ -26,11 +26,17 @@ def approval_keyboard(*, approve_token: str, reject_token: str, edit_url: str | 
     return InlineKeyboardMarkup([row])
 
 
+SHORT_ANSWER = 12  # characters: answers this short ("yes", "no") share a row; longer ones get a row each
+
+
 def answer_keyboard(answers: list[tuple[str, str]]) -> InlineKeyboardMarkup:
-    """One button per quick answer: (label, token)."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label.capitalize(), callback_data=token) for label, token in answers]]
-    )
+    """One button per quick answer: (label, token); suggestions too long to share a row stack, as on a phone."""
+    buttons = [
+        InlineKeyboardButton(label[:1].upper() + label[1:], callback_data=token) for label, token in answers
+    ]
+    if all(len(label) <= SHORT_ANSWER for label, _ in answers):
+        return InlineKeyboardMarkup([buttons])
+    return InlineKeyboardMarkup([[button] for button in buttons])
 
 
 def reason_prompt() -> ForceReply:

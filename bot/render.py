@@ -72,13 +72,31 @@ def fits_monospace(table: Table) -> bool:
     return width <= PRE_MAX_WIDTH and len(table.rows) <= PRE_MAX_ROWS
 
 
+# Replies after which something ran; the others only propose a call.
+RAN_KINDS = frozenset({"answer", "started", "error"})
+
+
 def what_i_ran(reply: Reply) -> str | None:
-    """'What I ran: tool(args) · confidence · action · backend', when a tool was chosen."""
+    """'What I ran: tool(args) · confidence · action · backend', once a tool ran (None before it has)."""
     d = reply.decision
-    if d is None or not d.tool:
+    if d is None or not d.tool or reply.kind not in RAN_KINDS:
         return None
+    return f"What I ran: {_technical(reply)}"
+
+
+def would_run(reply: Reply) -> str | None:
+    """The proposed call as markup, hidden behind a spoiler: the technical details on request, not as the reply."""
+    d = reply.decision
+    if d is None or not d.tool or reply.kind in RAN_KINDS:
+        return None
+    return f"<i>Details:</i> <tg-spoiler>{esc(_technical(reply))}</tg-spoiler>"
+
+
+def _technical(reply: Reply) -> str:
+    d = reply.decision
+    assert d is not None
     args = ", ".join(f"{k}={v}" for k, v in d.args.items() if v is not None)
-    return f"What I ran: {d.tool}({args}) · confidence {d.confidence:.2f} · {d.action} · {d.backend}"
+    return f"{d.tool}({args}) · confidence {d.confidence:.2f} · {d.action} · {d.backend}"
 
 
 def _escaped_pieces(raw: str, budget: int) -> list[str]:
@@ -190,5 +208,8 @@ def render_reply(reply: Reply, *, media_dir: Path, key: str) -> list[Outgoing]:
     ran = what_i_ran(reply)
     if ran:
         blocks.append(Block("italic", ran))
+    proposed = would_run(reply)
+    if proposed:
+        blocks.append(Block("html", proposed))
     texts = [Outgoing("sendMessage", {"text": chunk}) for chunk in split_html(blocks)]
     return texts + photos

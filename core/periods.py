@@ -101,3 +101,11 @@ def canonical_period(value: str) -> str:
 
 Period = Annotated[str, AfterValidator(canonical_period)]
 """A pydantic-validated period string."""
+
+
+def period_words(period: str) -> str:
+    """A period as it reads in a sentence after "in" or "for": 'the last 7 days', 'last month', '2026-10'."""
+    if _RANGE.match(period):
+        return period.replace("..", " to ")
+    words = period.replace("_", " ")
+    return f"the {words}" if re.match(r"(last|past|next) \d", words) else words

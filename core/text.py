@@ -143,3 +143,8 @@ __all__ = [
     "find_control",
     "visible",
 ]
+
+
+def count_of(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 row', '1,382 rows', '0 duplicates': the number with its noun agreeing."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {plural or noun + 's'}"

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from core.errors import NotFound
 from flows.sales.lookup import lookup_customers
 from flows.sales.pricing import Quote, create_order, normalize_sku, quote_price
 from tools.arguments import OneLine, Quantity, RecordId
@@ -82,7 +83,10 @@ def _quote_data(quote: Quote) -> dict[str, Any]:
 
 
 def _lookup_customer(ctx: ToolContext, args: LookupCustomerArgs) -> ToolResult:
-    matches = lookup_customers(engine=ctx.engine, query=args.query)
+    try:
+        matches = lookup_customers(engine=ctx.engine, query=args.query)
+    except NotFound as exc:
+        return ToolResult(summary=exc.message[0].upper() + exc.message[1:] + ".", data={"matches": []})
     rows: list[list[Any]] = [
         [m.id, m.name, m.email, m.region, m.tier, m.credit_hold, m.score] for m in matches
     ]
@@ -145,7 +149,7 @@ def _create_order(ctx: ToolContext, args: CreateOrderArgs) -> ToolResult:
 def _preview_order(ctx: ToolContext, args: CreateOrderArgs) -> Preview:
     quote = _quote(ctx, args)
     return Preview(
-        summary=f"Create an order: {quote.summary}",
+        summary=f"It would order {quote.summary}",
         rows_affected=1,
         value=quote.line_total,
         details=_quote_data(quote),

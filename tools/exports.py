@@ -73,7 +73,7 @@ def _preview_export(ctx: ToolContext, args: ExportDatasetArgs) -> Preview:
         engine=ctx.engine, dataset=args.dataset, fmt=args.format, period=args.period, today=ctx.today
     )
     return Preview(
-        summary=f"Export {_rows(preview.rows)} of {args.dataset} as {preview.file_name}.",
+        summary=f"It would write {_rows(preview.rows)} of {args.dataset} to {preview.file_name}.",
         rows_affected=preview.rows,
         file_name=preview.file_name,
     )

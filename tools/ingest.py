@@ -94,13 +94,13 @@ def _preview_ingest_file(ctx: ToolContext, args: IngestFileArgs) -> Preview:
         affected = 0
     elif args.mode == "replace":
         summary = (
-            f"Would delete all {info.existing_rows} {info.dataset} and load up to {info.rows} rows from "
+            f"It would delete all {info.existing_rows} {info.dataset} and load up to {info.rows} rows from "
             f"{info.source} ({_kb(info.size_bytes)})."
         )
         affected = info.existing_rows + info.rows
     else:
         size = _kb(info.size_bytes)
-        summary = f"Would append up to {info.rows} rows to {info.dataset} from {info.source} ({size})."
+        summary = f"It would add up to {info.rows} rows to {info.dataset} from {info.source} ({size})."
         affected = info.rows
     return Preview(
         summary=summary,

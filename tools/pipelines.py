@@ -17,9 +17,10 @@ from pydantic import Field, field_validator
 
 from core.errors import ConfigError, SwitchboardError
 from core.faults import crash_point
+from core.store.db import utcnow
 from core.vocabulary import FlowName, Risk
 from flows.config import FlowSettings
-from flows.operations.schedules import canonical_cron, create_schedule
+from flows.operations.schedules import canonical_cron, create_schedule, next_fire
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
 
 
@@ -116,7 +117,11 @@ def _run_flow(ctx: ToolContext, args: RunFlowArgs) -> ToolResult:
 def _preview_flow(ctx: ToolContext, args: RunFlowArgs) -> Preview:
     pipeline = _pipeline(ctx.settings, args.flow)
     steps = [f"{step.tool}({', '.join(f'{k}={v}' for k, v in step.args.items())})" for step in pipeline.steps]
-    return Preview(summary=f"Runs {len(steps)} steps: " + " → ".join(steps), details={"steps": steps})
+    # The calls themselves, so an interface can word each step for a person.
+    calls = [{"tool": step.tool, "args": dict(step.args)} for step in pipeline.steps]
+    return Preview(
+        summary=f"Runs {len(steps)} steps: " + " → ".join(steps), details={"steps": steps, "calls": calls}
+    )
 
 
 def _schedule_flow(ctx: ToolContext, args: ScheduleFlowArgs) -> ToolResult:
@@ -128,6 +133,13 @@ def _schedule_flow(ctx: ToolContext, args: ScheduleFlowArgs) -> ToolResult:
         summary=f"{verb} {args.flow} at '{args.cron}' (schedule {schedule.id}); next run {schedule.next_run_at:%Y-%m-%d %H:%M} UTC.",
         data={"schedule_id": schedule.id, "created": result.created},
     )
+
+
+def _preview_schedule(ctx: ToolContext, args: ScheduleFlowArgs) -> Preview:
+    _pipeline(ctx.settings, args.flow)
+    first = next_fire(args.cron, after=utcnow())
+    when = f"{first:%Y-%m-%d %H:%M} UTC" if first is not None else "never (the schedule has no future time)"
+    return Preview(summary=f"Its first run would be {when}.", details={"next_run_at": when})
 
 
 TOOLS: tuple[ToolSpec[Any], ...] = (
@@ -150,5 +162,6 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         args_model=ScheduleFlowArgs,
         risk="write",
         func=_schedule_flow,
+        preview=_preview_schedule,
     ),
 )

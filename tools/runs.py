@@ -12,9 +12,10 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from core.errors import BadInput, Conflict, NotFound, SwitchboardError
-from core.periods import resolve_period
+from core.errors import BadInput, Conflict, SwitchboardError
+from core.periods import period_words, resolve_period
 from core.store.runs import FAILED_STATUSES, Run, RunStatus, RunStore
+from core.text import count_of
 from core.vocabulary import FlowName, Period, RunStatusFilter
 from tools.arguments import RecordId
 from tools.base import Preview, Table, ToolArgs, ToolContext, ToolResult, ToolSpec
@@ -65,7 +66,9 @@ def _get_run_status(ctx: ToolContext, args: GetRunStatusArgs) -> ToolResult:
     else:
         found = ctx.runs.latest(name=args.flow)
         if found is None:
-            raise NotFound(f"no runs of {args.flow} yet" if args.flow else "no runs yet")
+            # Nothing to show is an answer, not a failure.
+            never = f"{args.flow} hasn't run yet." if args.flow else "Nothing has run yet."
+            return ToolResult(summary=never, data={"run_id": None, "status": None})
         run = found
     rows = [run_row(run)] + [run_row(step) for step in ctx.runs.steps(run.id or 0)]
     summary = f"Run {run.id} ({run.name}) {run.status.value}"
@@ -91,15 +94,20 @@ def _list_runs(ctx: ToolContext, args: ListRunsArgs) -> ToolResult:
         until=datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
         limit=100,
     )
-    label = f"{args.status} runs" if args.status else "runs"
-    summary = f"{len(runs)} {label} in {args.period}"
+    label = f"{args.status} run" if args.status else "run"
+    when = period_words(args.period)
+    preposition = "in" if when.startswith("the ") else "for"
+    counted = count_of(len(runs), label) if runs else f"No {label}s"
+    summary = f"{counted} {preposition} {when}"
     partial = [f"run {r.id} ({r.name})" for r in runs if r.status == RunStatus.PARTIAL]
     if partial:
         # A partial flow finished, so say which of the runs counted are only partly failed.
         summary += f"; {len(partial)} of them partly failed (a step failed): {', '.join(partial)}"
     return ToolResult(
         summary=f"{summary}.",
-        table=Table(title=f"Runs ({args.period})", columns=RUN_COLUMNS, rows=[run_row(r) for r in runs]),
+        table=Table(title=f"Runs ({when})", columns=RUN_COLUMNS, rows=[run_row(r) for r in runs])
+        if runs
+        else None,
         data={"count": len(runs)},
     )
 

@@ -80,7 +80,9 @@ def _start(
         return {"reply": reply}
     if plan.text:
         remember_accepted(deps.backend, text=plan.text, tool=call.tool, args=call.canonical)
-    text = deps.prompts.render("started", call=r.call_text(call.tool, call.canonical), run_id=run.id)
+    text = deps.prompts.render(
+        "started", call=deps.prompts.wording.phrase(call.tool, call.canonical), run_id=run.id
+    )
     reply = Reply(
         text=text, decision=plan.view(), run_id=run.id, kind="started", notes=list(plan.decision.notes)
     )
@@ -88,11 +90,23 @@ def _start(
 
 
 def confirm(deps: ChatDeps, state: ChatState) -> ChatUpdate:
-    """Ask the requester yes or no before a write."""
+    """Ask the requester yes or no before a write, saying what it would change (the tool's dry run)."""
     plan = required(state.plan, "a plan")
     call = required(plan.call, "a bound call")
+    phrase = deps.prompts.wording.phrase(call.tool, call.canonical)
+    spec = deps.registry.get_tool(call.tool)
+    if spec.preview is None:
+        text = deps.prompts.render("confirm_plain", call=phrase)
+    else:
+        try:
+            preview = spec.preview(deps.runner.context(actor=state.user), call.args)
+        except SwitchboardError as exc:
+            # Say what the dry run found before the "yes"; the choice stays the person's, as in every interface.
+            text = deps.prompts.render("preview_failed", call=phrase, error=exc.message)
+        else:
+            text = deps.prompts.render("confirm", call=phrase, preview=r.preview_words(deps.prompts, preview))
     reply = Reply(
-        text=deps.prompts.render("confirm", call=r.call_text(call.tool, call.canonical)),
+        text=text,
         decision=plan.view(),
         buttons=["yes", "no"],
         kind="confirm",
@@ -125,6 +139,8 @@ def escalate(deps: ChatDeps, state: ChatState, config: RunnableConfig) -> ChatUp
         return {"reply": reply}
     text = deps.prompts.render(
         "waiting_approval",
+        # The words the requester used: the request pins moving references ("latest") to an artifact id.
+        call=deps.prompts.wording.phrase(request.tool, required(plan.call, "a bound call").canonical),
         reasons="; ".join(plan.gate.reasons),
         approval_id=request.id,
         expires=f"{request.expires_at:%Y-%m-%d %H:%M} UTC",
@@ -136,18 +152,21 @@ def escalate(deps: ChatDeps, state: ChatState, config: RunnableConfig) -> ChatUp
 
 
 def refuse(deps: ChatDeps, state: ChatState) -> ChatUpdate:
-    """Out of scope, chit-chat, or a tool this role may not use: no tool call."""
+    """Out of scope, small talk, or a tool this role may not use: no tool call, and an answer that says why."""
     plan = required(state.plan, "a plan")
     if plan.decision.tool:
         text = deps.prompts.render("refused_role", reason="; ".join(plan.gate.reasons))
-    else:
-        text = plan.decision.refusal or deps.prompts.render("out_of_scope")
-    return {"reply": Reply(text=text, decision=plan.view(), kind="info")}
+        return {"reply": Reply(text=text, decision=plan.view(), kind="info")}
+    if plan.decision.refusal:
+        return {"reply": Reply(text=plan.decision.refusal, decision=plan.view(), kind="info")}
+    return {"reply": r.without_tool(deps.prompts, state.text, user=state.user, view=plan.view())}
 
 
 def shadow(deps: ChatDeps, state: ChatState) -> ChatUpdate:
     """Shadow mode: say what the policy decided, and execute nothing."""
     plan = required(state.plan, "a plan")
     call = required(plan.call, "a bound call")
-    text = deps.prompts.render("shadow", action=plan.action, call=r.call_text(call.tool, call.canonical))
+    text = deps.prompts.render(
+        "shadow", action=plan.action, call=deps.prompts.wording.phrase(call.tool, call.canonical)
+    )
     return {"reply": Reply(text=text, decision=plan.view(), kind="info")}

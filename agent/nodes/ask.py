@@ -19,7 +19,7 @@ def ask_back(deps: ChatDeps, state: ChatState) -> ChatUpdate:
     plan = required(state.plan, "a plan")
     tool, args, view = plan.decision.tool, plan.shown_args, plan.view()
     if tool and plan.decision.missing:
-        text = r.ask_missing(deps.prompts, deps.registry, tool, plan.decision.missing[0])
+        text, choices = r.ask_missing(deps.prompts, deps.registry, tool, plan.decision.missing[0])
         pending = Pending(
             kind="missing",
             tool=tool,
@@ -27,25 +27,25 @@ def ask_back(deps: ChatDeps, state: ChatState) -> ChatUpdate:
             missing=plan.decision.missing,
             confidence=plan.decision.confidence,
         )
-        return {"reply": Reply(text=text, decision=view, kind="question"), "pending": pending}
+        reply = Reply(text=text, decision=view, buttons=choices, kind="question")
+        return {"reply": reply, "pending": pending}
     if tool and plan.invalid:
         text = deps.prompts.render("ask_invalid", tool=tool, problem=plan.invalid)
         return {"reply": Reply(text=text, decision=view, kind="question")}
     if tool and plan.decision.confidence >= LOW_CONFIDENCE_FLOOR:
-        text = deps.prompts.render("ask_low_confidence", call=r.call_text(tool, args))
+        text = deps.prompts.render("ask_low_confidence", call=deps.prompts.wording.phrase(tool, args))
         pending = Pending(kind="low_confidence", tool=tool, args=args, confidence=plan.decision.confidence)
         reply = Reply(text=text, decision=view, buttons=["yes", "no"], kind="question")
         return {"reply": reply, "pending": pending}
-    return {"reply": Reply(text=deps.prompts.render("out_of_scope"), decision=view, kind="info")}
+    return {"reply": r.without_tool(deps.prompts, state.text, user=state.user, view=view)}
 
 
 def disambiguate(deps: ChatDeps, state: ChatState) -> ChatUpdate:
-    """Offer the chosen tool and its close runner-up."""
+    """Offer the chosen tool and its close runner-up, each as a one-tap choice."""
     plan = required(state.plan, "a plan")
     options = [required(plan.decision.tool, "a tool"), required(plan.runner_up, "a runner-up")]
-    text = deps.prompts.render(
-        "ask_ambiguous", options=r.or_list([r.describe_tool(deps.registry, o) for o in options])
-    )
+    titles = [deps.prompts.wording.title(o) for o in options]
+    text = deps.prompts.render("ask_ambiguous", options=r.or_list([t[0].lower() + t[1:] for t in titles]))
     pending = Pending(
         kind="choose",
         options=options,
@@ -53,4 +53,5 @@ def disambiguate(deps: ChatDeps, state: ChatState) -> ChatUpdate:
         # The choice re-decides on the words that asked, restricted to the tool picked.
         text=plan.text if plan.text is not None else state.text,
     )
-    return {"reply": Reply(text=text, decision=plan.view(), kind="question"), "pending": pending}
+    reply = Reply(text=text, decision=plan.view(), buttons=[*titles, "neither"], kind="question")
+    return {"reply": reply, "pending": pending}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from agent import replies as r
 from agent.backends.base import DecideRequest, Decision
 from agent.nodes.deps import ChatDeps
+from agent.references import resolve_results
 from agent.state import ChatState, ChatUpdate, Intent, Pending
 
 CONTEXT_TURNS = 6  # earlier words and calls the backend sees, for follow-ups ("now just EMEA")
@@ -40,6 +41,9 @@ def understand(deps: ChatDeps, state: ChatState) -> ChatUpdate:
             allowed_tools=[spec.name for spec in deps.registry.for_role(state.acting_role)],
         )
     )
+    decision = resolve_results(
+        decision, text=state.text, turns=state.turns, runs=deps.runner.runs, prompts=deps.prompts
+    )
     return {"intent": Intent(decision=decision, text=state.text), "pending": None}
 
 
@@ -66,7 +70,9 @@ def _answer(deps: ChatDeps, pending: Pending, text: str) -> Intent | None:
             )
             return Intent(decision=decision, source="answer")
     if pending.kind == "choose":
-        choice = choose(text, pending.options)
+        choice = choose(
+            text, pending.options, titles=[deps.prompts.wording.title(o) for o in pending.options]
+        )
         if choice:
             decided = deps.backend.decide(
                 DecideRequest(
@@ -93,9 +99,12 @@ def _is_answer(deps: ChatDeps, tool: str, text: str) -> bool:
     return alone.tool in (None, tool)
 
 
-def choose(text: str, options: list[str]) -> str | None:
-    """The option an answer picks: by position ("the second one") or by a distinctive word of its name."""
+def choose(text: str, options: list[str], *, titles: list[str] | None = None) -> str | None:
+    """The option an answer picks: its title (a button), its position ("the second one") or a word of its name."""
     folded = text.lower()
+    for option, title in zip(options, titles or [], strict=False):
+        if folded.strip() == title.lower():
+            return option
     for ordinal, index in (("first", 0), ("1", 0), ("second", 1), ("2", 1)):
         if folded.strip() in (ordinal, f"the {ordinal}", f"the {ordinal} one") and index < len(options):
             return options[index]

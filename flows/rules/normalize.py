@@ -22,6 +22,7 @@ from core.errors import ConfigError
 from core.store.audit import AuditEvent, append_in
 from core.store.db import read_session, write_session
 from core.store.models import Order
+from core.text import count_of
 from flows.config import FlowSettings, NormalizeRules
 from flows.ingest.rows import dataset_spec
 
@@ -72,12 +73,20 @@ class NormalizeReport(BaseModel):
             return f"No normalisation rules are configured for {self.dataset}; nothing to do."
         if not self.changed:
             return f"{self.dataset.capitalize()} are already normalized ({self.rows_scanned} rows checked)."
-        parts = [f"{self.rows_changed} rows changed"] if self.rows_changed else []
-        if self.duplicates_removed:
-            moved = f" ({self.orders_repointed} orders re-pointed)" if self.orders_repointed else ""
-            parts.append(f"{self.duplicates_removed} duplicates removed{moved}")
         if self.dry_run:
-            return f"Dry run on {self.dataset}: would have {' and '.join(parts)}; nothing was written."
+            would = [f"{count_of(self.rows_changed, 'row')} would change"] if self.rows_changed else []
+            if self.duplicates_removed:
+                moved = (
+                    f", moving {count_of(self.orders_repointed, 'order')}" if self.orders_repointed else ""
+                )
+                would.append(f"{count_of(self.duplicates_removed, 'duplicate')} would be merged away{moved}")
+            return f"A dry run on {self.dataset} found that {' and '.join(would)}; nothing was written."
+        parts = [f"{count_of(self.rows_changed, 'row')} changed"] if self.rows_changed else []
+        if self.duplicates_removed:
+            moved = (
+                f" ({count_of(self.orders_repointed, 'order')} re-pointed)" if self.orders_repointed else ""
+            )
+            parts.append(f"{count_of(self.duplicates_removed, 'duplicate')} removed{moved}")
         return f"Normalized {self.dataset}: {', '.join(parts)}."
 
 

@@ -63,9 +63,11 @@ class RulesReport(BaseModel):
     @property
     def summary(self) -> str:
         """One sentence for the operator."""
-        verb = "would change" if self.dry_run else "changed"
-        head = f"{self.ruleset} (version {self.version}) {verb} {len(self.changes)} of {self.evaluated}"
-        return head + (" customers (dry run: nothing written)." if self.dry_run else " customers.")
+        rules = f"the {self.ruleset.replace('_', ' ')} rules (version {self.version})"
+        if self.dry_run:
+            found = f"{len(self.changes)} of {self.evaluated} customers would change"
+            return f"A dry run of {rules} found {found}; nothing was written."
+        return f"Applying {rules} changed {len(self.changes)} of {self.evaluated} customers."
 
 
 def _money(value: float) -> str:

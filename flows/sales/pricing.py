@@ -54,11 +54,12 @@ class Quote(BaseModel):
     @property
     def summary(self) -> str:
         """One sentence for the operator."""
+        price = f"{self.unit_price:,.2f} each"
+        if self.discount_pct:
+            price += f" after {self.discount_pct:g}% off {self.list_price:,.2f}"
         return (
-            f"{self.quantity} × {self.sku} for {self.customer} (#{self.client_id}): "
-            f"{self.unit_price:,.2f} each after {self.discount_pct:g}% off {self.list_price:,.2f}, "
-            f"total {self.line_total:,.2f} "
-            f"(bulk_discount {self.rule_version})."
+            f"{self.quantity} × {self.sku} for {self.customer} (#{self.client_id}): {price}, "
+            f"total {self.line_total:,.2f} (bulk_discount {self.rule_version})."
         )
 
 

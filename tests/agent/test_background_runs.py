@@ -43,13 +43,13 @@ def test_a_confirmed_flow_is_started_and_its_outcome_posted_later(
 
         assert started.kind == "started" and started.run_id is not None
         assert started.text == (
-            f"Started run_flow(flow=customer_sync) as run {started.run_id}. It runs in the background; "
+            f"Started run {started.run_id} to run the customer sync flow. It runs in the background; "
             "I'll post the outcome here when it ends."
         )
         told = _outcome(sb, started.run_id)
         run = sb.runner.runs.get(started.run_id)
 
-    assert told.startswith(f"Run {started.run_id} (run_flow(flow=customer_sync)) finished: ")
+    assert told.startswith(f"Run {started.run_id} (run the customer sync flow) finished: ")
     assert (run.name, run.status, run.actor) == ("customer_sync", RunStatus.SUCCEEDED, "olive")
     assert [r.id for r in sb.runner.runs.list()] == [started.run_id]  # the turn's run is the one that ran
 

@@ -45,21 +45,25 @@ def test_out_of_scope_gets_no_tool_call(sb: Switchboard, backend: ScriptedBacken
     reply = _chat(sb, "what's the weather in Lisbon")
     assert reply.decision is not None
     assert (reply.decision.tool, reply.decision.action) == (None, "refuse")
-    assert reply.text.startswith("That's outside what I can do")
+    assert (reply.text, reply.buttons) == (
+        "I didn't catch a request I can run in that. I work with your automation flows: reports, data loads, "
+        "clean-ups, exports, deliveries and notifications. Try one of these, or type 'help' for the full list.",
+        ["show last month's sales by region", "list failed runs", "help"],
+    )
     assert sb.runner.runs.list() == []
 
 
 def test_help_lists_tools_for_the_role(sb: Switchboard) -> None:
     reply = _chat(sb, "help")
     assert reply.text.splitlines()[0] == "Here is what you can ask me, olive (operator):"
-    assert any(line.startswith("• run_report — ") for line in reply.text.splitlines())
+    assert "• Run a report — e.g. “show me last month's sales by region”" in reply.text.splitlines()
 
 
 def test_missing_argument_is_asked_back_then_filled(sb: Switchboard, backend: ScriptedBackend) -> None:
     backend.enqueue("apply_rules", {}, confidence=0.95, missing=["ruleset"])
     reply = _chat(sb, "apply the rules")
     assert (reply.text, reply.decision.action if reply.decision else None) == (
-        "Which ruleset do you mean: vip_tiering or credit_hold?",
+        "Which ruleset do you mean: vip tiering or credit hold?",
         "clarify",
     )
     reply = _chat(sb, "credit holds")
@@ -75,7 +79,10 @@ def test_missing_argument_is_asked_back_then_filled(sb: Switchboard, backend: Sc
 def test_write_confirms_and_no_cancels(sb: Switchboard, backend: ScriptedBackend) -> None:
     backend.enqueue("schedule_flow", {"flow": "customer_sync", "cron": "0 6 * * *"}, confidence=0.95)
     reply = _chat(sb, "run customer sync every day at 6")
-    assert reply.text == "I'll run schedule_flow(flow=customer_sync, cron=0 6 * * *). Go ahead? (yes/no)"
+    assert (reply.text, reply.buttons) == (
+        "Shall I schedule the customer sync flow at “0 6 * * *”?",
+        ["yes", "no"],
+    )
     assert _chat(sb, "no").text == "OK, I won't run it."
     assert sb.runner.runs.list() == []
 
@@ -94,9 +101,9 @@ def test_low_confidence_write_asks_instead_of_guessing(sb: Switchboard, backend:
     backend.enqueue("schedule_flow", {"flow": "customer_sync", "cron": "0 6 * * *"}, confidence=0.5)
     reply = _chat(sb, "customer thing at six maybe")
     assert reply.decision is not None and reply.decision.action == "clarify"
-    assert (
-        reply.text
-        == "I'm not sure I understood. Did you mean: schedule_flow(flow=customer_sync, cron=0 6 * * *)? (yes/no)"
+    assert (reply.text, reply.buttons) == (
+        "I'm not sure I understood. Did you mean: schedule the customer sync flow at “0 6 * * *”?",
+        ["yes", "no"],
     )
 
 
@@ -145,7 +152,8 @@ def test_the_same_external_action_asked_twice_waits_on_one_request(
     assert (first.approval_id, second.approval_id, request.requester) == (request.id, request.id, "olive")
     assert second.kind == "waiting"
     assert second.text == (
-        "This needs an approver's sign-off (external action needs an approver). "
+        "To send “hi” to ops@example.com by e-mail I need an approver's sign-off (external action needs an "
+        "approver). "
         f"Request {request.id} is waiting for approval; it expires {request.expires_at:%Y-%m-%d %H:%M} UTC. "
         "I'll tell you here when it is decided."
     )
@@ -189,7 +197,7 @@ def test_shadow_mode_never_executes(settings: Settings, engine: Engine, backend:
         reply = sb.chat(thread_id="s", user="olive", role="operator", text="list runs")
     assert (
         reply.text
-        == "Shadow mode: the policy says execute for list_runs(period=last_7_days). Nothing was executed."
+        == "Shadow mode: the policy says execute to “list the runs of the last 7 days”. Nothing was executed."
     )
     decisions = [r for r in AuditLog(engine).iter_records() if r.event == "agent.decision"]
     assert len(decisions) == 1 and '"shadow":true' in decisions[0].data

@@ -101,9 +101,10 @@ def test_a_low_margin_choice_gets_a_low_confidence_and_is_asked_back(
     assert reply.decision is not None
     assert (reply.decision.tool, reply.decision.action, reply.kind) == ("list_runs", "clarify", "question")
     assert reply.decision.reasons == [f"low confidence ({expected:.2f} < 0.60)"]
-    assert reply.text == (  # the close rival is offered back
-        "Did you mean list_runs (list recent runs of tools and flows) or run_report (run a business report "
-        "(sales by region or product)?"
+    # The close rival is offered back, each as a one-tap choice.
+    assert (reply.text, reply.buttons) == (
+        "Did you mean to list runs or run a report?",
+        ["List runs", "Run a report", "neither"],
     )
 
 

@@ -150,9 +150,10 @@ def test_a_choice_between_two_tools_re_decides_on_the_words_that_asked(
         alternatives=[Alternative(tool="peek", probability=0.5), Alternative(tool="note", probability=0.4)],
     )
     reply = _chat(sb, "acme please")
-    assert (reply.kind, reply.text) == (
+    assert (reply.kind, reply.text, reply.buttons) == (
         "question",
-        "Did you mean peek (peek an account) or note (note an account)?",
+        "Did you mean to peek or note?",
+        ["peek", "note", "neither"],
     )
     backend.enqueue("note", {"account": "acme"}, confidence=0.7)
     assert _chat(sb, "the second one").kind == "confirm"

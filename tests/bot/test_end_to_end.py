@@ -91,7 +91,8 @@ def test_delivery_approved_from_telegram_runs_once(
     # 1-2: the operator was told it waits; the approver got the request with buttons and tapped twice.
     waiting = h.texts_to(OLIVE)[0]
     approval_id = waiting.split("Request ", 1)[1].split(" ", 1)[0]
-    assert waiting.startswith("This needs an approver's sign-off") and "is waiting for approval" in waiting
+    assert waiting.startswith("To send ") and "I need an approver's sign-off" in waiting
+    assert "is waiting for approval" in waiting
     assert "<b>Requested by:</b> olive" in str(request["text"])
     assert [b["text"] for b in h.buttons(request)] == [
         "✅ Approve",

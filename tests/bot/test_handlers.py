@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from agent.backends.base import Backend
+from agent.backends.base import Alternative, Backend
 from agent.service import Switchboard, open_switchboard
 from bot.store import ProcessedUpdate
 from core.store.audit import AuditLog
@@ -60,7 +60,7 @@ def test_free_text_goes_to_the_agent_with_typing_and_what_i_ran(
     actions = harness.api.sent_params("sendChatAction")
     assert actions and actions[0] == {"chat_id": OLIVE, "action": "typing"}
     (reply,) = harness.texts_to(OLIVE)
-    assert reply.startswith("0 runs in last_7_days.")
+    assert reply.startswith("No runs in the last 7 days.")
     assert reply.endswith(
         "<i>What I ran: list_runs(period=last_7_days) · confidence 0.97 · execute · embedded</i>"
     )
@@ -165,7 +165,7 @@ def test_start_and_help(harness: Harness) -> None:
         in start
     )
     assert help_text.splitlines()[0] == "Here is what you can ask me, olive (operator):"
-    assert any(line.startswith("• run_report — ") for line in help_text.splitlines())
+    assert "• Run a report — e.g. “show me last month's sales by region”" in help_text.splitlines()
 
 
 def test_runs_lists_recent_runs_in_monospace(harness: Harness, sb: Switchboard) -> None:
@@ -270,6 +270,42 @@ def test_quick_answer_buttons_are_single_use(
     assert harness.api.sent_params("editMessageReplyMarkup")[0]["chat_id"] == OLIVE
 
 
+def test_did_you_mean_offers_each_tool_as_a_button_that_answers_with_it(
+    harness: Harness, backend: ScriptedBackend, sb: Switchboard
+) -> None:
+    close = [
+        Alternative(tool="list_runs", probability=0.5),
+        Alternative(tool="list_pending_approvals", probability=0.4),
+    ]
+    backend.enqueue("list_runs", {}, confidence=0.5, alternatives=close)
+    backend.enqueue("list_pending_approvals", {}, confidence=0.6)
+
+    async def scenario() -> None:
+        async with running(harness):
+            await harness.text(OLIVE, "list everything that needs my ok")
+            question = harness.messages_to(OLIVE)[-1]
+            rows = (question.get("reply_markup") or {}).get("inline_keyboard", [])
+            assert [[b["text"] for b in row] for row in rows] == [
+                ["List runs"],
+                ["List approvals waiting"],
+                ["Neither"],
+            ]
+            pick = harness.buttons(question)[1]
+            await harness.process(harness.api.callback_update(OLIVE, pick["callback_data"]))
+
+    run(scenario())
+    # Nothing ran yet, so the call is only a detail behind a spoiler, not "What I ran".
+    assert harness.texts_to(OLIVE)[-2] == (
+        "Did you mean to list runs or list approvals waiting?\n\n<i>Details:</i> <tg-spoiler>"
+        "list_runs(period=last_7_days) · confidence 0.50 · clarify · embedded</tg-spoiler>"
+    )
+    assert harness.texts_to(OLIVE)[-1].startswith("Nothing is waiting for approval.\n\n<i>What I ran: list_pending")
+    assert (backend.requests[-1].text, backend.requests[-1].allowed_tools) == (
+        "list everything that needs my ok",
+        ["list_pending_approvals"],
+    )
+
+
 def test_cancel_answers_no_to_the_pending_question(
     harness: Harness, backend: ScriptedBackend, sb: Switchboard
 ) -> None:
@@ -371,5 +407,7 @@ def test_an_uploaded_file_is_loaded_only_after_the_operator_confirms(
         runs = [(r.name, r.status.value, r.actor) for r in sb.runner.runs.list()]
     saved, question = h.texts_to(OLIVE)[:2]
     assert saved == "Saved customers_new.csv in the inbox."
-    assert question.startswith("I'll run ingest_file(path=customers_new.csv, dataset=customers")
+    assert question.startswith(
+        "Shall I load customers_new.csv into customers, adding to the rows already there?"
+    )
     assert runs == [("ingest_file", "succeeded", "olive")]

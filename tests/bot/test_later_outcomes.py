@@ -50,10 +50,10 @@ def test_a_flow_started_from_telegram_reports_its_outcome_in_the_chat(
         run_id = run(scenario())
 
     texts = h.texts_to(OLIVE)
-    assert texts[1].startswith(f"Started run_flow(flow=customer_sync) as run {run_id}.")
+    assert texts[1].startswith(f"Started run {run_id} to run the customer sync flow.")
     outcomes = [t for t in texts if t.startswith(f"Run {run_id} ")]
     assert len(outcomes) == 1 and outcomes[0].startswith(
-        f"Run {run_id} (run_flow(flow=customer_sync)) finished: "
+        f"Run {run_id} (run the customer sync flow) finished: "
     )
 
 

@@ -105,7 +105,7 @@ def test_first_admin_adds_a_user_who_logs_in_and_chats(live: tuple[str, str], en
     url, printed = live
     seen = asyncio.run(scenario(url, printed, []))
     assert seen["nav_hidden"] is True
-    assert "0 failed runs in last_7_days." in seen["reply"]
+    assert "No failed runs in the last 7 days." in seen["reply"]
     assert "nina" in seen["row"] and "active" in seen["row"]
     events = [
         (r.event, r.actor, r.subject) for r in AuditLog(engine).iter_records() if r.event.startswith("user.")

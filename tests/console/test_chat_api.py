@@ -53,10 +53,7 @@ def test_write_asks_for_confirmation_then_yes_runs_it(
     first = client.post(
         "/api/threads/t1/messages", json={"text": "sync customers daily at 6"}, headers=people("olive")
     )
-    assert (
-        first.json()["reply"]
-        == "I'll run schedule_flow(flow=customer_sync, cron=0 6 * * *). Go ahead? (yes/no)"
-    )
+    assert first.json()["reply"] == "Shall I schedule the customer sync flow at “0 6 * * *”?"
     assert (first.json()["kind"], first.json()["buttons"], first.json()["decision"]["action"]) == (
         "confirm",
         ["yes", "no"],
@@ -127,7 +124,7 @@ def test_thread_list_and_history(client: TestClient, people: People, backend: Sc
     history = client.get("/api/threads/beta/messages", headers=people("olive")).json()
     assert [(m["role"], m["text"][:20]) for m in history["messages"]] == [
         ("user", "what's the weather"),
-        ("assistant", "That's outside what "),
+        ("assistant", "I didn't catch a req"),
     ]
     assert history["messages"][1]["reply"]["decision"]["action"] == "refuse"
     newer = client.get(

@@ -181,7 +181,7 @@ def test_retrying_an_external_action_needs_an_approver_from_every_interface(
     [request] = approval_ops.list_requests(engine=engine, status=ApprovalStatus.PENDING)
     waiting = f"Retrying run 1 needs an approver: request {request.id} is waiting."
     expected = {
-        "chat": "This needs an approver's sign-off (external action needs an approver). Request "
+        "chat": "To retry run 1 I need an approver's sign-off (external action needs an approver). Request "
         f"{request.id} is waiting for approval; it expires {request.expires_at:%Y-%m-%d %H:%M} UTC. "
         "I'll tell you here when it is decided.",
         "console": waiting,

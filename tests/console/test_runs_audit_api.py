@@ -206,6 +206,6 @@ def test_a_flow_with_a_failed_notify_step_is_in_the_failed_filter_and_in_chat(
     backend.enqueue("list_runs", {"status": "failed"}, confidence=0.99)
     reply = sb.chat(thread_id="t1", user="olive", role="operator", text="any failed runs?")
     assert (
-        f"1 failed runs in last_7_days; 1 of them partly failed (a step failed): run {flow.id} "
+        f"1 failed run in the last 7 days; 1 of them partly failed (a step failed): run {flow.id} "
         "(nightly_sales_export)." in reply.text
     )

@@ -125,8 +125,8 @@ def test_dry_run_reports_the_same_and_writes_nothing(any_engine: Engine, setting
     dry = normalize_dataset(engine=any_engine, settings=settings, dataset="customers", dry_run=True)
     assert snapshot(any_engine) == before
     assert dry.describe() == (
-        "Dry run on customers: would have 2 rows changed and 1 duplicates removed (1 orders re-pointed); "
-        "nothing was written."
+        "A dry run on customers found that 2 rows would change and 1 duplicate would be merged away, moving "
+        "1 order; nothing was written."
     )
     real = normalize_dataset(engine=any_engine, settings=settings, dataset="customers")
     assert dry.model_dump(exclude={"dry_run"}) == real.model_dump(exclude={"dry_run"})

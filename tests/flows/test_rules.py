@@ -66,7 +66,8 @@ def test_vip_dry_run_reports_and_writes_nothing(any_engine: Engine) -> None:
         ],
     }
     assert (
-        report.summary == "vip_tiering (version t1) would change 3 of 5 customers (dry run: nothing written)."
+        report.summary
+        == "A dry run of the vip tiering rules (version t1) found 3 of 5 customers would change; nothing was written."
     )
     assert _customers(any_engine) == before
     assert AuditLog(any_engine).head().seq == head

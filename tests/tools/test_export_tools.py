@@ -30,7 +30,7 @@ def test_export_dataset_tool(settings: Settings, any_engine: Engine) -> None:
         runner.context(actor="ana"), ExportDatasetArgs(dataset="orders", format="dat", period="last_month")
     )
     assert (preview.summary, preview.rows_affected, preview.file_name) == (
-        "Export 1 row of orders as orders_2026-10.dat.",
+        "It would write 1 row of orders to orders_2026-10.dat.",
         1,
         "orders_2026-10.dat",
     )

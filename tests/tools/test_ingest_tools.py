@@ -77,11 +77,11 @@ def test_ingest_preview_counts_without_writing(runner: ToolRunner) -> None:
     ctx = runner.context(actor="approver")
     args = ingest_tools.IngestFileArgs(path="orders_today.csv", dataset="orders")
     preview = spec.preview(ctx, args)
-    assert preview.summary.startswith("Would append up to 50 rows to orders from orders_today.csv (")
+    assert preview.summary.startswith("It would add up to 50 rows to orders from orders_today.csv (")
     assert (preview.rows_affected, preview.file_name) == (50, "orders_today.csv")
     replace = spec.preview(ctx, args.model_copy(update={"mode": "replace"}))
     assert replace.summary.startswith(
-        "Would delete all 20000 orders and load up to 50 rows from orders_today.csv"
+        "It would delete all 20000 orders and load up to 50 rows from orders_today.csv"
     )
     runner.call("ingest_file", args, actor="tester")
     assert spec.preview(ctx, args).summary == (
@@ -96,7 +96,10 @@ def test_normalize_dataset_dry_run_then_apply(runner: ToolRunner) -> None:
     )
     dry = runner.call("normalize_dataset", {"dataset": "customers", "dry_run": True}, actor="tester")
     assert dry.result.summary == preview.summary
-    assert dry.result.summary.startswith("Dry run on customers: would have ")
+    assert dry.result.summary == (
+        "A dry run on customers found that 83 rows would change and 15 duplicates would be merged away, moving "
+        "542 orders; nothing was written."
+    )
     assert dry.result.table is not None
     assert [row[:2] for row in dry.result.table.rows] == [
         ["trim", "name"],
@@ -106,8 +109,9 @@ def test_normalize_dataset_dry_run_then_apply(runner: ToolRunner) -> None:
     ]
     assert dry.result.table.rows[3][3] == 15
     done = runner.call("normalize_dataset", {"dataset": "customers"}, actor="tester")
-    assert done.result.summary == dry.result.summary.replace(
-        "Dry run on customers: would have", "Normalized customers:"
-    ).replace(" and ", ", ").replace("; nothing was written.", ".")
+    assert (
+        done.result.summary
+        == "Normalized customers: 83 rows changed, 15 duplicates removed (542 orders re-pointed)."
+    )
     after = runner.call("normalize_dataset", {"dataset": "customers"}, actor="tester")
     assert after.result.summary == "Customers are already normalized (485 rows checked)."

@@ -101,7 +101,7 @@ def test_a_failed_notify_step_makes_the_flow_partial_and_alerts_once(
     runner.today = lambda: datetime.now(UTC).date()  # the runs were made now, not on the demo's pinned date
     failed = runner.call("list_runs", {"status": "failed"}, actor="olive").result
     assert failed.summary == (
-        f"1 failed runs in last_7_days; 1 of them partly failed (a step failed): run {run.id} "
+        f"1 failed run in the last 7 days; 1 of them partly failed (a step failed): run {run.id} "
         "(nightly_sales_export)."
     )
     assert failed.table is not None

@@ -55,9 +55,9 @@ def test_apply_rules_dry_run_then_apply(settings: Settings, any_engine: Engine) 
     ]
 
     dry = runner.call("apply_rules", {"ruleset": "credit_hold", "dry_run": True}, actor="ana")
-    assert (
-        dry.result.summary
-        == "credit_hold (version 2026.1) would change 1 of 5 customers (dry run: nothing written)."
+    assert dry.result.summary == (
+        "A dry run of the credit hold rules (version 2026.1) found 1 of 5 customers would change; "
+        "nothing was written."
     )
     assert _holds(any_engine) == [False] * 5
     assert dry.run is not None
@@ -70,7 +70,7 @@ def test_apply_rules_dry_run_then_apply(settings: Settings, any_engine: Engine) 
     }
 
     done = runner.call("apply_rules", {"ruleset": "credit_hold"}, actor="ana")
-    assert done.result.summary == "credit_hold (version 2026.1) changed 1 of 5 customers."
+    assert done.result.summary == "Applying the credit hold rules (version 2026.1) changed 1 of 5 customers."
     assert done.result.table is not None
     assert done.result.table.columns == ["customer_id", "customer", "field", "before", "after", "reason"]
     assert done.result.table.rows == [

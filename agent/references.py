@@ -58,9 +58,11 @@ def resolve_results(
             note = prompts.render("used_reference", what=f"{name}, the file made by run {run_id}")
             return _filled(decision, FILE_ARGUMENT, name, note)
     if RUN_ARGUMENT in decision.missing and _FAILED.search(text):
-        run = _latest_failed(turns, runs)
-        if run is not None and run.id is not None:
-            note = prompts.render("used_reference", what=f"run {run.id} ({run.name}), which failed")
+        found = _latest_failed(turns, runs)
+        if found is not None and found[0].id is not None:
+            run, in_thread = found
+            what = f"run {run.id} ({run.name}), which failed"
+            note = prompts.render("used_reference" if in_thread else "used_latest", what=what)
             return _filled(decision, RUN_ARGUMENT, run.id, note)
     return decision
 
@@ -99,10 +101,10 @@ def _latest_file(turns: Sequence[Turn], runs: RunStore) -> tuple[str, int] | Non
     return None
 
 
-def _latest_failed(turns: Sequence[Turn], runs: RunStore) -> Run | None:
-    """The newest failed run this thread started, else the newest failed run anywhere."""
+def _latest_failed(turns: Sequence[Turn], runs: RunStore) -> tuple[Run, bool] | None:
+    """The newest failed run this thread started, else the newest failed run anywhere; and which of the two."""
     for run in _thread_runs(turns, runs):
         if run.status in FAILED_STATUSES:
-            return run
+            return run, True
     recent = runs.list(statuses=FAILED_STATUSES, limit=1)
-    return recent[0] if recent else None
+    return (recent[0], False) if recent else None

@@ -18,6 +18,7 @@ from agent.backends.base import DecideRequest
 from agent.backends.factory import build_embedded
 from agent.service import Switchboard, open_switchboard
 from agent.state import Reply
+from core.store.runs import RunStatus
 from flows.demo.data import load_demo
 from switchboard.settings import Settings
 from tools.registry import build_registry
@@ -220,6 +221,34 @@ def test_that_file_after_an_export_is_the_file_just_made(sb: Switchboard) -> Non
     assert push.notes == [
         f"Using orders_2026-10.csv, the file made by run {made.run_id}, from earlier in this chat."
     ]
+
+
+def test_same_again_repeats_the_last_call(sb: Switchboard) -> None:
+    first = _say(sb, "again", "list failed runs")
+    again = _say(sb, "again", "same again")
+    assert again.decision is not None and first.decision is not None
+    assert (again.kind, again.text, again.decision.tool, again.decision.args) == (
+        "answer",
+        first.text,
+        "list_runs",
+        first.decision.args,
+    )
+    assert again.notes == [
+        "Using the last request (list the failed runs of the last 7 days), from earlier in this chat."
+    ]
+
+
+def test_the_one_that_failed_is_the_latest_failed_run(sb: Switchboard) -> None:
+    _say(sb, "failed", "order 5 hex bolts for customer 999999", "yes")
+    [failed] = sb.runner.runs.list(statuses=(RunStatus.FAILED,), name="create_order")
+    retry = _say(sb, "failed", "retry the one that failed")
+    assert retry.decision is not None
+    assert (retry.kind, retry.decision.tool, retry.decision.args) == (
+        "confirm",
+        "retry_run",
+        {"run_id": failed.id},
+    )
+    assert retry.notes == [f"Using run {failed.id} (create_order), which failed: the latest one."]
 
 
 @pytest.mark.parametrize(

@@ -58,9 +58,9 @@ def resolve_results(
             note = prompts.render("used_reference", what=f"{name}, the file made by run {run_id}")
             return _filled(decision, FILE_ARGUMENT, name, note)
     if RUN_ARGUMENT in decision.missing and _FAILED.search(text):
-        found = _latest_failed(turns, runs)
-        if found is not None and found[0].id is not None:
-            run, in_thread = found
+        failed = _latest_failed(turns, runs)
+        if failed is not None and failed[0].id is not None:
+            run, in_thread = failed
             what = f"run {run.id} ({run.name}), which failed"
             note = prompts.render("used_reference" if in_thread else "used_latest", what=what)
             return _filled(decision, RUN_ARGUMENT, run.id, note)

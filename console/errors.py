@@ -2,7 +2,8 @@
 
 Domain errors (``core.errors.SwitchboardError``) keep their stable code and safe message; HTTP and validation
 errors get a code too; anything unexpected is logged with its traceback and answered with a short 500 that
-never contains it. Page routes that need a login redirect to the login form instead of answering 401.
+never contains it. Page routes that need a login redirect to the login form instead of answering 401, and a
+browser asking for a page that does not exist gets a styled 404 page instead of JSON.
 """
 
 from __future__ import annotations
@@ -127,8 +128,10 @@ def problem(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
-def _switchboard_error(_request: Request, exc: Exception) -> Response:
+def _switchboard_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SwitchboardError)
+    if exc.code == "not_found" and _wants_page(request):
+        return _not_found_page(request)
     headers: dict[str, str] = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
@@ -140,8 +143,30 @@ def _switchboard_error(_request: Request, exc: Exception) -> Response:
     return problem(status, exc.message, code=exc.code, headers=headers or None, details=exc.details or None)
 
 
-def _http_error(_request: Request, exc: Exception) -> Response:
+# Paths a browser never opens as a page: their callers read problem+json even when they also accept HTML.
+_NOT_PAGES = ("/api/", "/charts/", "/evals/files/", "/static/", "/health", "/metrics")
+
+
+def _wants_page(request: Request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and "text/html" in request.headers.get("accept", "")
+        and not request.url.path.startswith(_NOT_PAGES)
+    )
+
+
+def _not_found_page(request: Request) -> Response:
+    templates = request.app.state.console.templates
+    response: Response = templates.TemplateResponse(
+        request, "404.html", {"path": request.url.path}, status_code=404
+    )
+    return response
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and _wants_page(request):
+        return _not_found_page(request)
     code = _title(exc.status_code).lower().replace(" ", "_").replace("-", "_")
     detail = exc.detail if isinstance(exc.detail, str) else _title(exc.status_code)
     return problem(exc.status_code, detail, code=code, headers=dict(exc.headers or {}) or None)
@@ -151,8 +176,12 @@ _TOO_LONG = frozenset({"string_too_long", "bytes_too_long", "too_long"})
 _LOC_CHARS = 100
 
 
-def _validation_error(_request: Request, exc: Exception) -> Response:
+def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    # A page address whose id is malformed (/chat/<typo>) names no page: the browser gets the 404 page.
+    path_errors = [error for error in exc.errors() if tuple(error.get("loc", ()))[:1] == ("path",)]
+    if _wants_page(request) and path_errors and not any(e.get("type") in _TOO_LONG for e in path_errors):
+        return _not_found_page(request)
     # The body of an answer is bounded as every message is (core.text): names in a location come from the
     # request (a JSON key), and a body with 100,000 unknown keys has as many errors.
     errors = [

@@ -1,4 +1,4 @@
-"""Files the console shows: report charts and the latest eval report with its plots.
+"""Files the console shows: report charts (as PNG, or as the series they plot) and the latest eval report.
 
 Only files directly inside the charts folder or an eval report folder are served, by name; a name is checked
 against a strict pattern and its resolved path must stay in that folder, so no path can reach anything else.
@@ -10,17 +10,18 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from console.config import ConsoleSettings
 from console.deps import State, User
 from console.schemas import EvalReportOut
 from console.views import charts_dir
 from core.errors import NotFound
+from flows.reports.charts import read_chart_data
 
 router = APIRouter(tags=["files"])
 _PNG = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.png$"
@@ -122,11 +123,27 @@ def eval_file(report: ReportName, name: PngName, _principal: User, state: State)
 @router.get(
     "/charts/{name}",
     response_class=FileResponse,
-    responses={200: {"content": {"image/png": {}}}, 404: {"description": "No such chart."}},
+    responses={
+        200: {"content": {"image/png": {}, "application/json": {}}},
+        404: {"description": "No such chart, or (format=json) one without its series."},
+    },
 )
-def chart(name: PngName, _principal: User, state: State) -> FileResponse:
-    """A report chart written by the run_report tool."""
+def chart(
+    name: PngName,
+    _principal: User,
+    state: State,
+    as_: Annotated[
+        Literal["png", "json"], Query(alias="format", description="png: the image; json: the series it plots")
+    ] = "png",
+) -> Response:
+    """A report chart written by the run_report tool, or the series it plots (the console draws it to fit)."""
     path = _inside(charts_dir(state.settings), name)
     if path is None:
         raise NotFound(f"no chart called {name}")
-    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+    cache = {"Cache-Control": "private, max-age=300"}
+    if as_ == "json":
+        data = read_chart_data(path)
+        if data is None:
+            raise NotFound(f"the chart {name} carries no series")
+        return JSONResponse(data.model_dump(), headers=cache)
+    return FileResponse(path, media_type="image/png", headers=cache)

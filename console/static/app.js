@@ -1,4 +1,5 @@
-/* Switchboard console: shared helpers (API calls with the CSRF header, DOM building, tables, the inbox badge). */
+/* Switchboard console: shared helpers (API calls with the CSRF header, DOM building, the inbox badge).
+   format.js adds how values and tables read; chart.js draws report charts. */
 "use strict";
 
 const SB = (() => {
@@ -47,29 +48,6 @@ const SB = (() => {
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
     return node;
-  }
-
-  function cell(value) {
-    if (value === null || value === undefined) return "—";
-    if (typeof value === "number") {
-      return Number.isInteger(value) ? value.toLocaleString("en-US")
-        : value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-    }
-    return String(value);
-  }
-
-  function table(data, { maxRows = 50 } = {}) {
-    if (!data || !data.columns) return null;
-    const rows = data.rows || [];
-    const body = rows.slice(0, maxRows).map((row) =>
-      el("tr", null, row.map((value) => el("td", { class: typeof value === "number" ? "num" : null }, cell(value)))));
-    return el("div", { class: "result-table" },
-      data.title ? el("div", { class: "label" }, data.title) : null,
-      el("div", { class: "table-wrap" },
-        el("table", { class: "data" },
-          el("thead", null, el("tr", null, data.columns.map((c) => el("th", null, c)))),
-          el("tbody", null, body))),
-      rows.length > maxRows ? el("div", { class: "more" }, `… ${rows.length - maxRows} more rows`) : null);
   }
 
   const json = (value) => JSON.stringify(value, null, 2);
@@ -122,5 +100,5 @@ const SB = (() => {
     if (document.getElementById("pending-badge")) setInterval(refreshBadge, 15000);
   });
 
-  return { api, el, append, table, json, pct, parse, when, ago, countdown, setBadge, refreshBadge, ApiError, csrf };
+  return { api, el, append, json, pct, parse, when, ago, countdown, setBadge, refreshBadge, ApiError, csrf };
 })();

@@ -11,21 +11,17 @@ document.addEventListener("DOMContentLoaded", () => {
   if (focus) filter.value = "all"; // a linked request may already be decided
   let scrolled = false;
 
-  function bytes(size) {
-    if (typeof size !== "number") return null;
-    return size < 1024 ? `${size} bytes` : size < 1048576 ? `${(size / 1024).toFixed(1)} KB` : `${(size / 1048576).toFixed(1)} MB`;
-  }
-
   function preview(p) {
     if (!p || !Object.keys(p).length) return el("div", { class: "preview muted" }, "No preview for this tool.");
     const rows = [
-      ["File", p.file_name], ["Size", bytes(p.file_size)], ["Rows affected", p.rows_affected],
+      ["File", p.file_name ? SB.file(p.file_name) : null],
+      ["Size", typeof p.file_size === "number" ? SB.size(p.file_size) : null], ["Rows affected", p.rows_affected],
       ["Recipients", p.recipients && p.recipients.length ? p.recipients.join(", ") : null],
       ["Value", typeof p.value === "number" ? p.value.toLocaleString("en-US", { minimumFractionDigits: 2 }) : null],
     ].filter(([, v]) => v !== null && v !== undefined);
     return el("div", { class: "preview" },
-      el("div", { class: "preview-summary" }, p.summary || "Dry run"),
-      rows.length ? el("dl", null, rows.map(([k, v]) => [el("dt", null, k), el("dd", null, String(v))])) : null,
+      el("div", { class: "preview-summary" }, SB.prose(p.summary || "Dry run")),
+      rows.length ? el("dl", null, rows.map(([k, v]) => [el("dt", null, k), el("dd", null, v instanceof Node ? v : String(v))])) : null,
       p.details && Object.keys(p.details).length
         ? el("details", null, el("summary", { class: "small muted" }, "Details"), el("pre", null, json(p.details))) : null);
   }

@@ -11,11 +11,12 @@ document.addEventListener("DOMContentLoaded", () => {
   let before = null;
 
   function row(record) {
-    const data = JSON.stringify(record.data);
+    // data-label names each cell where a phone stacks the row into a card (app.css).
+    const cell = (name, attrs, ...children) => el("td", { ...attrs, dataset: { label: name } }, ...children);
     return el("tr", { dataset: { seq: record.seq } },
-      el("td", { class: "num" }, record.seq), el("td", { class: "nowrap" }, when(record.ts)), el("td", null, record.actor),
-      el("td", null, el("code", null, record.event)), el("td", null, record.subject || "—"),
-      el("td", { class: "data-cell", title: data }, data.length > 240 ? data.slice(0, 240) + "…" : data));
+      cell("#", { class: "num" }, record.seq), cell("Time (UTC)", { class: "nowrap" }, when(record.ts)),
+      cell("Actor", null, record.actor), cell("Event", null, el("code", null, record.event)),
+      cell("Subject", { class: "subject" }, record.subject || "—"), cell("Data", { class: "data-cell" }, SB.keyValues(record.data)));
   }
 
   function query() {

@@ -29,9 +29,12 @@ document.addEventListener("DOMContentLoaded", () => {
     return el("div", { class: "msg user" }, el("div", { class: "bubble text" }, text));
   }
 
-  function ranDetails(decision) {
+  // Only a reply whose call has run may say so; before that the same drawer previews the call.
+  const DRAWER = { answer: "What I ran", started: "What I ran", confirm: "What I would run", waiting: "What I would run" };
+
+  function ranDetails(decision, kind) {
     if (!decision || !decision.tool) return null;
-    return el("details", { class: "ran" }, el("summary", null, "What I ran"),
+    return el("details", { class: "ran", dataset: { kind: kind || "answer" } }, el("summary", null, DRAWER[kind] || "Details"),
       el("dl", null,
         el("dt", null, "Tool"), el("dd", null, el("code", null, decision.tool)),
         el("dt", null, "Arguments"), el("dd", null, el("pre", null, json(decision.args))),
@@ -77,17 +80,17 @@ document.addEventListener("DOMContentLoaded", () => {
   function media(item) {
     return [
       item.table ? table(item.table) : null,
-      item.chart_url ? el("img", { class: "chart", src: item.chart_url, alt: "Chart", loading: "lazy" }) : null,
+      item.chart_url ? SB.chart(item.chart_url) : null,
     ];
   }
 
   function replyMessage(reply) {
     const node = assistant(null,
-      el("div", { class: "text" }, reply.reply), media(reply),
+      el("div", { class: "text" }, SB.prose(reply.reply)), media(reply),
       reply.notes && reply.notes.length ? el("ul", { class: "notes" }, reply.notes.map((n) => el("li", null, n))) : null,
       reply.kind === "waiting" && reply.approval_id ? waitingBox(reply.approval_id) : null,
       reply.kind === "started" && reply.run_id ? runningBox(reply.run_id) : null,
-      quickButtons(reply.buttons), ranDetails(reply.decision));
+      quickButtons(reply.buttons), ranDetails(reply.decision, reply.kind));
     if (reply.kind === "error") node.classList.add("error");
     return node;
   }
@@ -96,10 +99,10 @@ document.addEventListener("DOMContentLoaded", () => {
     const outcome = message.outcome;
     if (outcome.approval_id) {
       resolveWaiting(outcome.approval_id, outcome.run_id !== null, "Approved and run");
-      return assistant("Approval update", el("div", { class: "text" }, message.text), media(outcome));
+      return assistant("Approval update", el("div", { class: "text" }, SB.prose(message.text)), media(outcome));
     }
     resolveWaiting(`run:${outcome.run_id}`, outcome.ok !== false, "Finished");
-    return assistant("Run update", el("div", { class: "text" }, message.text), media(outcome));
+    return assistant("Run update", el("div", { class: "text" }, SB.prose(message.text)), media(outcome));
   }
 
   function render(message) {
@@ -107,7 +110,22 @@ document.addEventListener("DOMContentLoaded", () => {
     if (message.role === "user") return userMessage(message.text);
     if (message.reply) return replyMessage(message.reply);
     if (message.outcome) return outcomeMessage(message);
-    return assistant(null, el("div", { class: "text" }, message.text));
+    return assistant(null, el("div", { class: "text" }, SB.prose(message.text)));
+  }
+
+  // Shown from the moment a message is sent until the reply's first words arrive (a turn may take seconds).
+  function typingIndicator() {
+    const started = Date.now();
+    const elapsed = el("span", { class: "elapsed" });
+    const node = el("div", { class: "typing-indicator", role: "status" },
+      el("span", { class: "dots", "aria-hidden": "true" }, el("span"), el("span"), el("span")),
+      el("span", { class: "typing-text" }, "Working on it"), elapsed);
+    const timer = setInterval(() => {
+      const seconds = Math.round((Date.now() - started) / 1000);
+      if (!node.isConnected) clearInterval(timer);
+      else if (seconds >= 2) elapsed.textContent = ` · ${seconds} s`;
+    }, 1000);
+    return node;
   }
 
   function disableQuickAnswers() {
@@ -183,7 +201,8 @@ document.addEventListener("DOMContentLoaded", () => {
     if (isNew) { history.replaceState(null, "", `/chat/${thread}`); isNew = false; }
     list.append(userMessage(text));
     const live = el("div", { class: "text typing" });
-    const shell = assistant(null, live);
+    const indicator = typingIndicator();
+    const shell = assistant(null, indicator, live);
     list.append(shell);
     scroll();
     let final = null;
@@ -203,13 +222,14 @@ document.addEventListener("DOMContentLoaded", () => {
         const { value, done } = await reader.read();
         if (done) break;
         buffer = parseEvents(buffer + decoder.decode(value, { stream: true }), (name, data) => {
-          if (name === "delta") { live.textContent += data.text; scroll(); }
+          if (name === "delta") { indicator.remove(); live.textContent += data.text; scroll(); }
           if (name === "done") final = data;
         });
       }
       if (final) shell.replaceWith(replyMessage(final));
       else { shell.remove(); await catchUp({ renderAll: true }); } // cut off: the thread has the full reply
     } catch (error) {
+      indicator.remove();
       live.classList.remove("typing");
       live.textContent = error.message || "Something went wrong.";
       shell.classList.add("error");

@@ -2,14 +2,18 @@
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
-  const { api, el, json, when, table } = SB;
+  const { api, el, when, table } = SB;
   const body = document.querySelector("#runs-table tbody");
   const detail = document.getElementById("run-detail");
   const split = detail.parentElement;
   const filters = document.getElementById("run-filters");
   let selected = null;
 
-  const status = (s) => el("span", { class: `status ${s}` }, s.replace("_", " "));
+  const LIVE = new Set(["running", "pending"]);
+  let refresh = null;
+  // A run still working shows a spinner, and the list refreshes itself until nothing is left running.
+  const status = (s) => el("span", { class: `status ${s}` },
+    LIVE.has(s) ? el("span", { class: "spinner small", "aria-hidden": "true" }) : null, s.replace("_", " "));
   const ms = (v) => (typeof v === "number" ? `${v.toLocaleString("en-US")} ms` : "—");
 
   function row(run) {
@@ -27,6 +31,8 @@ document.addEventListener("DOMContentLoaded", () => {
       const data = await api(`/api/runs?${params}`);
       body.replaceChildren(...(data.runs.length ? data.runs.map(row)
         : [el("tr", null, el("td", { colspan: 7, class: "muted" }, "No runs match."))]));
+      clearTimeout(refresh);
+      if (data.runs.some((run) => LIVE.has(run.status))) refresh = setTimeout(load, 3000);
     } catch (error) {
       body.replaceChildren(el("tr", null, el("td", { colspan: 7, class: "notice error" }, error.message)));
     }
@@ -34,7 +40,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   function stepsTable(steps) {
     if (!steps.length) return null;
-    return [el("h3", null, "Steps"), el("div", { class: "table-wrap" }, el("table", { class: "data" },
+    return [el("h3", null, "Steps"), SB.frame(el("table", { class: "data" },
       el("thead", null, el("tr", null, ["#", "Step", "Status", "Duration", "Error"].map((h) => el("th", null, h)))),
       el("tbody", null, steps.map((s) => el("tr", null, el("td", { class: "num" }, s.id), el("td", null, s.name),
         el("td", null, status(s.status)), el("td", { class: "num" }, ms(s.duration_ms)), el("td", null, s.error || ""))))))];
@@ -65,14 +71,14 @@ document.addEventListener("DOMContentLoaded", () => {
     SB.append(detail, [
       el("h2", null, `Run ${run.id} · ${run.name} `, status(run.status)),
       el("div", { class: "meta" }, `${run.kind} · attempt ${run.attempt}/${run.max_attempts} · by ${run.actor} · ${when(run.created_at)}`),
-      run.summary ? el("p", null, run.summary) : null,
+      run.summary ? el("p", null, SB.prose(run.summary)) : null,
       run.error ? el("div", { class: "notice error" }, run.error) : null,
-      el("div", { class: "field-label" }, "Inputs"), el("pre", null, json(run.inputs)),
+      el("div", { class: "field-label" }, "Inputs"), SB.keyValues(run.inputs),
       stepsTable(data.steps),
       data.retries.length ? el("p", { class: "small" }, "Retried as ", data.retries.map((r, i) => [i ? ", " : "",
         el("a", { href: "#", onclick: (e) => { e.preventDefault(); show(r.id); } }, `run ${r.id}`), ` (${r.status})`])) : null,
       data.table ? table(data.table, { maxRows: 20 }) : null,
-      data.chart_url ? el("img", { class: "chart", src: data.chart_url, alt: "Chart" }) : null,
+      data.chart_url ? SB.chart(data.chart_url) : null,
       el("div", { class: "actions" }, retry), result]);
     detail.hidden = false;
     split.classList.add("open");

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -79,9 +80,10 @@ def test_missing_argument_is_asked_back_then_filled(sb: Switchboard, backend: Sc
 def test_write_confirms_and_no_cancels(sb: Switchboard, backend: ScriptedBackend) -> None:
     backend.enqueue("schedule_flow", {"flow": "customer_sync", "cron": "0 6 * * *"}, confidence=0.95)
     reply = _chat(sb, "run customer sync every day at 6")
-    assert (reply.text, reply.buttons) == (
-        "Shall I schedule the customer sync flow at “0 6 * * *”?",
-        ["yes", "no"],
+    assert reply.buttons == ["yes", "no"]
+    assert re.fullmatch(  # the dry run: when the schedule would first fire, from now
+        r"Shall I schedule the customer sync flow at “0 6 \* \* \*”\? Its first run would be [-\d]+ 06:00 UTC\.",
+        reply.text,
     )
     assert _chat(sb, "no").text == "OK, I won't run it."
     assert sb.runner.runs.list() == []

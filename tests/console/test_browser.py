@@ -91,11 +91,11 @@ async def scenario(url: str, sftp_root: Path, pages: list[Any]) -> dict[str, Any
         pages.append(operator)
         # 2. last month's sales by region: a table and a chart
         report = await ask(operator, ASK_REPORT)
-        await expect(report.locator(".result-table th").first).to_have_text("region")
+        await expect(report.locator(".result-table th").first).to_have_text("Region")
         seen["regions"] = await report.locator(".result-table tbody tr").count()
-        chart = report.locator("img.chart")
+        chart = report.locator(".chart-box svg.chart-svg")
         await expect(chart).to_be_visible()
-        seen["chart_width"] = await chart.evaluate("img => img.complete ? img.naturalWidth : 0")
+        seen["chart_width"] = await chart.evaluate("svg => svg.getBoundingClientRect().width")
         await report.locator(".ran summary").click()
         seen["ran"] = await report.locator(".ran").inner_text()
         # 3. delivering the latest export waits for approval

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import Engine
 
@@ -21,12 +20,11 @@ from core.store.db import make_engine
 from core.store.schema import init_db
 from core.text import visible
 from switchboard.settings import Settings, load_settings
+from switchboard.terminal import console, err_console
+
+__all__ = ["App", "console", "err_console", "handle_errors"]
 
 logger = logging.getLogger(__name__)
-# No emoji codes: ":warning:" in a customer's name prints as typed. Markup stays on for our own styling, so
-# every value from data or a user is printed as Text or escaped (switchboard.render.plain / safe).
-console = Console(emoji=False)
-err_console = Console(stderr=True, emoji=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,6 +37,8 @@ class App:
     overrides: dict[str, Any] = field(default_factory=dict)
     # Only the console script's main() sets it: commands run in-process (tests, stand-in roots) leave logging alone.
     configures_logging: bool = False
+    # -v: INFO logs and the technical call behind a chat reply; -vv: DEBUG logs.
+    verbose: int = 0
     _settings: Settings | None = None
     _engine: Engine | None = None
     _resources: ExitStack = field(default_factory=ExitStack)

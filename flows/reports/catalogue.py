@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection, Engine
 
-from core.periods import resolve_period
+from core.periods import period_words, resolve_period
 from core.vocabulary import Region, ReportName
 from flows.reports.charts import render_chart
 from flows.reports.queries import QUERIES, Cell, QueryOutput, Window, chart_series
@@ -56,8 +56,12 @@ class ReportResult(BaseModel):
 
 
 def _scope(period: str, start: date, end: date, region: str | None) -> str:
-    span = period if period == f"{start}..{end}" else f"{period} ({start}..{end})"
-    return f"{span}, {region}" if region else span
+    """'the last 30 days (2026-10-24 to 2026-11-22), EMEA': the period in words, then its dates."""
+    dates = f"{start} to {end}"
+    span = dates if period == f"{start}..{end}" else f"{period_words(period)} ({dates})"
+    if region:
+        return f"{span}, {region.upper() if len(region) <= 5 else region.replace('_', ' ').title()}"
+    return span
 
 
 def _money(value: float) -> str:

@@ -15,27 +15,40 @@ from core.store.approval_rule import Decision, can_decide
 from core.store.approvals import ApprovalStatus
 from core.store.users import User, get_user
 from switchboard.app import App, console, handle_errors
-from switchboard.render import plain, render_table
+from switchboard.render import plain, print_json, render_table
 from tools.base import Table
 
-app = typer.Typer(help="List and decide approval requests.", no_args_is_help=True)
+app = typer.Typer(
+    help="List and decide approval requests.",
+    epilog="Example: switchboard approvals approve 3f2a… --as ann",
+    no_args_is_help=True,
+)
 
 
 @app.command("list")
 @handle_errors
-def list_cmd(ctx: typer.Context, status: ApprovalStatus = typer.Option(ApprovalStatus.PENDING)) -> None:
-    """List approval requests (pending by default)."""
+def list_cmd(
+    ctx: typer.Context,
+    status: ApprovalStatus = typer.Option(ApprovalStatus.PENDING),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of a table."),
+) -> None:
+    """List approval requests (pending by default): 'switchboard approvals list --status approved'."""
     state: App = ctx.obj
+    found = approval_ops.list_requests(engine=state.engine, status=status)
+    if as_json:
+        print_json([json.loads(request.model_dump_json()) for request in found])
+        return
     rows = [
         [r.id, r.tool, json.dumps(r.args), r.requester, r.status.value, f"{r.expires_at:%Y-%m-%d %H:%M}"]
-        for r in approval_ops.list_requests(engine=state.engine, status=status)
+        for r in found
     ]
     render_table(
         Table(
             title=f"Approvals ({status.value})",
             columns=["id", "tool", "args", "requester", "status", "expires"],
             rows=rows,
-        )
+        ),
+        empty=f"No {status.value} approvals.",
     )
 
 
@@ -45,7 +58,7 @@ def show(ctx: typer.Context, approval_id: str) -> None:
     """Show one request with its dry-run preview."""
     state: App = ctx.obj
     request = approval_ops.get_request(engine=state.engine, approval_id=approval_id)
-    console.print_json(request.model_dump_json())
+    print_json(json.loads(request.model_dump_json()))
 
 
 def _decider(state: App, approval_id: str, actor: str, decision: Decision) -> User:

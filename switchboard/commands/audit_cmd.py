@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from core.errors import AuditTampered, BadInput
 from core.store.audit import AuditLog
 from core.store.checkpoints import Checkpointer, read_checkpoints, verify_log, write_bundle
 from switchboard.app import App, console, err_console, handle_errors
-from switchboard.render import plain, render_table
+from switchboard.render import plain, print_json, render_table
 from tools.base import Table
 
 app = typer.Typer(help="Verify, checkpoint and export the hash-chained audit log.", no_args_is_help=True)
@@ -206,13 +207,34 @@ def public_key_cmd(ctx: typer.Context) -> None:
 
 @app.command()
 @handle_errors
-def tail(ctx: typer.Context, limit: int = typer.Option(20, min=1, max=1000)) -> None:
+def tail(
+    ctx: typer.Context,
+    limit: int = typer.Option(20, min=1, max=1000),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of a table."),
+) -> None:
     """Show the most recent records."""
     state: App = ctx.obj
     log = AuditLog(state.engine)
     records = list(log.iter_records(after=max(0, log.head().seq - limit)))[-limit:]
+    if as_json:
+        print_json(
+            [
+                {
+                    "seq": r.seq,
+                    "ts": r.ts,
+                    "actor": r.actor,
+                    "event": r.event,
+                    "subject": r.subject,
+                    "data": json.loads(r.data),
+                    "hash": r.hash,
+                }
+                for r in records
+            ]
+        )
+        return
     rows = [[r.seq, r.ts[:19], r.actor, r.event, r.subject, r.data[:120]] for r in records]
     render_table(
         Table(title="Audit", columns=["seq", "ts", "actor", "event", "subject", "data"], rows=rows),
         max_rows=limit,
+        empty="The audit log is empty.",
     )

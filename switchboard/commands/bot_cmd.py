@@ -7,13 +7,14 @@ import asyncio
 import typer
 
 from switchboard.app import App, console, handle_errors
+from switchboard.commands import panels
 from switchboard.render import plain
 
 
 def register(app: typer.Typer) -> None:
     """Add ``bot`` to the root app."""
 
-    @app.command()
+    @app.command(rich_help_panel=panels.SET_UP)
     @handle_errors
     def bot(
         ctx: typer.Context,

@@ -7,13 +7,14 @@ import json
 import typer
 
 from switchboard.app import App, console, handle_errors
+from switchboard.commands import panels
 from switchboard.render import plain
 
 
 def register(app: typer.Typer) -> None:
     """Add the core commands to the root app."""
 
-    @app.command()
+    @app.command(rich_help_panel=panels.SET_UP)
     @handle_errors
     def demo(
         ctx: typer.Context,
@@ -37,7 +38,7 @@ def register(app: typer.Typer) -> None:
         described = summary.describe() if hasattr(summary, "describe") else str(summary)
         console.print(plain(described), highlight=False)
 
-    @app.command("config")
+    @app.command("config", rich_help_panel=panels.SET_UP)
     @handle_errors
     def show_config(ctx: typer.Context) -> None:
         """Print the effective configuration (secrets hidden)."""

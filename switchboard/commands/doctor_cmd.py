@@ -8,13 +8,14 @@ import typer
 
 from core.errors import BadInput
 from switchboard.app import App, console, handle_errors
+from switchboard.commands import panels
 from switchboard.render import safe
 
 
 def register(app: typer.Typer) -> None:
     """Add ``doctor`` to the root app."""
 
-    @app.command()
+    @app.command(rich_help_panel=panels.SET_UP)
     @handle_errors
     def doctor(
         ctx: typer.Context,

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from switchboard.app import App, console, err_console, handle_errors
+from switchboard.commands import panels
 from switchboard.render import plain, safe
 
 DATASETS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
@@ -61,7 +62,7 @@ def _shown(path: Path) -> str:
 def register(app: typer.Typer) -> None:
     """Add ``eval`` to the root app."""
 
-    @app.command("eval")
+    @app.command("eval", rich_help_panel=panels.DEVELOP)
     @handle_errors
     def eval_command(
         ctx: typer.Context,

@@ -14,13 +14,14 @@ import typer
 
 from core.logs import logging_config
 from switchboard.app import App, console, handle_errors
+from switchboard.commands import panels
 from switchboard.render import plain
 
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` to the root app."""
 
-    @app.command()
+    @app.command(rich_help_panel=panels.SET_UP)
     @handle_errors
     def serve(
         ctx: typer.Context,

@@ -2,35 +2,72 @@
 
 from __future__ import annotations
 
-import json
+from functools import cache
 from typing import Any
 
 import typer
-from rich.table import Table as RichTable
 
+from agent.prompts import load_prompts
+from agent.wording import Wording
 from core.errors import BadInput
 from core.store.runs import RunStatus
 from switchboard.app import App, console, err_console, handle_errors
-from switchboard.render import plain, render_result, safe
+from switchboard.feedback import working
+from switchboard.render import print_json, render_result, render_table, safe
+from tools.base import Table
 
-app = typer.Typer(help="List the tool catalogue and call tools with typed arguments.", no_args_is_help=True)
-flows_app = typer.Typer(help="Run the named flows (pipelines) from the config.", no_args_is_help=True)
+app = typer.Typer(
+    help="List the tool catalogue and call tools with typed arguments.",
+    epilog="Example: switchboard tools call run_report --report sales_by_region --period last_month",
+    no_args_is_help=True,
+)
+flows_app = typer.Typer(
+    help="Run the named flows (pipelines) from the config.",
+    epilog="Example: switchboard flows run nightly_sales_export",
+    no_args_is_help=True,
+)
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of a table.")
+@cache
+def _wording() -> Wording:
+    return load_prompts().wording
+
+
+def title_of(name: str) -> str:
+    """A tool's title for people ("Run a report" for run_report): the wording chat and Telegram use too."""
+    return _wording().title(name)
 
 
 @app.command("list")
 @handle_errors
-def list_tools() -> None:
-    """List every tool with its risk and arguments."""
+def list_tools(as_json: bool = JSON_OPTION) -> None:
+    """List every tool: what it does, its name, its risk and its arguments ('?' marks an optional one)."""
     from tools.registry import build_registry
 
-    table = RichTable(title="Tools", header_style="bold")
-    for column in ("tool", "risk", "arguments", "description"):
-        table.add_column(column, overflow="fold")
-    for spec in build_registry().values():
+    specs = list(build_registry().values())
+    if as_json:
+        print_json(
+            [
+                {
+                    "name": spec.name,
+                    "title": title_of(spec.name),
+                    "risk": spec.risk,
+                    "arguments": [
+                        {"name": name, "required": info.is_required()}
+                        for name, info in spec.args_model.model_fields.items()
+                    ],
+                    "description": spec.description,
+                }
+                for spec in specs
+            ]
+        )
+        return
+    rows = []
+    for spec in specs:
         fields = spec.args_model.model_fields
         args = ", ".join(f"{name}{'' if info.is_required() else '?'}" for name, info in fields.items())
-        table.add_row(*(plain(cell) for cell in (spec.name, spec.risk, args or "—", spec.description)))
-    console.print(table)
+        rows.append([title_of(spec.name), spec.name, spec.risk, args or None])
+    render_table(Table(title="Tools", columns=["what it does", "tool", "risk", "arguments"], rows=rows))
+    console.print("What a tool does in detail: switchboard tools schema NAME", highlight=False, markup=False)
 
 
 @app.command("schema")
@@ -44,7 +81,7 @@ def schema(name: str = typer.Argument(None, help="One tool; all when omitted."))
         tools = [t for t in tools if t["function"]["name"] == name]
         if not tools:
             raise BadInput(f"unknown tool {name!r}; see 'switchboard tools list'")
-    console.print_json(json.dumps(tools))
+    print_json(tools)
 
 
 def parse_options(words: list[str]) -> dict[str, Any]:
@@ -77,15 +114,24 @@ def parse_options(words: list[str]) -> dict[str, Any]:
 @handle_errors
 def call(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Tool name, e.g. run_report."),
+    name: str = typer.Argument(
+        ..., help="Tool name, e.g. run_report ('switchboard tools list' has them all)."
+    ),
     actor: str = typer.Option("cli", "--as", help="Who is acting (recorded in the audit log)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Call a tool: ``switchboard tools call run_report --report sales_by_region --period last_month``."""
+    """Call a tool: switchboard tools call run_report --report sales_by_region --period last_month.
+
+    It runs at once, without the approval policy chat and the console apply: shell access to this host is
+    trusted (see README, "The CLI and approvals"). The audit log records the call with source "cli".
+    """
     state: App = ctx.obj
-    execution = state.runner().call(name, parse_options(list(ctx.args)), actor=actor, source="cli")
+    args = parse_options(list(ctx.args))
+    runner = state.runner()
+    with working(state, f"{title_of(name)} ({name})"):
+        execution = runner.call(name, args, actor=actor, source="cli")
     if as_json:
-        console.print_json(execution.result.model_dump_json())
+        print_json(execution.result.model_dump(mode="json"))
     else:
         render_result(execution.result)
         if execution.run is not None:
@@ -94,16 +140,26 @@ def call(
 
 @flows_app.command("list")
 @handle_errors
-def list_flows(ctx: typer.Context) -> None:
+def list_flows(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List the named flows and their steps."""
     state: App = ctx.obj
-    table = RichTable(title="Flows", header_style="bold")
-    for column in ("flow", "steps", "description"):
-        table.add_column(column, overflow="fold")
-    for name, pipeline in state.settings.pipelines.items():
-        steps = " → ".join(step.tool for step in pipeline.steps)
-        table.add_row(*(plain(cell) for cell in (name, steps, pipeline.description)))
-    console.print(table)
+    pipelines = state.settings.pipelines
+    if as_json:
+        print_json(
+            [
+                {"name": name, "description": p.description, "steps": [step.tool for step in p.steps]}
+                for name, p in pipelines.items()
+            ]
+        )
+        return
+    rows = [
+        [name, " → ".join(step.tool for step in pipeline.steps), pipeline.description]
+        for name, pipeline in pipelines.items()
+    ]
+    render_table(
+        Table(title="Flows", columns=["flow", "steps", "description"], rows=rows),
+        empty="No flows configured.",
+    )
 
 
 @flows_app.command("run")
@@ -113,9 +169,15 @@ def run_flow(
     flow: str = typer.Argument(..., help="nightly_sales_export, customer_sync or invoice_run."),
     actor: str = typer.Option("cli", "--as", help="Who is acting (recorded in the audit log)."),
 ) -> None:
-    """Run a named flow now and print each step; exit 1 when a step failed, even one allowed to fail."""
+    """Run a named flow now and print each step; exit 1 when a step failed, even one allowed to fail.
+
+    It runs at once, without the approval policy chat and the console apply: shell access to this host is
+    trusted (see README, "The CLI and approvals"). The audit log records the call with source "cli".
+    """
     state: App = ctx.obj
-    execution = state.runner().call("run_flow", {"flow": flow}, actor=actor, source="cli")
+    runner = state.runner()
+    with working(state, f"Running {flow}"):
+        execution = runner.call("run_flow", {"flow": flow}, actor=actor, source="cli")
     render_result(execution.result)
     run = execution.run
     if run is None:

@@ -20,7 +20,7 @@ from core.store.users import (
     set_role,
 )
 from switchboard.app import App, console, handle_errors
-from switchboard.render import plain, render_table
+from switchboard.render import plain, print_json, render_table
 from tools.base import Table
 
 app = typer.Typer(help="Manage the people who use the console and the bot.", no_args_is_help=True)
@@ -80,9 +80,28 @@ def token(ctx: typer.Context, name: str = typer.Argument(..., help="User name.")
 
 @app.command("list")
 @handle_errors
-def list_command(ctx: typer.Context) -> None:
+def list_command(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of a table."),
+) -> None:
     """List users with their role, Telegram link and whether they hold a token."""
     state: App = ctx.obj
+    found = list_users(engine=state.engine)
+    if as_json:
+        print_json(
+            [
+                {
+                    "name": u.name,
+                    "role": u.role,
+                    "active": u.active,
+                    "telegram_user_id": u.telegram_user_id,
+                    "has_token": bool(u.token_hash),
+                    "created_at": u.created_at.isoformat(),
+                }
+                for u in found
+            ]
+        )
+        return
     rows: list[list[str | int | float | bool | None]] = [
         [
             u.name,
@@ -92,10 +111,11 @@ def list_command(ctx: typer.Context) -> None:
             "yes" if u.token_hash else "no",
             u.created_at.strftime("%Y-%m-%d %H:%M"),
         ]
-        for u in list_users(engine=state.engine)
+        for u in found
     ]
     render_table(
-        Table(title="Users", columns=["name", "role", "active", "telegram", "token", "created"], rows=rows)
+        Table(title="Users", columns=["name", "role", "active", "telegram", "token", "created"], rows=rows),
+        empty="No users yet: add one with 'switchboard users add NAME --role admin'.",
     )
 
 

@@ -74,10 +74,10 @@ def test_a_flow_whose_notification_failed_exits_1_and_is_listed_as_failed(
         "notification to finance failed for email:finance@example.com: the mail server at "
         f"127.0.0.1:{smtp_server.port} answered 550 5.1.1 Mailbox unavailable\n"
     ) in result.output
-    failed = " ".join(_ok(cli, "runs", "--failed").split())
+    header, *rows = _ok(cli, "runs", "--failed").splitlines()
     # One row: the flow run, which names its step; the step's own run is not listed.
-    assert "│ 1 │ nightly_sales_export │ partial │ 1 │ cli │" in failed
-    assert failed.count(" │ partial │ ") == 1 and " │ failed │ " not in failed
+    assert header.split() == ["id", "name", "status", "attempt", "actor", "created", "duration_ms", "error"]
+    assert [row.split()[:5] for row in rows] == [["1", "nightly_sales_export", "partial", "1", "cli"]]
     assert "nightly_sales_export" not in _ok(cli, "runs", "--status", "succeeded")
 
 
@@ -176,7 +176,10 @@ def test_chat_repl_answers_offline(cli: CliRunner) -> None:
         "now just EMEA",
         "-m",
         "what's the weather in Lisbon",
+        "-m",
+        "export last month's orders as csv",
     )
     assert "what I ran: run_report(report=sales_by_region, period=last_month" in out
-    assert "region=emea" in out
-    assert "That's outside what I can do" in out
+    assert "what I ran: run_report(report=sales_by_region, period=last_month, region=emea" in out
+    # Nothing ran for the weather, and the export waits for a yes: neither says what it ran (issue 17).
+    assert out.count("what I ran:") == 2 and "export_dataset(" not in out

@@ -42,7 +42,7 @@ def test_sales_by_region_whole_table(seeded: Engine) -> None:
     ]
     assert (table.start, table.end) == (date(2026, 10, 24), TODAY)
     assert table.summary == (
-        "Sales by region for last_30_days (2026-10-24..2026-11-22): revenue 1,180.00; "
+        "Sales by region for the last 30 days (2026-10-24 to 2026-11-22): revenue 1,180.00; "
         "top region north_america."
     )
 
@@ -50,7 +50,7 @@ def test_sales_by_region_whole_table(seeded: Engine) -> None:
 def test_sales_by_region_for_one_region(seeded: Engine) -> None:
     table = _table(seeded, "sales_by_region", region="emea")
     assert table.rows == [["emea", 3, 17, 230.0, 100.0]]
-    assert table.title == "Sales by region — last_30_days (2026-10-24..2026-11-22), emea"
+    assert table.title == "Sales by region — the last 30 days (2026-10-24 to 2026-11-22), EMEA"
 
 
 def test_sales_by_product_limit_and_order(seeded: Engine) -> None:
@@ -93,7 +93,7 @@ def test_revenue_trend_by_day_week_and_month(seeded: Engine) -> None:
         ["2026-11-22", 1, 30.0],
     ]
     assert by_day.chart_kind == "line"
-    assert by_day.title == "Revenue trend — 2026-11-19..2026-11-22"
+    assert by_day.title == "Revenue trend — 2026-11-19 to 2026-11-22"
 
     by_week = _table(seeded, "revenue_trend", period="2026-10-01..2026-11-22")
     assert by_week.columns == ["week", "orders", "revenue"]
@@ -135,7 +135,7 @@ def test_order_status_counts_cancelled(seeded: Engine) -> None:
         ["shipped", 1, 100.0, 16.67],
     ]
     assert (
-        table.summary == "Orders by status for last_30_days (2026-10-24..2026-11-22): 6 orders in 5 statuses."
+        table.summary == "Orders by status for the last 30 days (2026-10-24 to 2026-11-22): 6 orders in 5 statuses."
     )
 
 
@@ -209,7 +209,7 @@ def test_data_quality_for_a_region(seeded: Engine) -> None:
 def test_empty_database_reports_zeros(engine: Engine, tmp_path: Path) -> None:
     table = _table(engine, "sales_by_region")
     assert table.rows == [[region, 0, 0, 0.0, 0.0] for region in ("apac", "emea", "latam", "north_america")]
-    assert table.summary == "Sales by region for last_30_days (2026-10-24..2026-11-22): no sales."
+    assert table.summary == "Sales by region for the last 30 days (2026-10-24 to 2026-11-22): no sales."
     quality = _table(engine, "data_quality")
     assert quality.score == 1.0
     assert quality.summary.endswith("score 1.0000; no problems found.")

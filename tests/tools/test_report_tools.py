@@ -31,11 +31,11 @@ def test_run_report_returns_table_chart_and_data(settings: Settings, any_engine:
     result = execution.result
     assert execution.run is None  # a read: audited, no run
     assert result.summary == (
-        "Sales by region for last_30_days (2026-10-24..2026-11-22), emea: revenue 230.00; top region emea."
+        "Sales by region for the last 30 days (2026-10-24 to 2026-11-22), EMEA: revenue 230.00; top region emea."
     )
     assert result.table is not None
     assert result.table.model_dump() == {
-        "title": "Sales by region — last_30_days (2026-10-24..2026-11-22), emea",
+        "title": "Sales by region — the last 30 days (2026-10-24 to 2026-11-22), EMEA",
         "columns": ["region", "orders", "units", "revenue", "share_pct"],
         "rows": [["emea", 3, 17, 230.0, 100.0]],
     }

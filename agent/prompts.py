@@ -59,7 +59,7 @@ def load_prompts(folder: Path = PROMPTS_DIR) -> Prompts:
         version=str(data.get("version", "0")),
         hash=digest,
         wording=Wording.model_validate(
-            {k: data[k] for k in ("tools", "values", "talk", "refusals") if k in data}
+            {k: data[k] for k in ("tools", "values", "talk", "starters", "refusals") if k in data}
         ),
     )
     if turn_raw:

@@ -9,9 +9,6 @@ from agent.state import DecisionView, Reply
 from tools.base import Preview
 from tools.registry import Registry
 
-# Offered with the out-of-scope answer, so a person who was not understood has somewhere to go.
-STARTERS = ["show last month's sales by region", "list failed runs", "help"]
-
 YES = {
     "yes",
     "y",
@@ -97,7 +94,8 @@ def without_tool(prompts: Prompts, text: str, *, user: str, view: DecisionView |
     spoken = prompts.wording.without_tool(text, user=user)
     if spoken is not None:
         return Reply(text=spoken.text, decision=view, buttons=spoken.buttons, kind="info")
-    return Reply(text=prompts.render("out_of_scope"), decision=view, buttons=list(STARTERS), kind="info")
+    starters = list(prompts.wording.starters)
+    return Reply(text=prompts.render("out_of_scope"), decision=view, buttons=starters, kind="info")
 
 
 def preview_words(prompts: Prompts, preview: Preview) -> str:

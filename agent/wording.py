@@ -89,6 +89,7 @@ class Wording(BaseModel):
     tools: dict[str, ToolWording] = Field(default_factory=dict)
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     talk: list[TalkRule] = Field(default_factory=list)
+    starters: list[str] = Field(default_factory=list)
     refusals: list[RefusalRule] = Field(default_factory=list)
 
     def title(self, tool: str) -> str:

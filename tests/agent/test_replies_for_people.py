@@ -148,10 +148,8 @@ def test_every_offered_button_is_a_request_the_router_understands(
     settings, engine = demo
     backend = build_embedded(settings, registry=build_registry(), engine=engine)
     wording = sb.prompts.wording
-    offered = {button for rule in [*wording.talk, *wording.refusals] for button in rule.try_} - {"help"}
-    from agent.replies import STARTERS
-
-    offered |= set(STARTERS) - {"help"}
+    offered = {button for rule in [*wording.talk, *wording.refusals] for button in rule.try_}
+    offered = (offered | set(wording.starters)) - {"help"}
     decided = {text: backend.decide(DecideRequest(text=text, today=TODAY)).tool for text in sorted(offered)}
     assert None not in decided.values(), decided
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
@@ -199,8 +198,18 @@ def test_eval_json_and_report_with_the_embedded_backend(tmp_path: Path) -> None:
     assert len(errors) == summary.errors
 
 
-def test_check_baseline_fails_on_a_regression(tmp_path: Path) -> None:
+def test_check_baseline_fails_on_a_regression(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A baseline above what the backend reaches must fail the gate, naming the metric and the drop."""
+    # The dev split stands in as three rows, one labelled with a tool no router would pick for it: the CLI's gate
+    # path is under test here (the whole split costs half a minute, and test_gate.py runs it for real).
+    rows = [
+        {"text": "show me last month's sales by region", "tool": "run_report"},
+        {"text": "list the failed runs", "tool": "list_runs"},
+        {"text": "hi there", "tool": "create_order"},
+    ]
+    split = tmp_path / "three.jsonl"
+    split.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    monkeypatch.setattr("evals.commands.default_paths", lambda _split: [split])
     baseline = tmp_path / "baseline.json"
     baseline.write_text(
         json.dumps(
@@ -212,18 +221,21 @@ def test_check_baseline_fails_on_a_regression(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     code, out, err = invoke("--check-baseline", "--baseline", str(baseline), "--json")
-    summary = json.loads(out)
-    if summary["tool_accuracy"] >= 0.99:
-        pytest.fail("the embedded backend is perfect on test: this check needs a harder baseline")
-    assert code == 1
-    assert re.search(
-        r"REGRESSION tool_accuracy fell \d+\.\d points: 100\.0 % → \d+\.\d % \(lowest allowed 99\.0 %\)",
-        flat(err),
-    )
+    assert (code, json.loads(out)["tool_accuracy"]) == (1, pytest.approx(2 / 3, abs=0.001))
+    assert "REGRESSION tool_accuracy fell 33.3 points: 100.0 % → 66.7 % (lowest allowed 99.0 %)" in flat(err)
 
 
 @pytest.mark.slow
 def test_tune_writes_thresholds_to_a_copied_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every tenth row of the dev split: enough for a proposal per risk, at a tenth of the cost.
+    dev = (
+        (Path(__file__).parents[2] / "evals" / "datasets" / "switchboard" / "dev.jsonl")
+        .read_text()
+        .splitlines()
+    )
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text("\n".join(dev[::10]) + "\n", encoding="utf-8")
+    monkeypatch.setattr("evals.commands.default_paths", lambda _split: [sample])
     copy = tmp_path / "mine.yaml"
     shutil.copy(DEFAULT_CONFIG, copy)
     monkeypatch.setenv("SWITCHBOARD_CONFIG", str(copy))
@@ -235,6 +247,7 @@ def test_tune_writes_thresholds_to_a_copied_config(tmp_path: Path, monkeypatch: 
     assert [p["risk"] for p in outcome["proposals"]] == ["read", "write", "external"]
     written = copy.read_text(encoding="utf-8")
     assert 'version: "2026.11-2"' in written
+    assert [p["proposed"] is not None for p in outcome["proposals"]].count(True) >= 2, outcome["proposals"]
     for proposal in outcome["proposals"]:
         if proposal["proposed"] is not None:
             assert proposal["precision"] >= 0.95

@@ -20,7 +20,6 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 from agent.prompts import Prompts
-from agent.replies import call_text
 from agent.state import ApprovalResult, ApprovalState, Verdict
 from core.durable import Slot, current_workflow
 from core.errors import Conflict, SwitchboardError
@@ -143,19 +142,27 @@ class ApprovalThread:
             binding: What the paused thread says was approved; the row must carry the same.
         """
         if request.status != ApprovalStatus.APPROVED:
-            return self._report(request, call_text(request.tool, request.args))
+            return self._report(request, self.prompts.wording.phrase(request.tool, request.args))
         if binding != request.binding:
             error = "arguments differ from the approved ones"
             marked = ops.mark_executed(
                 engine=self.runner.engine, approval_id=request.id, run_id=None, ok=False, error=error
             )
             done = self._after_mark(request, marked, ok=False, run_id=None)
-            return self._report(done, call_text(request.tool, request.args))
+            return self._report(done, self.prompts.wording.phrase(request.tool, request.args))
         if durable() and current_workflow() is None:
             _threads[str(id(self))] = self
-            with SetWorkflowID(f"approval:{request.id}"):
-                told = _approval_workflow(str(id(self)), request.id)
-            fresh = ops.get_request(engine=self.runner.engine, approval_id=request.id)
+            # The workflow's body takes the row from here instead of reading it again; a recovered one reads it.
+            _handed[request.id] = request
+            try:
+                with SetWorkflowID(f"approval:{request.id}"):
+                    told = _approval_workflow(str(id(self)), request.id)
+            finally:
+                _handed.pop(request.id, None)
+                # The row as this process's tell step left it; absent when the workflow ran before or elsewhere.
+                fresh = _told.pop(request.id, None)
+            if fresh is None:
+                fresh = ops.get_request(engine=self.runner.engine, approval_id=request.id)
             return Outcome(fresh, told["executed"], told["run_id"], told["text"], told["result"])
         return self._finish(request, self._execute(request))
 
@@ -185,10 +192,21 @@ class ApprovalThread:
             "result": execution.result.model_dump(mode="json"),
         }
 
-    def finish(self, approval_id: str, executed: dict[str, Any]) -> dict[str, Any]:
-        """Mark the request and tell the requester (a durable step); what was told, as data."""
-        request = ops.get_request(engine=self.runner.engine, approval_id=approval_id)
+    def finish(
+        self, approval_id: str, executed: dict[str, Any], request: ApprovalRequest | None = None
+    ) -> dict[str, Any]:
+        """Mark the request and tell the requester (a durable step); what was told, as data.
+
+        Args:
+            approval_id: The request.
+            executed: What ``_execute`` returned.
+            request: Its row as the workflow's body had it (it changes only here), else it is read.
+        """
+        if request is None:
+            request = ops.get_request(engine=self.runner.engine, approval_id=approval_id)
         outcome = self._finish(request, executed)
+        if approval_id in _handed:  # an ``act`` in this process waits for it
+            _told[approval_id] = outcome.request
         return {
             "executed": outcome.executed,
             "run_id": outcome.run_id,
@@ -200,7 +218,7 @@ class ApprovalThread:
         if executed.get("busy"):
             return Outcome(request, False, None, "")
         crash_point(self.runner.settings, "approval.executed")
-        call = call_text(request.tool, request.args)
+        call = self.prompts.wording.phrase(request.tool, request.args)
         if not executed["ok"]:
             error = executed["error"]
             marked = ops.mark_executed(
@@ -279,6 +297,10 @@ class ApprovalThread:
 
 
 _threads: weakref.WeakValueDictionary[str, ApprovalThread] = weakref.WeakValueDictionary()
+# Rows passed in memory between ``act`` and the workflow it starts in this thread, keyed by approval id: the
+# row going in, and the row as the tell step left it. Neither is ever trusted across a restart.
+_handed: dict[str, ApprovalRequest] = {}
+_told: dict[str, ApprovalRequest] = {}
 _served: Slot[ApprovalThread] = Slot()
 
 
@@ -292,7 +314,9 @@ def _approval_workflow(token: str, approval_id: str) -> dict[str, Any]:
     thread = _threads.get(token) or _served.get()
     if thread is None:
         raise RuntimeError("no approval service finishes durable approvals in this process")
-    request = ops.get_request(engine=thread.runner.engine, approval_id=approval_id)
+    request = _handed.get(approval_id) or ops.get_request(
+        engine=thread.runner.engine, approval_id=approval_id
+    )
     executed = thread._execute(request)  # the action: a child workflow keyed by the approval id
-    told: dict[str, Any] = DBOS.run_step({"name": "tell"}, thread.finish, approval_id, executed)
+    told: dict[str, Any] = DBOS.run_step({"name": "tell"}, thread.finish, approval_id, executed, request)
     return told

@@ -19,11 +19,11 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from agent.approval_thread import ApprovalListener, ApprovalThread, Outcome
 from agent.policy import Policy
 from agent.prompts import Prompts
-from agent.replies import call_text
 from agent.state import ApprovalState, Verdict
 from core.errors import Conflict
 from core.faults import crash_point
 from core.store import approval_ops as ops
+from core.store import approval_sweeps as sweeps
 from core.store.approvals import ApprovalRequest, ApprovalStatus
 from core.store.db import utcnow
 from core.vocabulary import APPROVER_ROLES
@@ -207,7 +207,7 @@ class ApprovalService:
         """Expire overdue requests and tell their requesters."""
         return [
             self._resume(r, Verdict(status="expired"))
-            for r in ops.expire_due(engine=self.runner.engine, now=now)
+            for r in sweeps.expire_due(engine=self.runner.engine, now=now)
         ]
 
     def remind_due(self, *, now: datetime | None = None) -> list[ApprovalRequest]:
@@ -215,7 +215,7 @@ class ApprovalService:
         now = now or utcnow()
         window = timedelta(hours=self.policy.config.reminder_before_expiry_hours)
         # Only the rows this process's UPDATE marked: a racing process gets the others, or none.
-        reminded = ops.claim_reminders(engine=self.runner.engine, now=now, window=window)
+        reminded = sweeps.claim_reminders(engine=self.runner.engine, now=now, window=window)
         alerts = AlertManager(settings=self.runner.settings, engine=self.runner.engine)
         for request in reminded:
             expires = (
@@ -224,7 +224,8 @@ class ApprovalService:
             alerts.raise_alert(
                 "approval_expiring",
                 f"approval:{request.id}",
-                f"Approval request {request.id} ({call_text(request.tool, request.args)}) from {request.requester} "
+                f"Approval request {request.id} ({self.prompts.wording.phrase(request.tool, request.args)}) "
+                f"from {request.requester} "
                 f"expires at {expires:%Y-%m-%d %H:%M} UTC and nobody has decided it yet.",
             )
             for listener in self.listeners:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from agent.prompts import Prompts
 from agent.state import DecisionView, Reply
 from tools.base import Preview
@@ -70,12 +68,6 @@ def is_no(text: str) -> bool:
 def is_help(text: str) -> bool:
     """A request for the list of tools."""
     return text.strip().lower() in HELP
-
-
-def call_text(tool: str, args: dict[str, Any]) -> str:
-    """``run_report(report=sales_by_region, period=last_month)``."""
-    shown = ", ".join(f"{k}={v}" for k, v in args.items() if v is not None)
-    return f"{tool}({shown})"
 
 
 def help_text(prompts: Prompts, registry: Registry, *, user: str, role: str) -> str:

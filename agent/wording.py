@@ -138,6 +138,8 @@ class Wording(BaseModel):
             return words[value]
         if name == "period" and isinstance(value, str):
             return period_words(value)  # every tool's period reads the same: "the last 7 days"
+        if name == "file" and isinstance(value, str) and value.isdigit():
+            return f"artifact {value}"  # an approved file is pinned to the artifact the approver saw
         if isinstance(value, str) and "." not in value and "/" not in value:
             return value.replace("_", " ")  # enum values and periods; file names keep theirs
         return str(value)

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from agent.replies import call_text
 from bot import tokens
 from bot.keyboards import approval_keyboard, console_link_allowed
 from bot.outbox import markup_dict
@@ -233,7 +232,7 @@ class ApprovalNotifier:
     def outcome_text(self, request: ApprovalRequest) -> str:
         """The requester's text for a request decided while the bot was not listening (service wording)."""
         sb = self.runtime.switchboard
-        call = call_text(request.tool, request.args)
+        call = sb.prompts.wording.phrase(request.tool, request.args)
         common = {"approval_id": request.id, "call": call, "by": request.decided_by}
         if request.status == ApprovalStatus.REJECTED:
             return sb.prompts.render("approval_rejected", reason=request.decision_reason, **common)

@@ -28,12 +28,13 @@ from importlib import metadata
 from typing import Any, Generic, TypeVar
 
 from dbos import DBOS, DBOSConfig
+from dbos._dbos import _get_dbos_instance
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
 from core.config import CoreSettings
 from core.errors import Conflict
-from core.store.db import normalize_url, switch_to_wal
+from core.store.db import normalize_url, ping_when_idle, switch_to_wal
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -141,7 +142,9 @@ def launch(config: DurableConfig) -> None:
             **(
                 {"system_database_engine": _sqlite_engine(config.system_url)}
                 if _is_sqlite(config.system_url)
-                else {}
+                # DBOS's own engine, but checked only after it sat idle (``ping_when_idle``, set below) instead of
+                # at every checkout: its pre-ping was half of its round trips per workflow.
+                else {"db_engine_kwargs": {"pool_pre_ping": False}}
             ),
             "executor_id": config.executor_id,
             "application_version": _version(),
@@ -155,6 +158,8 @@ def launch(config: DurableConfig) -> None:
         elif config.queues is not None:
             DBOS.listen_queues(list(config.queues))  # only work it has the code for
         DBOS.launch()
+        if not _is_sqlite(config.system_url):
+            ping_when_idle(_get_dbos_instance()._sys_db.engine)
         _launched = config
         logger.info(
             "durable execution started", extra={"executor_id": config.executor_id, "schema": config.schema}

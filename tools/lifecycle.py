@@ -124,17 +124,23 @@ class RunLifecycle:
 
     def record(self, spec: ToolSpec[Any], args: ToolArgs, ctx: ToolContext, result: ToolResult) -> Execution:
         """Record the tool's result on its run: succeeded, or partial when part of its work failed."""
-        assert ctx.run_id is not None
-        run = self.runs.get(ctx.run_id)
-        if run.status not in UNFINISHED:  # recorded before a crash ended the step that recorded it
-            return self.replay(spec, args, run)
+        run_id = ctx.run_id
+        assert run_id is not None
         crash_point(self.settings, "tool.returned")
         output = {"result": result.model_dump(mode="json")}
-        with bind(run_id=ctx.run_id, pipeline_run_id=ctx.pipeline_run_id):
-            if result.partial_failure is not None:
-                done = self.runs.partial(run.id or 0, output, error=result.partial_failure)
-            else:
-                done = self.runs.succeed(run.id or 0, output)
+        with bind(run_id=run_id, pipeline_run_id=ctx.pipeline_run_id):
+            # The transition is conditional on the run being unfinished: only when it is refused is the run read,
+            # to tell a result recorded before a crash ended the step that recorded it (a replay) from a conflict.
+            try:
+                if result.partial_failure is not None:
+                    done = self.runs.partial(run_id, output, error=result.partial_failure)
+                else:
+                    done = self.runs.succeed(run_id, output)
+            except Conflict:
+                run = self.runs.get(run_id)
+                if run.status not in UNFINISHED:
+                    return self.replay(spec, args, run)
+                raise
             self._notify(ctx, done)
         crash_point(self.settings, "run.recorded")
         return Execution(spec.name, args, result, done)

@@ -4,18 +4,17 @@ Each decision is one durable transaction: a conditional ``UPDATE`` that only mat
 the vote row (unique per approver, so a double tap counts once) and the audit record. If the audit record cannot be
 written, the transaction rolls back and nothing is approved.
 
-Expiry and reminders, which every process's ticker attempts, are one ``UPDATE ... RETURNING`` that matches only
-rows nobody handled yet: a racing process waits for the row locks, re-checks the ``WHERE``, gets nothing back.
+Expiry and reminders, which every process's ticker attempts, live in ``core.store.approval_sweeps``.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -28,8 +27,6 @@ from core.store.approvals import (
     ApprovalVote,
     binding_of,
     call_lock_key,
-    due_for_expiry,
-    due_for_reminder,
     pending_twin,
 )
 from core.store.audit import AuditEvent, append_in
@@ -201,15 +198,24 @@ def approve(
         )
     try:
         with write_session(engine, durable=True) as session:
-            bumped = session.execute(
-                update(ApprovalRequest)
-                .where(ApprovalRequest.id == approval_id)  # type: ignore[arg-type]
-                .where(ApprovalRequest.status == ApprovalStatus.PENDING)  # type: ignore[arg-type]
-                .where(ApprovalRequest.expires_at > now)  # type: ignore[arg-type]
-                .values(approvals=ApprovalRequest.approvals + 1)
+            # Each UPDATE returns the row as it leaves it: the caller gets it without reading it again.
+            bumped: ApprovalRequest | None = (
+                session.execute(
+                    update(ApprovalRequest)
+                    .where(ApprovalRequest.id == approval_id)  # type: ignore[arg-type]
+                    .where(ApprovalRequest.status == ApprovalStatus.PENDING)  # type: ignore[arg-type]
+                    .where(ApprovalRequest.expires_at > now)  # type: ignore[arg-type]
+                    .values(approvals=ApprovalRequest.approvals + 1)
+                    .returning(ApprovalRequest)
+                    .execution_options(synchronize_session=False)
+                )
+                .scalars()
+                .first()
             )
-            if bumped.rowcount != 1:  # type: ignore[attr-defined]
+            if bumped is None:
                 raise _explain_not_pending(session, approval_id, now)
+            session.expunge(bumped)
+            decided = bumped
             session.add(ApprovalVote(approval_id=approval_id, approver=approver, created_at=now))
             session.flush()
             votes = session.execute(
@@ -225,11 +231,18 @@ def approve(
                 )
             ]
             if completed:
-                session.execute(
-                    update(ApprovalRequest)
-                    .where(ApprovalRequest.id == approval_id)  # type: ignore[arg-type]
-                    .values(status=ApprovalStatus.APPROVED, decided_at=now, decided_by=approver)
+                decided = (
+                    session.execute(
+                        update(ApprovalRequest)
+                        .where(ApprovalRequest.id == approval_id)  # type: ignore[arg-type]
+                        .values(status=ApprovalStatus.APPROVED, decided_at=now, decided_by=approver)
+                        .returning(ApprovalRequest)
+                        .execution_options(synchronize_session=False)
+                    )
+                    .scalars()
+                    .one()
                 )
+                session.expunge(decided)
                 events.append(
                     AuditEvent(
                         "approval.approved",
@@ -243,7 +256,7 @@ def approve(
         # The same approver's other tap won the unique vote row: the rule now says why this one cannot count.
         _judge(engine, approval_id, person, rules, "approve", now)
         raise Conflict(f"approval request {approval_id} changed meanwhile; try again") from None
-    return get_request(engine=engine, approval_id=approval_id), completed
+    return decided, completed
 
 
 def reject(
@@ -267,49 +280,6 @@ def reject(
         reason=reason,
         now=now,
     )
-
-
-def expire_due(*, engine: Engine, now: datetime | None = None) -> list[ApprovalRequest]:
-    """Mark every pending request past its expiry as expired; returns those this call expired."""
-    now = now or utcnow()
-    reason = "expired before anyone decided"
-    changes = {
-        "status": ApprovalStatus.EXPIRED,
-        "decided_at": now,
-        "decided_by": "system",
-        "decision_reason": reason,
-    }
-    return _claim(
-        engine,
-        due_for_expiry(now),
-        changes,
-        event=lambda r: AuditEvent("approval.expired", "system", f"approval:{r.id}", {"reason": reason}),
-    )
-
-
-def claim_reminders(*, engine: Engine, now: datetime, window: timedelta) -> list[ApprovalRequest]:
-    """Mark pending requests expiring within ``window`` as reminded; returns those this call marked."""
-    return _claim(engine, due_for_reminder(now, window), {"reminded_at": now}, event=None)
-
-
-def _claim(
-    engine: Engine,
-    due: list[ColumnElement[bool]],
-    changes: dict[str, Any],
-    *,
-    event: Callable[[ApprovalRequest], AuditEvent] | None,
-) -> list[ApprovalRequest]:
-    with Session(engine) as session:
-        # Most ticks find nothing due: a plain read spares them SQLite's write lock and a durable commit.
-        if session.execute(select(col(ApprovalRequest.id)).where(*due).limit(1)).first() is None:
-            return []
-    with write_session(engine, durable=True) as session:
-        query = update(ApprovalRequest).where(*due).values(**changes).returning(ApprovalRequest)
-        claimed = list(session.execute(query, execution_options={"synchronize_session": False}).scalars())
-        if claimed and event is not None:
-            append_in(session, [event(r) for r in claimed])
-        session.expunge_all()
-    return sorted(claimed, key=lambda r: (r.expires_at, r.id))
 
 
 def supersede(

@@ -8,6 +8,7 @@ approvals and their audit records).
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 from core.locks import StripedLock
@@ -31,6 +33,12 @@ BUSY = "the database is busy; try again in a moment"
 _WRITERS: weakref.WeakKeyDictionary[Engine, StripedLock] = weakref.WeakKeyDictionary()
 _WAL_LOCKS: dict[str, StripedLock] = {}  # one per database file; a lock holds no descriptor while free
 _WAL_LOCKS_GUARD = threading.Lock()
+# A pooled PostgreSQL connection is checked before use only when it sat idle at least this long. SQLAlchemy's
+# pre-ping checked it at every checkout: a round trip per transaction, 28 of them per approved delivery. One
+# returned moments ago is as alive as one in use; a server restart in between fails the statement as it would
+# mid-transaction, and the pool then replaces every connection of that generation.
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "switchboard_idle_since"
 
 
 def utcnow() -> datetime:
@@ -57,7 +65,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+        ping_when_idle(engine)
+        return engine
     on_disk = bool(parsed.database) and parsed.database != ":memory:"
     if on_disk:
         Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +110,30 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_BEGIN_OPTION) else "BEGIN")
 
     return engine
+
+
+def ping_when_idle(engine: Engine, *, idle_s: float = PING_AFTER_IDLE_S) -> None:
+    """Ping a connection at checkout when it sat in the pool ``idle_s`` or longer; replace it when the ping fails.
+
+    Use it instead of ``pool_pre_ping`` (the two would both ping).
+    """
+    pool = engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < idle_s:
+            return  # fresh from connect, or back from use moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool discards this connection and checks out another (a new one if need be).
+            raise DisconnectionError(f"a pooled connection failed its ping: {type(exc).__name__}") from exc
 
 
 def switch_to_wal(dbapi_connection: Any, path: str | None) -> None:

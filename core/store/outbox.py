@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
@@ -323,21 +323,28 @@ def claim(
                         raise NotFound(
                             f"no {getattr(model, '__tablename__', 'outbox')} row for {dict(match)}"
                         )
-                    row = new()
-                    for column, value in values.items():
-                        setattr(row, column, value)
-                    session.add(row)
+                    fresh: Any = new()
+                    # INSERT … RETURNING: the row as stored, without a read after the write.
+                    stored = fresh.model_dump(exclude={"id"}) | values
+                    row = session.execute(insert(model).values(**stored).returning(model)).scalars().one()
                     claimed = True
                 else:
                     # The whole rule sits in the UPDATE's WHERE: PostgreSQL re-checks it on the row a concurrent
                     # claim committed (READ COMMITTED), SQLite runs one writer at a time, so one claim wins.
                     query = update(model).where(*_where(model, match), _claimable(model, states, who, now))
-                    done = session.execute(
-                        query.values(**values).execution_options(synchronize_session=False)
+                    session.expunge(
+                        row
+                    )  # so the row the UPDATE returns is loaded afresh, not the one read above
+                    won = session.execute(
+                        query.values(**values).returning(model).execution_options(synchronize_session=False)
                     )
-                    claimed = done.rowcount == 1  # type: ignore[attr-defined]
-                session.flush()
-                session.refresh(row)
+                    claimed_row: RowT | None = won.scalars().first()
+                    claimed = claimed_row is not None
+                    if claimed_row is not None:
+                        row = claimed_row
+                    else:  # as it is now: a racing claim may have changed it since the read above
+                        session.add(row)
+                        session.refresh(row)
                 session.expunge(row)
         except IntegrityError:
             continue  # another process inserted the row first; read it on the next pass
@@ -357,15 +364,20 @@ def finish(
     **values: Any,
 ) -> RowT:
     """Record a claimed row's outcome: ``values``, the attempts it took, and its audit records, in one transaction."""
+    key: Any = model.id
+    tries: Any = model.attempts
     with write_session(engine) as session:
-        row = session.get(model, row_id)
+        # The row comes back from its UPDATE: no read before it, none after.
+        query = (
+            update(model)
+            .where(key == row_id)
+            .values(**values, attempts=tries + attempts)
+            .returning(model)
+            .execution_options(synchronize_session=False)
+        )
+        row: RowT | None = session.execute(query).scalars().first()
         assert row is not None, f"outbox row {row_id} vanished while it was being sent"
-        for column, value in values.items():
-            setattr(row, column, value)
-        row.attempts += attempts
         if events:
             append_in(session, list(events))
-        session.flush()
-        session.refresh(row)
         session.expunge(row)
         return row

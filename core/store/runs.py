@@ -13,7 +13,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, select
+from sqlalchemy import JSON, Column, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
@@ -116,8 +116,9 @@ class RunStore:
         )
         try:
             with write_session(self.engine) as session:
-                session.add(run)
-                session.flush()
+                # INSERT … RETURNING: the row as stored (ids, types) without a read after the write.
+                values = run.model_dump(exclude={"id"})
+                run = session.execute(insert(Run).values(**values).returning(Run)).scalars().one()
                 append_in(
                     session,
                     [
@@ -136,7 +137,6 @@ class RunStore:
                         )
                     ],
                 )
-                session.refresh(run)
                 session.expunge(run)
                 return run, True
         except IntegrityError:
@@ -156,25 +156,30 @@ class RunStore:
         event: str | None = None,
         **changes: Any,
     ) -> Run:
+        values = {"status": status, **changes}
         with write_session(self.engine) as session:
-            run = session.get(Run, run_id)
+            # The allowed states sit in the UPDATE's WHERE and the row comes back from it: one round trip, and
+            # two racing transitions cannot both pass the check.
+            query = (
+                update(Run)
+                .where(col(Run.id) == run_id, col(Run.status).in_(allowed))
+                .values(**values)
+                .returning(Run)
+                .execution_options(synchronize_session=False)
+            )
+            run: Run | None = session.execute(query).scalars().first()
             if run is None:
-                raise NotFound(f"run {run_id} does not exist", run_id=run_id)
-            if run.status not in allowed:
+                current = session.get(Run, run_id)
+                if current is None:
+                    raise NotFound(f"run {run_id} does not exist", run_id=run_id)
                 raise Conflict(
-                    f"run {run_id} is {run.status.value}, cannot become {status.value}", run_id=run_id
+                    f"run {run_id} is {current.status.value}, cannot become {status.value}", run_id=run_id
                 )
-            run.status = status
-            for key, value in changes.items():
-                setattr(run, key, value)
-            session.add(run)
             audit: dict[str, Any] = {"status": status.value, "attempt": run.attempt}
             if run.error:
                 audit["error"] = run.error
             name = event or f"run.{status.value}"
             append_in(session, [AuditEvent(name, run.actor, f"run:{run_id}", audit)])
-            session.flush()
-            session.refresh(run)
             session.expunge(run)
             return run
 

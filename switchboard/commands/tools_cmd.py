@@ -27,6 +27,8 @@ flows_app = typer.Typer(
     no_args_is_help=True,
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of a table.")
+
+
 @cache
 def _wording() -> Wording:
     return load_prompts().wording

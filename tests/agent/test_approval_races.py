@@ -151,7 +151,7 @@ def test_each_expiry_is_told_once_across_processes(workers: list[Switchboard], h
     assert sorted(expired[0] + expired[1]) == ids
     told = {
         approval_id: (
-            f"Request {approval_id} (pay(account=acme, amount={amount})) expired before anyone decided, "
+            f"Request {approval_id} (pay (account acme, amount {amount})) expired before anyone decided, "
             "so it did not run."
         )
         for approval_id, amount in _amounts(workers[0].engine).items()

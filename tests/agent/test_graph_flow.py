@@ -185,8 +185,7 @@ def test_reject_tells_the_requester_in_the_thread(sb: Switchboard, backend: Scri
     reply = _chat(sb, "email ops saying hi")
     outcome = sb.approvals.reject(reply.approval_id or "", approver="ann", role="approver", reason="not now")
     assert outcome.text == (
-        f"Request {reply.approval_id} (send_notification(channel=email, recipient=ops@example.com, message=hi)) "
-        "was rejected by ann: not now"
+        f"Request {reply.approval_id} (send “hi” to ops@example.com by e-mail) was rejected by ann: not now"
     )
     history = sb.history(thread_id="t1", user="olive")
     assert history[-1].text == outcome.text

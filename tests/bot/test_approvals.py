@@ -42,7 +42,7 @@ def bot_settings(bot_settings: Settings, overrides: dict[str, Any]) -> Settings:
 
 
 def _export(sb: Switchboard) -> str:
-    """Seed data and export it; returns the call the approver sees ("latest" resolves to the artifact id)."""
+    """Seed data and export it; returns the call as the requester is told of it ("latest" is pinned to the id)."""
     seed_basic(sb.engine)
     result = export_dataset(
         engine=sb.engine,
@@ -52,7 +52,7 @@ def _export(sb: Switchboard) -> str:
         period=None,
         today=REFERENCE_DATE,
     )
-    return f"deliver_file(file={result.artifact.id}, destination=finance_share)"
+    return f"send artifact {result.artifact.id} to finance share"
 
 
 async def _ask_for_delivery(h: Harness, backend: ScriptedBackend, who: int = OLIVE) -> str:
@@ -91,7 +91,7 @@ def test_approvers_get_the_request_with_buttons(
         assert "<b>Tool:</b> <code>deliver_file</code>" in lines
         assert lines[3:6] == [
             "<b>Arguments:</b>",
-            f"<pre>file: {call.split('=')[1].split(',')[0]}",
+            f"<pre>file: {call.split()[2]}",
             "destination: finance_share</pre>",
         ]
         assert any(line.startswith("<b>Preview:</b> ") and "finance_share" in line for line in lines)

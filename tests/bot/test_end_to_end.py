@@ -114,7 +114,7 @@ def test_delivery_approved_from_telegram_runs_once(
     assert str(edits[ANN]["text"]).startswith(str(request["text"]) + "\n\n✅ Approved by ann · ran as run ")
     told = h.texts_to(OLIVE)[-1]
     assert told.startswith(
-        f"Request {approval_id} (deliver_file(file={artifact_id}, destination=partner_sftp)) "
+        f"Request {approval_id} (send artifact {artifact_id} to partner sftp) "
         "was approved by ann and has run: "
     )
     # 5: every step is in the audit log, in order, and the chain verifies.

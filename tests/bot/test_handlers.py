@@ -299,7 +299,9 @@ def test_did_you_mean_offers_each_tool_as_a_button_that_answers_with_it(
         "Did you mean to list runs or list approvals waiting?\n\n<i>Details:</i> <tg-spoiler>"
         "list_runs(period=last_7_days) · confidence 0.50 · clarify · embedded</tg-spoiler>"
     )
-    assert harness.texts_to(OLIVE)[-1].startswith("Nothing is waiting for approval.\n\n<i>What I ran: list_pending")
+    assert harness.texts_to(OLIVE)[-1].startswith(
+        "Nothing is waiting for approval.\n\n<i>What I ran: list_pending"
+    )
     assert (backend.requests[-1].text, backend.requests[-1].allowed_tools) == (
         "list everything that needs my ok",
         ["list_pending_approvals"],

@@ -96,7 +96,7 @@ def test_the_cli_refuses_whom_the_rule_refuses(run: Run, sb: Switchboard, engine
     code, out = run("approve", approval_id, "--as", "ann")
     assert (code, out.split(" has run: ", 1)[0]) == (
         0,
-        f"Request {approval_id} (deliver_file(file=1, destination=finance_share)) was approved by ann and",
+        f"Request {approval_id} (send artifact 1 to finance share) was approved by ann and",
     )
     assert run("approve", approval_id, "--as", "ann") == (
         2,
@@ -109,8 +109,7 @@ def test_a_requester_may_withdraw_from_the_cli(run: Run, sb: Switchboard, engine
     code, out = run("reject", approval_id, "--as", "olive", "--reason", "sent it by hand")
     assert (code, out) == (
         0,
-        f"Request {approval_id} (deliver_file(file=1, destination=finance_share)) was rejected by olive: "
-        "sent it by hand\n",
+        f"Request {approval_id} (send artifact 1 to finance share) was rejected by olive: sent it by hand\n",
     )
     request = approval_ops.get_request(engine=engine, approval_id=approval_id)
     assert (request.status, request.decided_by) == (ApprovalStatus.REJECTED, "olive")

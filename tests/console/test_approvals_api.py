@@ -126,7 +126,7 @@ def test_approve_runs_once_and_tells_the_requester(
         "bob",
     )
     assert body["text"].startswith(
-        f"Request {approval_id} (deliver_file(file={exported}, destination=finance_share)) "
+        f"Request {approval_id} (send artifact {exported} to finance share) "
         "was approved by bob and has run: Delivered customers_2026-11-22.csv"
     )
     again = client.post(f"/api/approvals/{approval_id}/approve", headers=people("ann"))

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.errors import Conflict, Forbidden, NotFound
-from core.store import approval_ops
+from core.store import approval_ops, approval_sweeps
 from core.store.approvals import ApprovalRequest, ApprovalStatus, ApprovalVote
 from core.store.audit import AuditLog
 
@@ -109,9 +109,9 @@ def test_an_approval_must_match_the_arguments_it_was_shown(any_engine: Engine) -
 def test_expiry_closes_only_what_is_due_once_and_audits_it(any_engine: Engine) -> None:
     due, later = _request(any_engine, expiry=HOUR), _request(any_engine, expiry=3 * HOUR)
     seq = _seq(any_engine)
-    expired = approval_ops.expire_due(engine=any_engine, now=NOW + 2 * HOUR)
+    expired = approval_sweeps.expire_due(engine=any_engine, now=NOW + 2 * HOUR)
     assert [r.id for r in expired] == [due]
-    assert approval_ops.expire_due(engine=any_engine, now=NOW + 2 * HOUR) == []
+    assert approval_sweeps.expire_due(engine=any_engine, now=NOW + 2 * HOUR) == []
     assert _after(any_engine, due) == (
         ApprovalStatus.EXPIRED,
         "system",
@@ -127,9 +127,9 @@ def test_expiry_closes_only_what_is_due_once_and_audits_it(any_engine: Engine) -
 def test_reminders_are_claimed_once_and_not_audited(any_engine: Engine) -> None:
     soon, later = _request(any_engine, expiry=HOUR), _request(any_engine, expiry=5 * HOUR)
     seq = _seq(any_engine)
-    claimed = approval_ops.claim_reminders(engine=any_engine, now=NOW, window=2 * HOUR)
+    claimed = approval_sweeps.claim_reminders(engine=any_engine, now=NOW, window=2 * HOUR)
     assert [r.id for r in claimed] == [soon]
-    assert approval_ops.claim_reminders(engine=any_engine, now=NOW, window=2 * HOUR) == []
+    assert approval_sweeps.claim_reminders(engine=any_engine, now=NOW, window=2 * HOUR) == []
     with Session(any_engine) as session:
         reminded = {r: session.get(ApprovalRequest, r).reminded_at for r in (soon, later)}  # type: ignore[union-attr]
     assert reminded[soon] is not None and reminded[soon].replace(tzinfo=UTC) == NOW
@@ -294,4 +294,4 @@ def test_a_decision_records_when_it_was_made(any_engine: Engine) -> None:
 def test_claimed_requests_come_back_soonest_expiring_first(any_engine: Engine) -> None:
     late = _request(any_engine, expiry=2 * HOUR)
     early = _request(any_engine, at=NOW + timedelta(minutes=1), expiry=HOUR)
-    assert [r.id for r in approval_ops.expire_due(engine=any_engine, now=NOW + 3 * HOUR)] == [early, late]
+    assert [r.id for r in approval_sweeps.expire_due(engine=any_engine, now=NOW + 3 * HOUR)] == [early, late]

@@ -219,7 +219,7 @@ def test_a_flow_started_in_the_background_survives_a_kill_and_the_thread_is_told
     steps = sorted((r.name, r.status) for r in runs if r.pipeline_run_id == started["run_id"])
     assert steps == [("apply_rules", RunStatus.SUCCEEDED), ("normalize_dataset", RunStatus.SUCCEEDED)]
     assert len(told) == 1 and told[0].startswith(
-        f"Run {started['run_id']} (run_flow(flow=customer_sync)) finished"
+        f"Run {started['run_id']} (run the customer sync flow) finished"
     )
 
 

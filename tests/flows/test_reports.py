@@ -135,7 +135,8 @@ def test_order_status_counts_cancelled(seeded: Engine) -> None:
         ["shipped", 1, 100.0, 16.67],
     ]
     assert (
-        table.summary == "Orders by status for the last 30 days (2026-10-24 to 2026-11-22): 6 orders in 5 statuses."
+        table.summary
+        == "Orders by status for the last 30 days (2026-10-24 to 2026-11-22): 6 orders in 5 statuses."
     )
 
 

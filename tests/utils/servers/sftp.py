@@ -68,6 +68,7 @@ class SftpServer:
         self._loop: LoopThread | None = None
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._connections: set[asyncssh.SSHServerConnection] = set()
+        self.accepted = 0  # SSH connections accepted since start: what a client's connection reuse saves
 
     @property
     def known_hosts_line(self) -> str:
@@ -128,6 +129,7 @@ class SftpServer:
         class _Server(asyncssh.SSHServer):
             def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
                 owner._connections.add(conn)
+                owner.accepted += 1
 
             def connection_lost(self, exc: Exception | None) -> None:
                 owner._connections.difference_update({c for c in owner._connections if c.is_closed()})
@@ -156,6 +158,23 @@ class SftpServer:
             allow_scp=False,
             reuse_address=True,
         )
+
+    @property
+    def open_connections(self) -> int:
+        """SSH connections open right now (clients still logged in)."""
+        return sum(1 for conn in list(self._connections) if not conn.is_closed())
+
+    def drop_connections(self) -> None:
+        """Close every open connection, as a server restart or an idle cutoff would; keep listening."""
+        loop = self._loop
+        if loop is not None:
+            loop.run(self._drop(), timeout=5.0)
+
+    async def _drop(self) -> None:
+        for conn in list(self._connections):
+            conn.close()
+            await conn.wait_closed()
+        self._connections.clear()
 
     def stop(self) -> None:
         """Close the listener and every open session; safe to call twice."""

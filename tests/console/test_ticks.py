@@ -65,7 +65,7 @@ def test_overdue_requests_expire_and_the_requester_is_told(sb: Switchboard, engi
     report = Ticker(sb.runner, sb.approvals).tick(NOW)
     assert report["expired"] == 1
     history = sb.history(thread_id="t1", user="olive")
-    assert history[-1].text.startswith(f"Request {request.id} (send_notification(")
+    assert history[-1].text.startswith(f"Request {request.id} (send “")
     assert history[-1].text.endswith("expired before anyone decided, so it did not run.")
     assert sb.approvals.pending() == []
     assert sb.runner.runs.list() == []

@@ -184,7 +184,8 @@ def test_a_kill_at_any_point_delivers_once_and_tells_the_thread(
         ("nightly_sales_export" if call == "flow" else "deliver_file", RunStatus.SUCCEEDED)
     ]
     assert [m.payload["run_id"] for m in told] == [outcome["run_id"]], [m.text for m in told]
-    assert told[0].text.startswith(f"Request {request.id} ({tool}(")
+    said = "run the nightly sales export flow" if call == "flow" else "send artifact 1 to partner sftp"
+    assert told[0].text.startswith(f"Request {request.id} ({said}) ")
     assert "approved by ann" in told[0].text
 
 

@@ -73,20 +73,16 @@ class NormalizeReport(BaseModel):
             return f"No normalisation rules are configured for {self.dataset}; nothing to do."
         if not self.changed:
             return f"{self.dataset.capitalize()} are already normalized ({self.rows_scanned} rows checked)."
+        rows, duplicates = count_of(self.rows_changed, "row"), count_of(self.duplicates_removed, "duplicate")
+        orders = count_of(self.orders_repointed, "order") if self.orders_repointed else ""
         if self.dry_run:
-            would = [f"{count_of(self.rows_changed, 'row')} would change"] if self.rows_changed else []
+            parts = [f"{rows} would change"] if self.rows_changed else []
             if self.duplicates_removed:
-                moved = (
-                    f", moving {count_of(self.orders_repointed, 'order')}" if self.orders_repointed else ""
-                )
-                would.append(f"{count_of(self.duplicates_removed, 'duplicate')} would be merged away{moved}")
-            return f"A dry run on {self.dataset} found that {' and '.join(would)}; nothing was written."
-        parts = [f"{count_of(self.rows_changed, 'row')} changed"] if self.rows_changed else []
+                parts.append(f"{duplicates} would be merged away" + (f", moving {orders}" if orders else ""))
+            return f"A dry run on {self.dataset} found that {' and '.join(parts)}; nothing was written."
+        parts = [f"{rows} changed"] if self.rows_changed else []
         if self.duplicates_removed:
-            moved = (
-                f" ({count_of(self.orders_repointed, 'order')} re-pointed)" if self.orders_repointed else ""
-            )
-            parts.append(f"{count_of(self.duplicates_removed, 'duplicate')} removed{moved}")
+            parts.append(f"{duplicates} removed" + (f" ({orders} re-pointed)" if orders else ""))
         return f"Normalized {self.dataset}: {', '.join(parts)}."
 
 

@@ -23,11 +23,11 @@ from agent.service import Switchboard, open_switchboard
 from console.app import create_app
 from console.schemas import ChatReply, DecisionOut
 from flows.demo.data import load_demo
-from switchboard.settings import Settings, load_settings
 from tests.conftest import REFERENCE_DATE, migrated_sqlite
 from tests.console.chromium import chromium, needs_chromium
 from tests.console.conftest import PASSWORD, People
 from tests.console.live import LiveServer
+from tests.security.world import world_settings
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -44,19 +44,6 @@ class Seeded:
     sb: Switchboard
     threads: dict[str, str] = field(default_factory=dict)
     pending: str = ""
-
-
-def _settings(var: Path) -> Settings:
-    (var / "inbox").mkdir(parents=True)
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("SWITCHBOARD_CONFIG", "SWITCHBOARD_DATABASE_URL"):
-            patch.delenv(key, raising=False)
-        return load_settings(
-            database_url=f"sqlite:///{var / 'switchboard.db'}",
-            var_dir=var,
-            reference_date=REFERENCE_DATE.isoformat(),
-            rate_limit_per_minute=0,
-        )
 
 
 def _chat(sb: Switchboard, thread: str, *texts: str) -> Any:
@@ -236,7 +223,7 @@ async def _buttons(page: Any, url: str) -> dict[str, Any]:
 def seen(
     tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, password_hash: str
 ) -> Iterator[dict[tuple[str, str], dict[str, Any]]]:
-    settings = _settings(tmp_path_factory.mktemp("layout") / "var")
+    settings = world_settings(tmp_path_factory.mktemp("layout"))
     engine: Engine = migrated_sqlite(settings, sqlite_template)
     load_demo(engine=engine, settings=settings, today=REFERENCE_DATE)
     people = People(engine, password_hash, {})

@@ -77,23 +77,15 @@ def test_two_uploads_share_one_connection(server: SftpServer, pool: SftpPool, tm
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("noticed", [True, False], ids=["noticed-while-idle", "found-dead-in-use"])
 def test_a_connection_the_server_dropped_is_replaced(
-    server: SftpServer, pool: SftpPool, tmp_path: Path
+    server: SftpServer, pool: SftpPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, noticed: bool
 ) -> None:
     send(server, tmp_path, "a.csv")
-    server.drop_connections()
-    send(server, tmp_path, "b.csv")
-    assert server.accepted == 2
-    assert [Path(p).name for p in server.landed] == ["a.csv", "b.csv"]
-
-
-@pytest.mark.integration
-def test_a_dead_connection_found_only_in_use_is_retried_once_on_a_fresh_one(
-    server: SftpServer, pool: SftpPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # As when a firewall forgot the idle connection: the client learns it is dead only from its first request.
-    send(server, tmp_path, "a.csv")
-    monkeypatch.setattr(Session, "closed", property(lambda _self: False))
+    if not noticed:
+        # As when a firewall forgot the idle connection: the client learns it is dead only from its first request,
+        # and the upload is retried once on a fresh connection.
+        monkeypatch.setattr(Session, "closed", property(lambda _self: False))
     server.drop_connections()
     send(server, tmp_path, "b.csv")
     assert server.accepted == 2

@@ -24,6 +24,7 @@ from switchboard.commands import (
     doctor_cmd,
     eval_cmd,
     panels,
+    rollups_cmd,
     router_cmd,
     runs_cmd,
     serve_cmd,
@@ -118,6 +119,7 @@ chat_cmd.register(app)
 app.add_typer(approvals_cmd.app, name="approvals", rich_help_panel=panels.DECIDE)
 app.add_typer(audit_cmd.app, name="audit", rich_help_panel=panels.DECIDE)
 app.add_typer(users_cmd.app, name="users", rich_help_panel=panels.SET_UP)
+app.add_typer(rollups_cmd.app, name="rollups", rich_help_panel=panels.SET_UP)
 serve_cmd.register(app)
 bot_cmd.register(app)
 eval_cmd.register(app)

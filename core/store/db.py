@@ -60,6 +60,9 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+_CACHE_KIB = 16 * 1024
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine; for SQLite, create the folder and set WAL and pragmas on every connection."""
     url = normalize_url(url)
@@ -89,6 +92,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         _record.info["synchronous"] = "NORMAL"
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # 16 MiB of page cache (the default is 2 MiB): a growing order table's indexes keep a few hundred hot pages
+        # (one per customer and sku), which no longer evict each other on every insert. Used only as pages are read.
+        cursor.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         cursor.close()
 
     if on_disk:

@@ -20,6 +20,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from core.store import rollups
 from core.store.audit import AuditEvent, append_in
 from core.store.bulk import BulkInserter
 from core.store.db import utcnow, write_session
@@ -252,17 +253,20 @@ def load_demo(
     kept = False
     with write_session(engine) as session:
         conn = session.connection()
-        if reset:
-            for model in (Order, Customer, Product, Quarantine, IngestBatch):
-                conn.execute(_table(model).delete())
-        elif conn.execute(select(func.count()).select_from(Customer)).scalar_one():
-            kept = True
-        if not kept:
-            for model, rows in ((Customer, customers), (Product, products), (Order, orders)):
-                table = _table(model)
-                inserter = BulkInserter(conn, table, [column.name for column in table.columns])
-                for start in range(0, len(rows), 5_000):
-                    inserter.insert_mappings(rows[start : start + 5_000])
+        with rollups.bulk(conn) as rollup:
+            if reset:
+                for model in (Order, Customer, Product, Quarantine, IngestBatch):
+                    conn.execute(_table(model).delete())
+                rollups.clear(conn)
+            elif conn.execute(select(func.count()).select_from(Customer)).scalar_one():
+                kept = True
+            if not kept:
+                for model, rows in ((Customer, customers), (Product, products), (Order, orders)):
+                    table = _table(model)
+                    inserter = BulkInserter(conn, table, [column.name for column in table.columns])
+                    for start in range(0, len(rows), 5_000):
+                        inserter.insert_mappings(rows[start : start + 5_000])
+                rollup.add_mappings(orders)
         summary = DemoSummary(
             customers=len(customers),
             products=len(products),

@@ -21,6 +21,7 @@ from core.errors import BadInput
 from core.store.bulk import BulkInserter, ExistingKeys
 from core.store.db import utcnow
 from core.store.models import Quarantine
+from core.store.rollups import BulkRollup
 from core.text import clip_join, clip_repr
 from flows.ingest.readers import Row, RowSource
 from flows.ingest.rows import DatasetSpec, describe_row_error, positional
@@ -41,9 +42,16 @@ class RowLoader:
     """
 
     def __init__(
-        self, conn: Connection, spec: DatasetSpec, *, batch_id: int, source: RowSource, check_existing: bool
+        self,
+        conn: Connection,
+        spec: DatasetSpec,
+        *,
+        batch_id: int,
+        source: RowSource,
+        check_existing: bool,
+        rollup: BulkRollup | None = None,
     ) -> None:
-        self.spec, self.batch_id, self.source = spec, batch_id, source
+        self.spec, self.batch_id, self.source, self.rollup = spec, batch_id, source, rollup
         defaults = spec.table_defaults()
         if source.columns is not None:
             self.shape = positional(spec, source.columns)
@@ -153,6 +161,8 @@ class RowLoader:
                         self.reject(line, self.spec.key, reason + " (use mode replace to reload)", values)
                 pending = [row for row in pending if row[key] not in clash]
         self.loaded += self.inserter.insert(pending)
+        if self.rollup is not None and pending:
+            self.rollup.add(self.columns, pending)
         self._flush_rejected()
 
     def _flush_rejected(self) -> None:

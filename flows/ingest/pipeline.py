@@ -25,7 +25,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import BadInput, Conflict, SwitchboardError
+from core.store import rollups
 from core.store.audit import AuditEvent, AuditLog, append_in
+from core.store.bulk import refresh_statistics
 from core.store.db import read_session, write_session
 from core.store.models import IngestBatch
 from flows.config import FlowSettings
@@ -249,11 +251,20 @@ def _ingest(
             session.flush()
             assert batch.id is not None
             conn = session.connection()
-            replaced = conn.execute(spec.table.delete()).rowcount if load.mode == "replace" else 0
-            with open_source() as source:
+            with rollups.bulk_for(conn, spec.table) as rollup, open_source() as source:
+                replaced = 0
+                if load.mode == "replace":
+                    replaced = conn.execute(spec.table.delete()).rowcount
+                    if rollup is not None:
+                        rollups.clear(conn)
                 check_columns(spec, source)
                 loader = RowLoader(
-                    conn, spec, batch_id=batch.id, source=source, check_existing=load.mode == "append"
+                    conn,
+                    spec,
+                    batch_id=batch.id,
+                    source=source,
+                    check_existing=load.mode == "append",
+                    rollup=rollup,
                 )
                 loader.run(source.rows)
             loader.raise_if_nothing_loaded()
@@ -265,6 +276,8 @@ def _ingest(
             report.rows_loaded, report.rows_quarantined = loader.loaded, loader.quarantined
             data = report.model_dump(mode="json", include=_AUDITED)
             append_in(session, [AuditEvent("ingest.loaded", load.actor, f"dataset:{spec.name}", data)])
+            tables = [spec.table, *(rollups.TABLES if rollup is not None else ())]
+            refresh_statistics(conn, tables, rows_loaded=loader.loaded + (replaced or 0))
     except IntegrityError:
         # Another ingest of the same content committed first (PostgreSQL), or rows raced in under our keys.
         with read_session(engine) as session:

@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection, Engine
 from core.periods import period_words, resolve_period
 from core.vocabulary import Region, ReportName
 from flows.reports.charts import render_chart
-from flows.reports.queries import QUERIES, Cell, QueryOutput, Window, chart_series
+from flows.reports.queries import QUERIES, QueryOutput, chart_series
+from flows.reports.sources import Cell, Window
 
 TITLES: dict[str, str] = {
     "sales_by_region": "Sales by region",

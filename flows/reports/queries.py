@@ -1,9 +1,10 @@
-"""The SQL behind each report: SQLAlchemy Core aggregates, grouped in the database.
+"""The six reports, each written once over a ``Source`` of sums (``flows.reports.sources``).
 
-Every query touches only the orders of the window (``order_date`` is indexed) and returns at most one row
-per group, so a report over 20,000 orders never brings those orders into Python. Sales exclude cancelled
-orders and value a line at ``total``, or ``quantity × unit_price`` where the total is still missing, so the
-figures are right before normalize has filled the totals in.
+Reports read the rollups (``ROLLUPS``): their cost grows with the days and months in the period, not the orders
+in it. Passing ``source=ORDER_LINES`` runs the same report over the order lines, the reference the rollups are
+held to. Sales exclude cancelled orders and value a line at ``total``, or ``quantity × unit_price`` where the
+total is still missing, so the figures are right before normalize has filled the totals in. Rankings sort on
+the rounded money, then the key, so ties come out the same from either source.
 """
 
 from __future__ import annotations
@@ -13,33 +14,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.engine import Connection
 
-from core.store.models import Customer, IngestBatch, Order, Product, Quarantine
+from core.store.models import Customer, IngestBatch, Product, Quarantine
 from core.vocabulary import REGIONS
+from flows.reports.sources import CANCELLED, REVENUE, ROLLUPS, Cell, Source, Window
 
-CANCELLED = "cancelled"
-Cell = str | int | float | bool | None
-
-_o = Order.__table__  # type: ignore[attr-defined]
 _c = Customer.__table__  # type: ignore[attr-defined]
 _p = Product.__table__  # type: ignore[attr-defined]
 _q = Quarantine.__table__  # type: ignore[attr-defined]
 _b = IngestBatch.__table__  # type: ignore[attr-defined]
-
-REVENUE: ColumnElement[Any] = func.coalesce(_o.c.total, _o.c.quantity * _o.c.unit_price)
-"""What an order line is worth: its total, or quantity × unit price while the total is missing."""
-
-
-@dataclass(frozen=True)
-class Window:
-    """What a report covers: inclusive dates, an optional region and a row limit."""
-
-    start: date
-    end: date
-    region: str | None = None
-    limit: int = 10
 
 
 @dataclass(frozen=True)
@@ -55,27 +40,13 @@ def _money(value: Any) -> float:
     return round(float(value or 0), 2)
 
 
-def _orders_in(window: Window, *, sales: bool = True) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [_o.c.order_date.between(window.start, window.end)]
-    if sales:
-        conditions.append(_o.c.status != CANCELLED)
-    if window.region:
-        conditions.append(_o.c.region == window.region)
-    return conditions
-
-
 def _share(part: float, whole: float) -> float:
     return round(100 * part / whole, 2) if whole else 0.0
 
 
-def sales_by_region(conn: Connection, window: Window) -> QueryOutput:
+def sales_by_region(conn: Connection, window: Window, source: Source = ROLLUPS) -> QueryOutput:
     """Orders, units and revenue per region, with each region's share of revenue."""
-    query = (
-        select(_o.c.region, func.count(), func.sum(_o.c.quantity), func.sum(REVENUE))
-        .where(*_orders_in(window))
-        .group_by(_o.c.region)
-    )
-    found = {str(r[0]): (int(r[1]), int(r[2] or 0), _money(r[3])) for r in conn.execute(query)}
+    found = {str(key): (n, u, _money(rev)) for key, n, u, rev in source.grouped(conn, window, "region")}
     wanted = [window.region] if window.region else list(REGIONS)
     for region in wanted:
         found.setdefault(region, (0, 0, 0.0))
@@ -85,46 +56,29 @@ def sales_by_region(conn: Connection, window: Window) -> QueryOutput:
     return QueryOutput(["region", "orders", "units", "revenue", "share_pct"], rows)
 
 
-def sales_by_product(conn: Connection, window: Window) -> QueryOutput:
+def _ranked(groups: list[tuple[Any, int, int, float]], limit: int) -> list[tuple[Any, int, int, float]]:
+    """The top ``limit`` groups by revenue to the cent, then key."""
+    return sorted(groups, key=lambda group: (-_money(group[3]), group[0]))[:limit]
+
+
+def sales_by_product(conn: Connection, window: Window, source: Source = ROLLUPS) -> QueryOutput:
     """The best-selling products by revenue (top ``limit``)."""
-    # Aggregate first, then join the few surviving groups to their names.
-    revenue = func.sum(REVENUE).label("revenue")
-    totals = (
-        select(_o.c.sku, func.count().label("orders"), func.sum(_o.c.quantity).label("units"), revenue)
-        .where(*_orders_in(window))
-        .group_by(_o.c.sku)
-        .order_by(revenue.desc(), _o.c.sku)
-        .limit(window.limit)
-        .subquery()
+    top = _ranked(source.grouped(conn, window, "sku"), window.limit)
+    names: dict[str, str] = dict(
+        conn.execute(select(_p.c.sku, _p.c.name).where(_p.c.sku.in_([g[0] for g in top]))).all()
     )
-    query = (
-        select(totals.c.sku, _p.c.name, totals.c.orders, totals.c.units, totals.c.revenue)
-        .select_from(totals.outerjoin(_p, _p.c.sku == totals.c.sku))
-        .order_by(totals.c.revenue.desc(), totals.c.sku)
-    )
-    rows: list[list[Cell]] = [
-        [str(r[0]), r[1], int(r[2]), int(r[3] or 0), _money(r[4])] for r in conn.execute(query)
-    ]
+    rows: list[list[Cell]] = [[str(sku), names.get(sku), n, u, _money(rev)] for sku, n, u, rev in top]
     return QueryOutput(["sku", "product", "orders", "units", "revenue"], rows)
 
 
-def top_customers(conn: Connection, window: Window) -> QueryOutput:
+def top_customers(conn: Connection, window: Window, source: Source = ROLLUPS) -> QueryOutput:
     """The customers with the most revenue (top ``limit``)."""
-    revenue = func.sum(REVENUE).label("revenue")
-    totals = (
-        select(_o.c.customer_id, func.count().label("orders"), revenue)
-        .where(*_orders_in(window))
-        .group_by(_o.c.customer_id)
-        .order_by(revenue.desc(), _o.c.customer_id)
-        .limit(window.limit)
-        .subquery()
-    )
-    query = (
-        select(totals.c.customer_id, _c.c.name, _c.c.region, totals.c.orders, totals.c.revenue)
-        .select_from(totals.outerjoin(_c, _c.c.id == totals.c.customer_id))
-        .order_by(totals.c.revenue.desc(), totals.c.customer_id)
-    )
-    rows: list[list[Cell]] = [[int(r[0]), r[1], r[2], int(r[3]), _money(r[4])] for r in conn.execute(query)]
+    top = _ranked(source.grouped(conn, window, "customer_id"), window.limit)
+    query = select(_c.c.id, _c.c.name, _c.c.region).where(_c.c.id.in_([g[0] for g in top]))
+    known = {row[0]: (row[1], row[2]) for row in conn.execute(query)}
+    rows: list[list[Cell]] = [
+        [int(key), *known.get(key, (None, None)), n, _money(rev)] for key, n, _, rev in top
+    ]
     return QueryOutput(["customer_id", "customer", "region", "orders", "revenue"], rows)
 
 
@@ -146,58 +100,38 @@ def _label(bucket: date, granularity: str) -> str:
     return bucket.strftime("%Y-%m") if granularity == "month" else bucket.isoformat()
 
 
-def revenue_trend(conn: Connection, window: Window) -> QueryOutput:
+def revenue_trend(conn: Connection, window: Window, source: Source = ROLLUPS) -> QueryOutput:
     """Orders and revenue per day, week (starting Monday) or month, with empty buckets as zero."""
     granularity = trend_granularity(window)
-    # Grouping by day in the database keeps the query portable; at most a few hundred days come back.
-    query = (
-        select(_o.c.order_date, func.count(), func.sum(REVENUE))
-        .where(*_orders_in(window))
-        .group_by(_o.c.order_date)
-    )
     buckets: dict[date, list[float]] = {}
     day = window.start
     while day <= window.end:
         buckets.setdefault(_bucket(day, granularity), [0, 0.0])
         day += timedelta(days=1)
-    for order_date, count, revenue in conn.execute(query):
+    for order_date, count, _, revenue in source.grouped(conn, window, "order_date"):
         slot = buckets[_bucket(order_date, granularity)]
-        slot[0] += int(count)
-        slot[1] += float(revenue or 0)
+        slot[0] += count
+        slot[1] += revenue
     rows: list[list[Cell]] = [
         [_label(key, granularity), int(value[0]), _money(value[1])] for key, value in sorted(buckets.items())
     ]
     return QueryOutput([granularity, "orders", "revenue"], rows)
 
 
-def order_status(conn: Connection, window: Window) -> QueryOutput:
+def order_status(conn: Connection, window: Window, source: Source = ROLLUPS) -> QueryOutput:
     """Orders and value per status (cancelled included), with each status's share of the orders."""
-    query = (
-        select(_o.c.status, func.count(), func.sum(REVENUE))
-        .where(*_orders_in(window, sales=False))
-        .group_by(_o.c.status)
-    )
-    found = [(str(r[0]), int(r[1]), _money(r[2])) for r in conn.execute(query)]
+    found = [
+        (str(key), n, _money(rev)) for key, n, _, rev in source.grouped(conn, window, "status", sales=False)
+    ]
     total = sum(count for _, count, _ in found)
     ordered = sorted(found, key=lambda item: (-item[1], item[0]))
     rows: list[list[Cell]] = [[s, n, rev, _share(n, total)] for s, n, rev in ordered]
     return QueryOutput(["status", "orders", "revenue", "share_pct"], rows)
 
 
-def _quality_rows(conn: Connection, window: Window) -> list[tuple[str, int, int]]:
-    orders = (
-        select(
-            func.count(),
-            func.sum(case((_o.c.total.is_(None), 1), else_=0)),
-            func.sum(case((_c.c.id.is_(None), 1), else_=0)),
-            func.sum(case((_p.c.sku.is_(None), 1), else_=0)),
-        )
-        .select_from(_o.outerjoin(_c, _c.c.id == _o.c.customer_id).outerjoin(_p, _p.c.sku == _o.c.sku))
-        .where(*_orders_in(window, sales=False))
-    )
-    n_orders, missing_total, unknown_customer, unknown_product = (
-        int(v or 0) for v in conn.execute(orders).one()
-    )
+def _quality_rows(conn: Connection, window: Window, source: Source) -> list[tuple[str, int, int]]:
+    orders = source.order_checks(conn, window)
+    n_orders = orders.orders
 
     clean = func.lower(func.trim(_c.c.email))
     in_region = [_c.c.region == window.region] if window.region else []
@@ -232,23 +166,23 @@ def _quality_rows(conn: Connection, window: Window) -> list[tuple[str, int, int]
         )
     ).scalar_one()
     return [
-        ("orders_missing_total", missing_total, n_orders),
-        ("orders_unknown_customer", unknown_customer, n_orders),
-        ("orders_unknown_product", unknown_product, n_orders),
+        ("orders_missing_total", orders.missing_total, n_orders),
+        ("orders_unknown_customer", orders.unknown_customer, n_orders),
+        ("orders_unknown_product", orders.unknown_product, n_orders),
         ("customers_unnormalised_email", unnormalised, n_customers),
         ("customers_duplicate_email", duplicates, n_customers),
         ("quarantined_rows", quarantined, quarantined + int(loaded or 0)),
     ]
 
 
-def data_quality(conn: Connection, window: Window) -> QueryOutput:
+def data_quality(conn: Connection, window: Window, source: Source = ROLLUPS) -> QueryOutput:
     """Share of problem rows per check, and a score: 1 minus the mean share (1.0 = nothing wrong).
 
     Order checks cover the window's orders (cancelled included); customer checks cover every customer (of the
     region, when one is given); quarantine counts rows rejected by ingests run in the window, against all rows
     those ingests read.
     """
-    checks = _quality_rows(conn, window)
+    checks = _quality_rows(conn, window, source)
     shares = [affected / total if total else 0.0 for _, affected, total in checks]
     score = round(1 - sum(shares) / len(shares), 4)
     rows: list[list[Cell]] = [
@@ -277,3 +211,20 @@ def chart_series(report: str, output: QueryOutput) -> tuple[Sequence[str], Seque
         labels = [str(row[0]) for row in output.rows]
     values = [float(row[y_index] or 0) for row in output.rows]
     return labels, values, y
+
+
+__all__ = [
+    "CANCELLED",
+    "QUERIES",
+    "REVENUE",
+    "Cell",
+    "QueryOutput",
+    "Window",
+    "chart_series",
+    "data_quality",
+    "order_status",
+    "revenue_trend",
+    "sales_by_product",
+    "sales_by_region",
+    "top_customers",
+]

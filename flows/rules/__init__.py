@@ -1,4 +1,4 @@
 """Business rules kept in config: normalize (cleaning), VIP tiering and credit hold, with dry runs.
 
-May import: core, flows.ingest.rows (which columns a dataset has), flows.reports.queries (revenue).
+May import: core, flows.ingest.rows (which columns a dataset has), flows.reports.sources (revenue, and the rollups' sums).
 """

@@ -24,7 +24,7 @@ from core.store.audit import AuditEvent, append_in
 from core.store.db import write_session
 from core.store.models import Customer, Order
 from flows.config import BulkDiscount, CreditHold, Rulesets, VipTiering
-from flows.reports.queries import CANCELLED, REVENUE
+from flows.reports.sources import REVENUE, ROLLUPS, Window
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +101,9 @@ def tier_for(revenue: float, rules: VipTiering) -> str | None:
 
 def _vip_changes(conn: Connection, rules: VipTiering, today: date) -> tuple[int, list[RuleChange]]:
     start, end = trailing_year(today)
-    revenue_query = (
-        select(_o.c.customer_id, func.sum(REVENUE))
-        .where(_o.c.order_date.between(start, end), _o.c.status != CANCELLED)
-        .group_by(_o.c.customer_id)
-    )
-    revenue = {int(cid): float(total or 0) for cid, total in conn.execute(revenue_query)}
+    # A year of revenue per customer is what the customer rollup holds: twelve month buckets, whatever the orders.
+    grouped = ROLLUPS.grouped(conn, Window(start, end), "customer_id")
+    revenue = {int(cid): total for cid, _, _, total in grouped}
     customers = conn.execute(select(_c.c.id, _c.c.name, _c.c.tier).order_by(_c.c.id)).all()
     changes = []
     for cid, name, tier in customers:

@@ -13,7 +13,15 @@ from pathlib import Path
 
 from sqlalchemy.engine import Inspector
 
-from core.store import approvals, audit, models, nonces, runs, users  # noqa: F401  (registers every core table)
+from core.store import (  # noqa: F401  (registers every core table)
+    approvals,
+    audit,
+    models,
+    nonces,
+    rollup_tables,
+    runs,
+    users,
+)
 from core.store.migrate import Migrations, baseline_tables, unversioned_release
 
 

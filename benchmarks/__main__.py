@@ -1,5 +1,7 @@
 """Run every benchmark and print one table: ``python -m benchmarks`` (or ``make bench`` / ``switchboard bench``).
 
+The scale benchmark is long (tens of minutes) and runs only when named: ``python -m benchmarks --only scale``.
+
 Targets are goals from the issues; each row says whether this run met it. Where a same-run baseline exists (raw
 sqlite3 for ingest, a bare health endpoint for the console), the ratio is what to compare across machines.
 """
@@ -22,6 +24,7 @@ def _rows() -> list[
     from benchmarks.console_load import bench_console
     from benchmarks.ingest import bench_ingest
     from benchmarks.reports import bench_reports
+    from benchmarks.scale import bench_scale
 
     def ingest(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         return [
@@ -151,6 +154,52 @@ def _rows() -> list[
             ),
         ]
 
+    def scale(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+        rows: list[tuple[str, str, str, bool | None]] = []
+        for db in r["databases"]:
+            top, name = db["steps"][-1], f"({db['database']}, {db['top_orders']:,} orders)"
+            worst = top["reports"]["worst"]
+            rows += [
+                (
+                    f"scale: report p95, worst of 6 × 5 periods {name}",
+                    f"{worst['p95_ms']} ms ({worst['report']}, {worst['period']})",
+                    "≤ 100 ms",
+                    db["reports_ok"],
+                ),
+                (
+                    f"scale: chat turn p95, last_year sales_by_region {name}",
+                    f"{top['turn_p95_ms']} ms",
+                    "≤ 300 ms",
+                    db["turn_ok"],
+                ),
+                (
+                    f"scale: export orders last_year csv {name}",
+                    f"{top['export']['rows_per_s']:,} rows/s ({top['export']['rows']:,} rows)",
+                    f"≥ {db['export_goal'] // 1000}k/s",
+                    db["export_ok"],
+                ),
+                (
+                    f"scale: ingest daily files, top size vs 200k {name}",
+                    f"{top['ingest']['rows_per_s'] or 0:,} rows/s = {db['ingest_ratio'] or '-'}× the 200k step",
+                    "≥ 0.8×",
+                    db["ingest_ok"],
+                ),
+                (
+                    f"scale: one scattered file at the top size {name}",
+                    f"{db['scattered']['rows_per_s']:,} rows/s ({db['scattered']['rows']:,} rows)",
+                    "",
+                    None,
+                ),
+                (
+                    f"scale: audit verify {name}",
+                    f"{top['verify']['records_per_s']:,} records/s ({top['verify']['records']:,} records)",
+                    "",
+                    None,
+                ),
+            ]
+        rows += [(f"scale: {db} skipped", "no server on 127.0.0.1:5432", "", None) for db in r["skipped"]]
+        return rows
+
     from benchmarks.durable import bench_durable
     from benchmarks.hosts import simulate
 
@@ -163,21 +212,28 @@ def _rows() -> list[
         ("console", bench_console, console),
         ("durable", bench_durable, durable),
         ("hosts", simulate, hosts),
+        ("scale", bench_scale, scale),
     ]
+
+
+# Run only when named with --only: it grows the demo to 2M orders on SQLite and PostgreSQL (tens of minutes).
+OPT_IN = frozenset({"scale"})
 
 
 def main() -> None:
     """Run the selected benchmarks and print the table (and JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--only", nargs="*", help="ingest audit reports decisions approvals console durable hosts"
+        "--only",
+        nargs="*",
+        help="ingest audit reports decisions approvals console durable hosts scale (scale runs only when named)",
     )
     parser.add_argument("--json", action="store_true")
     options = parser.parse_args()
     table: list[tuple[str, str, str, bool | None]] = []
     raw: dict[str, Any] = {}
     for name, run, rows in _rows():
-        if options.only and name not in options.only:
+        if (name not in options.only) if options.only else (name in OPT_IN):
             continue
         result = run()
         raw[name] = result

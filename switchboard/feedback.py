@@ -17,7 +17,7 @@ What the logs say during the step is decided here, once for every command that d
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
 from rich.status import Status
@@ -74,8 +74,12 @@ def _hide_raw(record: logging.LogRecord) -> bool:
 
 
 @contextmanager
-def working(state: App, label: str) -> Iterator[None]:
-    """Show ``label`` with a spinner on stderr (at a terminal) while the block runs; narrate its logs."""
+def working(state: App, label: str) -> Iterator[Callable[[str], None]]:
+    """Show ``label`` with a spinner on stderr (at a terminal) while the block runs; narrate its logs.
+
+    Yields a function that replaces the spinner's text (one line, cut to the terminal's width); without a
+    spinner it does nothing.
+    """
     asked = state.verbose > 0 or "log_level" in state.overrides
     raw = asked or logging.getLevelName(state.settings.log_level) < logging.WARNING
     with ExitStack() as stack:
@@ -84,7 +88,14 @@ def working(state: App, label: str) -> Iterator[None]:
             status = stack.enter_context(err_console.status(plain(label)))
         if not raw:
             stack.enter_context(_narrated(status, label))
-        yield
+        yield lambda text: _say(status, text)
+
+
+def _say(status: Status | None, text: str) -> None:
+    if status is not None:
+        line = plain(text)
+        line.truncate(max(err_console.width - 3, 20), overflow="ellipsis")  # 2 cells go to the spinner
+        status.update(line)
 
 
 @contextmanager

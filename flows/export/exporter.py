@@ -1,8 +1,10 @@
 """Export: customers, products, orders or sales by region as csv, xml, json or dat, with a sha256 manifest.
 
-Rows stream from the database into a temporary file (bounded memory) which is then renamed into place
-under ``settings.artifacts`` with a deterministic name (``orders_2026-10.dat``,
-``sales_by_region_2026-11-21.csv``, ``orders_2026-11-01_2026-11-15.json``, or today's date for a full export).
+Rows stream from the database in batches (``flows.export.source``; csv on PostgreSQL goes through COPY,
+``flows.export.pgcopy``) into a temporary file, hashed as it is written (bounded memory, one pass over the
+bytes), which is then renamed into place under ``settings.artifacts`` with a deterministic name
+(``orders_2026-10.dat``, ``sales_by_region_2026-11-21.csv``, ``orders_2026-11-01_2026-11-15.json``, or
+today's date for a full export).
 A ``<name>.manifest.json`` beside it records file, sha256, size, rows, dataset, format, period and created_at,
 and an Artifact row makes the file addressable by id, by name, or as "latest" (``find_artifact``).
 
@@ -72,14 +74,13 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
@@ -87,29 +88,17 @@ from core.errors import BadInput, NotFound
 from core.files import file_sha256
 from core.periods import resolve_period
 from core.store.db import utcnow, write_session
-from core.store.models import MAX_INTEGER, Artifact, Customer, Order, Product
-from flows.export.formats import DAT_LAYOUTS, dat_layout_doc, write_rows
-from flows.reports.queries import REVENUE, Window, sales_by_region
+from core.store.models import MAX_INTEGER, Artifact
+from flows.export.formats import dat_layout_doc, write_batches
+from flows.export.pgcopy import copy_csv
+from flows.export.sink import HashingFile, Progress, Ticker, current_progress
+from flows.export.source import Span, export_query, row_batches
 
 logger = logging.getLogger(__name__)
 
 EXPORT_DATASETS: tuple[str, ...] = ("customers", "products", "orders", "sales_by_region")
 DAT_LAYOUT_DOC = dat_layout_doc()
 """The fixed-width layouts as markdown, for the README."""
-
-_c = Customer.__table__  # type: ignore[attr-defined]
-_p = Product.__table__  # type: ignore[attr-defined]
-_o = Order.__table__  # type: ignore[attr-defined]
-_BATCH = 1000
-
-
-@dataclass(frozen=True)
-class Span:
-    """The period an export covers, or none for everything."""
-
-    period: str | None
-    start: date | None = None
-    end: date | None = None
 
 
 @dataclass(frozen=True)
@@ -165,30 +154,6 @@ def _month_end(day: date) -> date:
     return date.fromordinal(following.toordinal() - 1)
 
 
-def _query(dataset: str, span: Span) -> Select[Any]:
-    if dataset == "customers":
-        columns = [_c.c[item.name] for item in DAT_LAYOUTS["customers"]]
-        return select(*columns).order_by(_c.c.id)
-    if dataset == "products":
-        return select(*[_p.c[item.name] for item in DAT_LAYOUTS["products"]]).order_by(_p.c.sku)
-    # Orders export the value the reports use, so a total still missing before normalize is filled in.
-    columns = [REVENUE.label("total") if f.name == "total" else _o.c[f.name] for f in DAT_LAYOUTS["orders"]]
-    query = select(*columns).order_by(_o.c.id)
-    if span.start is not None:
-        query = query.where(_o.c.order_date.between(span.start, span.end))
-    return query
-
-
-def _rows(conn: Connection, dataset: str, span: Span) -> tuple[list[str], Iterator[Sequence[Any]]]:
-    if dataset == "sales_by_region":
-        window = Window(start=span.start or date.min, end=span.end or date.max)
-        output = sales_by_region(conn, window)
-        return output.columns, iter(output.rows)
-    query = _query(dataset, span)
-    result = conn.execution_options(stream_results=True, yield_per=_BATCH).execute(query)
-    return list(result.keys()), (tuple(row) for row in result)
-
-
 def preview_export(
     *, engine: Engine, dataset: str, fmt: str, period: str | None, today: date
 ) -> ExportPreview:
@@ -196,24 +161,48 @@ def preview_export(
     span = _span(dataset, period, today)
     with engine.connect() as conn:
         if dataset == "sales_by_region":
-            rows = sum(1 for _ in _rows(conn, dataset, span)[1])
+            rows = sum(len(batch) for batch in row_batches(conn, dataset, span)[1])
         else:
-            rows = int(
-                conn.execute(select(func.count()).select_from(_query(dataset, span).subquery())).scalar_one()
-            )
+            query = export_query(dataset, span).subquery()
+            rows = int(conn.execute(select(func.count()).select_from(query)).scalar_one())
     return ExportPreview(dataset, fmt, rows, export_name(dataset=dataset, fmt=fmt, span=span, today=today))
 
 
-def _write(engine: Engine, folder: Path, dataset: str, fmt: str, span: Span) -> tuple[Path, int]:
+@dataclass(frozen=True)
+class _Written:
+    temporary: Path
+    rows: int
+    sha256: str
+    size: int
+
+
+def _write(
+    engine: Engine, folder: Path, dataset: str, fmt: str, span: Span, progress: Progress | None
+) -> _Written:
     temporary = folder / f".export-{uuid.uuid4().hex}.tmp"
+    tick = Ticker(progress)
     try:
-        with engine.connect() as conn, temporary.open("w", encoding="utf-8", newline="") as out:
-            columns, rows = _rows(conn, dataset, span)
-            count = write_rows(fmt, out, dataset=dataset, columns=columns, rows=rows, period=span.period)
+        with engine.connect() as conn, HashingFile(temporary) as sink:
+            rows = None
+            if fmt == "csv" and dataset != "sales_by_region" and conn.dialect.name == "postgresql":
+                rows = copy_csv(conn, dataset=dataset, span=span, out=sink, tick=tick)
+            if rows is None:
+                columns, batches = row_batches(conn, dataset, span)
+                with sink.text() as out:
+                    rows = write_batches(
+                        fmt,
+                        out,
+                        dataset=dataset,
+                        columns=columns,
+                        batches=batches,
+                        period=span.period,
+                        tick=tick,
+                    )
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return temporary, count
+    tick.done(rows)
+    return _Written(temporary, rows, sink.sha256, sink.size)
 
 
 def _write_manifest(path: Path, content: dict[str, Any]) -> Path:
@@ -239,12 +228,17 @@ def export_dataset(
     period: str | None,
     today: date,
     run_id: int | None = None,
+    progress: Progress | None = None,
 ) -> ExportResult:
     """Export a dataset to a file under ``artifacts_dir`` with a sha256 manifest; record it as an Artifact.
 
     The file is written under a temporary name while rows stream from the database, then renamed into place.
     When a file of the same name already holds the same bytes, that artifact is returned (``reused``); when it
-    holds different bytes, the new file gets a suffix from its own hash.
+    holds different bytes, the new file gets a suffix from its own hash. The file is hashed while it is
+    written; an existing file of the same name is read only when its size matches.
+
+    ``progress``, when given (or installed with ``export_progress``), is called with the rows written so
+    far, at most every quarter second and once at the end.
 
     Raises:
         BadInput: unknown dataset or format, a period on customers or products, or a value that does not fit
@@ -253,10 +247,11 @@ def export_dataset(
     span = _span(dataset, period, today)
     name = export_name(dataset=dataset, fmt=fmt, span=span, today=today)
     artifacts_dir.mkdir(parents=True, exist_ok=True)
-    temporary, rows = _write(engine, artifacts_dir, dataset, fmt, span)
-    sha256 = file_sha256(temporary)[0]
+    written = _write(engine, artifacts_dir, dataset, fmt, span, current_progress(progress))
+    temporary, rows, sha256, size = written.temporary, written.rows, written.sha256, written.size
     target = artifacts_dir / name
-    if target.exists() and file_sha256(target)[0] != sha256:
+    # Different sizes mean different bytes; only a file of the same size has to be read to compare.
+    if target.exists() and (target.stat().st_size != size or file_sha256(target)[0] != sha256):
         stem, _, extension = name.rpartition(".")
         name = f"{stem}_{sha256[:8]}.{extension}"
         target = artifacts_dir / name
@@ -268,7 +263,6 @@ def export_dataset(
             return ExportResult(found, reused=True)
     else:
         os.replace(temporary, target)
-    size = target.stat().st_size
     created = utcnow()
     manifest = _write_manifest(
         target,

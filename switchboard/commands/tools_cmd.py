@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -11,6 +13,7 @@ from agent.prompts import load_prompts
 from agent.wording import Wording
 from core.errors import BadInput
 from core.store.runs import RunStatus
+from flows.export.sink import export_progress
 from switchboard.app import App, console, err_console, handle_errors
 from switchboard.feedback import working
 from switchboard.render import print_json, render_result, render_table, safe
@@ -86,6 +89,17 @@ def schema(name: str = typer.Argument(None, help="One tool; all when omitted."))
     print_json(tools)
 
 
+def rows_written(say: Callable[[str], None], label: str) -> Callable[[int], None]:
+    """A progress hook for exports: the spinner says how many rows are written, once the export takes a second."""
+    started = time.monotonic()
+
+    def report(rows: int) -> None:
+        if time.monotonic() - started >= 1.0:
+            say(f"{label} · {rows:,} rows written")
+
+    return report
+
+
 def parse_options(words: list[str]) -> dict[str, Any]:
     """Turn ``--key value``, ``--key=value``, ``--flag`` and ``--no-flag`` into an argument mapping."""
     args: dict[str, Any] = {}
@@ -130,7 +144,8 @@ def call(
     state: App = ctx.obj
     args = parse_options(list(ctx.args))
     runner = state.runner()
-    with working(state, f"{title_of(name)} ({name})"):
+    label = f"{title_of(name)} ({name})"
+    with working(state, label) as say, export_progress(rows_written(say, label)):
         execution = runner.call(name, args, actor=actor, source="cli")
     if as_json:
         print_json(execution.result.model_dump(mode="json"))
@@ -178,7 +193,7 @@ def run_flow(
     """
     state: App = ctx.obj
     runner = state.runner()
-    with working(state, f"Running {flow}"):
+    with working(state, f"Running {flow}") as say, export_progress(rows_written(say, f"Running {flow}")):
         execution = runner.call("run_flow", {"flow": flow}, actor=actor, source="cli")
     render_result(execution.result)
     run = execution.run

@@ -141,7 +141,12 @@ class ExistingKeys:
     def __init__(self, conn: Connection, table: Table, key: str) -> None:
         self.conn, self.column = conn, table.c[key]
         # min and max read the ends of the key's index; a count would read the whole table (1.4 s at 10M rows).
-        low, high = conn.execute(select(func.min(self.column), func.max(self.column))).one()
+        # Each is its own subquery: SQLite takes the index shortcut only for a lone min() or max(), and scans
+        # the whole table for ``SELECT min(k), max(k)``.
+        ends = select(
+            select(func.min(self.column)).scalar_subquery(), select(func.max(self.column)).scalar_subquery()
+        )
+        low, high = conn.execute(ends).one()
         self.empty = low is None
         self.low, self.high = low, high
         self.ranged = isinstance(low, int) and isinstance(high, int)

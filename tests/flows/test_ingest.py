@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 import flows.ingest.pipeline as ingest_module
@@ -393,3 +393,35 @@ def test_rows_that_race_in_under_our_keys_are_a_conflict(
         ingest_file(engine=any_engine, settings=settings, path="two.csv", dataset="orders")
     assert sorted(row["id"] for row in table_rows(any_engine, Order)) == [1, 2]
     assert len(table_rows(any_engine, IngestBatch)) == 1
+
+
+def test_an_append_ingest_never_scans_the_orders_table_on_sqlite(engine: Engine, settings: Settings) -> None:
+    """Issue 18: a daily file's cost must not grow with the table, so no statement may walk all of orders."""
+    write(settings, "history.csv", HEADER + "".join(order_line(n) for n in range(1, 3001)))
+    ingest_file(engine=engine, settings=settings, path="history.csv", dataset="orders", mode="append")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and not many:
+            statements.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        write(settings, "today.csv", HEADER + "".join(order_line(n) for n in range(3001, 3101)))
+        report = ingest_file(
+            engine=engine, settings=settings, path="today.csv", dataset="orders", mode="append"
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert report.rows_loaded == 100
+    table = Order.__table__.name  # type: ignore[attr-defined]
+    scans = []
+    with engine.connect() as conn:
+        for statement, params in statements:
+            for *_, detail in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params):
+                if detail.startswith(f"SCAN {table}"):
+                    scans.append((detail, statement))
+    assert any(f'"{table}"' in statement for statement, _ in statements)  # the check looked at something
+    assert scans == []

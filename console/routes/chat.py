@@ -1,7 +1,8 @@
 """Chat: post a message to a thread (JSON or streamed over SSE), list threads, read a thread's history.
 
-The reply is computed and stored in the thread history (by ``Switchboard.chat``) before any byte is streamed,
-so a client that disconnects mid-stream loses nothing: reloading the thread shows the full reply.
+The reply is computed and stored in the thread history (by ``Switchboard.chat``) before any of its text is
+streamed, so a client that disconnects mid-stream loses nothing: reloading the thread shows the full reply. A turn
+that exports a file streams ``progress`` events (rows written) while it works, so a long export is not silence.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from console.deps import ConsoleState, Principal, State, User
 from console.schemas import ChatReply, HistoryOut, MessageIn, ThreadId, ThreadList, ThreadOut
 from console.views import chat_reply, message_out
 from core.store.approvals import ThreadMessage
+from flows.export.sink import export_progress
 
 router = APIRouter(prefix="/api/threads", tags=["chat"])
 STREAM_PAUSE_S = 0.012
@@ -70,13 +72,36 @@ async def _stream(reply: ChatReply) -> AsyncIterator[str]:
     yield _event("done", reply.model_dump_json())
 
 
+async def _progress_then_reply(
+    turn: asyncio.Future[ChatReply], rows: asyncio.Queue[int], first: int
+) -> AsyncIterator[str]:
+    """``progress`` events while the turn works, then its reply; a turn that fails now sends an ``error`` event."""
+    yield _event("progress", json.dumps({"rows": first}))
+    while not turn.done():
+        waiting = asyncio.ensure_future(rows.get())
+        await asyncio.wait({turn, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if waiting.done():
+            yield _event("progress", json.dumps({"rows": waiting.result()}))
+        else:
+            waiting.cancel()
+    try:
+        reply = turn.result()
+    except Exception as exc:  # the status line went out with the first progress event
+        detail = getattr(exc, "detail", None) or "The turn failed; reload the thread to see what was kept."
+        yield _event("error", json.dumps({"detail": str(detail)}))
+        return
+    async for event in _stream(reply):
+        yield event
+
+
 @router.post(
     "/{thread_id}/messages/stream",
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "Server-sent events: `delta` events with text pieces, then one `done` event "
-            "carrying the full reply JSON.",
+            "description": "Server-sent events: `progress` events (`rows` written) while a turn exports a "
+            "file, `delta` events with text pieces, then one `done` event carrying the full reply JSON (or one "
+            "`error` event with a `detail`, if the turn failed after progress was sent).",
             "content": {"text/event-stream": {}},
         }
     },
@@ -84,13 +109,24 @@ async def _stream(reply: ChatReply) -> AsyncIterator[str]:
 async def stream_message(
     thread_id: ThreadId, body: MessageIn, principal: User, state: State
 ) -> StreamingResponse:
-    """Send a message and stream the reply over server-sent events."""
-    reply = await run_in_threadpool(chat_turn, state, principal, thread_id, body.text)
-    return StreamingResponse(
-        _stream(reply),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    """Send a message and stream the reply over server-sent events (after progress events, if it exports)."""
+    loop = asyncio.get_running_loop()
+    rows: asyncio.Queue[int] = asyncio.Queue()
+
+    def run_turn() -> ChatReply:
+        with export_progress(lambda written: loop.call_soon_threadsafe(rows.put_nowait, written)):
+            return chat_turn(state, principal, thread_id, body.text)
+
+    # The turn runs on in its thread even if this client goes away; its reply is stored either way.
+    turn = asyncio.ensure_future(run_in_threadpool(run_turn))
+    first = asyncio.ensure_future(rows.get())
+    await asyncio.wait({turn, first}, return_when=asyncio.FIRST_COMPLETED)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    if not first.done():  # no progress: the reply, or the turn's error as an HTTP problem, as for any request
+        first.cancel()
+        return StreamingResponse(_stream(await turn), media_type="text/event-stream", headers=headers)
+    body_events = _progress_then_reply(turn, rows, first.result())
+    return StreamingResponse(body_events, media_type="text/event-stream", headers=headers)
 
 
 @router.get("", response_model=ThreadList)

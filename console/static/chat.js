@@ -117,7 +117,7 @@ document.addEventListener("DOMContentLoaded", () => {
   function typingIndicator() {
     const started = Date.now();
     const elapsed = el("span", { class: "elapsed" });
-    const node = el("div", { class: "typing-indicator", role: "status" },
+    const node = el("div", { class: "typing-indicator", role: "status", dataset: { started: String(started) } },
       el("span", { class: "dots", "aria-hidden": "true" }, el("span"), el("span"), el("span")),
       el("span", { class: "typing-text" }, "Working on it"), elapsed);
     const timer = setInterval(() => {
@@ -126,6 +126,12 @@ document.addEventListener("DOMContentLoaded", () => {
       else if (seconds >= 2) elapsed.textContent = ` · ${seconds} s`;
     }, 1000);
     return node;
+  }
+
+  // A turn that exports a file sends the rows written so far; shown once the wait is noticeable.
+  function showRows(indicator, rows) {
+    if (Date.now() - Number(indicator.dataset.started) < 1000) return;
+    indicator.querySelector(".typing-text").textContent = `Exporting · ${rows.toLocaleString("en-US")} rows written`;
   }
 
   function disableQuickAnswers() {
@@ -222,8 +228,10 @@ document.addEventListener("DOMContentLoaded", () => {
         const { value, done } = await reader.read();
         if (done) break;
         buffer = parseEvents(buffer + decoder.decode(value, { stream: true }), (name, data) => {
+          if (name === "progress") showRows(indicator, data.rows);
           if (name === "delta") { indicator.remove(); live.textContent += data.text; scroll(); }
           if (name === "done") final = data;
+          if (name === "error") throw new Error(data.detail);
         });
       }
       if (final) shell.replaceWith(replyMessage(final));

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from console.app import create_app
 from core.store.audit import AuditLog
 from flows.config import SftpDestination
 from flows.demo.data import load_demo
+from flows.export.sink import HashingFile
 from switchboard.settings import Settings
 from tests.conftest import REFERENCE_DATE
 from tests.console.chromium import chromium, needs_chromium
@@ -160,3 +162,41 @@ def test_operator_asks_approver_approves_audit_verifies(
         seen["verify"].startswith("Chain OK · ")
         and int(seen["verify"].split("·")[1].split()[0].replace(",", "")) <= records
     )
+
+
+async def export_with_progress(url: str, pages: list[Any]) -> dict[str, Any]:
+    from playwright.async_api import expect
+
+    seen: dict[str, Any] = {}
+    async with chromium(pages, screenshots="console-export-progress") as browser:
+        operator = await log_in(browser, url, "olive")
+        pages.append(operator)
+        asked = await ask(operator, "export the orders for last year as csv")
+        seen["question"] = await asked.locator(".text").first.inner_text()
+        await operator.fill("#input", "yes")
+        await operator.press("#input", "Enter")
+        indicator = operator.locator(".typing-indicator .typing-text")
+        await expect(indicator).to_contain_text("rows written", timeout=15000)
+        seen["working"] = await indicator.inner_text()
+        done = operator.locator(".msg.assistant").last
+        await expect(done.locator(".ran")).to_be_attached(timeout=30000)
+        seen["done"] = await done.locator(".text").first.inner_text()
+    return seen
+
+
+def test_a_slow_export_shows_the_rows_written_while_it_runs(
+    live: tuple[str, Switchboard], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that takes 0.3 s per write (the server runs in this process) makes the export last seconds."""
+    write = HashingFile.write
+
+    def slow_write(self: HashingFile, data: Any) -> int:
+        time.sleep(0.3)
+        return write(self, data)
+
+    monkeypatch.setattr(HashingFile, "write", slow_write)
+    url, _ = live
+    seen = asyncio.run(export_with_progress(url, []))
+    assert seen["question"].startswith("Shall I export"), seen["question"]
+    assert re.fullmatch(r"Exporting · [\d,]+ rows written", seen["working"]), seen["working"]
+    assert "rows of orders" in seen["done"], seen["done"]

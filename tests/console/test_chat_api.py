@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
+from core.store.db import read_session
+from core.store.models import Order
+from flows.demo.data import load_demo
+from switchboard.settings import Settings
+from tests.conftest import REFERENCE_DATE
 from tests.console.conftest import People
 from tests.utils.fake_backend import ScriptedBackend
 
@@ -187,3 +195,29 @@ def test_bad_requests_are_problems(client: TestClient, people: People) -> None:
     assert empty.json()["detail"] == "text: String should have at least 1 character"
     extra = client.post("/api/threads/t1/messages", json={"text": "hi", "x": 1}, headers=people("olive"))
     assert extra.status_code == 422
+
+
+def test_an_export_streams_the_rows_written_before_its_reply(
+    client: TestClient, people: People, backend: ScriptedBackend, settings: Settings, engine: Engine
+) -> None:
+    load_demo(engine=engine, settings=settings, today=REFERENCE_DATE)
+    backend.enqueue(
+        "export_dataset", {"dataset": "orders", "format": "csv", "period": "last_year"}, confidence=0.95
+    )
+    asked = client.post(
+        "/api/threads/x1/messages/stream", json={"text": "export orders"}, headers=people("olive")
+    )
+    assert [name for name, _ in _events(asked.text)][-1] == "done"  # a question: no export, no progress
+    assert "progress" not in [name for name, _ in _events(asked.text)]
+    response = client.post("/api/threads/x1/messages/stream", json={"text": "yes"}, headers=people("olive"))
+    events = _events(response.text)
+    names = [name for name, _ in events]
+    assert names[0] == "progress" and names[-1] == "done"
+    assert names.index("delta") > max(i for i, name in enumerate(names) if name == "progress")
+    written = [data["rows"] for name, data in events if name == "progress"]
+    assert written == sorted(written)
+    with read_session(engine) as session:
+        in_2025 = Order.order_date.between(date(2025, 1, 1), date(2025, 12, 31))  # type: ignore[attr-defined]
+        exported = session.execute(select(func.count()).select_from(Order).where(in_2025)).scalar_one()
+    assert written[-1] == exported > 1000
+    assert f"{exported:,} rows of orders" in str(events[-1][1]["reply"])

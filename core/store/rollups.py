@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -127,6 +127,14 @@ def bulk_for(conn: Connection, table: Table) -> Iterator[BulkRollup | None]:
         return
     with bulk(conn) as rollup:
         yield rollup
+
+
+def order_count(conn: Connection, start: date | None = None, end: date | None = None) -> int:
+    """Orders dated ``start``..``end`` (every order without bounds), summed from the day rollup, not counted."""
+    query = select(func.coalesce(func.sum(_DAY.c.orders), 0))
+    if start is not None and end is not None:
+        query = query.where(_DAY.c.day.between(start, end))
+    return int(conn.execute(query).scalar_one())
 
 
 def clear(conn: Connection) -> None:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import Table, func, select, text, true
 from sqlalchemy.engine import Engine
 
 from core.errors import BadInput
@@ -29,6 +29,8 @@ from flows.reports.sources import ORDER_LINES, ROLLUPS, Window, split
 from flows.rules.normalize import normalize_dataset
 from flows.rules.rulesets import apply_ruleset
 from switchboard.settings import Settings
+
+_orders: Table = Order.__table__  # type: ignore[attr-defined]
 
 TODAY = date(2026, 11, 22)
 FIRST = date(2025, 10, 1)
@@ -137,6 +139,10 @@ def test_reports_over_the_rollups_equal_reports_over_the_order_lines(
             window = Window(start, end, region, limit=3)
             for name, query in QUERIES.items():
                 assert query(conn, window, ROLLUPS) == query(conn, window, ORDER_LINES), (name, window)
+        for start, end in [(None, None), *WINDOWS]:
+            dated = _orders.c.order_date.between(start, end) if start else true()
+            counted = conn.execute(select(func.count()).select_from(_orders).where(dated)).scalar_one()
+            assert rollups.order_count(conn, start, end) == counted, (start, end)
 
 
 def test_check_names_a_bucket_the_rollups_got_wrong(any_engine: Engine, rollup_settings: Settings) -> None:

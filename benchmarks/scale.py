@@ -30,7 +30,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -287,39 +287,19 @@ def bench_scale(
     started = time.perf_counter()
     databases: list[dict[str, Any]] = []
     skipped: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="sb-bench-scale-") as tmp:
+    pg_or_none = nullcontext(None) if url else postgres_database()
+    with tempfile.TemporaryDirectory(prefix="sb-bench-scale-") as tmp, pg_or_none as pg:
         if url:
-            databases.append(
-                run_database(
-                    url, Path(tmp) / "given", factors=factors, iterations=iterations, turns=turns, seed=seed
-                )
-            )
+            targets = [(url, "given")]
         else:
-            sqlite = f"sqlite:///{Path(tmp) / 'scale.db'}"
+            targets = [(f"sqlite:///{Path(tmp) / 'scale.db'}", "sqlite")] + ([(pg, "pg")] if pg else [])
+            skipped += [] if pg else ["postgresql"]
+        for target, name in targets:
             databases.append(
                 run_database(
-                    sqlite,
-                    Path(tmp) / "sqlite",
-                    factors=factors,
-                    iterations=iterations,
-                    turns=turns,
-                    seed=seed,
+                    target, Path(tmp) / name, factors=factors, iterations=iterations, turns=turns, seed=seed
                 )
             )
-            with postgres_database() as pg:
-                if pg is None:
-                    skipped.append("postgresql")
-                else:
-                    databases.append(
-                        run_database(
-                            pg,
-                            Path(tmp) / "pg",
-                            factors=factors,
-                            iterations=iterations,
-                            turns=turns,
-                            seed=seed,
-                        )
-                    )
     return {
         "factors": factors,
         "seconds": round(time.perf_counter() - started),

@@ -31,6 +31,16 @@ from flows.rules.rulesets import apply_ruleset
 from switchboard.settings import Settings
 
 _orders: Table = Order.__table__  # type: ignore[attr-defined]
+ONE_ORDER = {
+    "customer_id": 1,
+    "sku": "B200",
+    "quantity": 2,
+    "unit_price": 5.0,
+    "total": None,
+    "region": "emea",
+    "order_date": date(2026, 3, 3),
+    "status": "open",
+}
 
 TODAY = date(2026, 11, 22)
 FIRST = date(2025, 10, 1)
@@ -147,26 +157,7 @@ def test_reports_over_the_rollups_equal_reports_over_the_order_lines(
 
 def test_check_names_a_bucket_the_rollups_got_wrong(any_engine: Engine, rollup_settings: Settings) -> None:
     _reset(any_engine)
-    _apply(
-        any_engine,
-        rollup_settings,
-        (
-            "ingest",
-            [
-                {
-                    "customer_id": 1,
-                    "sku": "B200",
-                    "quantity": 2,
-                    "unit_price": 5.0,
-                    "total": None,
-                    "region": "emea",
-                    "order_date": date(2026, 3, 3),
-                    "status": "open",
-                }
-            ],
-            "append",
-        ),
-    )
+    _apply(any_engine, rollup_settings, ("ingest", [ONE_ORDER], "append"))
     with write_session(any_engine) as session:
         session.execute(text("UPDATE rollup_sku SET orders = orders + 1 WHERE grain = 'm'"))
 
@@ -185,16 +176,7 @@ def test_a_bulk_load_that_fails_leaves_the_rollups_and_the_triggers_as_they_were
     any_engine: Engine, rollup_settings: Settings
 ) -> None:
     _reset(any_engine)
-    good = {
-        "customer_id": 1,
-        "sku": "B200",
-        "quantity": 2,
-        "unit_price": 5.0,
-        "total": None,
-        "region": "emea",
-        "order_date": date(2026, 3, 3),
-        "status": "open",
-    }
+    good = ONE_ORDER
     _apply(any_engine, rollup_settings, ("ingest", [good], "append"))
     with pytest.raises(BadInput):  # every record invalid: the transaction, pause row included, rolls back
         ingest_records(

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import JSON, Table, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 _SQLITE_ISO_DATE = "%(year)04d-%(month)02d-%(day)02d"
@@ -186,6 +186,31 @@ def refresh_statistics(conn: Connection, tables: Sequence[Table], *, rows_loaded
 _SAMPLE_ROWS = 1000
 
 
+def vacuum_if_bloated(engine: Engine, tables: Sequence[Table]) -> list[str]:
+    """VACUUM (ANALYZE) the PostgreSQL ``tables`` whose dead rows passed autovacuum's own threshold.
+
+    Every ingest updates rollup buckets in place, and each update leaves a dead row version behind. Autovacuum
+    clears them where it runs, but it may be off or behind a stream of daily files; a rollup twice its live size
+    made the widest reports 2 to 3 times slower at 10M orders. The check is one catalogue read; a VACUUM of the
+    rollups at 2M orders takes about 0.3 s, and ``SKIP_LOCKED`` leaves a table another process is vacuuming.
+    Runs outside any transaction (VACUUM cannot run inside one). SQLite reuses freed space: nothing to do there.
+    Returns the tables vacuumed.
+    """
+    if engine.dialect.name != "postgresql":
+        return []
+    names = [table.name for table in tables]
+    query = (
+        "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%(names)s) "
+        "AND schemaname = current_schema() AND n_dead_tup > 50 + 0.2 * n_live_tup ORDER BY relname"
+    )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        bloated = [str(name) for name in conn.exec_driver_sql(query, {"names": names}).scalars()]
+        if bloated:
+            quoted = ", ".join(conn.dialect.identifier_preparer.quote(name) for name in bloated)
+            conn.exec_driver_sql(f"VACUUM (ANALYZE, SKIP_LOCKED) {quoted}")
+    return bloated
+
+
 def _planner_rows(conn: Connection, table: Table) -> float | None:
     if conn.dialect.name == "postgresql":
         query = "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%(name)s)"
@@ -202,4 +227,4 @@ def _planner_rows(conn: Connection, table: Table) -> float | None:
     return 0.0  # no statistics to keep
 
 
-__all__ = ["BulkInserter", "ExistingKeys", "refresh_statistics"]
+__all__ = ["BulkInserter", "ExistingKeys", "refresh_statistics", "vacuum_if_bloated"]

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from core.errors import BadInput, Conflict, SwitchboardError
 from core.store import rollups
 from core.store.audit import AuditEvent, AuditLog, append_in
-from core.store.bulk import refresh_statistics
+from core.store.bulk import refresh_statistics, vacuum_if_bloated
 from core.store.db import read_session, write_session
 from core.store.models import IngestBatch
 from flows.config import FlowSettings
@@ -285,6 +285,7 @@ def _ingest(
         if done is not None:
             return report.model_copy(update={"already_ingested": True, "batch_id": done, "rows_loaded": 0})
         raise Conflict(f"{load.name}: {spec.name} changed while loading; try again", file=load.name) from None
+    vacuum_if_bloated(engine, [spec.table, *rollups.UPDATED])
     report.seconds = round(time.perf_counter() - started, 3)
     counts = {"dataset": spec.name, "loaded": report.rows_loaded, "quarantined": report.rows_quarantined}
     logger.info("ingested %s as batch %s", load.name, report.batch_id, extra=counts)

@@ -84,6 +84,8 @@ async def _progress_then_reply(
             yield _event("progress", json.dumps({"rows": waiting.result()}))
         else:
             waiting.cancel()
+    while not rows.empty():  # counts that arrived as the turn ended, the final one among them
+        yield _event("progress", json.dumps({"rows": rows.get_nowait()}))
     try:
         reply = turn.result()
     except Exception as exc:  # the status line went out with the first progress event

@@ -12,7 +12,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
@@ -79,7 +79,8 @@ async def _progress_then_reply(
     yield _event("progress", json.dumps({"rows": first}))
     while not turn.done():
         waiting = asyncio.ensure_future(rows.get())
-        await asyncio.wait({turn, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        either: list[asyncio.Future[Any]] = [turn, waiting]
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         if waiting.done():
             yield _event("progress", json.dumps({"rows": waiting.result()}))
         else:
@@ -115,8 +116,11 @@ async def stream_message(
     loop = asyncio.get_running_loop()
     rows: asyncio.Queue[int] = asyncio.Queue()
 
+    def count(written: int) -> None:
+        loop.call_soon_threadsafe(rows.put_nowait, written)
+
     def run_turn() -> ChatReply:
-        with export_progress(lambda written: loop.call_soon_threadsafe(rows.put_nowait, written)):
+        with export_progress(count):
             return chat_turn(state, principal, thread_id, body.text)
 
     # The turn runs on in its thread even if this client goes away; its reply is stored either way.

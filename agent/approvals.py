@@ -17,9 +17,12 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from agent.approval_thread import ApprovalListener, ApprovalThread, Outcome
+from agent.modelops.corrections import Corrections
+from agent.modelops.events import Channel
 from agent.policy import Policy
 from agent.prompts import Prompts
 from agent.state import ApprovalState, Verdict
+from core import tracing
 from core.errors import Conflict
 from core.faults import crash_point
 from core.store import approval_ops as ops
@@ -47,6 +50,9 @@ class ApprovalService:
     prompts: Prompts
     checkpointer: BaseCheckpointSaver[Any] | None
     listeners: list[ApprovalListener] = field(default_factory=list)
+    corrections: Corrections | None = (
+        None  # an edit, or a rejection with a reason, is a correction to learn from
+    )
 
     def __post_init__(self) -> None:
         # The same listener list: an interface that adds itself later hears about outcomes too.
@@ -92,6 +98,7 @@ class ApprovalService:
             edited_by=edited_by,
         )
 
+    @tracing.traced("approval.submit", params=("thread_id",))
     def submit(
         self,
         call: BoundCall,
@@ -137,6 +144,7 @@ class ApprovalService:
             # An edit is one person's change to one request (they may not approve it): never merged elsewhere.
             merge_pending=parent_id is None,
         )
+        tracing.annotate(approval_id=request.id, tool=call.tool, outcome="merged" if merged else "requested")
         if merged:
             logger.info("approval request merged", extra={"approval_id": request.id, "requester": requester})
             return request
@@ -155,6 +163,7 @@ class ApprovalService:
                 logger.exception("approval listener failed for %s", request.id)
         return request
 
+    @tracing.traced("approval.approve", params=("approval_id",))
     def approve(self, approval_id: str, *, approver: str, role: str, binding: str | None = None) -> Outcome:
         """Record an approval; when it completes the quorum, resume the paused thread and execute once."""
         request, completed = ops.approve(
@@ -173,14 +182,23 @@ class ApprovalService:
             )
         return self._resume(request, Verdict(status="approved", by=approver))
 
-    def reject(self, approval_id: str, *, approver: str, role: str, reason: str) -> Outcome:
-        """Reject with a reason that goes back to the requester's thread."""
+    @tracing.traced("approval.reject", params=("approval_id",))
+    def reject(
+        self, approval_id: str, *, approver: str, role: str, reason: str, channel: Channel = "console"
+    ) -> Outcome:
+        """Reject with a reason that goes back to the requester's thread (``channel``: where it was decided)."""
         request = ops.reject(
             engine=self.runner.engine, approval_id=approval_id, approver=approver, role=role, reason=reason
         )
+        if self.corrections is not None:
+            self.corrections.approval_rejected(
+                request=request, approver=approver, reason=reason, channel=channel
+            )
         return self._resume(request, Verdict(status="rejected", by=approver))
 
-    def edit(self, approval_id: str, *, editor: str, role: str, args: dict[str, Any]) -> ApprovalRequest:
+    def edit(
+        self, approval_id: str, *, editor: str, role: str, args: dict[str, Any], channel: Channel = "console"
+    ) -> ApprovalRequest:
         """Replace the arguments: a new linked request that needs approval again; the old one is superseded."""
         old = ops.get_request(engine=self.runner.engine, approval_id=approval_id)
         if role not in APPROVER_ROLES and editor != old.requester:
@@ -201,6 +219,8 @@ class ApprovalService:
             engine=self.runner.engine, approval_id=approval_id, actor=editor, new_id=new.id
         )
         self._resume(superseded, Verdict(status="superseded", by=editor))
+        if self.corrections is not None:
+            self.corrections.approval_edit(request=old, editor=editor, args=new.args, channel=channel)
         return new
 
     def expire_due(self, *, now: datetime | None = None) -> list[Outcome]:

@@ -16,6 +16,7 @@ from typing import Any
 from dbos import DBOS, SetWorkflowID
 
 from agent.prompts import Prompts
+from core import tracing
 from core.durable import Slot, serving
 from core.store.approvals import ThreadMessage
 from core.store.audit import AuditEvent
@@ -60,7 +61,9 @@ class BackgroundRuns:
             call, actor=owner, source=source, audit_first=audit_first, key=key
         )
         with SetWorkflowID(serialised["key"]):
-            DBOS.retrieve_queue(QUEUE).enqueue(_background, serialised, owner, thread_id)  # type: ignore[union-attr]
+            # The trace goes with the work: a queue thread (here or in another process) continues it.
+            queue = DBOS.retrieve_queue(QUEUE)
+            queue.enqueue(_background, serialised, owner, thread_id, tracing.carrier())  # type: ignore[union-attr]
         return run
 
     def tell(self, outcome: dict[str, Any], call: dict[str, Any], owner: str, thread_id: str) -> None:
@@ -96,9 +99,15 @@ def stop() -> None:
 
 
 @DBOS.workflow(name="switchboard.background")
-def _background(call: dict[str, Any], owner: str, thread_id: str) -> None:
+def _background(
+    call: dict[str, Any], owner: str, thread_id: str, trace: dict[str, str] | None = None
+) -> None:
     background = _served.get()
     if background is None:
         raise RuntimeError("this process no longer serves long calls")
-    outcome = durable.run(background.runner, call)
+    with (
+        tracing.attached(trace),
+        tracing.span("background.run", kind="consumer", tool=call["tool"], thread_id=thread_id),
+    ):
+        outcome = durable.run(background.runner, call)
     DBOS.run_step({"name": "tell"}, background.tell, outcome, call, owner, thread_id)

@@ -109,6 +109,61 @@ class PolicyConfig(_Section):
     )
 
 
+class DriftConfig(_Section):
+    """When the drift report (``switchboard drift``, the console's Model page) flags a tool in a window."""
+
+    psi: float = Field(
+        default=0.2,
+        gt=0,
+        description="Flag at or above this population stability index against the baseline.",
+    )
+    correction_rate: float = Field(
+        default=0.15, gt=0, le=1, description="Flag when this share of a tool's decisions is corrected..."
+    )
+    min_corrections: int = Field(default=3, ge=1, description="... and at least this many were.")
+    confidence_drop: float = Field(
+        default=0.15,
+        gt=0,
+        le=1,
+        description="Flag when the mean confidence is this far below the baseline's.",
+    )
+    oos_share: float = Field(
+        default=0.3, gt=0, le=1, description="Flag when this share of messages is out of scope."
+    )
+    new_vocabulary_share: float = Field(
+        default=0.25, gt=0, le=1, description="Flag when this share of the words is unseen in training."
+    )
+    min_decisions: int = Field(
+        default=20, ge=1, description="Fewer decisions than this in a window (or tool) are too few to flag."
+    )
+    check_every_s: int = Field(
+        default=3600,
+        ge=0,
+        description="How often the background tick checks the day's and the week's drift and raises its alerts "
+        "(0: never; `switchboard drift --alert` still does).",
+    )
+
+
+class RouterGateConfig(_Section):
+    """How much worse than the live router a candidate router may be on each gated metric and still replace it."""
+
+    tool_accuracy: float = Field(default=0.01, ge=0, le=1, description="Tool accuracy may fall by this much.")
+    false_refusal_rate: float = Field(
+        default=0.01, ge=0, le=1, description="The false-refusal rate may rise by this much."
+    )
+    oos_recall: float = Field(
+        default=0.01, ge=0, le=1, description="Out-of-scope recall may fall by this much."
+    )
+    ece: float = Field(
+        default=0.01, ge=0, le=1, description="Expected calibration error may rise by this much."
+    )
+
+    def tolerance(self, metric: str) -> float:
+        """The tolerance of one gated metric."""
+        value: float = getattr(self, metric)
+        return value
+
+
 class AgentSettings(FlowSettings):
     """Flow settings plus the agent's backend and policy."""
 
@@ -116,6 +171,8 @@ class AgentSettings(FlowSettings):
 
     policy: PolicyConfig = PolicyConfig()
     agent: AgentConfig = AgentConfig()
+    drift: DriftConfig = DriftConfig()
+    router_gate: RouterGateConfig = RouterGateConfig()
     tick_seconds: int = Field(
         default=30,
         ge=1,

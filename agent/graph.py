@@ -11,7 +11,8 @@ branches: it reads the registry and the policy's action. agent/README.md shows i
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
+from functools import partial, wraps
 from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -20,7 +21,8 @@ from langgraph.graph.state import CompiledStateGraph
 
 from agent.nodes import act, ask, check, gate, reply, understand
 from agent.nodes.deps import ChatDeps, required
-from agent.state import ChatState
+from agent.state import ChatState, ChatUpdate, Plan
+from core import tracing
 
 Understood = Literal["help", "cancelled", "check"]
 Gated = Literal["execute", "confirm", "escalate", "refuse", "shadow", "ask_back", "disambiguate"]
@@ -46,24 +48,46 @@ def after_gate(state: ChatState) -> Gated:
     return route
 
 
+def traced_node(name: str, node: Callable[..., ChatUpdate]) -> Callable[..., ChatUpdate]:
+    """``node`` in a span of its own; the gate's span also says what it decided and for which tool.
+
+    ``wraps`` keeps the node's signature (LangGraph reads it to pass ``config`` to the nodes that take it).
+    """
+
+    @wraps(node)
+    def run(*args: Any, **kwargs: Any) -> ChatUpdate:
+        with tracing.span(f"node {name}", node=name) as span:
+            update = node(*args, **kwargs)
+            plan = update.get("plan")
+            if isinstance(plan, Plan):
+                span.set(action=plan.route, tool=plan.decision.tool)
+            return update
+
+    return run
+
+
 def build_graph(
     *, deps: ChatDeps, checkpointer: BaseCheckpointSaver[Any] | None
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """Compile the chat graph over ``deps`` with a checkpointer (one thread per chat)."""
+    """Compile the chat graph over ``deps`` with a checkpointer (one thread per chat); each node is traced."""
     graph = StateGraph(ChatState)
-    graph.add_node("understand", partial(understand.understand, deps))
-    graph.add_node("check", partial(check.check, deps))
-    graph.add_node("gate", partial(gate.gate, deps))
-    graph.add_node("ask_back", partial(ask.ask_back, deps))
-    graph.add_node("disambiguate", partial(ask.disambiguate, deps))
-    graph.add_node("execute", partial(act.execute, deps))
-    graph.add_node("confirm", partial(act.confirm, deps))
-    graph.add_node("escalate", partial(act.escalate, deps))
-    graph.add_node("refuse", partial(act.refuse, deps))
-    graph.add_node("shadow", partial(act.shadow, deps))
-    graph.add_node("help", partial(reply.help_, deps))
-    graph.add_node("cancelled", partial(reply.cancelled, deps))
-    graph.add_node("reply", reply.reply)
+
+    def add(name: str, node: Callable[..., ChatUpdate]) -> None:
+        graph.add_node(name, traced_node(name, node))
+
+    add("understand", partial(understand.understand, deps))
+    add("check", partial(check.check, deps))
+    add("gate", partial(gate.gate, deps))
+    add("ask_back", partial(ask.ask_back, deps))
+    add("disambiguate", partial(ask.disambiguate, deps))
+    add("execute", partial(act.execute, deps))
+    add("confirm", partial(act.confirm, deps))
+    add("escalate", partial(act.escalate, deps))
+    add("refuse", partial(act.refuse, deps))
+    add("shadow", partial(act.shadow, deps))
+    add("help", partial(reply.help_, deps))
+    add("cancelled", partial(reply.cancelled, deps))
+    add("reply", reply.reply)
 
     graph.add_edge(START, "understand")
     graph.add_conditional_edges("understand", after_understand)

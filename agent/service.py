@@ -27,11 +27,14 @@ from agent.background_runs import BackgroundRuns
 from agent.checkpoint import open_checkpointer
 from agent.config import AgentSettings
 from agent.graph import build_graph
+from agent.modelops.corrections import Corrections
+from agent.modelops.drift_check import DriftCheck
 from agent.nodes import ChatDeps
 from agent.policy import Policy
 from agent.prompts import Prompts, load_prompts
 from agent.slots import SlotFiller
 from agent.state import Reply, new_turn
+from core import tracing
 from core.durable import durable_config
 from core.errors import Busy, Forbidden, TooLarge
 from core.locks import StripedLock
@@ -93,8 +96,14 @@ class Switchboard:
             backend = build_backend(settings, engine=engine, registry=registry)
         policy = Policy(settings.policy)
         prompts = load_prompts()
+        corrections = Corrections(engine=engine)
         approvals = ApprovalService(
-            runner=runner, registry=registry, policy=policy, prompts=prompts, checkpointer=checkpointer
+            runner=runner,
+            registry=registry,
+            policy=policy,
+            prompts=prompts,
+            checkpointer=checkpointer,
+            corrections=corrections,
         )
         background = BackgroundRuns(runner=runner, prompts=prompts)
         deps = ChatDeps(
@@ -106,6 +115,7 @@ class Switchboard:
             prompts=prompts,
             fill_slots=SlotFiller(registry=registry, engine=engine),
             background=background,
+            corrections=corrections,
         )
         graph = build_graph(deps=deps, checkpointer=checkpointer)
         thread_locks = _thread_locks(settings, engine)
@@ -162,7 +172,12 @@ class Switchboard:
         config = {"configurable": {"thread_id": thread_id, "source": source}}
         # The thread first, then a slot: a turn waiting for its thread holds no slot, and nothing inside a slot
         # waits for a thread, so the two never wait for each other.
-        with bind(thread_id=thread_id, actor=user), self.thread_locks.hold(thread_id), self._slot():
+        with (
+            tracing.span("agent.turn", thread_id=thread_id, source=source),
+            bind(thread_id=thread_id, actor=user),
+            self.thread_locks.hold(thread_id),
+            self._slot(),
+        ):
             # One checkpoint write per turn ("exit"): a turn is short, and anything durable it does (runs,
             # approval requests, audit records) is committed by the tools and the approval service themselves.
             try:
@@ -173,6 +188,7 @@ class Switchboard:
                 self._keep([asked])  # the operator's words are kept even when the turn fails
                 raise
             reply: Reply = final["reply"]  # the graph's output: its state's values, as the nodes wrote them
+            tracing.annotate(run_id=reply.run_id, approval_id=reply.approval_id, outcome=reply.kind)
             answer = {
                 **asked,
                 "role": "assistant",
@@ -270,7 +286,7 @@ def open_switchboard(
             without a bot never takes a Telegram update it cannot run.
         parts: Replacements for the default parts (``Switchboard.build``).
     """
-    with open_checkpointer(settings) as saver:
+    with tracing.configured(settings.telemetry), open_checkpointer(settings) as saver:
         service = Switchboard.build(settings=settings, engine=engine, checkpointer=saver, **parts)
         if durable_as is None:
             yield service
@@ -283,8 +299,10 @@ def open_switchboard(
                 yield service
                 return
             checkpoints = Checkpointer(engine=engine, settings=settings)
+            drift = DriftCheck(settings=settings, engine=engine)
             ticker.serve(
-                ticker.Ticker(service.runner, service.approvals, checkpoints), every_s=settings.tick_seconds
+                ticker.Ticker(service.runner, service.approvals, checkpoints, drift),
+                every_s=settings.tick_seconds,
             )
             background_runs.serve(service.background)
             try:

@@ -1,4 +1,4 @@
-"""Background work on a DBOS schedule: due named-flow schedules, approval expiry and reminders, audit checkpoints.
+"""Background work on a DBOS schedule: due flow schedules, approval expiry and reminders, audit checkpoints, drift.
 
 Every process that runs the durable engine registers the same schedule (``switchboard-tick``, every
 ``tick_seconds``). DBOS gives each fire time one workflow id, so a tick runs once across all processes and hosts,
@@ -17,6 +17,7 @@ from typing import Any
 from dbos import DBOS
 
 from agent.approvals import ApprovalService
+from agent.modelops.drift_check import DriftCheck
 from core.durable import Slot
 from core.errors import SwitchboardError
 from core.store.checkpoints import Checkpointer
@@ -37,13 +38,14 @@ class Ticker:
     runner: ToolRunner
     approvals: ApprovalService
     checkpoints: Checkpointer | None = None
+    drift: DriftCheck | None = None
 
     def tick(self, now: datetime) -> dict[str, Any]:
-        """Fire due schedules, expire overdue requests, remind approvers, sign a due audit checkpoint.
+        """Fire due schedules, expire overdue requests, remind approvers, sign a due audit checkpoint, check drift.
 
         Each part is isolated from the others.
         """
-        report: dict[str, Any] = {"fired": [], "expired": 0, "reminded": 0, "checkpoint": None}
+        report: dict[str, Any] = {"fired": [], "expired": 0, "reminded": 0, "checkpoint": None, "drift": 0}
         try:
             report["fired"] = run_due_schedules(runner=self.runner, now=now)
         except Exception:
@@ -58,7 +60,12 @@ class Ticker:
             logger.exception("sending approval reminders failed")
         if self.checkpoints is not None:
             report["checkpoint"] = _checkpoint(self.checkpoints)
-        if report["fired"] or report["expired"] or report["reminded"] or report["checkpoint"]:
+        if self.drift is not None and self.drift.due(now):
+            try:
+                report["drift"] = self.drift.run(now)
+            except Exception:
+                logger.exception("checking the router's drift failed")
+        if any(report.values()):
             logger.info("background tick", extra=report)
         return report
 

@@ -25,6 +25,7 @@ def _rows() -> list[
     from benchmarks.ingest import bench_ingest
     from benchmarks.reports import bench_reports
     from benchmarks.scale import bench_scale
+    from benchmarks.tracing import bench_tracing_off
 
     def ingest(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         return [
@@ -200,6 +201,16 @@ def _rows() -> list[
         rows += [(f"scale: {db} skipped", "no server on 127.0.0.1:5432", "", None) for db in r["skipped"]]
         return rows
 
+    def tracing_off(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+        return [
+            (
+                "tracing off: one span vs a bare call",
+                f"{r['span_off_ns']} ns vs {r['bare_call_ns']} ns; {r['per_turn_us']} µs per turn of 20 spans",
+                "≤ 1 µs/span",
+                r["span_off_ns"] <= 1000,
+            )
+        ]
+
     from benchmarks.durable import bench_durable
     from benchmarks.hosts import simulate
 
@@ -211,6 +222,7 @@ def _rows() -> list[
         ("approvals", core.bench_approvals, approvals),
         ("console", bench_console, console),
         ("durable", bench_durable, durable),
+        ("tracing", bench_tracing_off, tracing_off),
         ("hosts", simulate, hosts),
         ("scale", bench_scale, scale),
     ]
@@ -229,7 +241,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="*",
-        help="ingest audit reports decisions approvals console durable hosts scale (scale runs only when named)",
+        help="ingest audit reports decisions approvals console durable tracing hosts scale (scale runs only when named)",
     )
     parser.add_argument(
         "--big", action="store_true", help="scale: grow to 500x the demo (10M orders), not 100x"

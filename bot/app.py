@@ -38,6 +38,7 @@ from bot.redact import install_token_redaction
 from bot.runtime import BotRuntime, thread_id_for
 from bot.store import init_bot_tables
 from bot.texts import text
+from core import tracing
 from core.errors import ConfigError
 from core.logs import bind
 
@@ -64,6 +65,13 @@ class SwitchboardApplication(Application):  # type: ignore[type-arg]
         await super().stop()
         if self.runtime is not None:
             await self.runtime.stop()
+
+    async def process_update(self, update: object) -> None:
+        """Handle one update in a span of its own (polling, the webhook's queue and tests all come here)."""
+        fields = update_fields(update)
+        thread_id, update_id = fields.get("thread_id"), fields.get("update_id")
+        with tracing.span("telegram.update", kind="consumer", update_id=update_id, thread_id=thread_id):
+            await super().process_update(update)
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):

@@ -133,7 +133,12 @@ class ChatHandlers(HandlerBase):
         service = self.runtime.switchboard.approvals
         try:
             await asyncio.to_thread(
-                service.reject, approval_id, approver=who.user.name, role=who.user.role, reason=reason
+                service.reject,
+                approval_id,
+                approver=who.user.name,
+                role=who.user.role,
+                reason=reason,
+                channel="telegram",
             )
         except (Conflict, Forbidden, NotFound) as exc:
             try:

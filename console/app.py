@@ -28,7 +28,22 @@ from console.errors import install_error_handlers
 from console.limits import BodySizeLimit, RateLimiter
 from console.metrics import Metrics, MetricsMiddleware
 from console.request_context import RequestContext, bind_thread
-from console.routes import approvals, audit, auth, chat, executors, files, health, ingest, pages, runs, users
+from console.routes import (
+    approvals,
+    audit,
+    auth,
+    chat,
+    examples,
+    executors,
+    files,
+    health,
+    ingest,
+    model,
+    pages,
+    runs,
+    users,
+)
+from console.tracing import TracingMiddleware
 from core.store.db import make_engine
 from core.store.schema import init_db
 
@@ -107,7 +122,9 @@ def create_app(
         queues: More durable queues the opened service takes work from (a worker's bot: the Telegram updates).
     """
     workers = settings.console_workers
-    metrics = Metrics(multiprocess_dir=metrics_dir(settings) if workers > 1 else None)
+    metrics = Metrics(
+        multiprocess_dir=metrics_dir(settings) if workers > 1 else None, var_dir=settings.var_dir
+    )
     state = ConsoleState(
         settings=settings,
         metrics=metrics,
@@ -164,7 +181,21 @@ def create_app(
     )
     app.state.console = state
     install_error_handlers(app)
-    for module in (auth, users, chat, approvals, runs, audit, executors, files, health, ingest, pages):
+    for module in (
+        auth,
+        users,
+        chat,
+        approvals,
+        runs,
+        audit,
+        examples,
+        executors,
+        files,
+        health,
+        ingest,
+        model,
+        pages,
+    ):
         # The chat routes name a thread in their path; it goes on their log lines.
         app.include_router(module.router, dependencies=[Depends(bind_thread)] if module is chat else None)
     for router in extra_routers:
@@ -174,4 +205,5 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(TracingMiddleware)  # outermost: the request's span holds everything it causes
     return app

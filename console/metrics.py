@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,18 +65,97 @@ class _StateCollector(Collector):
         yield runs
 
 
+def _drift_families() -> list[GaugeMetricFamily]:
+    labels = ["tool"]
+    return [
+        GaugeMetricFamily("switchboard_model_decisions", "Router decisions today (UTC).", labels=labels),
+        GaugeMetricFamily(
+            "switchboard_model_confidence_mean", "Mean confidence of today's decisions.", labels=labels
+        ),
+        GaugeMetricFamily(
+            "switchboard_model_correction_rate",
+            "Share of today's decisions an operator corrected.",
+            labels=labels,
+        ),
+        GaugeMetricFamily(
+            "switchboard_model_psi",
+            "Today's confidence shift against the dev-split baseline (PSI).",
+            labels=labels,
+        ),
+        GaugeMetricFamily("switchboard_model_oos_share", "Share of today's messages out of scope."),
+    ]
+
+
+class _DriftCollector(Collector):
+    """Today's drift gauges (the current UTC day window), from the audit log; cached a minute, so scrapes stay cheap."""
+
+    def __init__(self, engine: Engine, var_dir: Path | None, ttl_s: float = 60.0) -> None:
+        self.engine, self.var_dir, self.ttl_s = engine, var_dir, ttl_s
+        self._cached: tuple[float, list[Metric]] | None = None
+
+    def describe(self) -> Iterator[Metric]:
+        """The gauges' names, without reading the audit log (the registry asks when the collector registers)."""
+        yield from _drift_families()
+
+    def collect(self) -> Iterator[Metric]:
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] > self.ttl_s:
+            try:
+                self._cached = (now, self._measure())
+            except Exception:
+                logger.warning("could not read the drift metrics", exc_info=True)
+                return
+        yield from self._cached[1]
+
+    def _measure(self) -> list[Metric]:
+        from agent.config import DriftConfig
+        from agent.modelops.drift import build_report
+        from agent.modelops.drift_baseline import load_baseline
+        from agent.modelops.drift_service import live_fingerprint
+        from agent.modelops.drift_windows import window_of
+
+        moment = datetime.now(UTC)
+        baseline = (
+            load_baseline(self.var_dir, live_fingerprint(self.var_dir)) if self.var_dir is not None else None
+        )
+        start = window_of(moment, "day").start
+        report = build_report(
+            engine=self.engine,
+            limits=DriftConfig(),
+            kind="day",
+            start=start,
+            end=moment + timedelta(seconds=1),
+            baseline=baseline,
+            vocabulary=None,
+        )
+        decisions, mean, corrected, shift, oos = _drift_families()
+        window = report.windows[-1]
+        for stats in [window.overall, *window.tools]:
+            decisions.add_metric([stats.scope], float(stats.decisions))
+            if stats.confidence_mean is not None:
+                mean.add_metric([stats.scope], stats.confidence_mean)
+            if stats.correction_rate is not None:
+                corrected.add_metric([stats.scope], stats.correction_rate)
+            if stats.psi is not None:
+                shift.add_metric([stats.scope], stats.psi.value)
+        oos.add_metric([], window.overall.oos_share or 0.0)
+        return [decisions, mean, corrected, shift, oos]
+
+
 class Metrics:
     """The app's metrics."""
 
-    def __init__(self, *, multiprocess_dir: Path | None = None) -> None:
+    def __init__(self, *, multiprocess_dir: Path | None = None, var_dir: Path | None = None) -> None:
         """Create the metrics.
 
         Args:
             multiprocess_dir: The folder every worker writes its samples to (prometheus_client's
                 ``PROMETHEUS_MULTIPROC_DIR``, which must be set before the worker imports prometheus_client);
                 None for a single process.
+            var_dir: Where the drift baseline is kept (``settings.var_dir``); without it, no PSI gauge.
         """
         self.multiprocess_dir = multiprocess_dir
+        self.var_dir = var_dir
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "switchboard_http_requests",
@@ -115,12 +195,15 @@ class Metrics:
             registry=self.registry,
         )
         self._state: _StateCollector | None = None
+        self._drift: _DriftCollector | None = None
 
     def watch(self, engine: Engine) -> None:
         """Start reporting the database-backed gauges for ``engine``."""
         if self._state is None:
             self._state = _StateCollector(engine)
             self.registry.register(self._state)
+            self._drift = _DriftCollector(engine, self.var_dir)
+            self.registry.register(self._drift)
 
     def render(self) -> bytes:
         """The exposition text (every worker's samples added up, with several workers)."""
@@ -130,6 +213,8 @@ class Metrics:
         multiprocess.MultiProcessCollector(registry, path=str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
         if self._state is not None:
             registry.register(self._state)
+        if self._drift is not None:
+            registry.register(self._drift)
         return generate_latest(registry)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -24,6 +24,12 @@ from core.errors import ConfigError
 from core.logs import LogFormat, LogLevel
 
 _SECRET_PREFIX = "SWITCHBOARD_SECRET_"
+# OpenTelemetry's standard variables, read into ``telemetry`` like any other setting (``_OtelSource``).
+_OTEL_VARIABLES = {
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "otlp_endpoint",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "otlp_traces_endpoint",
+    "OTEL_SERVICE_NAME": "service_name",
+}
 S = TypeVar("S", bound="CoreSettings")
 
 
@@ -72,6 +78,45 @@ class _SecretsSource(PydanticBaseSettingsSource):
             if key.startswith(_SECRET_PREFIX):
                 found[key[len(_SECRET_PREFIX) :].lower()] = value
         return {"secrets": found} if found else {}
+
+
+class _OtelSource(PydanticBaseSettingsSource):
+    """OpenTelemetry's standard ``OTEL_*`` variables as the ``telemetry`` section (below SWITCHBOARD_*)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:  # noqa: ARG002
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found = {key: os.environ[name] for name, key in _OTEL_VARIABLES.items() if os.environ.get(name)}
+        return {"telemetry": found} if found else {}
+
+
+class TelemetrySettings(BaseModel):
+    """Traces (core/tracing.py): exported over OTLP/HTTP when an endpoint is set, off (no cost) otherwise."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="OTLP/HTTP collector base URL (traces go to <url>/v1/traces); OTEL_EXPORTER_OTLP_ENDPOINT.",
+    )
+    otlp_traces_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="Full URL for traces, used as given; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT.",
+    )
+    service_name: str = Field(default="switchboard", min_length=1, description="OTEL_SERVICE_NAME.")
+    export_timeout_s: float = Field(default=10.0, gt=0, description="Give up on one export after this long.")
+
+    @property
+    def traces_url(self) -> str | None:
+        """Where spans are sent, or None when tracing is off."""
+        if self.otlp_traces_endpoint:
+            return self.otlp_traces_endpoint
+        if self.otlp_endpoint:
+            return self.otlp_endpoint.rstrip("/") + "/v1/traces"
+        return None
 
 
 class CoreSettings(BaseSettings):
@@ -144,6 +189,8 @@ class CoreSettings(BaseSettings):
         default=5.0, gt=0, description="... or once this many minutes passed and any record was added."
     )
 
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+
     secrets: dict[str, SecretStr] = Field(default_factory=dict, repr=False)
 
     @field_validator("log_level", mode="before")
@@ -161,10 +208,11 @@ class CoreSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003 - pydantic-settings passes every source
         file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Init arguments win, then the environment, then secrets, then the YAML file."""
+        """Init arguments win, then the environment (SWITCHBOARD_*, then OTEL_*), then secrets, then the YAML file."""
         return (
             init_settings,
             env_settings,
+            _OtelSource(settings_cls),
             _SecretsSource(settings_cls),
             _YamlSource(settings_cls),
         )

@@ -155,7 +155,14 @@ class Pipeline(_Section):
 class AlertRule(_Section):
     """Notify a recipient group when an event happens, at most once per debounce window per subject."""
 
-    event: Literal["run_failed", "dead_letter", "data_quality_below", "approval_expiring", "schedule_missed"]
+    event: Literal[
+        "run_failed",
+        "dead_letter",
+        "data_quality_below",
+        "approval_expiring",
+        "schedule_missed",
+        "model_drift",
+    ]
     notify: str
     threshold: float | None = None
     debounce_s: int = 900

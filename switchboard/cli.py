@@ -22,7 +22,9 @@ from switchboard.commands import (
     chat_cmd,
     core_cmd,
     doctor_cmd,
+    drift_cmd,
     eval_cmd,
+    examples_cmd,
     panels,
     rollups_cmd,
     router_cmd,
@@ -123,7 +125,9 @@ app.add_typer(rollups_cmd.app, name="rollups", rich_help_panel=panels.SET_UP)
 serve_cmd.register(app)
 bot_cmd.register(app)
 eval_cmd.register(app)
+drift_cmd.register(app)
 app.add_typer(router_cmd.app, name="router", rich_help_panel=panels.DEVELOP)
+app.add_typer(examples_cmd.app, name="examples", rich_help_panel=panels.DEVELOP)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from core import tracing
 from core.errors import Conflict, SwitchboardError
 from core.faults import crash_point
 from core.logs import bind
@@ -94,6 +95,7 @@ class RunLifecycle:
             max_attempts=max_attempts,
         )
         crash_point(self.settings, "run.created")
+        tracing.annotate(run_id=run.id)  # on the span of the call opening it (tool.run, background.run)
         owned = not created and run.status in UNFINISHED and durable.owns(run.idempotency_key)
         if not created and not owned:
             return run, self.replay(spec, args, run)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from core import tracing
 from core.errors import ConfigError, SwitchboardError
 from core.faults import crash_point
 from core.store.db import utcnow
@@ -78,9 +79,10 @@ def _run_flow(ctx: ToolContext, args: RunFlowArgs) -> ToolResult:
         }
         key = f"{ctx.idempotency_key}:step{index}" if ctx.idempotency_key else None
         try:
-            execution = ctx.call(
-                step.tool, step_args, idempotency_key=key, source=f"flow:{args.flow}", retry=step.retry
-            )
+            with tracing.span("flow.step", flow=args.flow, step=index, tool=step.tool):
+                execution = ctx.call(
+                    step.tool, step_args, idempotency_key=key, source=f"flow:{args.flow}", retry=step.retry
+                )
         except SwitchboardError as exc:
             rows.append([index, step.tool, "failed", exc.message])
             tries = f" after {exc.details['attempts']} attempts" if "attempts" in exc.details else ""

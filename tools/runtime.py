@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from core import tracing
 from core.errors import SwitchboardError, as_data, rebuild
 from core.store.audit import AuditEvent, AuditLog
 from core.store.runs import Run, RunStatus, RunStore
@@ -158,38 +159,39 @@ class ToolRunner:
             Conflict: the idempotency key belongs to a run that failed or is still running.
             SwitchboardError: the tool failed; the run and the audit log record why.
         """
-        name, args = bound.tool, bound.args
-        spec = self.registry.get_tool(name)
-        ctx = self.context(
-            actor=actor, pipeline_run_id=pipeline_run_id, idempotency_key=idempotency_key, source=source
-        )
-        inputs = args.model_dump(mode="json")
-        if not spec.creates_run:
-            call = AuditEvent("tool.call", actor, f"tool:{name}", {"args": inputs, "source": source})
-            self.audit.append_many([*audit_first, call])
-            try:
-                result = spec.func(ctx, args)
-            except SwitchboardError as exc:
-                self.audit.append("tool.failed", actor=actor, subject=f"tool:{name}", data=exc.to_dict())
-                raise
-            except Exception as exc:
-                logger.exception("tool %s failed", name)
-                self.audit.append(
-                    "tool.failed", actor=actor, subject=f"tool:{name}", data={"error": type(exc).__name__}
-                )
-                raise InternalToolError(
-                    f"{name} failed unexpectedly; the server log has the details"
-                ) from exc
-            return Execution(name, args, result)
-        if audit_first:
-            self.audit.append_many(audit_first)  # the run store writes the run's own records
-        if durable.durable():
-            return self._run_durably(
-                spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, retry=retry
+        with tracing.span("tool.run", source=source, tool=bound.tool):
+            name, args = bound.tool, bound.args
+            spec = self.registry.get_tool(name)
+            ctx = self.context(
+                actor=actor, pipeline_run_id=pipeline_run_id, idempotency_key=idempotency_key, source=source
             )
-        return self._call_with_run(
-            spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, source=source
-        )
+            inputs = args.model_dump(mode="json")
+            if not spec.creates_run:
+                call = AuditEvent("tool.call", actor, f"tool:{name}", {"args": inputs, "source": source})
+                self.audit.append_many([*audit_first, call])
+                try:
+                    result = spec.func(ctx, args)
+                except SwitchboardError as exc:
+                    self.audit.append("tool.failed", actor=actor, subject=f"tool:{name}", data=exc.to_dict())
+                    raise
+                except Exception as exc:
+                    logger.exception("tool %s failed", name)
+                    self.audit.append(
+                        "tool.failed", actor=actor, subject=f"tool:{name}", data={"error": type(exc).__name__}
+                    )
+                    raise InternalToolError(
+                        f"{name} failed unexpectedly; the server log has the details"
+                    ) from exc
+                return Execution(name, args, result)
+            if audit_first:
+                self.audit.append_many(audit_first)  # the run store writes the run's own records
+            if durable.durable():
+                return self._run_durably(
+                    spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, retry=retry
+                )
+            return self._call_with_run(
+                spec, args, ctx, inputs, parent_id=parent_id, attempt=attempt, source=source
+            )
 
     def _run_durably(
         self,

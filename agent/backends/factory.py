@@ -6,6 +6,10 @@ starts in about a second. When the examples change, the router is retrained on f
 ``var/router/<fingerprint>``; a test fails until the shipped copy is rebuilt, so it never silently goes stale.
 Beside the fingerprint, ``ENCODER`` records the sha256 of the int8 encoder model the router was trained with;
 loading it beside another model logs a warning, and a test fails.
+
+A promoted candidate router (``switchboard router promote``) overrides all this: ``var/routers/LIVE.json`` names
+the live router, kept under ``var/routers/<fingerprint>``. A running service re-reads the pointer when its mtime
+changes (``RouterSource``), so a promotion, a rollback or a new shadow candidate applies from the next message.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,7 +35,18 @@ from agent.backends.embedded.extract.slots import KnownEntities
 from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_examples import EXAMPLES_DIR, OOS_LABEL, VOICES, load_training_examples
 from agent.backends.embedded.router_models import RouterConfig
+from agent.backends.embedded.routing import Routing
 from agent.config import AgentSettings
+from agent.modelops.candidate_store import (
+    CALIBRATION_NAME,
+    is_kept,
+    pointer_path,
+    read_pointer,
+    router_folder,
+)
+from agent.modelops.shadow import ShadowRecorder
+from core.errors import SwitchboardError
+from core.store.audit import AuditLog
 from core.store.models import Customer, Product
 from tools.registry import Registry
 
@@ -115,11 +131,59 @@ def _cached_router(cache_dir: Path, fingerprint: str, threads: int) -> IntentRou
     return router
 
 
+@dataclass(frozen=True)
+class LiveRouter:
+    """Which router is live: its fingerprint, its folder, and whether ``LIVE.json`` pinned it there."""
+
+    fingerprint: str
+    folder: Path
+    pinned: bool
+
+
+def base_router_folder(settings: AgentSettings, fingerprint: str) -> Path:
+    """Where the base router for ``fingerprint`` is (or will be, once trained): the shipped copy or the cache."""
+    if shipped_fingerprint() == fingerprint:
+        return SHIPPED_DIR
+    return settings.var_dir.resolve() / "router" / fingerprint
+
+
+def live_router(settings: AgentSettings) -> LiveRouter:
+    """The router ``LIVE.json`` names, else the base router for the current examples (as without the file)."""
+    pointer = read_pointer(settings.var_dir)
+    if pointer is not None and pointer.live is not None:
+        if is_kept(settings.var_dir, pointer.live):
+            return LiveRouter(pointer.live, router_folder(settings.var_dir, pointer.live), pinned=True)
+        logger.error(
+            "LIVE.json names router %s, which is not kept under %s; using the base router",
+            pointer.live,
+            router_folder(settings.var_dir, pointer.live).parent,
+        )
+    fingerprint = examples_fingerprint()
+    return LiveRouter(fingerprint, base_router_folder(settings, fingerprint), pinned=False)
+
+
+@lru_cache(maxsize=8)
+def _kept_router(folder: Path, threads: int) -> IntentRouter:
+    # A kept router's folder never changes after it is written, so its path is a safe cache key.
+    encoder = load_encoder(threads)
+    _same_encoder(folder, encoder)
+    return IntentRouter.load(folder, encoder=encoder)
+
+
+def load_kept_router(folder: Path, *, threads: int = 1) -> IntentRouter:
+    """A router kept under ``var/routers`` (a candidate or a copy of an earlier live router)."""
+    with _lock:
+        return _kept_router(folder.resolve(), threads)
+
+
 def load_router(settings: AgentSettings) -> IntentRouter:
-    """The trained router for the current examples (from the disk cache when possible)."""
+    """The live router: the one ``LIVE.json`` names, else the one for the current examples (cached on disk)."""
+    live = live_router(settings)
+    if live.pinned:
+        return load_kept_router(live.folder, threads=settings.agent.encoder_threads)
     with _lock:
         return _cached_router(
-            settings.var_dir.resolve() / "router", examples_fingerprint(), settings.agent.encoder_threads
+            settings.var_dir.resolve() / "router", live.fingerprint, settings.agent.encoder_threads
         )
 
 
@@ -152,23 +216,105 @@ def known_entities(engine: Engine, *, ttl_s: float = 60.0) -> Callable[[], Known
 CALIBRATION_FILE = SHIPPED_DIR / "calibration.json"
 
 
-def load_calibration() -> JointCalibration | None:
-    """The joint calibration fitted on the dev split, if it belongs to the current router."""
-    calibration = JointCalibration.load(CALIBRATION_FILE)
-    if calibration is None or calibration.fingerprint != examples_fingerprint():
+def load_calibration(settings: AgentSettings | None = None) -> JointCalibration | None:
+    """The joint calibration fitted on the dev split, if it belongs to the live router.
+
+    Without ``settings``: the shipped calibration, if it belongs to the current examples' router.
+    """
+    live = live_router(settings) if settings is not None else None
+    if live is not None and live.pinned:
+        path, fingerprint = live.folder / CALIBRATION_NAME, live.fingerprint
+    else:
+        path, fingerprint = CALIBRATION_FILE, examples_fingerprint()
+    calibration = JointCalibration.load(path)
+    if calibration is None or calibration.fingerprint != fingerprint:
         return None
     return calibration
+
+
+class RouterSource:
+    """The live router, its calibration and the shadow candidate, re-read whenever ``LIVE.json`` changes.
+
+    Each decision stats the pointer (a few microseconds); only a changed mtime or size reloads, so a promotion,
+    rollback or shadow change in one process applies from the next message in every process.
+    """
+
+    def __init__(self, settings: AgentSettings, *, engine: Engine | None, calibrated: bool) -> None:
+        """Read the pointer of ``settings.var_dir``; shadow records go to ``engine``'s audit log (none: no shadow)."""
+        self.settings = settings
+        self.audit = AuditLog(engine) if engine is not None else None
+        self.calibrated = calibrated
+        self._path = pointer_path(settings.var_dir)
+        self._stamp: tuple[int, int] | None = None
+        self._routing: Routing | None = None
+        self._reload = threading.Lock()
+
+    def __call__(self) -> Routing:
+        """The routing for this message."""
+        stamp = self._pointer_stamp()
+        routing = self._routing
+        if routing is None or stamp != self._stamp:
+            with self._reload:
+                if self._routing is None or stamp != self._stamp:
+                    self._routing, self._stamp = self._load(), stamp
+                routing = self._routing
+        return routing
+
+    def _pointer_stamp(self) -> tuple[int, int] | None:
+        try:
+            found = self._path.stat()
+        except FileNotFoundError:
+            return None
+        return found.st_mtime_ns, found.st_size
+
+    def _load(self) -> Routing:
+        settings = self.settings
+        router = load_router(settings)
+        calibration = load_calibration(settings) if self.calibrated else None
+        return Routing(router=router, calibration=calibration, shadow=self._shadow(router))
+
+    def _shadow(self, live: IntentRouter) -> ShadowRecorder | None:
+        if self.audit is None:
+            return None
+        try:
+            pointer = read_pointer(self.settings.var_dir)
+        except SwitchboardError as exc:  # a broken pointer must not stop the live router
+            logger.error("shadow candidate not loaded: %s", exc.message)
+            return None
+        if pointer is None or pointer.shadow is None:
+            return None
+        folder = router_folder(self.settings.var_dir, pointer.shadow)
+        if not is_kept(self.settings.var_dir, pointer.shadow):
+            logger.error("shadow candidate %s is not kept under %s", pointer.shadow, folder.parent)
+            return None
+        candidate = load_kept_router(folder, threads=self.settings.agent.encoder_threads)
+        if candidate.encoder is not live.encoder:
+            logger.error("shadow candidate %s uses another encoder; not shadowing", pointer.shadow)
+            return None
+        return ShadowRecorder(
+            candidate=candidate,
+            candidate_fingerprint=pointer.shadow,
+            live_fingerprint=live_router(self.settings).fingerprint,
+            audit=self.audit,
+        )
 
 
 def build_embedded(
     settings: AgentSettings, *, registry: Registry, engine: Engine | None = None, calibrated: bool = True
 ) -> EmbeddedBackend:
-    """The offline backend (``calibrated=False`` gives raw confidences, for fitting the calibration)."""
+    """The offline backend on the live router (``calibrated=False`` gives raw confidences, for fitting).
+
+    With an ``engine``, a shadow candidate named in ``LIVE.json`` also decides on each message and its choice is
+    audited as ``router.shadow``; it never changes the decision.
+    """
+    source = RouterSource(settings, engine=engine, calibrated=calibrated)
+    first = source()
     return EmbeddedBackend(
-        router=load_router(settings),
+        router=first.router,
         registry=registry,
         known=known_entities(engine) if engine is not None else None,
-        calibration=load_calibration() if calibrated else None,
+        calibration=first.calibration,
+        routing=source,
     )
 
 

@@ -12,6 +12,7 @@ from langchain_core.runnables import RunnableConfig
 from agent.approvals import ApprovalService
 from agent.backends.base import Backend
 from agent.background_runs import BackgroundRuns
+from agent.modelops.corrections import Corrections
 from agent.policy import Policy
 from agent.prompts import Prompts
 from tools.registry import Registry
@@ -34,6 +35,7 @@ class ChatDeps:
         prompts: Reply templates.
         fill_slots: Reads the arguments an operator gives in answer to a question.
         background: Runs long calls (named flows) off the turn, when this process can queue them.
+        corrections: Captures a person's corrections of the agent as candidate training examples.
     """
 
     backend: Backend
@@ -44,6 +46,7 @@ class ChatDeps:
     prompts: Prompts
     fill_slots: SlotFiller
     background: BackgroundRuns | None = None
+    corrections: Corrections | None = None
 
 
 def required(value: T | None, name: str) -> T:

@@ -6,9 +6,11 @@ tools), or a new request for the backend to decide on. An answer that does not f
 
 from __future__ import annotations
 
+from langchain_core.runnables import RunnableConfig
+
 from agent import replies as r
 from agent.backends.base import DecideRequest, Decision
-from agent.nodes.deps import ChatDeps
+from agent.nodes.deps import ChatDeps, source_of, subject_of
 from agent.references import resolve_results
 from agent.state import ChatState, ChatUpdate, Intent, Pending
 
@@ -19,15 +21,21 @@ FREE_TEXT = frozenset({"message", "query"})
 ANSWER_WORDS = 4  # a reply this short to "which ...?" is an answer, whatever else it could be read as
 
 
-def understand(deps: ChatDeps, state: ChatState) -> ChatUpdate:
+def understand(deps: ChatDeps, state: ChatState, config: RunnableConfig) -> ChatUpdate:
     """Read the message: help, an answer to the pending question, or a new decision from the backend."""
     if r.is_help(state.text):
         return {"command": "help", "pending": None}
     if state.pending is not None:
+        noted = {"source": source_of(config), "subject": subject_of(config)}  # where a correction was made
         if r.is_no(state.text):
+            if deps.corrections is not None:  # a "no" to the agent's guess is a correction to learn from
+                deps.corrections.declined(state=state, **noted)
             return {"command": "cancel", "pending": None}
         answered = _answer(deps, state.pending, state.text)
         if answered is not None:
+            if answered.source == "choice" and answered.decision.tool and deps.corrections is not None:
+                chosen, args = answered.decision.tool, answered.decision.args
+                deps.corrections.other_choice(state=state, chosen=chosen, args=args, **noted)
             return {"intent": answered, "pending": None}
     if state.proposal is not None:
         # The interface knows what this turn asks for (a file was uploaded): the text, which may quote data (a

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from core import tracing
 from core.errors import Conflict, DeliveryFailed, NotFound
 from core.faults import crash_point
 from core.store import outbox
@@ -169,6 +170,7 @@ def _claim(engine: Engine, artifact: Artifact, destination: str) -> tuple[Delive
     )
 
 
+@tracing.traced("flows.deliver", stage="deliver", params=("destination",))
 def deliver_artifact(
     *,
     engine: Engine,
@@ -199,6 +201,7 @@ def deliver_artifact(
         DeliveryFailed: every attempt failed (or a permanent error stopped them); the row is marked failed.
     """
     dest = get_destination(settings, destination)
+    tracing.annotate(target_kind=dest.kind)
     if artifact.id is None:
         raise NotFound(f"artifact {artifact.name} has not been stored", artifact=artifact.name)
     description = transports.describe(dest, settings=settings)
@@ -273,6 +276,7 @@ def _report(
     row: Delivery, artifact: Artifact, description: str, *, already: bool, attempts: int | None = None
 ) -> DeliveryReport:
     assert row.id is not None and artifact.id is not None
+    tracing.annotate(outcome="already_delivered" if already else "delivered", attempts=attempts)
     return DeliveryReport(
         delivery_id=row.id,
         artifact_id=artifact.id,

@@ -17,6 +17,7 @@ from typing import Literal
 
 from sqlalchemy.engine import Engine
 
+from core import tracing
 from core.errors import BadInput, DeliveryFailed
 from core.store import outbox
 from core.store.audit import AuditEvent
@@ -89,6 +90,13 @@ class NotifyReport:
         if self.failed:
             parts.append(f"failed for {', '.join(self.failed)}")
         return f"Notification for {self.recipient}: {'; '.join(parts) or 'nothing to send'}."
+
+
+def _send(job: _Job, member: Recipient) -> MemberOutcome:
+    with tracing.span("notify.send", kind="client", channel=member.channel) as span:
+        outcome = job.deliver(member)
+        span.set(outcome=outcome.status, attempts=outcome.attempts)
+        return outcome
 
 
 def _row_key(key: str, member: Recipient) -> str:
@@ -207,6 +215,7 @@ class _Job:
         return MemberOutcome(member.channel, member.address, "sent", done.attempts)
 
 
+@tracing.traced("flows.notify", stage="notify")
 def send_notification(
     *,
     engine: Engine,
@@ -247,7 +256,7 @@ def send_notification(
     check_channels(settings, members)
     key = idempotency_key or f"once:{uuid.uuid4().hex}"
     job = _Job(engine, settings, key, recipient.strip(), message, sleep, telegram_post, actor)
-    outcomes = tuple(job.deliver(member) for member in members)
+    outcomes = tuple(_send(job, member) for member in members)
     report = NotifyReport(channel=channel, recipient=job.recipient, idempotency_key=key, outcomes=outcomes)
     failures = [o for o in outcomes if o.status == "failed"]
     if failures:

@@ -84,6 +84,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
+from core import tracing
 from core.errors import BadInput, NotFound
 from core.files import file_sha256
 from core.periods import resolve_period
@@ -222,6 +223,7 @@ def _existing(engine: Engine, name: str, sha256: str) -> Artifact | None:
         return session.exec(query.order_by(col(Artifact.id).desc()).limit(1)).first()
 
 
+@tracing.traced("flows.export", stage="export", params=("dataset", "run_id"))
 def export_dataset(
     *,
     engine: Engine,

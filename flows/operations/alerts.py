@@ -30,7 +30,7 @@ from flows.config import AlertRule, FlowSettings
 logger = logging.getLogger(__name__)
 
 AlertEvent = Literal[
-    "run_failed", "dead_letter", "data_quality_below", "approval_expiring", "schedule_missed"
+    "run_failed", "dead_letter", "data_quality_below", "approval_expiring", "schedule_missed", "model_drift"
 ]
 Sender = Callable[..., Any]
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import String, Table, TypeDecorator, bindparam, func, select
 from sqlalchemy.engine import Connection, Engine
 
+from core import tracing
 from core.errors import ConfigError
 from core.store.audit import AuditEvent, append_in
 from core.store.db import read_session, write_session
@@ -86,6 +87,7 @@ class NormalizeReport(BaseModel):
         return f"Normalized {self.dataset}: {', '.join(parts)}."
 
 
+@tracing.traced("flows.normalize", stage="normalize", params=("dataset",))
 def normalize_dataset(
     *, engine: Engine, settings: FlowSettings, dataset: str, dry_run: bool = False, actor: str = "system"
 ) -> NormalizeReport:

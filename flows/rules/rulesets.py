@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import case, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from core import tracing
 from core.errors import BadInput
 from core.store.audit import AuditEvent, append_in
 from core.store.db import write_session
@@ -170,6 +171,7 @@ def _evaluate(
     raise BadInput(f"unknown ruleset {ruleset!r}: use vip_tiering or credit_hold", field="ruleset")
 
 
+@tracing.traced("flows.rules", stage="rules")
 def apply_ruleset(
     *,
     engine: Engine,

@@ -108,5 +108,7 @@ def reject(
     state: App = ctx.obj
     user = _decider(state, approval_id, actor, "reject")
     with open_switchboard(state.settings, state.engine) as service:
-        outcome = service.approvals.reject(approval_id, approver=user.name, role=user.role, reason=reason)
+        outcome = service.approvals.reject(
+            approval_id, approver=user.name, role=user.role, reason=reason, channel="cli"
+        )
     console.print(plain(outcome.text), highlight=False)

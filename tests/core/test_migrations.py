@@ -56,12 +56,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CORE_TABLES = CORE_MIGRATIONS.tables()
 WHEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
-HEAD = "0007"  # the newest core revision
+HEAD = "0008"  # the newest core revision
 NEXT = f"{int(HEAD) + 1:04d}"
 RELEASE_17E0589 = "0002"  # the revision release 17e0589's schema matches
-# Tables later revisions created: 0006, 0007.
+# Tables later revisions created: 0006, 0007, 0008.
 ADDED_SINCE_RELEASE = frozenset(
-    {"seen_signature", "rollup_day", "rollup_sku", "rollup_customer", "rollup_pause"}
+    {"seen_signature", "rollup_day", "rollup_sku", "rollup_customer", "rollup_pause", "training_candidate"}
 )
 
 

@@ -23,6 +23,7 @@ from agent.backends.embedded.extract.slots import ExtractedArgs, KnownEntities, 
 from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_examples import OOS_LABEL
 from agent.backends.embedded.router_models import Prediction
+from agent.backends.embedded.routing import Routing
 from agent.backends.embedded.signals import destructive, inherit, quoted_as_payload, swallowed, unsupported
 from agent.backends.embedded.speech_acts import SpeechAct, read_speech_act
 from tools.registry import Registry
@@ -65,8 +66,11 @@ class EmbeddedBackend:
         known: Callable[[], KnownEntities] | None = None,
         model: str = "minilm-l6-int8+ngram-lr",
         calibration: JointCalibration | None = None,
+        routing: Callable[[], Routing] | None = None,
     ) -> None:
+        """Route with ``router`` and ``calibration``, or with what ``routing`` returns for each message."""
         self.router = router
+        self._routing = routing
         self.calibration = calibration
         self.registry = registry
         self.known = known
@@ -81,13 +85,19 @@ class EmbeddedBackend:
         index = self._index()
         tagged = index.tag(speech.ask) if index is not None else Tagged(speech.ask, ())
         named = self._named(index, tagged if speech.args_text == speech.ask else speech.args_text)
-        prediction = self.router.predict([quoted_as_payload(tagged.text)])[0]
+        routing = self._routing() if self._routing else Routing(self.router, self.calibration)
+        routed = quoted_as_payload(tagged.text)
+        embeddings = routing.router.encoder.encode([routed])
+        prediction = routing.router.predict([routed], embeddings=embeddings)[0]
+        if routing.shadow is not None and not _forced(request):
+            # The candidate reads the same embedding: shadowing costs its classifiers, not a second encoding.
+            routing.shadow(text=request.text, routed=routed, live=prediction, embeddings=embeddings)
         previous = last_call(request.context)
         decision = self._decide(request, prediction, previous, speech, named)
         update: dict[str, Any] = {"latency_ms": (time.perf_counter() - started) * 1000}
         confidence = decision.confidence
-        if self.calibration is not None:
-            confidence = self.calibration.apply(confidence, has_tool=decision.tool is not None)
+        if routing.calibration is not None:
+            confidence = routing.calibration.apply(confidence, has_tool=decision.tool is not None)
         if decision.tool is not None and decision.missing:
             confidence = min(confidence, INCOMPLETE_CAP)
         update["confidence"] = round(confidence, 4)
@@ -350,6 +360,11 @@ class EmbeddedBackend:
             model=self.model,
             followup=True,
         )
+
+
+def _forced(request: DecideRequest) -> bool:
+    """The caller fixed the tool (an operator's pick): no free decision for a shadow to compare."""
+    return request.allowed_tools is not None and len(request.allowed_tools) == 1
 
 
 def _class_probability(prediction: Prediction, tool: str | None) -> float:

@@ -20,6 +20,7 @@ from core.store import (  # noqa: F401  (registers every core table)
     nonces,
     rollup_tables,
     runs,
+    training_candidates,
     users,
 )
 from core.store.migrate import Migrations, baseline_tables, unversioned_release

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core import tracing
 from core.errors import ConfigError
 from flows.config import Destination, FlowSettings, SftpDestination, ShareDestination, WebhookDestination
 from flows.delivery.transports.base import LocalFile, Uploaded, file_sha256, safe_url, sign
@@ -93,6 +94,13 @@ def check_ready(name: str, dest: Destination, *, settings: FlowSettings) -> None
 
 def upload(name: str, dest: Destination, *, settings: FlowSettings, local: LocalFile) -> Uploaded:
     """Send one file to one destination; one attempt (see the module docstring for errors)."""
+    with tracing.span("delivery.send", kind="client", destination=name, target_kind=dest.kind) as span:
+        uploaded = _upload(name, dest, settings=settings, local=local)
+        span.set(outcome="already_there" if uploaded.already_there else "sent")
+        return uploaded
+
+
+def _upload(name: str, dest: Destination, *, settings: FlowSettings, local: LocalFile) -> Uploaded:
     if isinstance(dest, SftpDestination):
         password = _secret(settings, dest.password_secret, destination=name, field="password_secret")
         return upload_sftp(name=name, dest=dest, password=password, local=local)

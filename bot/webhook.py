@@ -184,8 +184,8 @@ async def serve_webhook(
     settings: BotSettings,
     *,
     url: str,
-    host: str = "127.0.0.1",
-    port: int = 8443,
+    host: str,
+    port: int,
 ) -> None:
     """Register ``url`` with Telegram and serve the webhook until interrupted (standalone mode)."""
     import uvicorn

@@ -63,17 +63,18 @@ def _drift(state: ConsoleState, window: WindowKind, days: int | None, tool: str 
     return ModelDriftOut(report=report, flagged=report.flagged, shadow=shadow)
 
 
-def _value(window: WindowReport, measure: Measure, tool: str | None) -> float:
+def _value(window: WindowReport, measure: Measure, tool: str | None) -> float | None:
+    """The measure in one window; None where it is undefined (no decisions, no baseline), never a made-up 0."""
     stats = next((t for t in window.tools if t.scope == tool), None) if tool else window.overall
-    if stats is None:
-        return 0.0
+    if stats is None or not stats.decisions:
+        return None
     if measure == "confidence":
-        return stats.confidence_mean or 0.0
+        return stats.confidence_mean
     if measure == "corrections":
-        return stats.correction_rate or 0.0
+        return stats.correction_rate
     if measure == "oos":
-        return window.overall.oos_share or 0.0
-    return stats.psi.value if stats.psi else 0.0
+        return window.overall.oos_share
+    return stats.psi.value if stats.psi else None
 
 
 @router.get("/api/model/drift", response_model=ModelDriftOut)
@@ -111,12 +112,14 @@ def model_drift_chart(
         with_vocabulary=False,
     )
     title, ylabel = CHARTS[measure]
+    # Windows where the measure is undefined are left out rather than drawn as 0 (an empty day is no drop).
+    points = [(w, value) for w in report.windows if (value := _value(w, measure, tool)) is not None]
     return ChartData(
         kind="line",
         title=f"{title} · {tool}" if tool else title,
         ylabel=ylabel,
-        labels=[w.label[5:] if window == "day" else w.label for w in report.windows],
-        values=[round(_value(w, measure, tool), 4) for w in report.windows],
+        labels=[w.label[5:] if window == "day" else w.label for w, _ in points],
+        values=[round(value, 4) for _, value in points],
     )
 
 

@@ -227,3 +227,29 @@ def test_capture_and_review_on_sqlite_and_postgresql(settings: Settings, any_eng
         (kept, "fixed", 1),
         (dropped, "discarded", None),
     ]
+
+
+def test_an_accepted_example_joins_the_next_candidates_training_set_and_a_discarded_one_does_not(
+    review: Review, engine: Engine
+) -> None:
+    from agent.modelops.candidate_models import CandidateRecipe
+    from agent.modelops.candidate_train import build_training_set
+
+    # Every reviewed example trains (held_out_percent=1 holds out only ids whose hash bucket is 0).
+    recipe = CandidateRecipe(held_out_percent=1, base_every=9)
+    before = build_training_set(reviewed.latest(review.directory), recipe=recipe, locked_texts=[])
+    assert (
+        "list_pending_approvals" in before.labels
+    )  # a reviewed example of a tool the sample lacks is dropped
+    kept, dropped = picked(engine, "which approvals wait on me"), picked(engine, "approvals pending for me?")
+    review.accept(candidate_id=kept, reviewer=ROOT)
+    review.discard(candidate_id=dropped, reviewer=ROOT, note="unclear")
+    after = build_training_set(reviewed.latest(review.directory), recipe=recipe, locked_texts=[])
+    added = {(t, label) for t, label in zip(after.texts, after.labels, strict=True)} - set(
+        zip(before.texts, before.labels, strict=True)
+    )
+    held = [e.text for e in after.held_out]
+    assert added | {(text, "list_pending_approvals") for text in held} == {
+        ("which approvals wait on me", "list_pending_approvals")
+    }
+    assert all("approvals pending for me?" not in text for text in after.texts)

@@ -191,3 +191,14 @@ def test_an_approver_rule_and_a_value_limit_both_give_their_reason() -> None:
         "approve",
         ["external action needs an approver", "value 150.00 is over 100.00"],
     )
+
+
+@pytest.mark.parametrize("name", ["create_order", "XXXX", "none", "None"])
+def test_a_request_no_tool_fits_never_takes_a_tools_override(name: str) -> None:
+    # Whatever tool names the config lists, a call with no tool gets the empty override: the global shadow
+    # flag and a quorum of 1.
+    config = PolicyConfig(tools={name: ToolPolicy(shadow=True, quorum=3, roles=["admin"])})
+    policy = Policy(config)
+    assert policy.tool_policy(None) == ToolPolicy()
+    decision = policy.decide(PolicyInput(tool=None, confidence=0.99))
+    assert (decision.action, decision.shadow, decision.quorum) == ("refuse", False, 1)

@@ -25,7 +25,7 @@ from tests.utils.schema import (
 BOT_TABLES = BOT_MIGRATIONS.tables()
 
 HEAD = "0002"  # the newest bot revision
-CORE_HEAD = "0007"
+CORE_HEAD = "0008"
 
 
 def bot_state(engine: Engine) -> tuple[frozenset[str], list[object]]:

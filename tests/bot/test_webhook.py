@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import httpx
@@ -18,7 +19,9 @@ from bot.webhook import (
     SECRET_HEADER,
     WEBHOOK_PATH,
     build_webhook_router,
+    lazy_webhook_router,
     register_webhook,
+    serve_webhook,
     telegram_routers,
     webhook_app,
     webhook_secret,
@@ -228,3 +231,83 @@ def test_register_only_sets_the_webhook_with_secret_and_allowed_updates(
         WEBHOOK_SECRET,
     )
     assert telegram_api.state.allowed_updates == ["message", "edited_message", "callback_query"]
+
+
+def test_a_lazy_webhook_answers_503_until_its_bot_exists(harness: Harness, bot_settings: Settings) -> None:
+    bots: list[Any] = []
+    app = FastAPI()
+    app.include_router(lazy_webhook_router(lambda: bots[0] if bots else None, bot_settings))
+    update = {"update_id": 7, "message": None}
+
+    async def scenario() -> tuple[list[int], int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+            good = {SECRET_HEADER: WEBHOOK_SECRET}
+            codes = [(await client.post(WEBHOOK_PATH, json=update, headers=good)).status_code]
+            bots.append(harness.app)
+            codes.append(
+                (await client.post(WEBHOOK_PATH, json=update, headers={SECRET_HEADER: "guess"})).status_code
+            )
+            codes.append((await client.post(WEBHOOK_PATH, json=update, headers=good)).status_code)
+            queued = harness.app.update_queue.get_nowait()  # the one verified update went to the bot
+            assert harness.app.update_queue.empty()
+            return codes, queued.update_id
+
+    assert run(scenario()) == ([503, 403, 200], 7)
+    with pytest.raises(ConfigError, match="webhook mode needs SWITCHBOARD_TELEGRAM_WEBHOOK_SECRET"):
+        lazy_webhook_router(lambda: None, bot_settings.model_copy(update={"telegram_webhook_secret": None}))
+
+
+def test_the_standalone_server_listens_where_told_and_logs_warnings_only_to_the_root(
+    harness: Harness,
+    bot_settings: Settings,
+    telegram_api: TelegramApi,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    host = "127.0.0.2"  # not uvicorn's default, so the address given is the one used
+    port = free_port(host)
+    url = f"http://{host}:{port}{WEBHOOK_PATH}"
+    servers: list[uvicorn.Server] = []
+
+    class Recorded(uvicorn.Server):
+        def __init__(self, config: uvicorn.Config) -> None:
+            super().__init__(config)
+            servers.append(self)
+
+    monkeypatch.setattr(uvicorn, "Server", Recorded)
+    # undo what earlier uvicorn runs in this process did to its loggers (its own text handler, levels)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        monkeypatch.setattr(logging.getLogger(name), "handlers", [])
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.NOTSET)
+    caplog.set_level(logging.INFO)
+
+    async def scenario() -> tuple[Any, bytes]:
+        task = asyncio.create_task(serve_webhook(harness.app, bot_settings, url=url, host=host, port=port))
+        try:
+            await wait_until(lambda: task.done() or (servers and servers[0].started), what="the server")
+            await wait_until(lambda: task.done() or telegram_api.state.webhook, what="setWebhook")
+            assert not task.done()
+            bound = servers[0].servers[0].sockets[0].getsockname()
+            await asyncio.to_thread(telegram_api.push_update, telegram_api.text_update(STRANGER, "hi"))
+            await wait_until(lambda: harness.api.sent_params("sendMessage"), what="the refusal")
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+            await writer.drain()
+            answer = await reader.read(100)
+            writer.close()
+        finally:
+            if servers:
+                servers[0].should_exit = True
+            await task
+        return bound, answer
+
+    bound, answer = run(scenario())
+    assert (bound[0], bound[1]) == (host, port)
+    assert answer.startswith(b"HTTP/1.1 400")
+    hook = telegram_api.state.webhook or {}
+    assert (hook["url"], hook["secret_token"]) == (url, WEBHOOK_SECRET)
+    assert [status for _, status in telegram_api.webhook_deliveries] == [200]
+    uvicorn_records = [(r.levelno, r.getMessage()) for r in caplog.records if r.name.startswith("uvicorn")]
+    assert uvicorn_records == [(logging.WARNING, "Invalid HTTP request received.")]

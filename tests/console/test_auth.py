@@ -5,16 +5,27 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import re
 import stat
+import time
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
-from console.auth import SESSION_COOKIE, SessionCodec, SessionData, fingerprint, session_secret
+from console.auth import (
+    SESSION_COOKIE,
+    SessionCodec,
+    SessionData,
+    bootstrap_admin,
+    fingerprint,
+    session_secret,
+)
 from core.store.audit import AuditLog
-from core.store.users import User, get_user, set_password
+from core.store.users import User, authenticate, get_user, list_users, set_password
 from switchboard.settings import Settings
 from tests.console.conftest import People, login
 
@@ -193,3 +204,53 @@ def test_a_new_session_gets_its_own_csrf_token_of_24_random_bytes() -> None:
     first, second = codec.new(User(name="ann")), codec.new(User(name="ann"))
     assert len(base64.urlsafe_b64decode(first.csrf + "=" * (-len(first.csrf) % 4))) == 24
     assert first.csrf != second.csrf and first.user == "ann"
+
+
+def test_the_session_secret_folder_is_made_with_its_parents(settings: Settings, tmp_path: Path) -> None:
+    nested = settings.model_copy(update={"var_dir": tmp_path / "new" / "var"})
+    secret = session_secret(nested)
+    assert (tmp_path / "new" / "var" / "session_secret").read_text(encoding="ascii") == secret.decode() + "\n"
+
+
+def test_a_kept_session_secret_needs_32_ascii_characters(settings: Settings) -> None:
+    path = settings.var_dir / "session_secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("a" * 32 + "\n", encoding="ascii")
+    assert session_secret(settings) == b"a" * 32
+    path.write_text("a" * 31 + "\n", encoding="ascii")
+    with pytest.raises(ValueError, match="session_secret is too short to be a session secret; delete it"):
+        session_secret(settings)
+    path.write_text("é" * 40 + "\n", encoding="utf-8")
+    with pytest.raises(UnicodeDecodeError):
+        session_secret(settings)
+
+
+def test_a_session_is_valid_from_its_issue_second_to_max_age_inclusive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    codec = SessionCodec(b"s" * 32, max_age=60)
+    data = SessionData("ann", "tok-123", 1_700_000_000, "f" * 16)
+    value = codec.encode(data)
+    seen = {}
+    for now in (1_699_999_999, 1_700_000_000, 1_700_000_060, 1_700_000_061):
+        monkeypatch.setattr(time, "time", lambda now=now: float(now))
+        seen[now] = codec.decode(value)
+    assert seen == {1_699_999_999: None, 1_700_000_000: data, 1_700_000_060: data, 1_700_000_061: None}
+
+
+def test_the_first_admin_is_created_once_with_a_one_time_password(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="console.auth")
+    password = bootstrap_admin(engine)
+    assert password is not None and authenticate(engine=engine, name="admin", password=password) is not None
+    admin = get_user(engine=engine, name="admin")
+    assert (admin.role, admin.must_change_password) == ("admin", True)
+    created = [r for r in AuditLog(engine).iter_records() if r.event == "user.created"]
+    assert [(r.actor, r.subject) for r in created] == [("system", "user:admin")]
+    assert [r.getMessage() for r in caplog.records if r.name == "console.auth"] == [
+        "created the first admin user admin"
+    ]
+    assert password not in caplog.text
+    assert bootstrap_admin(engine, name="other") is None
+    assert [u.name for u in list_users(engine=engine)] == ["admin"]

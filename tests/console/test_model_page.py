@@ -94,6 +94,9 @@ def test_the_drift_api_and_its_chart_series(client: TestClient, people: People, 
     ).json()
     assert chart["kind"] == "line" and chart["title"] == "Corrections · apply_rules"
     assert dict(zip(chart["labels"], chart["values"], strict=True))[last_week] == 0.3
+    seen = [w["label"] for w in drift["report"]["windows"] if w["overall"]["decisions"]]
+    assert len(seen) < len(drift["report"]["windows"]), "the range should hold a window without decisions"
+    assert chart["labels"] == seen, "a window without decisions is left out, never drawn as 0"
     bad = client.get(f"/api/model/drift/chart?measure=mood&{QUERY}", headers=people("root"))
     assert bad.status_code == 422
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.errors import Conflict, Forbidden, NotFound
 from core.store import approval_ops, approval_sweeps
-from core.store.approvals import ApprovalRequest, ApprovalStatus, ApprovalVote
+from core.store.approvals import ApprovalRequest, ApprovalStatus, ApprovalVote, call_lock_key
 from core.store.audit import AuditLog
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -295,3 +299,130 @@ def test_claimed_requests_come_back_soonest_expiring_first(any_engine: Engine) -
     late = _request(any_engine, expiry=2 * HOUR)
     early = _request(any_engine, at=NOW + timedelta(minutes=1), expiry=HOUR)
     assert [r.id for r in approval_sweeps.expire_due(engine=any_engine, now=NOW + 3 * HOUR)] == [early, late]
+
+
+def test_a_new_request_is_audited_with_the_call_it_binds(any_engine: Engine) -> None:
+    seq = _seq(any_engine)
+    request, _ = _create(any_engine, quorum=2, parent_id="apr_parent", policy_version="7")
+    assert _audit(any_engine, seq) == [
+        (
+            "approval.requested",
+            "olive",
+            f"approval:{request.id}",
+            {
+                "tool": "pay",
+                "args": {"account": "acme", "amount": 10},
+                "binding": request.binding,
+                "reasons": ["external"],
+                "quorum": 2,
+                "expires_at": "2026-11-22T13:00:00+00:00",
+                "parent_id": "apr_parent",
+                "policy_version": "7",
+            },
+        )
+    ]
+
+
+def test_a_repeated_request_merges_into_the_pending_one_and_is_audited(any_engine: Engine) -> None:
+    first, _ = _create(any_engine)
+    seq = _seq(any_engine)
+    later = NOW + timedelta(minutes=1)
+    twin, merged = _create(
+        any_engine, requester="bob", reasons=["again"], thread_id="t-2", merge_pending=True, now=later
+    )
+    assert merged and (twin.id, twin.requester, twin.reasons, twin.thread_id) == (
+        first.id,
+        "olive",
+        ["external"],
+        None,
+    )
+    assert _audit(any_engine, seq) == [
+        (
+            "approval.merged",
+            "bob",
+            f"approval:{first.id}",
+            {"requester": "bob", "reasons": ["again"], "thread_id": "t-2"},
+        )
+    ]
+    other, merged = _create(any_engine, args={"account": "acme", "amount": 11}, merge_pending=True, now=later)
+    assert not merged and other.id != first.id
+    assert [r.id for r in approval_ops.list_requests(engine=any_engine)] == [other.id, first.id]
+
+
+def test_a_merging_request_first_takes_the_advisory_lock_of_its_call(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite stands in for PostgreSQL here: it answers pg_advisory_xact_lock with a function that records the
+    # key and turns the dialect back to SQLite, so the rest of the transaction runs as usual.
+    keys: list[int] = []
+
+    def lock(key: int) -> None:
+        keys.append(key)
+        monkeypatch.setattr(engine.dialect, "name", "sqlite")
+
+    def offer_lock(conn: Any, *_: Any) -> None:
+        conn.connection.driver_connection.create_function("pg_advisory_xact_lock", 1, lock)
+
+    event.listen(engine, "before_cursor_execute", offer_lock)
+    monkeypatch.setattr(engine.dialect, "name", "postgresql")
+    request, merged = _create(engine, merge_pending=True)
+    assert not merged and keys == [call_lock_key("pay", request.binding)]
+
+
+def test_the_same_approvers_racing_double_tap_counts_once(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine
+) -> None:
+    # Dated in the past, so that judging by the wall clock instead of the given time would see it expired.
+    at = datetime(2020, 1, 1, 12, 0, tzinfo=UTC)
+    request, _ = _create(engine, quorum=2, now=at)
+    real = approval_ops.write_session
+
+    @contextmanager
+    def other_tap_first(bind: Engine, **options: Any) -> Iterator[Session]:
+        # The other tap was judged too, then committed its vote just before this one's transaction.
+        monkeypatch.setattr(approval_ops, "write_session", real)
+        approval_ops.approve(engine=bind, approval_id=request.id, approver="ann", role="approver", now=at)
+        with real(bind, **options) as session:
+            yield session
+
+    monkeypatch.setattr(approval_ops, "write_session", other_tap_first)
+    with pytest.raises(Conflict) as caught:
+        approval_ops.approve(engine=engine, approval_id=request.id, approver="ann", role="approver", now=at)
+    assert str(caught.value) == f"ann has already approved request {request.id}"
+    row = approval_ops.get_request(engine=engine, approval_id=request.id)
+    assert (row.status, row.approvals) == (ApprovalStatus.PENDING, 1)
+
+
+def test_a_vote_lost_to_a_passing_collision_asks_to_try_again(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine
+) -> None:
+    approval_id = _request(engine)
+    seq = _seq(engine)
+
+    def collide(*_: Any) -> None:
+        raise IntegrityError("INSERT", {}, Exception("unique"))
+
+    monkeypatch.setattr(approval_ops, "append_in", collide)
+    with pytest.raises(Conflict) as caught:
+        approval_ops.approve(engine=engine, approval_id=approval_id, approver="ann", role="approver", now=NOW)
+    assert str(caught.value) == f"approval request {approval_id} changed meanwhile; try again"
+    assert (_after(engine, approval_id), _seq(engine)) == ((ApprovalStatus.PENDING, None, None, None), seq)
+
+
+def test_requests_are_listed_a_hundred_at_a_time_by_default(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.add_all(
+            ApprovalRequest(
+                id=f"apr_{n:016x}",
+                tool="pay",
+                args={},
+                binding="0" * 64,
+                requester="olive",
+                created_at=NOW + timedelta(seconds=n),
+                expires_at=NOW + HOUR,
+            )
+            for n in range(101)
+        )
+        session.commit()
+    listed = approval_ops.list_requests(engine=engine)
+    assert [r.id for r in listed] == [f"apr_{n:016x}" for n in range(100, 0, -1)]

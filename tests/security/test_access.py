@@ -68,6 +68,12 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("GET", "/api/audit"): Row(401, None, 401),
     ("GET", "/api/audit/verify"): Row(401, None, 401),
     ("GET", "/api/evals/latest"): Row(401, None, 401),
+    ("GET", "/api/model/drift"): Row(401, ("olive", 403), 401),
+    ("GET", "/api/model/drift/chart"): Row(401, ("olive", 403), 401),
+    ("GET", "/api/examples"): Row(401, ("ann", 403), 401),
+    ("POST", "/api/examples/{candidate_id}/accept"): Row(401, ("ann", 403), 401),
+    ("POST", "/api/examples/{candidate_id}/fix"): Row(401, ("ann", 403), 401),
+    ("POST", "/api/examples/{candidate_id}/discard"): Row(401, ("ann", 403), 401),
     ("GET", "/evals/files/{report}/{name}"): Row(401, None, 401),
     ("GET", "/charts/{name}"): Row(401, None, 401),
     ("GET", "/health"): Row(200, None, 200),
@@ -83,11 +89,15 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("GET", "/users"): Row(LOGIN, ("ann", 403), LOGIN),
     ("GET", "/account"): Row(LOGIN, None, LOGIN),
     ("GET", "/evals"): Row(LOGIN, None, LOGIN),
+    ("GET", "/model"): Row(LOGIN, ("olive", 403), LOGIN),
+    ("GET", "/examples"): Row(LOGIN, ("ann", 403), LOGIN),
 }
 # fmt: on
 
 # A body the route accepts once the caller is allowed, so the status shows the access decision and nothing else.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/api/model/drift/chart"): {"params": {"measure": "confidence"}},
+    ("POST", "/api/examples/{candidate_id}/fix"): {"json": {"tool": "list_runs", "args": {}}},
     ("POST", "/login"): {"data": {"username": "gone", "password": "correct-horse-42", "csrf_token": "x"}},
     ("POST", "/logout"): {"data": {"csrf_token": "x"}},
     ("POST", "/api/users"): {"json": {"name": "newcomer", "role": "operator"}},
@@ -124,6 +134,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             SESSIONS["gone"] = session_cookie(browser, "gone")
             set_active(engine=w.engine, name="gone", active=False, actor="root")
             SESSIONS["ann"] = session_cookie(browser, "ann")
+            SESSIONS["olive"] = session_cookie(browser, "olive")
         yield w
 
 
@@ -166,6 +177,7 @@ def concrete(world: World, path: str) -> str:
         .replace("{run_id}", world.refs["run"])
         .replace("{report}", "r1")
         .replace("{dataset}", "customers")
+        .replace("{candidate_id}", "c0ffee")
     )
 
 

@@ -199,6 +199,38 @@ ROWS: list[tuple[str, str, str, dict[str, Any], int]] = [
         422,
     ),
     ("POST", "/api/ingest/{dataset}", "unknown dataset", {"signed": b"[]", "dataset": "passwords"}, 422),
+    ("POST", "/api/examples/{candidate_id}/accept", "body over the limit", OVER_LIMIT_BODY, 413),
+    (
+        "POST",
+        "/api/examples/{candidate_id}/accept",
+        "tool of 5,000 characters",
+        _json({"tool": "t" * 5_000}),
+        413,
+    ),
+    ("POST", "/api/examples/c{huge}/accept", "id of 5,000 characters", _json({}), 422),
+    ("POST", "/api/examples/{candidate_id}/accept", "no such example", _json({}), 404),
+    ("POST", "/api/examples/{candidate_id}/fix", "body over the limit", OVER_LIMIT_BODY, 413),
+    (
+        "POST",
+        "/api/examples/{candidate_id}/fix",
+        "words of 5,000 characters",
+        _json({"text": "w" * 5_000}),
+        413,
+    ),
+    (
+        "POST",
+        "/api/examples/{candidate_id}/fix",
+        "an unknown field",
+        _json({"tool": "list_runs", "evil": 1}),
+        422,
+    ),
+    (
+        "POST",
+        "/api/examples/{candidate_id}/discard",
+        "note of 2,000 characters",
+        _json({"note": "n" * 2_000}),
+        413,
+    ),
 ]
 
 
@@ -214,6 +246,7 @@ def url_of(world: World, path: str) -> str:
         .replace("{uri}", "u" * 9_000)
         .replace("{dataset}", "customers")
         .replace("{executor_id}", "e" * 2_000)
+        .replace("{candidate_id}", "c0ffee")
     )
 
 

@@ -193,25 +193,13 @@ class Corrections:
         self, *, request: ApprovalRequest, editor: str, args: dict[str, Any], channel: Channel
     ) -> str | None:
         """Someone changed a request's arguments: same tool, the edited arguments are the ones meant."""
-        try:
-            text, context = _request_words(self.engine, request)
-        except Exception:
-            logger.warning("could not find the words of request %s", request.id, exc_info=True)
-            text, context = "", []
-        return self.capture(
-            Correction(
-                kind="approval_edit",
-                user=editor,
-                channel=channel,
-                subject=f"approval:{request.id}",
-                text=text,
-                context=context,
-                chose_tool=request.tool,
-                chose_args=dict(request.args),
-                confidence=request.confidence,
-                meant_tool=request.tool,
-                meant_args=dict(args),
-            )
+        return self._about_request(
+            request,
+            "approval_edit",
+            user=editor,
+            channel=channel,
+            meant_tool=request.tool,
+            meant_args=dict(args),
         )
 
     def approval_rejected(
@@ -220,6 +208,14 @@ class Corrections:
         """A rejection with a reason (one without a reason says nothing about the choice, and is not kept)."""
         if not reason.strip():
             return None
+        return self._about_request(
+            request, "approval_rejected", user=approver, channel=channel, reason=reason.strip()
+        )
+
+    def _about_request(
+        self, request: ApprovalRequest, kind: CorrectionKind, *, user: str, channel: Channel, **meant: Any
+    ) -> str | None:
+        """A correction of the call an approval request holds, with the words that asked for it."""
         try:
             text, context = _request_words(self.engine, request)
         except Exception:
@@ -227,8 +223,8 @@ class Corrections:
             text, context = "", []
         return self.capture(
             Correction(
-                kind="approval_rejected",
-                user=approver,
+                kind=kind,
+                user=user,
                 channel=channel,
                 subject=f"approval:{request.id}",
                 text=text,
@@ -236,7 +232,7 @@ class Corrections:
                 chose_tool=request.tool,
                 chose_args=dict(request.args),
                 confidence=request.confidence,
-                reason=reason.strip(),
+                **meant,
             )
         )
 

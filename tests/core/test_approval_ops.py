@@ -426,3 +426,61 @@ def test_requests_are_listed_a_hundred_at_a_time_by_default(engine: Engine) -> N
         session.commit()
     listed = approval_ops.list_requests(engine=engine)
     assert [r.id for r in listed] == [f"apr_{n:016x}" for n in range(100, 0, -1)]
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
+    """Run ``change(engine)`` once, after ``approve`` checked the rule and before its transaction begins."""
+    real = approval_ops.write_session
+
+    @contextmanager
+    def changed_first(bind: Engine, **options: Any) -> Iterator[Session]:
+        monkeypatch.setattr(approval_ops, "write_session", real)
+        change(bind)
+        with real(bind, **options) as session:
+            yield session
+
+    monkeypatch.setattr(approval_ops, "write_session", changed_first)
+
+
+def test_an_approver_who_lost_to_a_rejection_is_told_who_rejected_it(
+    monkeypatch: pytest.MonkeyPatch, any_engine: Engine
+) -> None:
+    approval_id = _request(any_engine)
+
+    def bob_rejects(bind: Engine) -> None:
+        approval_ops.reject(
+            engine=bind, approval_id=approval_id, approver="bob", role="approver", reason="no", now=NOW
+        )
+
+    _meanwhile(monkeypatch, bob_rejects)
+    with pytest.raises(Conflict) as caught:
+        approval_ops.approve(
+            engine=any_engine, approval_id=approval_id, approver="ann", role="approver", now=NOW
+        )
+    assert str(caught.value) == f"approval request {approval_id} is already rejected by bob"
+    assert _after(any_engine, approval_id) == (ApprovalStatus.REJECTED, "bob", "no", None)
+
+
+def test_a_vote_cast_at_the_moment_of_expiry_is_refused_as_expired(
+    monkeypatch: pytest.MonkeyPatch, any_engine: Engine
+) -> None:
+    # Dated in the future, so that judging by the wall clock instead of the given time would see it still open.
+    at = datetime(2100, 1, 1, 12, 0, tzinfo=UTC)
+    approval_id, now = _request(any_engine, at=at), at + HOUR / 2
+
+    def expiry_moved_to_now(bind: Engine) -> None:
+        # Whatever moved it, the store's write, not the earlier rule check, has the last word on expiry.
+        with Session(bind) as session:
+            row = session.get(ApprovalRequest, approval_id)
+            assert row is not None
+            row.expires_at = now
+            session.commit()
+
+    _meanwhile(monkeypatch, expiry_moved_to_now)
+    with pytest.raises(Conflict) as caught:
+        approval_ops.approve(
+            engine=any_engine, approval_id=approval_id, approver="ann", role="approver", now=now
+        )
+    assert str(caught.value) == f"approval request {approval_id} expired at 2100-01-01 12:30 UTC"
+    row = approval_ops.get_request(engine=any_engine, approval_id=approval_id)
+    assert (row.status, row.approvals, row.decided_by) == (ApprovalStatus.PENDING, 0, None)

@@ -617,3 +617,138 @@ def test_the_reference_date_is_the_pinned_one_or_today(settings: Settings, engin
     assert configured.reference_date() == date.fromisoformat(settings.reference_date or "")
     assert configured.reference_date() != date.today()
     assert unset.reference_date() == date.today()
+
+
+# ---- a run its own workflow left unfinished, a result's JSON, defaults of a plain run ----
+
+
+def test_a_workflow_re_running_its_step_takes_over_the_run_it_left_running(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def kill(_pid: int, _signal: int) -> None:
+        raise Killed
+
+    monkeypatch.setattr(faults.os, "kill", kill)
+    tool = Echo()
+    flow = _runner(settings, engine, tool).call("echo", {"word": "flow"}, actor="alice")
+    assert flow.run is not None
+    dying = _runner(settings.model_copy(update={"fault_point": "tool.returned"}), engine, tool)
+    call = {**_call(dying, pipeline_run_id=flow.run.id), "key": "approval:7"}
+    with pytest.raises(Killed):  # its process dies after the tool ran, before the run was recorded
+        dying.execute_recorded(call)
+    (left,) = dying.runs.list(name="echo", include_steps=True, statuses=(RunStatus.RUNNING,))
+    # after the restart the engine re-runs the step in the workflow keyed approval:7: it owns that run
+    restarted = _runner(settings, engine, tool)
+    monkeypatch.setattr("tools.durable.current_workflow", lambda: "approval:7")
+    with captured_json() as logs:
+        outcome = restarted.execute_recorded(call)
+    run = restarted.runs.get(left.id or 0)
+    assert (outcome["run_id"], outcome["replayed"], outcome["result"]["summary"]) == (left.id, False, "hi")
+    assert (run.status, run.output["result"]["data"]["run"], tool.calls) == (RunStatus.SUCCEEDED, left.id, 3)
+    (line,) = [r for r in json_records(logs) if r["logger"] == "tools.lifecycle"]
+    assert (line["level"], line["msg"], line["run_id"], line["pipeline_run_id"]) == (
+        "warning",
+        f"resuming run {left.id}, which its workflow left unfinished",
+        left.id,
+        flow.run.id,
+    )
+    events = [(r.event, r.subject) for r in AuditLog(engine).iter_records()]
+    assert events[-2:] == [("run.resumed", f"run:{left.id}"), ("run.succeeded", f"run:{left.id}")]
+
+
+def test_a_run_left_running_is_refused_to_another_workflow_and_outside_one(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def kill(_pid: int, _signal: int) -> None:
+        raise Killed
+
+    monkeypatch.setattr(faults.os, "kill", kill)
+    tool = Echo()
+    dying = _runner(settings.model_copy(update={"fault_point": "run.started"}), engine, tool)
+    call = {**_call(dying), "key": "approval:7"}
+    with pytest.raises(Killed):
+        dying.execute_recorded(call)
+    restarted = _runner(settings, engine, tool)
+    for workflow in (None, "approval:70", "other:approval:7"):
+        monkeypatch.setattr("tools.durable.current_workflow", lambda workflow=workflow: workflow)
+        refused = restarted.execute_recorded(call)
+        assert refused["error"]["type"] == "Conflict"
+        assert "which is running" in refused["error"]["message"]
+    assert (restarted.runs.get(1).status, tool.calls) == (RunStatus.RUNNING, 0)
+
+
+def test_a_repeated_key_is_shown_with_the_arguments_it_was_called_with(
+    settings: Settings, engine: Engine
+) -> None:
+    runner = _runner(settings, engine, Echo())
+    first = runner.call("echo", {"word": "hi"}, actor="alice", idempotency_key="approval:1")
+    again = runner.call("echo", {"word": "hi", "times": 1}, actor="alice", idempotency_key="approval:1")
+    assert first.run is not None and again.run is not None
+    assert (again.replayed, again.tool, again.args, again.run.id) == (
+        True,
+        "echo",
+        EchoArgs(word="hi"),
+        first.run.id,
+    )
+
+
+def test_a_result_holding_dates_and_decimals_is_recorded_as_json(settings: Settings, engine: Engine) -> None:
+    from decimal import Decimal
+
+    def priced(_ctx: ToolContext, _args: EchoArgs) -> ToolResult:
+        return ToolResult(summary="priced", data={"on": date(2026, 11, 1), "price": Decimal("12.50")})
+
+    runner = ToolRunner(
+        settings=settings,
+        engine=engine,
+        registry=Registry(
+            [ToolSpec(name="echo", description="Price.", args_model=EchoArgs, func=priced, risk="write")]  # type: ignore[arg-type]
+        ),
+    )
+    execution = runner.call("echo", {"word": "hi"}, actor="alice")
+    assert execution.run is not None
+    stored = runner.runs.get(execution.run.id or 0)
+    assert (stored.status, stored.output) == (
+        RunStatus.SUCCEEDED,
+        {
+            "result": {
+                **ToolResult(summary="priced").model_dump(),
+                "data": {"on": "2026-11-01", "price": "12.50"},
+            }
+        },
+    )
+
+
+def test_a_tool_writes_to_its_runners_audit_log_through_its_context(
+    settings: Settings, engine: Engine
+) -> None:
+    def noting(ctx: ToolContext, args: EchoArgs) -> ToolResult:
+        ctx.audit.append("echo.noted", actor=ctx.actor, subject="tool:echo", data={"word": args.word})
+        return ToolResult(summary=args.word)
+
+    runner = ToolRunner(
+        settings=settings,
+        engine=engine,
+        registry=Registry(
+            [ToolSpec(name="echo", description="Note.", args_model=EchoArgs, func=noting, risk="read")]  # type: ignore[arg-type]
+        ),
+    )
+    assert runner.context(actor="alice").audit is runner.audit
+    runner.call("echo", {"word": "hi"}, actor="alice")
+    noted = [
+        (r.event, json.loads(r.data)) for r in AuditLog(engine).iter_records() if r.event == "echo.noted"
+    ]
+    assert noted == [("echo.noted", {"word": "hi"})]
+
+
+def test_a_bound_call_run_without_attempt_or_source_is_a_first_attempt_from_the_cli(
+    settings: Settings, engine: Engine
+) -> None:
+    writer = _runner(settings, engine, Echo())
+    done = writer.run(BoundCall.of("echo", EchoArgs(word="hi")), actor="alice")
+    assert done.run is not None
+    assert (done.run.attempt, done.run.versions["source"], done.result.data["source"]) == (1, "cli", "cli")
+    reader = _runner(settings, engine, Echo(), risk="read")
+    reader.run(BoundCall.of("echo", EchoArgs(word="yo")), actor="alice")
+    (call,) = [r for r in AuditLog(engine).iter_records() if r.event == "tool.call"]
+    assert json.loads(call.data)["source"] == "cli"

@@ -96,7 +96,7 @@ class Switchboard:
             backend = build_backend(settings, engine=engine, registry=registry)
         policy = Policy(settings.policy)
         prompts = load_prompts()
-        corrections = Corrections(engine=engine)
+        corrections = Corrections(engine=engine, settings=settings)
         approvals = ApprovalService(
             runner=runner,
             registry=registry,

@@ -14,6 +14,9 @@ The points, in the order a durable execution reaches them:
 - ``run.recorded``: the run is recorded; the engine has not checkpointed the step.
 - ``approval.executed``: the approval's run finished; the request is not marked executed.
 - ``approval.marked``: the request is marked executed; the requester's thread has not been told.
+
+And one in a chat turn: ``correction.captured``, a correction's candidate example is committed, and the turn that
+made it has not been kept (the thread still waits on the question).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ POINTS = (
     "run.recorded",
     "approval.executed",
     "approval.marked",
+    "correction.captured",
 )
 
 

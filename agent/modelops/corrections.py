@@ -14,6 +14,7 @@ service's methods log a failure and return None instead of raising.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from sqlmodel import Session, col
 
 from agent.modelops.events import CORRECTION_EVENT, Channel, CorrectionData, CorrectionKind
 from agent.state import ChatState, Pending
+from core.config import CoreSettings
+from core.faults import crash_point
 from core.redaction import redact, scrub
 from core.store.approvals import ApprovalRequest, ThreadMessage
 from core.store.audit import AuditEvent, AuditRecord, append_in
@@ -72,6 +75,8 @@ class Correction:
         meant_tool: The tool the person meant, when known.
         meant_args: The arguments they meant, when known.
         reason: What they said about it.
+        key: What makes this correction one event (the question answered, the request decided): the same key
+            again, as when a turn is replayed after a crash, records nothing more.
     """
 
     kind: CorrectionKind
@@ -86,10 +91,18 @@ class Correction:
     meant_tool: str | None = None
     meant_args: dict[str, Any] | None = None
     reason: str | None = None
+    key: str | None = None
+
+
+def candidate_id_of(key: str) -> str:
+    """The candidate id a correction key stands for (12 hex digits, like a random one)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
 def record(engine: Engine, correction: Correction) -> str:
     """Store the candidate and its ``model.correction`` audit record in one transaction; returns the candidate's id.
+
+    A correction whose key was recorded already writes nothing and returns the stored candidate's id.
 
     Raises:
         Exception: Whatever the database raised; nothing is stored then.
@@ -108,8 +121,12 @@ def record(engine: Engine, correction: Correction) -> str:
         reason=None if correction.reason is None else scrub(correction.reason),
     )
     confidence = correction.confidence
+    given = candidate_id_of(correction.key) if correction.key is not None else None
     with write_session(engine) as session:
-        row = add_in(session, candidate)
+        row = add_in(session, candidate, candidate_id=given)
+        if row is None:
+            assert given is not None  # only a keyed correction can be stored already
+            return given
         data = CorrectionData(
             kind=correction.kind,
             tool=correction.chose_tool,
@@ -130,16 +147,20 @@ class Corrections:
     """The capture service: one per agent service, shared by the chat graph and the approval service."""
 
     engine: Engine
+    settings: CoreSettings | None = None  # for the fault suite's crash point
 
     def capture(self, correction: Correction) -> str | None:
         """Record a correction; on failure log it and return None (a turn never fails for this)."""
         try:
-            return record(self.engine, correction)
+            captured = record(self.engine, correction)
         except Exception as exc:
             logger.warning(
                 "could not capture a %s correction: %s", correction.kind, type(exc).__name__, exc_info=True
             )
             return None
+        if self.settings is not None:
+            crash_point(self.settings, "correction.captured")
+        return captured
 
     # ---- the chat graph ---------------------------------------------------------------------------------------
     def declined(self, *, state: ChatState, source: str, subject: str) -> str | None:
@@ -150,19 +171,14 @@ class Corrections:
         chose = pending.options[0] if pending.kind == "choose" and pending.options else pending.tool
         if not chose:
             return None
-        text, context = _asked(state, pending)
-        return self.capture(
-            Correction(
-                kind="declined",
-                user=state.user,
-                channel=channel_of(source),
-                subject=subject,
-                text=text,
-                context=context,
-                chose_tool=chose,
-                chose_args=dict(pending.args),
-                confidence=pending.confidence,
-            )
+        return self._about_turn(
+            state,
+            pending,
+            "declined",
+            source=source,
+            subject=subject,
+            chose_tool=chose,
+            chose_args=dict(pending.args),
         )
 
     def other_choice(
@@ -172,19 +188,41 @@ class Corrections:
         pending = state.pending
         if pending is None or pending.kind != "choose" or not pending.options or chosen == pending.options[0]:
             return None
+        return self._about_turn(
+            state,
+            pending,
+            "other_choice",
+            source=source,
+            subject=subject,
+            chose_tool=pending.options[0],
+            meant_tool=chosen,
+            meant_args=dict(args),
+        )
+
+    def _about_turn(
+        self,
+        state: ChatState,
+        pending: Pending,
+        kind: CorrectionKind,
+        *,
+        source: str,
+        subject: str,
+        **rest: Any,
+    ) -> str | None:
+        """A correction of the thread's pending question, keyed by that question and the turns before it."""
         text, context = _asked(state, pending)
+        asked = json.dumps([pending.model_dump(mode="json"), [t.text for t in state.turns]], sort_keys=True)
         return self.capture(
             Correction(
-                kind="other_choice",
+                kind=kind,
                 user=state.user,
                 channel=channel_of(source),
                 subject=subject,
                 text=text,
                 context=context,
-                chose_tool=pending.options[0],
                 confidence=pending.confidence,
-                meant_tool=chosen,
-                meant_args=dict(args),
+                key=f"{subject}\0{kind}\0{asked}",
+                **rest,
             )
         )
 
@@ -232,6 +270,7 @@ class Corrections:
                 chose_tool=request.tool,
                 chose_args=dict(request.args),
                 confidence=request.confidence,
+                key=f"{request.id}\0{kind}",  # a request is rejected or superseded once
                 **meant,
             )
         )

@@ -103,9 +103,18 @@ class TrainingCandidatePublic(TrainingCandidateBase):
     reviewed_version: int | None
 
 
-def add_in(session: Session, candidate: TrainingCandidateCreate) -> TrainingCandidate:
-    """Store a new pending candidate inside the caller's transaction (its audit record goes in the same one)."""
-    row = TrainingCandidate.model_validate(candidate)
+def add_in(
+    session: Session, candidate: TrainingCandidateCreate, *, candidate_id: str | None = None
+) -> TrainingCandidate | None:
+    """Store a new pending candidate inside the caller's transaction (its audit record goes in the same one).
+
+    With a ``candidate_id`` that is already stored, nothing is written and None is returned: a correction seen
+    twice (a turn replayed after a crash) stays one candidate. A racing insert of the same id fails on the key.
+    """
+    if candidate_id is not None and session.get(TrainingCandidate, candidate_id) is not None:
+        return None
+    update = {"id": candidate_id} if candidate_id is not None else None
+    row = TrainingCandidate.model_validate(candidate, update=update)
     session.add(row)
     session.flush()
     return row

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from agent.backends.base import Alternative
-from agent.modelops.corrections import Correction, Corrections
+from agent.modelops.corrections import Correction, Corrections, record
 from agent.modelops.events import CorrectionData
 from agent.service import Switchboard, open_switchboard
 from core.store.audit import AuditLog, AuditRecord
@@ -293,3 +293,21 @@ def test_the_candidate_and_its_audit_record_are_written_together_or_not_at_all(
     assert written is not None
     assert [c["text"] for c in candidates(engine)] == ["hello"]
     assert [d.candidate for _, _, d in corrections(engine)] == [written]
+
+
+def test_a_correction_recorded_again_under_its_key_is_one_candidate(engine: Engine) -> None:
+    # What a turn replayed after a kill does (tests/faults has the real processes): the same question, declined
+    # again, carries the same key and writes nothing more; another question is a correction of its own.
+    def declined(key: str) -> str:
+        correction = Correction(
+            kind="declined", user="olive", channel="cli", subject="thread:t1", text="sync daily", key=key
+        )
+        return record(engine, correction)
+
+    first = declined("thread:t1/question 1")
+    assert declined("thread:t1/question 1") == first
+    assert [row.id for row in list_candidates(engine=engine)] == [first]
+    assert len(corrections(engine)) == 1
+    other = declined("thread:t1/question 2")
+    assert other != first and len(list_candidates(engine=engine)) == len(corrections(engine)) == 2
+    assert AuditLog(engine).verify().ok

@@ -13,6 +13,10 @@ dead executor's work (as an admin does in the console), and print the request's 
 the background; print the reply's run id, then wait for the run (a fault point kills the process first).
 ``python -m tests.faults.child settle <thread>``: start again as the same executor and wait until the recovered
 work is done.
+
+``python -m tests.faults.child decline <thread>``: ask for a schedule, which asks to confirm, and say no (the fault
+point ``correction.captured`` kills the process inside that turn). ``python -m tests.faults.child decline-again
+<thread>``: start again and say no once more; print the reply and the candidate and correction counts.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from agent.service import open_switchboard
 from core import durable
 from core.store import approval_ops as ops
 from core.store.approvals import ApprovalStatus
+from core.store.audit import AuditLog
 from core.store.db import make_engine
+from core.store.training_candidates import list_candidates
 from switchboard.settings import load_settings
 from tests.utils.fake_backend import ScriptedBackend
 
@@ -62,10 +68,32 @@ def background(action: str, thread: str) -> None:
             time.sleep(0.2)
 
 
+def decline(action: str, thread: str) -> None:
+    """Say no to a confirmation (and die once its correction is captured), or say it again after the restart."""
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    backend = ScriptedBackend()
+    backend.enqueue("schedule_flow", {"flow": "customer_sync", "cron": "0 6 * * *"}, confidence=0.93)
+    with open_switchboard(settings, engine, backend=backend) as service:
+        if action == "decline":
+            asked = service.chat(
+                thread_id=thread, user="olive", role="operator", text="sync customers daily at 6"
+            )
+            assert asked.kind == "confirm", asked
+        reply = service.chat(thread_id=thread, user="olive", role="operator", text="no")
+        candidates = list_candidates(engine=engine, status=None)
+        corrections = [r for r in AuditLog(engine).iter_records() if r.event == "model.correction"]
+        said = {"reply": reply.text, "candidates": len(candidates), "corrections": len(corrections)}
+        sys.stdout.write(json.dumps(said) + "\n")
+
+
 def main(action: str, approval_id: str) -> None:
     """Run one side of the crash scenario."""
     if action in ("ask", "settle"):
         background(action, approval_id)
+        return
+    if action in ("decline", "decline-again"):
+        decline(action, approval_id)
         return
     settings = load_settings()
     engine = make_engine(settings.database_url)

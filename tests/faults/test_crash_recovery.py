@@ -225,6 +225,23 @@ def test_a_flow_started_in_the_background_survives_a_kill_and_the_thread_is_told
 
 
 @pytest.mark.integration
+def test_a_no_whose_turn_was_killed_is_one_correction_when_said_again(
+    settings: Settings, database: Database, sftp_server: SftpServer
+) -> None:
+    # Killed after the correction was committed but before the turn was kept: the thread still waits on the same
+    # question, the operator says no again, and the review queue still holds one candidate, with one record.
+    thread = "faults:decline"
+    first = _child(
+        "decline", thread, _environment(settings, database, sftp_server, fault="correction.captured")
+    )
+    assert first.returncode == -signal.SIGKILL, first.stderr[-2000:]
+    again = _child("decline-again", thread, _environment(settings, database, sftp_server, fault=None))
+    assert again.returncode == 0, again.stderr[-2000:]
+    said = json.loads(again.stdout.strip().splitlines()[-1])
+    assert said == {"reply": "OK, I won't run it.", "candidates": 1, "corrections": 1}
+
+
+@pytest.mark.integration
 def test_a_gone_hosts_work_handed_over_is_finished_once_by_another(
     settings: Settings, database: Database, sftp_server: SftpServer
 ) -> None:

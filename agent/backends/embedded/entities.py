@@ -5,9 +5,11 @@ with the names typed ("customer wants 120 product, book it") it reads as the ord
 the names (typos tolerated), the router sees the placeholder text, and the extractors get the resolved ids.
 
 Matching is word by word: every distinctive word of a name must appear, in order and next to each other, each
-word close enough by edit similarity ("retial" for "retail", "wrenches" for "wrench"). A customer may also be
-named by its first word alone ("Cobalt"), which is usually shared by several customers and so resolves to all of
-them; a first word that is an everyday English word ("Summit", "Harbor") counts only when capitalised.
+word close enough by edit similarity ("retial" for "retail", "wrenches" for "wrench") or its plural ("hats" for
+"hat"). A product may also be named by its last word alone right after a count ("50 gloves"), when no other
+product ends in that word. A customer may also be named by its first word alone ("Cobalt"), which is usually
+shared by several customers and so resolves to all of them; a first word that is an everyday English word
+("Summit", "Harbor") counts only when capitalised.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ _NOISE = re.compile(
 )
 _SIZE = re.compile(r"^(?=.*\d)[a-z0-9]+$")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_COUNT = re.compile(
+    r"\d+k?|dozen|hundred|thousand|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|fifty"
+)
 # Entity kind → the word the router sees in its place (the training files' markup expands to the same word).
 PLACEHOLDERS: Mapping[str, str] = {"customer": "customer", "product": "product"}
 _TOKENIZER = Path(__file__).resolve().parent / "assets" / "tokenizer.json"
@@ -81,8 +86,17 @@ def _words(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(text.lower())]
 
 
+def _plural_of(said: str, name_word: str) -> bool:
+    """Whether ``said`` is an English plural of ``name_word``: hats, boxes, knives, batteries."""
+    if said in (name_word + "s", name_word + "es"):
+        return True
+    if name_word.endswith("y") and said == name_word[:-1] + "ies":
+        return True
+    return name_word.endswith(("f", "fe")) and said == name_word.rstrip("e")[:-1] + "ves"
+
+
 def _word_matches(said: str, name_word: str) -> bool:
-    if said == name_word:
+    if said == name_word or (name_word.isalpha() and _plural_of(said, name_word)):
         return True
     if len(name_word) < 4 or len(said) < 3:
         return False
@@ -109,10 +123,15 @@ class EntityIndex:
                 names.append(_Name("customer", key, words))
                 if len(words[0]) >= 4:
                     heads.setdefault(words[0], []).append(key)
+        nouns: dict[str, list[str]] = {}
         for sku, name in products.items():
             words = tuple(w for w, _, _ in _words(name) if not _SIZE.match(w))
             if words:
                 names.append(_Name("product", sku, words))
+                if len(words[-1]) >= 4 and words[-1].isalpha():
+                    nouns.setdefault(words[-1], []).append(sku)
+        # A product's last word names it on its own after a count ("50 gloves"), when no other product shares it.
+        self._nouns = {noun: skus[0] for noun, skus in nouns.items() if len(skus) == 1}
         self._by_first: dict[str, list[_Name]] = {}
         for item in names:
             self._by_first.setdefault(item.words[0], []).append(item)
@@ -144,6 +163,13 @@ class EntityIndex:
             if not any(taken[i:j]):
                 found[(i, j)] = entry
                 taken[i:j] = [True] * (j - i)
+        for i, (word, _, _) in enumerate(words):
+            if taken[i] or i == 0 or not _COUNT.fullmatch(words[i - 1][0]):
+                continue
+            nouns = [sku for noun, sku in self._nouns.items() if word == noun or _plural_of(word, noun)]
+            if len(nouns) == 1:
+                found[(i, i + 1)] = ("product", [nouns[0]])
+                taken[i] = True
         common = _common_words()
         for i, (word, start, _) in enumerate(words):
             if taken[i] or (word in common and not text[start].isupper()):

@@ -6,24 +6,42 @@ import re
 
 from agent.backends.embedded.extract.text import fold, mask
 
+_PREVIEW_WORDS = (
+    r"(?:dry(?:[\s_-]?run)?|preview(?:ed)?|simulat(?:e|ed|ion)|test(?:ed)?\s+run|trial(?:\s+run)?|rehearsal|"
+    r"drill|sandbox|what[\s-]if)"
+)
 # Checked first and masked out, so "not a dry run" or "don't just preview" never counts as asking for one.
 _LIVE = re.compile(
     r"\b(?:for\s+real|go\s+ahead\s+and\s+(?:apply|do\s+it|run\s+it|change)|apply\s+(?:it|them|the\s+changes?|for\s+real|now)|"
     r"actually\s+(?:apply|change|do\s+it|run\s+it)|make\s+the\s+changes?|commit\s+(?:it|the\s+changes?)|"
-    r"(?:not|no)\s+(?:a\s+)?(?:dry[\s-]?run|preview|simulation|test\s+run)|skip\s+the\s+(?:dry[\s-]?run|preview)|"
-    r"(?:don'?t|do\s+not|not)\s+(?:just\s+)?(?:preview|simulate|show)|live\s+run|do\s+it\s+live|"
-    r"without\s+(?:a\s+)?(?:dry[\s-]?run|preview)|wet\s+run|really\s+apply|persist\s+(?:it|the\s+changes?))\b"
+    rf"(?:not|no|never)\s+(?:just\s+|only\s+|merely\s+|simply\s+)?(?:as\s+)?(?:a\s+|an\s+|another\s+)?{_PREVIEW_WORDS}|"
+    r"skip\s+the\s+(?:dry[\s-]?run|preview)|"
+    r"(?:don'?t|do\s+not|not)\s+(?:just\s+|only\s+)?(?:preview|simulate|show)|live\s+run|do\s+it\s+live|"
+    r"without\s+(?:a\s+)?(?:dry[\s-]?run|preview)|wet\s+run|really\s+apply|persist\s+(?:it|the\s+changes?)|"
+    r"dry[\s_-]?run\s*(?:[:=]|is|set\s+to|to)?\s*(?:false|no|off|0|disabled)|real\s+run|go\s+live|live\s+mode|"
+    r"(?:apply|run|do|execute)\s+(?:it\s+|them\s+|this\s+)?(?:really|properly|definitively|for\s+good)|"
+    r"(?:really|properly)\s+(?:apply|run|execute|do\s+it|change)|make\s+it\s+(?:permanent|stick|real)|"
+    r"(?:save|write|keep)\s+the\s+(?:changes?|results?)|(?:(?:is|'s|are)\s+to\s+be|should\s+be|must\s+be|has\s+to\s+be|needs\s+to\s+be)\s+applied)\b"
+)
+# A negation right before a live phrase turns it into a request to hold back ("don't commit it").
+_NEGATED = re.compile(
+    r"\b(?:don'?t|dont|do\s+not|never|not|without|no\s+need\s+to|shouldn'?t|won'?t|mustn'?t|nothing)"
+    r"(?:\s+(?:yet|actually|really|want|need|to|be))*\s*$"
 )
 _DRY = re.compile(
-    r"\b(?:dry[\s-]?run|just\s+(?:show|tell|list|check|preview|see)|show\s+me\s+what|"
-    r"what\s+(?:would|will|could)\s+(?:[\w-]+\s+){0,5}?(?:change|happen|be\s+changed|do)|"
-    r"what\s+(?:[\w-]+\s+){1,5}?(?:would|will)\s+(?:change|happen|do)|"
+    r"\b(?:dry[\s_-]?run|(?:just|only|merely|simply)\s+(?:want\s+to\s+)?(?:show|tell|list|check|preview|see|look|view|"
+    r"simulate|a\s+preview|a\s+look)|show\s+me\s+what|"
+    r"what\s+(?:would|will|could)\s+(?:[\w-]+\s+){0,5}?(?:change|happen|be\s+changed|do|make)|"
+    r"what\s+(?:[\w-]+\s+){1,5}?(?:would|will)\s+(?:change|happen|do|make|modify|affect|touch)|"
     r"what\s+(?:will|would)\s+it\s+(?:change|do)|preview|simulat(?:e|ion|ed)|without\s+(?:applying|changing|saving|committing|writing)|"
-    r"(?:don'?t|do\s+not|dont)\s+(?:change|apply|touch|modify|save|write|commit|update)|no\s+changes|"
+    r"(?:don'?t|do\s+not|dont|never)\s+(?:want\s+(?:to\s+)?|need\s+(?:to\s+)?)?(?:actually\s+|really\s+|yet\s+)?"
+    r"(?:change|apply|touch|modify|save|write|commit|update|persist|alter|execute)|no\s+changes|"
     r"(?:change|touch|modify)\s+nothing|read[\s-]?only|test\s+run|trial\s+run|what[\s-]if|"
     r"before\s+(?:applying|i\s+apply|we\s+apply)|leave\s+(?:the\s+|our\s+|all\s+)?(?:data|records?|customers|rows|everything|it)\s+(?:alone|untouched|as\s+(?:it\s+)?is)|"
-    r"(?:nothing|no\s+data|no\s+records?)\s+(?:should|must|shall|will)\s+(?:actually\s+|really\s+)?(?:be\s+)?(?:changed|saved|written|updated|committed|touched)|"
-    r"without\s+(?:committing|touching|modifying|updating|persisting)|nothing\s+(?:gets|is)\s+(?:changed|saved))\b"
+    r"(?:nothing|no\s+data|no\s+records?)\s+(?:should|must|shall|will)\s+(?:actually\s+|really\s+)?(?:be\s+)?(?:changed|saved|written|updated|committed|touched|applied)|"
+    r"without\s+(?:committing|touching|modifying|updating|persisting|doing\s+it)|nothing\s+(?:gets|is)\s+(?:changed|saved)|"
+    r"dry|rehearsal|sandbox|test\s+mode|on\s+paper|hypothetical(?:ly)?|as\s+a\s+test|"
+    r"(?:show|see|give)\s+(?:me\s+)?(?:the\s+)?(?:[\w-]+\s+){0,3}?diff)\b"
 )
 
 
@@ -38,7 +56,7 @@ def extract_dry_run(text: str) -> bool | None:
         itself.
     """
     folded = fold(text)
-    live = [m.span() for m in _LIVE.finditer(folded)]
+    live = [m.span() for m in _LIVE.finditer(folded) if not _NEGATED.search(folded[: m.start()])]
     dry = _DRY.search(mask(folded, live)) is not None
     if live and dry:
         return None

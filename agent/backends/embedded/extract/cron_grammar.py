@@ -25,26 +25,47 @@ _AMPM = r"(?P<ap>a\.?m\.?|p\.?m\.?|o'?clock)"
 _T_PAST = re.compile(
     rf"\b(?P<q>half|quarter)\s+(?P<dir>past|to)\s+(?P<h>\d{{1,2}}|{_HOUR_WORDS})\b(?:\s*{_AMPM}(?!\w))?"
 )
-_T_HM = re.compile(rf"(?<![\d:])(?P<h>\d{{1,2}})\s*[:h]\s*(?P<m>\d{{2}})(?!\d)(?:\s*{_AMPM}(?!\w))?")
+# "7 and half", "seven and a quarter": how many languages say 7:30 and 7:15.
+_T_AND_Q = re.compile(
+    rf"(?<![\d:])(?P<h>\d{{1,2}}|\b(?:{_HOUR_WORDS}))\s+and\s+(?:a\s+)?(?P<q>half|quarter)\b(?:\s*{_AMPM}(?!\w))?"
+)
+_T_DOT = re.compile(rf"(?:\bat|@|\bthe|\bto)\s*(?P<h>\d{{1,2}})\.(?P<m>[0-5]\d)(?!\d)(?:\s*{_AMPM}(?!\w))?")
+_T_HOUR = re.compile(r"\b(?:at\s+)?(?:the\s+)?hour\s+(?P<h>\d{1,2})\b(?![:.]\d)")
+_T_HM = re.compile(
+    rf"(?<![\d:])(?P<h>\d{{1,2}})\s*(?:[:h]|hours?\s)\s*(?P<m>\d{{2}})(?!\d|\s*min)(?:\s*{_AMPM}(?!\w))?"
+)
 _T_AMPM = re.compile(rf"(?<![\d:])(?P<h>\d{{1,2}})\s*{_AMPM}(?!\w)")
 _T_NAMED = re.compile(r"\b(?P<w>noon|midday|midnight)\b")
 _T_WORD_HOUR = re.compile(rf"\bat\s+(?P<h>{_HOUR_WORDS})\b(?:\s*{_AMPM}(?!\w))?")
-_T_AT = re.compile(r"(?:\bat|@)\s*(?P<h>\d{1,2})(?![\d:.]|\s*(?:minutes?|mins?|past|%|th|st|nd|rd|hours?)\b)")
+# "at 23 hour" and "to the 7" are how some people say "at 23:00" and "at 7".
+_T_AT = re.compile(
+    r"(?:\bat(?:\s+the)?|@|\bto\s+the)\s*(?P<h>\d{1,2})(?![\d:.]|\s*(?:minutes?|mins?|past|%|th|st|nd|rd)\b)"
+)
 _T_AND = re.compile(
     rf"(?:\band|&|,)\s*(?:at\s+)?(?P<h>\d{{1,2}})(?![\d:.]|\s*(?:minutes?|mins?|hours?|th|st|nd|rd|%)\b)(?:\s*{_AMPM}(?!\w))?"
 )
 _DAYPART = re.compile(
-    r"\s*(?:o'?clock\s*)?(?:in\s+the\s+(?P<a>morning|afternoon|evening|night)|at\s+(?P<b>night)|(?P<c>tonight))"
+    r"\s*(?:o'?clock\s*|hours?\s*|h\s*)?(?:(?:in|of)\s+the\s+(?P<a>morning|afternoon|evening|night)|at\s+(?P<b>night)|(?P<c>tonight))"
 )
 _EVENING = re.compile(r"\b(?:night|evening|tonight)\b")
 _AFTERNOON = re.compile(r"\bafternoon\b")
 
-_EVERY_N_MIN = re.compile(r"\bevery\s+(?P<n>\d{1,4}|[a-z]+(?:[\s-][a-z]+)?)\s*(?:minutes?|mins?|m)\b")
+_EVERY_N_MIN = re.compile(
+    r"\b(?:every|each|all)\s+(?P<n>\d{1,4}|[a-z]+(?:[\s-][a-z]+)?)\s*(?:minutes?|mins?|m)\b|"
+    r"\b(?P<n2>\d{1,4}|[a-z]+)[\s-]*(?:minutes?|mins?|min)[\s-]+(?:cron|schedule|interval|intervals|cadence|cycle|"
+    r"frequency|basis|rhythm|loop|timer|job)\b"
+)
 _EVERY_MIN = re.compile(r"\b(?:every|each)\s+minute\b|\bminutely\b")
-_QUARTER_HOUR = re.compile(r"\bevery\s+quarter\s+(?:of\s+an\s+)?hour\b")
-_HALF_HOUR = re.compile(r"\bevery\s+half\s+(?:an\s+)?hour\b|\bhalf[\s-]hourly\b|\btwice\s+an\s+hour\b")
+_QUARTER_HOUR = re.compile(r"\b(?:every|each)\s+quarter\s+(?:of\s+an\s+)?hour\b")
+_HALF_HOUR = re.compile(
+    r"\b(?:every|each)\s+half\s+(?:an\s+)?hour\b|\bhalf[\s-]hourly\b|\btwice\s+an\s+hour\b"
+)
 _HOURLY = re.compile(r"\b(?:every|each)\s+hour\b|\bhourly\b|\bonce\s+an\s+hour\b")
-_EVERY_N_HOURS = re.compile(r"\bevery\s+(?P<n>\d{1,3}|[a-z]+)\s+hours?\b")
+_EVERY_N_HOURS = re.compile(
+    r"\b(?:every|each|all)\s+(?P<n>\d{1,3}|[a-z]+)\s+hours?\b|"
+    r"\b(?P<n2>\d{1,3}|[a-z]+)[\s-]*(?:hours?|hr)[\s-]+(?:cron|schedule|interval|intervals|cadence|cycle|frequency|"
+    r"basis|rhythm|loop|timer|job)\b"
+)
 _MINUTE_OFFSET = re.compile(
     r"\bat\s+(?P<m>\d{1,2})\s+(?:minutes?\s+)?past(?:\s+(?:the|each|every)\s+hour)?\b|\bat\s+:(?P<m2>\d{2})\b|"
     r"\b(?:at\s+)?(?P<q>quarter|half)\s+past(?:\s+(?:the|each|every)\s+hour)\b|"
@@ -59,7 +80,9 @@ _DOW_RANGE = re.compile(rf"\b(?P<a>{_DOW_ALT})s?\s*(?:-|to|through|thru|till|unt
 _DOW_ONE = re.compile(rf"\b(?P<d>{_DOW_ALT})s?\b")
 _WEEKDAYS = re.compile(r"\b(?:week\s*days?|working\s+days?|business\s+days?|work\s*days?)\b")
 _WEEKENDS = re.compile(r"\bweekends?\b")
-_DOM_OF_MONTH = re.compile(rf"\b(?:the\s+)?(?P<d>{DAYNUM})\s+(?:day\s+)?of\s+(?:the|every|each|a)\s+month\b")
+_DOM_OF_MONTH = re.compile(
+    rf"\b(?:the\s+)?(?P<d>{DAYNUM})\s+(?:day\s+)?of\s+(?:(?:the|every|each|a)\s+)?month\b"
+)
 _DOM_ON_THE = re.compile(
     rf"\bon\s+the\s+(?P<list>{DAYNUM}(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)(?:the\s+)?{DAYNUM})*)"
 )
@@ -67,7 +90,7 @@ _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)\b")
 _MONTH_START = re.compile(r"\b(?:start|beginning)\s+of\s+(?:the|every|each)\s+month\b")
 
 _DAILY = re.compile(
-    r"\b(?:every\s*day|daily|each\s+day|every\s+(?:night|morning|evening|afternoon)|nightly|"
+    r"\b(?:every\s*day|daily|each\s+day|(?:all|every|each)\s+(?:the\s+)?days|every\s+(?:night|morning|evening|afternoon)|nightly|"
     r"each\s+(?:night|morning|evening)|(?:once|twice)\s+a\s+day|per\s+day|every\s+24\s+hours)\b"
 )
 _WEEKLY = re.compile(r"\b(?:weekly|once\s+a\s+week|every\s+week|each\s+week)\b")
@@ -138,7 +161,18 @@ def parse_times(folded: str) -> list[tuple[int, int]] | None:
     """Collect clock times in order of appearance; None when one of them is not a valid time."""
     found: list[tuple[int, int, int]] = []
     taken: list[tuple[int, int]] = []
-    for pattern in (_T_PAST, _T_HM, _T_AMPM, _T_NAMED, _T_WORD_HOUR, _T_AT, _T_AND):
+    for pattern in (
+        _T_PAST,
+        _T_AND_Q,
+        _T_DOT,
+        _T_HM,
+        _T_AMPM,
+        _T_NAMED,
+        _T_HOUR,
+        _T_WORD_HOUR,
+        _T_AT,
+        _T_AND,
+    ):
         for m in pattern.finditer(folded):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
@@ -156,7 +190,7 @@ def parse_times(folded: str) -> list[tuple[int, int]] | None:
                 hour, minute = raw, int(groups.get("m") or 0)
                 if groups.get("q"):
                     minute = {"half": 30, "quarter": 15}[groups["q"]]
-                    if groups["dir"] == "to":
+                    if groups.get("dir") == "to":
                         hour, minute = hour - 1, 45
                 hour = _adjust(hour, groups.get("ap"), _daypart(folded[m.end() : m.end() + 30], folded))
             if not (0 <= hour <= 23 and 0 <= minute <= 59):
@@ -209,7 +243,7 @@ def _intervals(folded: str, spec: ScheduleSpec) -> None:
     elif _HALF_HOUR.search(folded):
         spec.minute_step = "*/30"
     elif m := _EVERY_N_MIN.search(folded):
-        n = _hour_number(m.group("n"))
+        n = _hour_number(m.group("n") or m.group("n2"))
         if n == 60:
             spec.hour_step = "*"
         elif n is not None and 1 <= n <= 59:
@@ -218,7 +252,7 @@ def _intervals(folded: str, spec: ScheduleSpec) -> None:
             spec.impossible = True
     if spec.minute_step is None and spec.hour_step is None:
         if m := _EVERY_N_HOURS.search(folded):
-            n = _hour_number(m.group("n"))
+            n = _hour_number(m.group("n") or m.group("n2"))
             if n is not None and 1 <= n <= 23:
                 spec.hour_step = "*" if n == 1 else f"*/{n}"
             elif n is not None and n != 24:

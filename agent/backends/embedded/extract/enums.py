@@ -66,7 +66,7 @@ def _compile_phrase(value: str, phrase: str) -> _Phrase:
     fuzzy = len(compact) >= _MIN_FUZZY_LEN and not case_sensitive
     return _Phrase(
         value=value,
-        pattern=re.compile(phrase_pattern(needle, number_gaps=True)),
+        pattern=re.compile(phrase_pattern(needle, number_gaps=True, plural=not case_sensitive)),
         case_sensitive=case_sensitive,
         words=_word_count(phrase),
         target=target if fuzzy else None,
@@ -120,9 +120,16 @@ def _fuzzy_hits(folded: str, phrases: tuple[_Phrase, ...]) -> list[EnumHit]:
             # Typos rarely hit the first letter; requiring it keeps "sending" from becoming "pending".
             if window[0] != p.target[0] or abs(len(window) - len(p.target)) > p.limit:
                 continue
-            if DamerauLevenshtein.distance(window, p.target, score_cutoff=p.limit) <= p.limit:
+            if DamerauLevenshtein.distance(
+                window, p.target, score_cutoff=p.limit
+            ) <= p.limit and _short_words_kept(window, p.target):
                 hits.append(EnumHit(p.value, (start, end), p.size, False, is_negated(folded, start)))
     return hits
+
+
+def _short_words_kept(window: str, target: str) -> bool:
+    # A typo in a two-letter word is another word: "revenue has" is not "revenue na".
+    return all(a == b for a, b in zip(window.split(), target.split(), strict=False) if len(b) <= 2)
 
 
 def _drop_contained(hits: list[EnumHit]) -> list[EnumHit]:

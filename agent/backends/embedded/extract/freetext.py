@@ -1,8 +1,8 @@
 """Free-text arguments of notifications: the quoted or "saying ..." message, and who receives it.
 
-Recipients are a group (finance, ops, sales), an e-mail address, a Telegram "@handle" or a chat id. Group
-words right after "to", "tell", "notify"... win over group words elsewhere ("tell ops the sales export is
-late" -> ops).
+Recipients are a group (finance, ops, sales), an e-mail address, a webhook URL, a Telegram "@handle" or a chat
+id. Group words right after "to", "tell", "notify"... win over group words elsewhere ("tell ops the sales export
+is late" -> ops). The kind of address also names its channel: a URL is a webhook, an "@handle" is Telegram.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ RECIPIENT_GROUPS: dict[str, tuple[str, ...]] = {
 }
 _QUOTES = re.compile(r"\"([^\"]+)\"|(?<!\w)'(.+?)'(?!\w)|`([^`]+)`")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"\bhttps?://[^\s\"'<>`]+")
 _HANDLE = re.compile(r"(?<![\w@.])@(?P<h>[a-z][a-z0-9_]{2,31})\b")
 _CHAT_ID = re.compile(r"\bchat(?:\s*id)?\s*[:#=]?\s*(?P<id>-?\d{5,15})\b|(?<![\w-])(?P<sg>-100\d{6,13})\b")
 _STRONG_BEFORE = re.compile(
@@ -29,10 +30,13 @@ _MESSAGE_MARKERS = re.compile(
     r"to\s+say|(?:letting|to\s+let)\s+(?:them|him|her|everyone|the\s+team)\s+know|"
     r"to\s+(?:tell|inform|warn)\s+(?:them|him|her|everyone))(?:\s+that)?\s*:?\s*"
 )
+_CHANNEL_WORD = r"(?:telegram|e-?mail|mail|tg|webhook)"
+# "by e-mail", "with email", "through the telegram": how people name the channel right after the recipient.
+_VIA = rf"(?:on|via|by|over|with|through|using|per|in|for)\s+(?:the\s+|an?\s+)?{_CHANNEL_WORD}"
+_GROUP_NOUN = r"(?:team|group|people|folks|guys|department|dept|colleagues|crew|desk|squad|channel|chat)"
 _TELL = re.compile(
-    r"\b(?:tell|inform|remind|let|notify|warn|ping|message|alert|update)\s+(?:the\s+)?(?P<who>[\w.@+-]+)"
-    r"(?:\s+team)?(?:\s+know)?(?:\s+(?:on|via|by|over)\s+(?:telegram|email|e-mail|mail|tg|webhook))?\s+"
-    r"(?:that\s+|about\s+)?"
+    r"\b(?:tell|inform|remind|let|notify|warn|ping|message|alert|update)\s+(?:the\s+|our\s+)?(?P<who>[\w.@+-]+)"
+    rf"(?:\s+{_GROUP_NOUN})?(?:\s+know)?(?:\s+{_VIA})?\s+(?:that\s+|about\s+)?"
 )
 _THAT = re.compile(r"\bthat\s+")
 _ADDRESS_LEAD = re.compile(
@@ -43,9 +47,12 @@ _COLON = re.compile(r":\s+")
 _NOTIFY_VERB = re.compile(
     r"\b(?:send|tell|notify|message|ping|alert|inform|email|e-mail|telegram|text|let|post|warn)\b"
 )
-_TRAILING = re.compile(
-    r"(?:\s+(?:via|on|by|over|through)\s+(?:telegram|email|e-mail|mail|tg|webhook)|\s+please|\s+pls|\s+thanks)+\W*$"
-)
+_TRAILING = re.compile(rf"(?:[\s,]+{_VIA}|[\s,]+please|[\s,]+pls|[\s,]+thanks?(?:\s+you)?)+\W*$")
+
+
+def address_spans(text: str) -> list[tuple[int, int]]:
+    """Return the spans of URLs and e-mail addresses, whose words ("mail", "hooks") name no channel."""
+    return [m.span() for pattern in (_URL, _EMAIL) for m in pattern.finditer(text)]
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:
@@ -108,10 +115,15 @@ def find_message(text: str) -> tuple[str, tuple[int, int]] | None:
         start = (
             lead.end()
         )  # "... by email at wh@example.com that stock is in": the address is not the message
-    message = _clean(text[start:])
+    raw = text[start:]
+    message = _clean(raw)
     if message and _ONLY_CHANNEL.match(fold(message)):
         return None  # "ping ops on telegram": the channel, not a message
-    return (message, (start, len(text))) if message else None
+    if not message:
+        return None
+    # The span ends with the message: a channel said after it ("..., on telegram please") stays visible.
+    begin = start + len(raw) - len(raw.lstrip())
+    return message, (start, begin + len(message))
 
 
 def extract_message(text: str) -> str | None:
@@ -151,6 +163,8 @@ def extract_recipient(text: str) -> str | None:
     message = find_message(text)
     folded = fold(text)
     visible = mask(folded, [message[1]]) if message else folded
+    if m := _URL.search(visible):
+        return text[m.start() : m.end()].rstrip(".,;:!?)")
     if m := _EMAIL.search(visible):
         return text[m.start() : m.end()]
     if m := _HANDLE.search(visible):
@@ -163,3 +177,21 @@ def extract_recipient(text: str) -> str | None:
         return strong[0]
     distinct = list(dict.fromkeys(group for group, _, _ in hits))
     return distinct[0] if len(distinct) == 1 else None
+
+
+def channel_of(recipient: str) -> str | None:
+    """The channel an address implies: a URL is a webhook, an e-mail address e-mail, a handle or chat id Telegram.
+
+    Args:
+        recipient: A value from :func:`extract_recipient`.
+
+    Returns:
+        "webhook", "email" or "telegram", or None for a group name, which any channel can reach.
+    """
+    if _URL.fullmatch(recipient):
+        return "webhook"
+    if _EMAIL.fullmatch(recipient):
+        return "email"
+    if recipient.startswith("@") or re.fullmatch(r"-?\d{5,15}", recipient):
+        return "telegram"
+    return None

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from rapidfuzz.distance import DamerauLevenshtein
 
 from agent.backends.embedded.extract.numbers import ExtractedNumber, extract_numbers
 from agent.backends.embedded.extract.text import fold, overlaps, phrase_pattern
 
-_ID_TAIL = r"(?:[\s_-]*(?:id|no\.?|number|num|nr))?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})(?![\w-]|[.:/,]\d)"
-_CLIENT = re.compile(rf"\b(?:client|customer|cust|acct|account|company)s?{_ID_TAIL}")
+_ID_TAIL = (
+    r"(?:[\s_-]*(?:id|no\.?|n[°º]|number|num|nr)(?:\s+is)?)?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})(?![\w-]|[.:/,]\d)"
+)
+# "the customer with id 1333", "client whose number is 1042": the id word is required after "with".
+_ID_WITH = (
+    r"(?:\s+(?:with|having|whose|under|of)(?:\s+(?:the|an?))?\s+(?:id|no\.?|number|num|nr)(?:\s+(?:is|of))?)?"
+)
+_CLIENT = re.compile(rf"\b(?:client|cliente|customer|cust|acct|account|company)s?{_ID_WITH}{_ID_TAIL}")
 _RUN = re.compile(rf"\b(?:run|job|execution|build|attempt){_ID_TAIL}")
 _RUN_VERB = re.compile(
     r"\b(?:retry|rerun|re-run|restart|resume|relaunch)\s+(?:it\s+)?#?\s*(?P<n>\d{1,9})\b(?![-:/.]\d)"
@@ -25,7 +31,9 @@ _TIME_UNIT = re.compile(
     r"quarters?|years?|%|percent|st|nd|rd|th)\b"
 )
 _UNIT_AFTER = re.compile(
-    r"^\s*(?:units?|pcs|pieces?|x\b|boxes|box|cases?|items?|pallets?|cartons?|packs?|each|of\b|more\b|off\b)"
+    r"^\s*(?:units?|pcs|pc\b|pieces?|x\b|boxes|box|cases?|items?|pallets?|cartons?|packs?|packets?|each|ea\b|"
+    r"rolls?\b|pairs?\b|sets?\b|kits?\b|bags?\b|reels?\b|bottles?\b|tubes?\b|cans?\b|sheets?\b|crates?\b|"
+    r"dozens?\b|lots?\b|bundles?\b|of\b|more\b|off\b)"
 )
 _QTY_BEFORE = re.compile(r"(?:\bqty|\bquantity|\bx|×|\bcount|\bamount)\s*(?:of\s*)?[:=]?\s*$")
 _QTY_GLUED = re.compile(r"(?<![\w-])(?:(?P<a>\d{1,6})\s*[x×]|[x×]\s*(?P<b>\d{1,6}))(?![\w-])")
@@ -119,16 +127,45 @@ def extract_limit(text: str) -> int | None:
     return None
 
 
-def _quantity_candidates(text: str, folded: str) -> list[ExtractedNumber]:
+def _goods_pattern(products: Sequence[str]) -> re.Pattern[str] | None:
+    """Words of the catalogue's product names, plurals included, as they may follow a count."""
+    words = {w for name in products for w in re.findall(r"[a-z]{3,}", fold(name))}
+    if not words:
+        return None
+    alternatives = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+    return re.compile(rf"^\s*(?:of\s+(?:the\s+)?)?(?:{alternatives})(?:e?s)?\b")
+
+
+class _Counted:
+    """What makes a number a count of goods: a unit, a SKU or a product's name right after it."""
+
+    def __init__(self, text: str, known: Sequence[str] | None, products: Sequence[str] | None) -> None:
+        self.folded = fold(text)
+        keys = {sku_key(k) for k in known or ()}
+        self.sku_starts = {m.start() for m in _SKU.finditer(text) if _is_sku_token(m, keys)}
+        self.goods = _goods_pattern(products or ())
+
+    def strong(self, number: ExtractedNumber) -> bool:
+        start, end = number.span
+        rest = self.folded[end:]
+        return bool(
+            _UNIT_AFTER.match(rest)
+            or _QTY_BEFORE.search(self.folded[:start])
+            or _next_word_start(self.folded, end) in self.sku_starts
+            or (self.goods is not None and self.goods.match(rest))
+        )
+
+
+def _quantity_candidates(text: str, counted: _Counted) -> list[ExtractedNumber]:
+    folded = counted.folded
     excluded = client_id_spans(text) + run_id_spans(text)
-    sku_starts = {m.start() for m in _SKU.finditer(text) if _is_sku_token(m)}
     kept: list[ExtractedNumber] = []
     for number in extract_numbers(text):
         start, end = number.span
         if overlaps(number.span, excluded) or _TIME_UNIT.match(folded[end:]):
             continue
-        before_sku = _next_word_start(folded, end) in sku_starts  # "a quote on 90 A250X": 90 of the SKU
-        if not before_sku and (
+        # "a quote on 90 A250X", "re-price it at 1,500 units": a count of goods, whatever comes before it.
+        if not counted.strong(number) and (
             _NOT_QTY_BEFORE.search(folded[:start]) or _LIMIT_BEFORE.search(folded[:start])
         ):
             continue
@@ -138,13 +175,17 @@ def _quantity_candidates(text: str, folded: str) -> list[ExtractedNumber]:
     return kept
 
 
-def extract_quantity(text: str) -> int | None:
+def extract_quantity(
+    text: str, *, known: Sequence[str] | None = None, products: Sequence[str] | None = None
+) -> int | None:
     """Find an order quantity: "12 A100X", "twelve units", "qty 5", "5x", "a dozen", "an A100X" (1).
 
     Ids ("client 1042", "run 57"), times, periods, limits and years are not quantities.
 
     Args:
         text: Free text.
+        known: Catalogue SKUs, so a code like "H100X" counts as a SKU after a number.
+        products: Catalogue product names, so "on 300 epoxy resin" is a count of goods.
 
     Returns:
         The quantity, or None when there is none or several equally plausible ones.
@@ -153,22 +194,60 @@ def extract_quantity(text: str) -> int | None:
     glued = _QTY_GLUED.search(folded)
     if glued:
         return int(glued.group("a") or glued.group("b"))
-    candidates = _quantity_candidates(text, folded)
-    sku_starts = {m.start() for m in _SKU.finditer(text) if _is_sku_token(m)}
-    strong = [
-        n
-        for n in candidates
-        if _UNIT_AFTER.match(folded[n.span[1] :])
-        or _QTY_BEFORE.search(folded[: n.span[0]])
-        or _next_word_start(folded, n.span[1]) in sku_starts
-    ]
+    counted = _Counted(text, known, products)
+    candidates = _quantity_candidates(text, counted)
+    strong = [n for n in candidates if counted.strong(n)]
     if strong:
         return strong[0].value
     if len({n.value for n in candidates}) == 1:
         return candidates[0].value
-    if not candidates and any(_A_BEFORE_SKU.search(folded[:s]) for s in sku_starts):
+    if not candidates and any(_A_BEFORE_SKU.search(folded[:s]) for s in counted.sku_starts):
         return 1
     return None
+
+
+# "quote A100X for 1042", "12 h100x 4 1277": a number after "for" that ends the request is whom it is for.
+_FOR_BEFORE = re.compile(r"\b(?:for|4)\s*#?\s*$")
+_REQUEST_END = re.compile(r"^\s*(?:$|[,.;!?]|(?:please|pls|thanks|asap|now|today)\b)")
+_NOT_CLIENT_BEFORE = re.compile(
+    r"(?:\brun|\bjob|\btop|\blast|\bpast|\bnext|\bfirst|\bat|\bq|\bqty|\bquantity|#)\s*$"
+)
+
+
+def find_client_number(
+    text: str,
+    *,
+    known_ids: Collection[int] = (),
+    known: Sequence[str] | None = None,
+    products: Sequence[str] | None = None,
+) -> ExtractedNumber | None:
+    """Find a customer id given as a bare number: a known customer's id, or a number after "for" at the end.
+
+    Counts of goods ("220 pressure gauges", "12 H100X", "50 units") and ids of other things are skipped.
+
+    Args:
+        text: Free text without a "customer 1042"-style id (see :func:`extract_client_id`).
+        known_ids: The database's customer ids.
+        known: Catalogue SKUs.
+        products: Catalogue product names.
+
+    Returns:
+        The number with its span, or None when there is none or several different ones.
+    """
+    counted = _Counted(text, known, products)
+    folded = counted.folded
+    excluded = run_id_spans(text)
+    found: list[ExtractedNumber] = []
+    for number in extract_numbers(text):
+        start, end = number.span
+        if number.value < 100 or overlaps(number.span, excluded) or counted.strong(number):
+            continue
+        if _TIME_UNIT.match(folded[end:]) or _NOT_CLIENT_BEFORE.search(folded[:start]):
+            continue
+        stated_for = _FOR_BEFORE.search(folded[:start]) and _REQUEST_END.match(folded[end:])
+        if number.value in known_ids or stated_for:
+            found.append(number)
+    return found[0] if len({n.value for n in found}) == 1 else None
 
 
 def _next_word_start(folded: str, index: int) -> int:
@@ -176,8 +255,9 @@ def _next_word_start(folded: str, index: int) -> int:
     return index + len(rest) - len(rest.lstrip())
 
 
-def _is_sku_token(m: re.Match[str]) -> bool:
-    return m.group("l").lower() not in _NOT_SKU_PREFIX
+def _is_sku_token(m: re.Match[str], known_keys: Collection[str] = ()) -> bool:
+    # "h100x" is a catalogue code even though a lone "h" usually starts a half-year ("H1").
+    return m.group("l").lower() not in _NOT_SKU_PREFIX or sku_key(m.group()) in known_keys
 
 
 def _sku_text(m: re.Match[str]) -> str:
@@ -222,7 +302,8 @@ def extract_sku(text: str, *, known: Sequence[str] | None = None) -> str | None:
     Returns:
         The SKU in canonical upper case, or None when there is none or several different ones.
     """
-    found = [_sku_text(m) for m in _SKU.finditer(text) if _is_sku_token(m)]
+    keys = {sku_key(k) for k in known or ()}
+    found = [_sku_text(m) for m in _SKU.finditer(text) if _is_sku_token(m, keys)]
     if known:
         found = _resolve_known(found, text, known)
     distinct = list(dict.fromkeys(found))

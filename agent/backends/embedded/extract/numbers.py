@@ -80,6 +80,9 @@ def _digit_numbers(folded: str) -> list[ExtractedNumber]:
         whole = int(m.group("int").replace(",", ""))
         frac = m.group("frac") or ""
         factor = 1000 if m.group("k") else _MULTIPLIERS.get(m.group("mult") or "", 1)
+        if len(frac) == 3 and factor == 1 and not m.group("int").count(","):
+            # "1.500 units": a dot between thousands, as much of Europe writes it; 1.5 would not be a count.
+            whole, frac = whole * 1000 + int(frac), ""
         # Fractions only survive when a multiplier makes them whole ("2.5k"); "1.5" is not an integer.
         numerator = (whole * 10 ** len(frac) + int(frac or "0")) * factor
         if numerator % (10 ** len(frac)):

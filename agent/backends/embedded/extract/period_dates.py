@@ -63,12 +63,20 @@ _SINCE_STRICT_RELATIVE = r"\b(?:since|after|starting(?:\s+(?:from|on))?|as\s+of|
 # "from last week" means "of last week"; only a clear "since last week" is open-ended.
 _SINCE_RELATIVE = re.compile(
     rf"{_SINCE}(?:(?P<yday>yesterday)|(?:the\s+)?(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?(?P<cur>week|month|quarter|year))"
-    rf"|{_SINCE_STRICT_RELATIVE}(?:last|previous)\s+(?P<prev>week|month|quarter|year)\b"
+    rf"|{_SINCE_STRICT_RELATIVE}(?:the\s+(?:start|beginning)\s+of\s+(?:the\s+)?)?(?:last|previous)\s+"
+    rf"(?P<prev>week|month|quarter|year)\b"
 )
 # "from september" usually means "of september", so whole months, quarters and years need a clearer "since".
 _SINCE_STRICT = r"\b(?:since|after|starting(?:\s+(?:from|on|in))?|as\s+of|beginning)\s+"
 _SINCE_MONTH = re.compile(rf"{_SINCE_STRICT}(?P<m>{MON})(?:\s*,?\s*(?P<y>{YEAR}))?")
-_SINCE_QUARTER = re.compile(rf"{_SINCE_STRICT}q(?P<q>[1-4])\b(?:\s*(?P<y>{YEAR}))?")
+# "since the start of October", "from mid-October": the part of the month says which day it starts on.
+_SINCE_MONTH_PART = re.compile(
+    rf"{_SINCE}(?:the\s+)?(?P<part>start|beginning|early|middle|mid|end|late)(?:\s+of|-)?\s*(?:the\s+month\s+of\s+)?"
+    rf"(?P<m>{MON})(?:\s*,?\s*(?P<y>{YEAR}))?"
+)
+_SINCE_QUARTER = re.compile(
+    rf"{_SINCE_STRICT}(?:the\s+(?:start|beginning)\s+of\s+)?q(?P<q>[1-4])\b(?:\s*(?P<y>{YEAR}))?"
+)
 _SINCE_YEAR = re.compile(rf"{_SINCE_STRICT}(?:the\s+start\s+of\s+)?(?P<y>{YEAR})(?![-/]\d)")
 _SINCE_DAY = re.compile(rf"{_SINCE}(?:the\s+)(?P<d>{DAYNUM})(?!\s*(?:of\s+)?(?:{MONTH_ALT})\b)")
 _SINGLE = re.compile(rf"(?P<a>{DATE})")
@@ -209,6 +217,14 @@ def match_since(text: str, today: date) -> str | None:
             return f"this_{m.group('cur')}"
         else:
             start = _period_start(m.group("cur") or m.group("prev"), today, previous=bool(m.group("prev")))
+    elif m := _SINCE_MONTH_PART.search(text):
+        first = _resolve((1, month_number(m.group("m")), int(m.group("y")) if m.group("y") else None), today)
+        part = m.group("part")
+        if first is not None and part in ("middle", "mid"):
+            first = first.replace(day=15)
+        elif first is not None and part in ("end", "late"):
+            first = shift_months(first, 1) - timedelta(days=1)
+        start = first
     elif m := _SINCE_QUARTER.search(text):
         q = int(m.group("q"))
         year = int(m.group("y")) if m.group("y") else today.year

@@ -102,10 +102,14 @@ _KEYWORDS: list[tuple[re.Pattern[str], Callable[[date], str]]] = [
         lambda _: "this_quarter",
     ),
     (re.compile(r"\b(?:this|current)\s+year\b"), lambda _: "this_year"),
-    (re.compile(r"\b(?:last|previous|prior)\s+week(?:'?s)?\b"), lambda _: "last_week"),
-    (re.compile(r"\b(?:last|previous|prior)\s+month(?:'?s)?\b"), lambda _: "last_month"),
-    (re.compile(r"\b(?:last|previous|prior)\s+quarter(?:'?s)?\b"), lambda _: "last_quarter"),
-    (re.compile(r"\b(?:last|previous|prior)\s+year(?:'?s)?\b"), lambda _: "last_year"),
+    # "the month passed" is how French and Spanish speakers say "last month".
+    (re.compile(r"\b(?:last|previous|prior)\s+week(?:'?s)?\b|\bweek\s+passed\b"), lambda _: "last_week"),
+    (re.compile(r"\b(?:last|previous|prior)\s+month(?:'?s)?\b|\bmonth\s+passed\b"), lambda _: "last_month"),
+    (
+        re.compile(r"\b(?:last|previous|prior)\s+quarter(?:'?s)?\b|\bquarter\s+passed\b"),
+        lambda _: "last_quarter",
+    ),
+    (re.compile(r"\b(?:last|previous|prior)\s+year(?:'?s)?\b|\byear\s+passed\b"), lambda _: "last_year"),
     (re.compile(r"\byesterday\b"), lambda _: "yesterday"),
     (re.compile(r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening))\b"), lambda _: "today"),
 ]

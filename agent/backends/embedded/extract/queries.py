@@ -34,7 +34,7 @@ _ARTIFACT_ID = re.compile(
     r"\b(?:artifact|artefact|file|export|output)\s*(?:id|no\.?|number)?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})\b"
 )
 _LATEST = re.compile(
-    r"\b(?:latest|most\s+recent|newest|freshest|just\s+(?:generated|made|created)|"
+    r"\b(?:latest|la+t+e?s+t|lastest|most\s+recent|newest|newst|freshest|just\s+(?:generated|made|created)|"
     r"last\s+(?:one|file|export|artifact|artefact|report|output|generated|created))\b|\bthe\s+last\s+one\b"
 )
 

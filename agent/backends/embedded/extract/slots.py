@@ -5,26 +5,37 @@ its allowed values plus the synonym table for that name. For tools with a ``mess
 message are blanked out before the other extractors run, and so are file names for tools with a ``path`` or
 ``file``: a word inside them ("the bank file failed", "customers_2025.csv") cannot fill another argument.
 Values not found are left out so the args model's defaults apply.
+
+Two values are read off others: a customer given as a bare number ("quote 1150 for 220 gauges", a known id or a
+number after "for" that ends the request) when no id or name says it, and the channel a recipient's address
+implies (a URL is a webhook, an e-mail address is e-mail, an "@handle" is Telegram) when the text names none.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
 
 from agent.backends.embedded.extract.booleans import extract_dry_run
 from agent.backends.embedded.extract.cron import extract_cron, revise_cron
 from agent.backends.embedded.extract.enums import enum_candidates
-from agent.backends.embedded.extract.freetext import extract_recipient, find_message, quoted_spans
+from agent.backends.embedded.extract.freetext import (
+    address_spans,
+    channel_of,
+    extract_recipient,
+    find_message,
+    quoted_spans,
+)
 from agent.backends.embedded.extract.ids import (
     extract_client_id,
     extract_limit,
     extract_quantity,
     extract_run_id,
     extract_sku,
+    find_client_number,
 )
 from agent.backends.embedded.extract.names import find_names_by_word, find_names_in_text, pick_name
 from agent.backends.embedded.extract.numbers import parse_number
@@ -95,6 +106,51 @@ def _client_id(ctx: _Context) -> Found:
     return tuple(f"{m.name} ({m.id})" for m in matches if m.score >= matches[0].score - 3.0)
 
 
+def _bare_client(
+    ctx: _Context, specs: list[PropertySpec], values: dict[str, ArgValue]
+) -> tuple[int | None, _Context]:
+    """A customer given by a bare number ("quote 1150 for 220 gauges") when nothing else names one.
+
+    Returns the id and the context with that number blanked out, so it is not also read as the order's count
+    (a count read before it is read again).
+    """
+    if extract_client_id(ctx.visible) is not None:
+        return None, ctx
+    found = find_client_number(
+        ctx.visible,
+        known_ids=ctx.known.customers.keys(),
+        known=ctx.known.skus or None,
+        products=tuple(ctx.known.products.values()),
+    )
+    if found is None:
+        return None, ctx
+    masked = replace(ctx, visible=mask(ctx.visible, [found.span]))
+    if "quantity" in values and any(s.name == "quantity" for s in specs):
+        del values["quantity"]
+        quantity = _quantity(masked)
+        if quantity is not None:
+            values["quantity"] = quantity
+    return found.value, masked
+
+
+def _implied_channel(
+    specs: list[PropertySpec], values: Mapping[str, ArgValue], ambiguous: Mapping[str, tuple[str, ...]]
+) -> str | None:
+    """The channel an address names when the text names none ("send 'done' to jane@acme.com" is e-mail)."""
+    channel = next((s for s in specs if s.name == "channel"), None)
+    recipient = values.get("recipient")
+    if channel is None or "channel" in values or "channel" in ambiguous or not isinstance(recipient, str):
+        return None
+    implied = channel_of(recipient)
+    return implied if implied is not None and (not channel.enum or implied in channel.enum) else None
+
+
+def _quantity(ctx: _Context) -> int | None:
+    return extract_quantity(
+        ctx.visible, known=ctx.known.skus or None, products=tuple(ctx.known.products.values()) or None
+    )
+
+
 def _enum(ctx: _Context, spec: PropertySpec, all_specs: list[PropertySpec]) -> Found:
     synonyms = synonyms_for(spec.name, spec.enum_name)
     found = enum_candidates(ctx.visible, values=spec.enum, synonyms=synonyms)
@@ -126,7 +182,7 @@ _BY_NAME: Mapping[str, Callable[[_Context], Found]] = MappingProxyType(
         "recipient": lambda c: extract_recipient(c.text),
         "client_id": _client_id,
         "run_id": lambda c: extract_run_id(c.visible),
-        "quantity": lambda c: extract_quantity(c.visible),
+        "quantity": _quantity,
         "limit": lambda c: extract_limit(c.visible),
         "product": lambda c: extract_sku(c.visible, known=c.known.skus or None),
         "sku": lambda c: extract_sku(c.visible, known=c.known.skus or None),
@@ -172,6 +228,8 @@ def _context(text: str, today: date, known: KnownEntities, names: set[str]) -> _
         message = find_message(text)
         if message is not None:
             spans.append(message[1])
+    if "recipient" in names:
+        spans.extend(address_spans(text))
     path = find_path(text) if names & {"path", "file"} else None
     if path is not None:
         spans.append(path[1])
@@ -213,10 +271,14 @@ def extract_args(
             found = _enum(ctx, spec, specs)
         else:
             found = None
+        if found is None and spec.name == "client_id":
+            found, ctx = _bare_client(ctx, specs, values)
         if isinstance(found, tuple):
             ambiguous[spec.name] = found
         elif found is not None:
             values[spec.name] = found
+    if (channel := _implied_channel(specs, values, ambiguous)) is not None:
+        values["channel"] = channel
     bare = parse_number(text.strip().lstrip("#"))
     if bare is not None:
         # A reply that is only a number ("1042", "twelve") answers the integer question that was asked.

@@ -85,12 +85,14 @@ _NUMBER_GAP = (
 )
 
 
-def phrase_pattern(phrase: str, *, number_gaps: bool = False) -> str:
+def phrase_pattern(phrase: str, *, number_gaps: bool = False, plural: bool = False) -> str:
     """Build a regex source matching a phrase on word boundaries, tolerant of spaces, hyphens and underscores.
 
     Args:
         phrase: Words separated by spaces, hyphens or underscores (e.g. "fixed width", "sales_by_region").
         number_gaps: Also match with a count between two words ("top 5 customers" for "top customers").
+        plural: Also match a plural of the last word ("bulk discounts" for "bulk discount"), when it is a
+            word of three letters or more.
 
     Returns:
         A regex source (not compiled) for use with the folded text, or for case-sensitive use when the phrase
@@ -98,6 +100,8 @@ def phrase_pattern(phrase: str, *, number_gaps: bool = False) -> str:
     """
     words = [w for w in re.split(r"[\s_\-]+", phrase.strip()) if w]
     body = (_NUMBER_GAP if number_gaps else _SEPARATOR).join(re.escape(w) for w in words)
+    if plural and words and words[-1].isalpha() and len(words[-1]) >= 3 and not words[-1].endswith("s"):
+        body += "(?:e?s)?"
     return WORD_BOUNDARY_BEFORE + body + WORD_BOUNDARY_AFTER
 
 

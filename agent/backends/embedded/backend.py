@@ -14,8 +14,8 @@ from datetime import date
 from typing import Any
 
 from agent.backends.base import Alternative, DecideRequest, Decision, Turn
+from agent.backends.embedded import dialogue
 from agent.backends.embedded.calibration import JointCalibration
-from agent.backends.embedded.dialogue import POINTS_BACK, is_short, last_call, resolve_reference
 from agent.backends.embedded.entities import EntityIndex, Tagged
 from agent.backends.embedded.extract.booleans import extract_dry_run
 from agent.backends.embedded.extract.periods import extract_period
@@ -34,7 +34,7 @@ _FOLLOWUP = re.compile(
     r"|\b(instead|same (for|but|again)|as well|that one|do the same|again for|too)\b",
     re.I,
 )
-_ANAPHORA = POINTS_BACK
+_ANAPHORA = dialogue.POINTS_BACK
 _NUMBER = re.compile(r"(?<![\w.-])#?(\d{1,9})(?![\w.-])")
 # When a sales question names no report, the regional breakdown is the default view.
 _SALES_WORDS = re.compile(r"\b(sales|sell|sells|sold|selling|revenue|turnover)\b", re.I)
@@ -92,7 +92,7 @@ class EmbeddedBackend:
         if routing.shadow is not None and not _forced(request):
             # The candidate reads the same embedding: shadowing costs its classifiers, not a second encoding.
             routing.shadow(text=request.text, routed=routed, live=prediction, embeddings=embeddings)
-        previous = last_call(request.context)
+        previous = dialogue.last_call(request.context)
         decision = self._decide(request, prediction, previous, speech, named)
         update: dict[str, Any] = {"latency_ms": (time.perf_counter() - started) * 1000}
         confidence = decision.confidence
@@ -211,6 +211,10 @@ class EmbeddedBackend:
             if previous.tool == tool:
                 args.update(revise_args(previous.args, found.values, request.text))
             args, inherited = inherit(args, previous.args, self._schemas[tool])
+        if "client_id" in self._props(tool) and "client_id" not in args:
+            # "what would they pay for 200 B300" after a lookup: the pronoun is the thread's customer.
+            client = dialogue.pronoun_customer(speech.args_text, request.context, index=self._index())
+            args, inherited = ({**args, "client_id": client}, True) if client else (args, inherited)
         missing = [m for m in [*found.missing, *found.ambiguous] if m not in args]
         confidence = p_tool * (FOLLOWUP_DISCOUNT if inherited else 1.0)
         notes = []
@@ -259,14 +263,22 @@ class EmbeddedBackend:
         """A short message that points back at the previous call ("how'd that go", "and the week before?")."""
         if previous is None or forced is not None:
             return None
-        reference = resolve_reference(request.text, previous, today=request.today)
+        required = self._schemas.get(previous.tool or "", {}).get("required", [])
+        reference = dialogue.resolve_reference(request.text, previous, today=request.today)
+        reference = reference or dialogue.answer_to_lack(
+            request.text,
+            previous,
+            required=required,
+            extract=lambda t, x: self._extract(t, x, request.today).values,
+        )
         allowed = request.allowed_tools
         if reference is None or (allowed is not None and reference.tool not in allowed):
             return None
         args = dict(reference.args)
         missing: list[str] = []
         if reference.reads_text:
-            found = self._extract(reference.tool, request.text, request.today)
+            text = dialogue.THAT_ONE.sub(" ", request.text)  # "go ahead with that one" orders no single unit
+            found = self._extract(reference.tool, text, request.today, self._named(self._index(), text))
             args.update(found.values)
             missing = [m for m in [*found.missing, *found.ambiguous] if m not in args]
         return Decision(
@@ -316,8 +328,8 @@ class EmbeddedBackend:
         ``standalone`` says the router found a tool for the message on its own; such a message needs a
         follow-up word ("now", "instead", "also") to be read as a change to the previous call.
         """
-        if destructive(text):
-            return False
+        if destructive(text) or (previous.tool == "lookup_customer" and dialogue.PERSON.search(text)):
+            return False  # a pronoun after a lookup is that customer, never the next one to look up
         marker = bool(_FOLLOWUP.search(text))
         if standalone and not marker:
             return False  # a complete request of its own, even for the same tool
@@ -340,14 +352,18 @@ class EmbeddedBackend:
         alternatives: list[Alternative],
     ) -> Decision:
         assert previous.tool is not None
-        found = self._extract(previous.tool, request.text, request.today)
-        changed = dict(found.values) or self._defaults(previous.tool, request.text, {})
+        # "the same message to sales": the message stays, only the recipient changes.
+        kept = dialogue.SAME_PAYLOAD.sub(" ", dialogue.THAT_ONE.sub(" ", request.text))
+        found = self._extract(previous.tool, kept, request.today, self._named(self._index(), kept))
+        changed = dict(found.values) or self._defaults(previous.tool, kept, {})
+        if dialogue.SAME_PAYLOAD.search(request.text):
+            changed.pop("message", None)
         args = {**previous.args, **revise_args(previous.args, changed, request.text)}
         p_same = p_tool if tool == previous.tool else 0.0
         # Evidence, not the thread, carries the confidence: a follow-up word and a typed value for a slot of the
         # previous call, or a short message that is little more than that value.
         marker = bool(_FOLLOWUP.search(request.text) or _ANAPHORA.search(request.text))
-        evidence = 0.95 if marker else (0.9 if is_short(request.text) else 0.6)
+        evidence = 0.95 if marker else (0.9 if dialogue.is_short(request.text) else 0.6)
         confidence = max(p_same, evidence) * FOLLOWUP_DISCOUNT
         return Decision(
             tool=previous.tool,

@@ -10,37 +10,76 @@ is a message of its own. ``resolve_reference`` handles the messages that name no
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from agent.backends.base import Turn
+from agent.backends.embedded.entities import EntityIndex
 from agent.backends.embedded.extract.dates import format_range, resolve_period
 
 POINTS_BACK = re.compile(r"\b(that|it|them|those|this|the same|the result|the report|the one)\b", re.I)
-# At most this many words: a longer message says enough to be decided on its own.
+# "the order", "the export": a definite noun for the previous call points back too, for a verb naming another tool.
+_DEFINITE = re.compile(r"\bthe\s+(order|quote|price|export|file|rules?|ruleset|run|job)\b", re.I)
+# A person pronoun in a thread points at the customer of the previous calls ("what would they pay for 200 B300").
+PERSON = re.compile(
+    r"\b(him|her|them|they|their|he|she|his|(this|that|the\s+same|same)\s+(client|customer|account))\b", re.I
+)
+# Courtesies and fillers say nothing about the call: "Lovely, thank you. Could you do the same for the month before
+# as well?" is as short as "same for the month before".
+_FILLER = re.compile(
+    r"\b(please|pls|plz|kindly|thanks?|thank\s+you|ta|cheers|lovely|great|perfect|cool|nice|brilliant|ok(ay)?|"
+    r"(could|can|would|will)\s+you|as\s+well|too|also|now)\b|[^\w\s'@:/.-]",
+    re.I,
+)
+# At most this many words (fillers aside): a longer message says enough to be decided on its own.
 SHORT = 8
+_ING = r"(?:ing|in'?)"
 _STATUS = re.compile(
-    r"\b(how'?d|how\s+did|did\s+(it|that|this|the\s+\w+)\s+(work|go|run|finish|succeed|pass|go\s+through)|"
-    r"(is|was)\s+(it|that)\s+(done|finished|through|ok|okay)|any\s+luck|all\s+good|status\??$|"
-    r"(it|that)\s+(worked|work|go\s+through|went\s+ok)|done\s+yet|finished\s+yet|still\s+running|"
-    r"how'?s\s+(it|that)\s+(going|looking|doing)|how\s+(is|are)\s+(it|that|things)\s+(going|looking))\b",
+    r"\b(how'?d|how\s+did|did\s+(it|that|this|the\s+\w+)\s+(work|go|run|finish|succeed|pass|go\s+through|complete|fail)|"
+    r"(is|was|has)\s+(it|that|this)\s+(done|finished|through|ok|okay|completed?|over|failed|still\s+running)|"
+    r"any\s+(luck|news|update|progress)|all\s+good|(it|that)\s+(worked|work|go\s+through|went\s+ok|ended\s+up)|"
+    r"done\s+yet|finished\s+yet|still\s+running|where\s+(are\s+we|is\s+it|are\s+things)\s+(with|at|on)|"
+    rf"how'?s\s+(it|that|this|things)\s+(go{_ING}|look{_ING}|do{_ING}|com{_ING}\s+along|gett{_ING}\s+on)|"
+    rf"how\s+(is|are)\s+(it|that|things)\s+(go{_ING}|look{_ING}|com{_ING}\s+along))\b|"
+    r"^\W*(status|progress|update|news)(\s+(on|of)\s+(it|that|this))?\W*$",
     re.I,
 )
 _GO_AHEAD = re.compile(
-    r"\b(go\s+ahead|kick\s+(it|that|this)\s+off|fire\s+(it|that)\s+off|do\s+it(\s+for\s+real|\s+now)?|"
-    r"(run|apply|execute|start|launch|ship)\s+(it|that|them)|make\s+it\s+so|proceed|let'?s\s+do\s+it|"
-    r"for\s+real\s+(now|this\s+time)|go\s+for\s+it|(ok|okay|yes|yep|fine)\s*,?\s*(now|then)?\s*(run|apply|do)\b)",
+    r"\b(go\s+ahead|kick\s+(it|that|this)\s+off|fire\s+(it|that)\s+(off|away)|"
+    r"do\s+(it|that|this)(\s+(for\s+real|now|4\s+real|properly))?|"
+    r"(run|apply|execute|start|launch|ship|commit|action)\s+(it|that|them|this)|make\s+it\s+(so|happen)|proceed|"
+    r"let'?s\s+(do|go)|(for|4)\s+real|go\s+for\s+it|pull\s+the\s+trigger|green[\s-]?light|"
+    r"(ok|okay|yes|yep|fine|good)\s*,?\s*(now|then)?\s*(run|apply|do)\b)",
     re.I,
 )
 _CLEAN = re.compile(r"\b(clean|tidy|dedupe|de-duplicate|normali[sz]e|fix)\b", re.I)
-_RETRY = re.compile(r"\b(retry|re-?run|rerun|bounce|restart|try\s+(it|that)\s+again|again)\b", re.I)
-_BEFORE = re.compile(
-    r"\b(the\s+)?(week|month|quarter|year|day|one|period)\s+before(\s+that)?\b|"
-    r"\b(the\s+)?(previous|prior|preceding)\s+(one|week|month|quarter|year|period)\b",
+_RETRY = re.compile(
+    r"\b(retry|re-?run|rerun|bounce|restart|re-?submit|re-?do|re-?launch|re-?trigger|re-?start|"
+    r"try\s+(it|that)\s+again|again|once\s+more|another\s+(go|try|shot))\b",
     re.I,
 )
+_UNIT = r"(week|wk|month|mo|mth|quarter|qtr|year|yr|day|one|period)"
+_BEFORE = re.compile(
+    rf"\b(the\s+)?{_UNIT}\s+(before|prior|earlier)(\s+that)?\b|"
+    r"\b(the\s+)?(previous|prior|preceding)\s+(one|week|wk|month|quarter|qtr|year|period)\b",
+    re.I,
+)
+_AFTER = re.compile(rf"\b(the\s+)?{_UNIT}\s+after(\s+that)?\b|\bthe\s+following\s+{_UNIT}\b", re.I)
+# "make it 4 instead", "move it to 6:30" after a schedule: the new time of day.
+_NEW_TIME = re.compile(
+    r"\b(make|change|move|set|switch|push|bump|shift)\s+(it|that)\s+(to\s+)?(at\s+)?(\d{1,2})(:(\d{2}))?\s*(am|pm)?\b",
+    re.I,
+)
+# "the same message to sales": the previous call's text stays, only where it goes changes.
+SAME_PAYLOAD = re.compile(r"\b(send\s+)?((the|that|this)\s+)?same\s+(message|note|text|words|thing)\b", re.I)
+# "that one" points back; it is no quantity of one.
+THAT_ONE = re.compile(r"\b(that|this|the\s+same|the)\s+one\b", re.I)
+# At most this many words answer the argument a previous call lacked ("1090", "the finance share").
+_ANSWER_WORDS = 3
+# A rule explained and the ruleset that applies it (tools/rules.py).
+_RULESET_OF = {"vip_customer": "vip_tiering", "credit_hold": "credit_hold"}
 # Calls that start work: "how'd that go" after one of them asks about its run.
 _STARTS_RUNS = frozenset(
     {
@@ -61,7 +100,10 @@ _STARTS_RUNS = frozenset(
 # tool, pointing back at the call whose arguments it takes over. (verb pattern, tool, from these previous tools)
 _SWITCH: tuple[tuple[re.Pattern[str], str, frozenset[str]], ...] = (
     (
-        re.compile(r"\b(book|order|place|buy|put\s+through|go\s+ahead\s+and\s+order)\b", re.I),
+        re.compile(
+            r"\b(book|order|place|buy|put\s+through|go\s+ahead\s+and\s+order|(raise|submit|enter)\s+(it|that)\b)\b",
+            re.I,
+        ),
         "create_order",
         frozenset({"quote_price"}),
     ),
@@ -71,7 +113,21 @@ _SWITCH: tuple[tuple[re.Pattern[str], str, frozenset[str]], ...] = (
         "apply_rules",
         frozenset({"explain_rule", "apply_rules"}),
     ),
+    (
+        re.compile(
+            r"\b(explain|how\s+(does|do|did)\s+(that|it|this|the|those)\b.*\bwork|what\s+does\s+(that|it|this)\b.*\bdo|"
+            r"logic\s+behind|remind\s+me\s+how)\b",
+            re.I,
+        ),
+        "explain_rule",
+        frozenset({"apply_rules"}),
+    ),
     (re.compile(r"\b(export|extract|dump|download)\b", re.I), "export_dataset", frozenset({"run_report"})),
+    (
+        re.compile(r"\b(send|deliver|ship|push|upload|transfer)\b", re.I),
+        "deliver_file",
+        frozenset({"export_dataset"}),
+    ),
 )
 
 
@@ -94,8 +150,34 @@ def last_call(context: list[Turn]) -> Turn | None:
 
 
 def is_short(text: str) -> bool:
-    """A message short enough to lean on the thread ("and the week before?")."""
-    return len(text.split()) <= SHORT
+    """A message short enough to lean on the thread ("and the week before?"), courtesies aside."""
+    return len(_FILLER.sub(" ", text).split()) <= SHORT
+
+
+def thread_customer(context: list[Turn], *, by_name: Callable[[str], int | None]) -> int | None:
+    """The customer the thread's latest calls were about: a client id, or the one a lookup found."""
+    for turn in reversed(context):
+        if turn.role != "assistant" or not turn.tool:
+            continue
+        client = turn.args.get("client_id")
+        if isinstance(client, int) and not isinstance(client, bool):
+            return client
+        query = turn.args.get("query")
+        if turn.tool == "lookup_customer" and isinstance(query, str):
+            return int(query.strip().lstrip("#")) if query.strip().lstrip("#").isdigit() else by_name(query)
+    return None
+
+
+def pronoun_customer(text: str, context: list[Turn], *, index: EntityIndex | None) -> int | None:
+    """The thread's customer when ``text`` refers to them by a pronoun ("what would they pay for 200 B300")."""
+    if not PERSON.search(text):
+        return None
+
+    def by_name(name: str) -> int | None:
+        found = index.tag(name).resolved("customer") if index is not None else None
+        return int(found[0]) if found is not None and len(found) == 1 else None
+
+    return thread_customer(context, by_name=by_name)
 
 
 def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | None:
@@ -112,18 +194,16 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
         if "run_id" in args:
             return Reference("get_run_status", {"run_id": args["run_id"]}, "status of that run")
         return None
-    if _BEFORE.search(text) and isinstance(args.get("period"), str):
-        shifted = shift_back(str(args["period"]), today=today)
-        if shifted is not None:
-            return Reference(tool, {**args, "period": shifted}, "the period before")
-    if _GO_AHEAD.search(text):
-        if tool == "apply_rules" and args.get("dry_run") is True:
-            return Reference("apply_rules", {**args, "dry_run": False}, "the previewed rules, for real")
-        if tool == "explain_rule" and args.get("rule") in ("vip_tiering", "credit_hold"):
-            return Reference("apply_rules", {"ruleset": args["rule"]}, "the rule just explained")
-        if "flow" in args and tool in ("schedule_flow", "get_run_status", "list_runs"):
-            return Reference("run_flow", {"flow": args["flow"]}, "the flow just discussed")
-    if POINTS_BACK.search(text):
+    for pattern, step, why in ((_BEFORE, -1, "the period before"), (_AFTER, 1, "the period after")):
+        if pattern.search(text) and isinstance(args.get("period"), str):
+            shifted = shift_period(str(args["period"]), step, today=today)
+            if shifted is not None:
+                return Reference(tool, {**args, "period": shifted}, why)
+    if tool == "schedule_flow" and (moved := _moved_cron(text, args.get("cron"))) is not None:
+        return Reference(tool, {**args, "cron": moved}, "the schedule at another time")
+    if _GO_AHEAD.search(text) and (ahead := _go_ahead(tool, args)) is not None:
+        return ahead
+    if POINTS_BACK.search(text) or _DEFINITE.search(text):
         for verb, target, after in _SWITCH:
             if tool in after and verb.search(text):
                 carried = _carry(target, args)
@@ -139,28 +219,90 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
     return None
 
 
+def answer_to_lack(
+    text: str,
+    previous: Turn,
+    *,
+    required: Sequence[str],
+    extract: Callable[[str, str], Mapping[str, Any]],
+) -> Reference | None:
+    """A short message that gives a required argument the previous call lacked ("1090" for the client).
+
+    Only the lacking arguments are read from it, so an answer can change nothing else about the call.
+    """
+    lacking = [name for name in required if name not in previous.args]
+    if previous.tool is None or not lacking or len(text.split()) > _ANSWER_WORDS:
+        return None
+    values = extract(previous.tool, text)
+    given = {name: values[name] for name in lacking if values.get(name) is not None}
+    if not given:
+        return None
+    return Reference(previous.tool, {**previous.args, **given}, "the answer to what the call lacked")
+
+
+def _go_ahead(tool: str, args: Mapping[str, Any]) -> Reference | None:
+    """What "go ahead" asks for after ``tool``: the previewed call for real, or the step a quote or export leads to."""
+    if args.get("dry_run") is True:
+        return Reference(tool, {**args, "dry_run": False}, "the previewed call, for real")
+    if tool == "explain_rule" and args.get("rule") in _RULESET_OF:
+        return Reference("apply_rules", {"ruleset": _RULESET_OF[args["rule"]]}, "the rule just explained")
+    if "flow" in args and tool in ("schedule_flow", "get_run_status", "list_runs"):
+        return Reference("run_flow", {"flow": args["flow"]}, "the flow just discussed")
+    if tool == "quote_price":
+        return Reference("create_order", _carry("create_order", args), "an order as quoted", reads_text=True)
+    if tool == "export_dataset":
+        return Reference("deliver_file", {}, "delivery of the file just exported", reads_text=True)
+    return None
+
+
 def _carry(target: str, args: Mapping[str, Any]) -> dict[str, Any]:
     """The previous call's arguments that ``target`` takes (a rule explained becomes the ruleset applied)."""
     if target == "apply_rules":
         rule = args.get("rule", args.get("ruleset"))
+        rule = _RULESET_OF.get(rule, rule) if isinstance(rule, str) else rule
         return {"ruleset": rule} if rule in ("vip_tiering", "credit_hold") else {}
+    if target == "explain_rule":
+        rules = {ruleset: rule for rule, ruleset in _RULESET_OF.items()}
+        return {"rule": rules[args["ruleset"]]} if args.get("ruleset") in rules else {}
     if target == "export_dataset":
         return {k: v for k, v in (("dataset", args.get("report")), ("period", args.get("period"))) if v}
+    if target == "deliver_file":
+        return {}
     return {k: v for k, v in args.items() if k in ("client_id", "product", "quantity")}
 
 
-def shift_back(period: str, *, today: date) -> str | None:
-    """The period of the same length just before ``period`` ("last_week" → the week before it)."""
+def _moved_cron(text: str, cron: object) -> str | None:
+    """``cron`` at the time of day ``text`` moves it to ("make it 4 instead"), when both are plain enough."""
+    found = _NEW_TIME.search(text)
+    if found is None or not isinstance(cron, str) or len(fields := cron.split()) != 5:
+        return None
+    if not (fields[0].isdigit() and fields[1].isdigit()):
+        return None  # "every 15 minutes" has no time of day to move
+    hour, minute, half = int(found.group(5)), int(found.group(7) or 0), (found.group(8) or "").lower()
+    hour += 12 if half == "pm" and hour < 12 else 0
+    hour -= 12 if half == "am" and hour == 12 else 0
+    if hour > 23 or minute > 59:
+        return None
+    return " ".join([str(minute), str(hour), *fields[2:]])
+
+
+def shift_period(period: str, step: int, *, today: date) -> str | None:
+    """The period of the same length just before (``step`` -1) or after (+1) ``period``."""
     try:
         start, end = resolve_period(period, today=today)
     except ValueError:
         return None
     if start.day == 1 and (end + timedelta(days=1)).day == 1:
         months = (end.year - start.year) * 12 + end.month - start.month + 1
-        first = _add_months(start, -months)
-        return format_range(first, start - timedelta(days=1))
+        first = _add_months(start, step * months)
+        return format_range(first, _add_months(first, months) - timedelta(days=1))
     length = (end - start).days + 1
-    return format_range(start - timedelta(days=length), start - timedelta(days=1))
+    return format_range(start + timedelta(days=step * length), end + timedelta(days=step * length))
+
+
+def shift_back(period: str, *, today: date) -> str | None:
+    """The period of the same length just before ``period`` ("last_week" → the week before it)."""
+    return shift_period(period, -1, today=today)
 
 
 def _add_months(day: date, months: int) -> date:

@@ -29,7 +29,7 @@ from agent.backends.embedded.router_examples import (
     VOICES,
     expand_markup,
     labelled_files,
-    load_training_examples,
+    load_training_set,
 )
 
 
@@ -59,16 +59,26 @@ def holdout(directory: Path = EXAMPLES_DIR) -> list[VoiceScore]:
 
     encoder = load_encoder(2)
     voices = sorted((directory / VOICES).glob("*.yaml"))
-    base_texts, base_labels = load_training_examples(directory, skip=set(voices))
-    base = IntentRouter.fit(base_texts, base_labels, encoder=encoder, oos_label=OOS_LABEL)
+    vectors: dict[str, np.ndarray] = {}
+
+    def fit(skip: set[Path]) -> IntentRouter:
+        texts, labels, writers = load_training_set(directory, skip=skip)
+        fresh = [t for t in dict.fromkeys(texts) if t not in vectors]
+        if fresh:  # each text is encoded once for all the fits
+            vectors.update(zip(fresh, encoder.encode(fresh), strict=True))
+        embeddings = np.stack([vectors[t] for t in texts]).astype(np.float32)
+        return IntentRouter.fit(
+            texts, labels, encoder=encoder, oos_label=OOS_LABEL, embeddings=embeddings, writers=writers
+        )
+
+    base = fit(set(voices))
     results = []
     for voice in voices:
         held: list[tuple[str, str]] = []
         for path, label, texts in labelled_files(directory):
             if path == voice:
                 held.extend((expand_markup(text)[0], label) for text in texts)
-        texts, labels = load_training_examples(directory, skip={voice})
-        router = IntentRouter.fit(texts, labels, encoder=encoder, oos_label=OOS_LABEL)
+        router = fit({voice})
         held_texts, held_labels = [t for t, _ in held], [g for _, g in held]
         base_acc, base_oos = _scores(base, held_texts, held_labels)
         acc, oos = _scores(router, held_texts, held_labels)

@@ -33,7 +33,7 @@ from agent.backends.embedded.calibration import JointCalibration
 from agent.backends.embedded.encoder import Encoder
 from agent.backends.embedded.extract.slots import KnownEntities
 from agent.backends.embedded.router import IntentRouter
-from agent.backends.embedded.router_examples import EXAMPLES_DIR, OOS_LABEL, VOICES, load_training_examples
+from agent.backends.embedded.router_examples import EXAMPLES_DIR, OOS_LABEL, VOICES, load_training_set
 from agent.backends.embedded.router_models import RouterConfig
 from agent.backends.embedded.routing import Routing
 from agent.config import AgentSettings
@@ -90,9 +90,9 @@ def trained_encoder_sha(folder: Path = SHIPPED_DIR) -> str | None:
 def train_router(destination: Path, *, threads: int = 1) -> tuple[IntentRouter, int, float]:
     """Train on prompts/examples and save to ``destination``; returns the router, example count and seconds."""
     started = time.perf_counter()
-    texts, labels = load_training_examples()
+    texts, labels, writers = load_training_set()
     encoder = load_encoder(threads)
-    router = IntentRouter.fit(texts, labels, encoder=encoder, oos_label=OOS_LABEL)
+    router = IntentRouter.fit(texts, labels, encoder=encoder, oos_label=OOS_LABEL, writers=writers)
     destination.mkdir(parents=True, exist_ok=True)
     router.save(destination)
     (destination / "FINGERPRINT").write_text(examples_fingerprint() + "\n", encoding="utf-8")

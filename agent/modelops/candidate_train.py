@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from agent.backends.embedded.calibration import JointCalibration
 from agent.backends.embedded.router import IntentRouter
-from agent.backends.embedded.router_examples import OOS_LABEL, load_training_examples
+from agent.backends.embedded.router_examples import OOS_LABEL, load_training_set
 from agent.backends.embedded.signals import quoted_as_payload
 from agent.backends.factory import ENCODER_FILE, examples_fingerprint, load_encoder
 from agent.modelops.candidate_models import CandidateCounts, CandidateManifest, CandidateRecipe
@@ -71,17 +71,21 @@ class TrainingSet:
     texts: list[str]
     labels: list[str]
     embeddings: npt.NDArray[np.float32]
+    writers: list[str]  # see load_training_set; each reviewed example is a writer of its own
     held_out: list[ReviewedExample]
     counts: CandidateCounts
 
 
 @lru_cache(maxsize=2)
-def _base(fingerprint: str, every: int, threads: int) -> tuple[tuple[str, ...], tuple[str, ...], bytes]:
+def _base(
+    fingerprint: str, every: int, threads: int
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], bytes]:
     # Encoding the base examples is most of a candidate's training time; they only change with ``fingerprint``.
     del fingerprint  # the cache key
-    texts, labels = load_training_examples()
-    texts, labels = texts[::every], labels[::every]
-    return tuple(texts), tuple(labels), load_encoder(threads).encode(texts).astype(np.float32).tobytes()
+    texts, labels, writers = load_training_set()
+    texts, labels, writers = texts[::every], labels[::every], writers[::every]
+    raw = load_encoder(threads).encode(texts).astype(np.float32).tobytes()
+    return tuple(texts), tuple(labels), tuple(writers), raw
 
 
 def build_training_set(
@@ -95,8 +99,8 @@ def build_training_set(
         locked_texts: The locked split's messages; reviewed examples with the same words are dropped.
         threads: Encoder threads.
     """
-    base_texts, base_labels, raw = _base(examples_fingerprint(), recipe.base_every, threads)
-    texts, labels = list(base_texts), list(base_labels)
+    base_texts, base_labels, base_writers, raw = _base(examples_fingerprint(), recipe.base_every, threads)
+    texts, labels, writers = list(base_texts), list(base_labels), list(base_writers)
     base_embeddings = np.frombuffer(raw, dtype=np.float32).reshape(len(texts), -1)
     known, locked = set(labels), {normalised(text) for text in locked_texts}
     index = {normalised(text): i for i, text in enumerate(texts)}
@@ -127,6 +131,8 @@ def build_training_set(
         embeddings = np.vstack([base_embeddings, new])
         texts += [text for text, _ in extra]
         labels += [label for _, label in extra]
+        # Reviewed examples come from many operators, none known: each is a writer of its own.
+        writers += [f"reviewed:{n}" for n in range(len(extra))]
     counts = CandidateCounts(
         base=len(base_texts),
         reviewed=len(reviewed.examples),
@@ -136,7 +142,7 @@ def build_training_set(
         dropped_unknown_tool=dropped_unknown,
         relabelled=relabelled,
     )
-    return TrainingSet(texts, labels, embeddings, held_out, counts)
+    return TrainingSet(texts, labels, embeddings, writers, held_out, counts)
 
 
 @dataclass(frozen=True)
@@ -177,7 +183,12 @@ def train_candidate(
     data = build_training_set(reviewed, recipe=recipe, locked_texts=locked_texts, threads=threads)
     try:
         router = IntentRouter.fit(
-            data.texts, data.labels, encoder=encoder, oos_label=OOS_LABEL, embeddings=data.embeddings
+            data.texts,
+            data.labels,
+            encoder=encoder,
+            oos_label=OOS_LABEL,
+            embeddings=data.embeddings,
+            writers=data.writers,
         )
     except ValueError as exc:
         raise BadInput(f"cannot train a candidate router: {exc}") from exc

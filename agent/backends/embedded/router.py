@@ -81,6 +81,7 @@ class IntentRouter:
         config: RouterConfig | None = None,
         embeddings: npt.NDArray[np.float32] | None = None,
         dev_embeddings: npt.NDArray[np.float32] | None = None,
+        writers: Sequence[str] | None = None,
     ) -> IntentRouter:
         """Train on labelled utterances, then calibrate on the dev split or out-of-fold.
 
@@ -94,6 +95,7 @@ class IntentRouter:
             config: Hyperparameters.
             embeddings: Precomputed embeddings of ``texts`` (skips encoding).
             dev_embeddings: Precomputed embeddings of ``dev_texts``.
+            writers: Who wrote each utterance; out-of-fold calibration then holds out whole writers.
 
         Returns:
             A calibrated router.
@@ -119,7 +121,13 @@ class IntentRouter:
             router.calibrate(dev_texts, dev_labels, embeddings=dev_embeddings)
         else:
             log_emb, log_lex, knn = cross_fitted_log_probs(
-                texts, emb, y, n_labels=len(label_set), oos_index=router._oos_index, config=cfg
+                texts,
+                emb,
+                y,
+                n_labels=len(label_set),
+                oos_index=router._oos_index,
+                config=cfg,
+                writers=writers,
             )
             router._calibrate_arrays(log_emb, log_lex, knn, y)
         return router

@@ -23,6 +23,8 @@ OOS_KEY = "out_of_scope"
 _MARKUP = re.compile(r"\{(customer|product):([^{}]+)\}")
 #: Router label of the out-of-scope class; not a tool name, and never returned as a prediction's label.
 OOS_LABEL = "__out_of_scope__"
+#: Writer of the per-tool files beside the voices (ours).
+BASE_WRITER = "base"
 
 
 class ExampleFile(BaseModel):
@@ -120,9 +122,21 @@ def load_training_examples(
         ExampleFileError: A malformed file, an unknown tool in a voice file, or one utterance listed under two
             different labels.
     """
+    texts, labels, _writers = load_training_set(directory, tools=tools, skip=skip)
+    return texts, labels
+
+
+def load_training_set(
+    directory: Path = EXAMPLES_DIR, *, tools: set[str] | None = None, skip: set[Path] | None = None
+) -> tuple[list[str], list[str], list[str]]:
+    """:func:`load_training_examples`, plus each utterance's writer: :data:`BASE_WRITER` or the voice's name.
+
+    The router's out-of-fold calibration holds out whole writers, so that its confidence is what it earns on
+    phrasing it has never seen rather than on the same writer's other lines.
+    """
     entries = labelled_files(directory)
     known = {label for path, label, _ in entries if path.parent == directory}
-    seen: dict[str, tuple[str, str]] = {}
+    seen: dict[str, tuple[str, str, str]] = {}
     for path, label, texts in entries:
         if label not in known:
             raise ExampleFileError(f"{path}: unknown tool {label!r} (the tools are the files in {directory})")
@@ -130,11 +144,13 @@ def load_training_examples(
             continue
         if tools is not None and label != OOS_LABEL and label not in tools:
             continue
+        writer = BASE_WRITER if path.parent == directory else path.stem
         for raw in texts:
             # The router reads a quoted message as one word at run time (signals.quoted_as_payload): so here.
             for text in map(quoted_as_payload, expand_markup(raw)):
                 key = " ".join(text.casefold().split())
-                first = seen.setdefault(key, (text, label))
+                first = seen.setdefault(key, (text, label, writer))
                 if first[1] != label:
                     raise ExampleFileError(f"{text!r} is listed under both {first[1]!r} and {label!r}")
-    return [text for text, _ in seen.values()], [label for _, label in seen.values()]
+    rows = list(seen.values())
+    return [t for t, _, _ in rows], [lab for _, lab, _ in rows], [w for _, _, w in rows]

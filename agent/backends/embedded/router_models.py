@@ -28,6 +28,13 @@ class RouterConfig(BaseModel):
         ),
     )
     folds: int = Field(5, ge=2, description="Folds for out-of-fold calibration when no dev split is given.")
+    fold_by_writer: bool = Field(
+        True,
+        description=(
+            "Out-of-fold calibration holds out whole writers (ours, each voice) when they are known, so the "
+            "confidence is what the router earns on phrasing it never saw."
+        ),
+    )
     top_k: int = Field(3, ge=1, description="Alternatives reported per prediction.")
 
 

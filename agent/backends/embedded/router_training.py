@@ -80,24 +80,23 @@ def cross_fitted_log_probs(
     n_labels: int,
     oos_index: int | None,
     config: RouterConfig,
+    writers: Sequence[str] | None = None,
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.float32]]:
     """Out-of-fold member log-probabilities and neighbour similarities for every training example.
+
+    With ``writers`` (and ``config.fold_by_writer``), a fold holds out whole writers, so every row is predicted
+    by models that never saw its writer's phrasing: the confidence the calibration learns is a stranger's, not
+    that of a writer's other lines (issue 16). Without them, or with fewer writers than folds, folds are
+    stratified by label.
 
     Returns:
         ``(log_p_embedding, log_p_lexical, knn_similarity)``, each row predicted by models that never saw it.
     """
-    from sklearn.model_selection import StratifiedKFold
-
     n = len(texts)
-    min_count = int(np.bincount(targets, minlength=n_labels)[np.unique(targets)].min())
-    folds = max(2, min(config.folds, min_count))
     log_emb = np.zeros((n, n_labels))
     log_lex = np.zeros((n, n_labels))
     knn = np.zeros(n, dtype=np.float32)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # classes with fewer members than folds
-        splits = list(splitter.split(np.zeros(n), targets))
+    splits = _folds(targets, n_labels=n_labels, config=config, writers=writers)
     for train_idx, held_idx in splits:
         fold_texts = [texts[i] for i in train_idx]
         featurizer, arrays = fit_members(
@@ -110,3 +109,21 @@ def cross_fitted_log_probs(
         bank_idx = train_idx if oos_index is None else train_idx[targets[train_idx] != oos_index]
         knn[held_idx] = top_k_similarity(embeddings[held_idx], embeddings[bank_idx], k=config.knn_k)
     return log_emb, log_lex, knn
+
+
+def _folds(
+    targets: npt.NDArray[np.int64], *, n_labels: int, config: RouterConfig, writers: Sequence[str] | None
+) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+    n = len(targets)
+    if config.fold_by_writer and writers is not None and len(set(writers)) >= config.folds:
+        if len(writers) != n:
+            raise ValueError("writers and targets must be of equal length")
+        return list(GroupKFold(n_splits=config.folds).split(np.zeros(n), targets, groups=list(writers)))
+    min_count = int(np.bincount(targets, minlength=n_labels)[np.unique(targets)].min())
+    folds = max(2, min(config.folds, min_count))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # classes with fewer members than folds
+        return list(splitter.split(np.zeros(n), targets))

@@ -158,12 +158,12 @@ def test_every_offered_button_is_a_request_the_router_understands(
     ("text", "words", "buttons"),
     [
         (
-            "list everything that needs my ok",
-            "Did you mean to list runs or list approvals waiting?",
-            ["List runs", "List approvals waiting", "neither"],
+            "everything needing a look",
+            "Did you mean to look up a customer or list runs?",
+            ["Look up a customer", "List runs", "neither"],
         ),
         (
-            "is the bank thing done",
+            "how did the bank go",
             "I'm not sure I understood. Did you mean: check how the latest run went?",
             ["yes", "no"],
         ),
@@ -182,10 +182,10 @@ def test_a_near_miss_gets_did_you_mean_with_one_tap_choices(
 
 
 def test_tapping_a_did_you_mean_choice_runs_that_tool(sb: Switchboard) -> None:
-    _say(sb, "tap", "list everything that needs my ok")
-    reply = _say(sb, "tap", "List approvals waiting")
+    _say(sb, "tap", "everything needing a look")
+    reply = _say(sb, "tap", "List runs")
     assert reply.decision is not None
-    assert (reply.kind, reply.decision.tool) == ("answer", "list_pending_approvals")
+    assert (reply.kind, reply.decision.tool) == ("answer", "list_runs")
 
 
 def test_an_empty_result_reads_as_an_answer(sb: Switchboard) -> None:

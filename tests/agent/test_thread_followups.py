@@ -233,3 +233,10 @@ def test_a_full_request_for_the_previous_period_is_not_shifted_again(backend: Em
 def test_a_new_quantity_after_a_quote_is_another_quote(backend: EmbeddedBackend) -> None:
     decision = _after(backend, "hmm, make it 90", "quote_price", QUOTE)
     assert _call(decision) == ("quote_price", {**QUOTE, "quantity": 90})
+
+
+def test_every_switch_to_another_tool_reads_as_words_in_the_reply() -> None:
+    from agent.backends.embedded.dialogue import _SWITCH, _SWITCHED
+
+    assert {target for _, target, _ in _SWITCH} == set(_SWITCHED)
+    assert not any("_" in why for why in _SWITCHED.values())  # no tool names in a reply's note

@@ -290,7 +290,7 @@ class EmbeddedBackend:
             backend=self.name,
             model=self.model,
             followup=True,
-            notes=[f"read as {reference.why}"],
+            notes=[f"read as {reference.why}"] if reference.why else [],
         )
 
     def _defaults(self, tool: str, text: str, args: Mapping[str, Any]) -> dict[str, Any]:

@@ -130,6 +130,16 @@ _SWITCH: tuple[tuple[re.Pattern[str], str, frozenset[str]], ...] = (
     ),
 )
 
+# What a switch is read as, in the reply's note ("read as …"); a delivery's note names the file instead.
+_SWITCHED = {
+    "create_order": "an order for what was just quoted",
+    "quote_price": "a quote for the order just discussed",
+    "apply_rules": "a preview of those rules",
+    "explain_rule": "the rule behind what was just applied",
+    "export_dataset": "an export of the report just shown",
+    "deliver_file": "",
+}
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -209,7 +219,7 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
                 carried = _carry(target, args)
                 if target == "apply_rules":
                     carried["dry_run"] = True
-                return Reference(target, carried, f"{target} of the call just made", reads_text=True)
+                return Reference(target, carried, _SWITCHED[target], reads_text=True)
     if _CLEAN.search(text) and POINTS_BACK.search(text) and "dataset" in args:
         return Reference("normalize_dataset", {"dataset": args["dataset"]}, "the dataset just loaded")
     if _RETRY.search(text) and POINTS_BACK.search(text):

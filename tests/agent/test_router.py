@@ -252,3 +252,19 @@ def test_example_files_are_validated(tmp_path: Path) -> None:
         ExampleFileError, match="'show sales' is listed under both '__out_of_scope__' and 'run_report'"
     ):
         load_training_examples(tmp_path)
+
+
+def test_out_of_fold_calibration_holds_out_whole_writers() -> None:
+    from agent.backends.embedded.router_training import _folds
+
+    writers = [f"voice{i % 7}" for i in range(140)]
+    targets = np.array([i % 4 for i in range(140)], dtype=np.int64)
+    folds = _folds(targets, n_labels=4, config=RouterConfig(), writers=writers)
+    assert len(folds) == RouterConfig().folds
+    for train, held in folds:
+        assert not {writers[i] for i in train} & {writers[i] for i in held}
+    assert sorted(i for _, held in folds for i in held) == list(range(140))
+    # One writer only (or the option off): folds are stratified by label, as before.
+    for config, who in ((RouterConfig(), ["base"] * 140), (RouterConfig(fold_by_writer=False), writers)):
+        stratified = _folds(targets, n_labels=4, config=config, writers=who)
+        assert all({writers[i] for i in train} & {writers[i] for i in held} for train, held in stratified)

@@ -108,6 +108,15 @@ def _call(runner: ToolRunner, **fields: Any) -> dict[str, Any]:
     return {**call, **fields}
 
 
+def _kills_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault point's SIGKILL raises ``Killed`` in the test instead of ending the process."""
+
+    def kill(_pid: int, _signal: int) -> None:
+        raise Killed
+
+    monkeypatch.setattr(faults.os, "kill", kill)
+
+
 # ---- ToolRunner.bind_call, prepare, call ----
 
 
@@ -427,10 +436,7 @@ def test_each_fault_point_kills_the_call_where_its_name_says(
     status: RunStatus,
     calls: int,
 ) -> None:
-    def kill(_pid: int, _signal: int) -> None:
-        raise Killed
-
-    monkeypatch.setattr(faults.os, "kill", kill)
+    _kills_raise(monkeypatch)
     tool = Echo()
     runner = _runner(settings.model_copy(update={"fault_point": point}), engine, tool)
     with pytest.raises(Killed):
@@ -625,10 +631,7 @@ def test_the_reference_date_is_the_pinned_one_or_today(settings: Settings, engin
 def test_a_workflow_re_running_its_step_takes_over_the_run_it_left_running(
     settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def kill(_pid: int, _signal: int) -> None:
-        raise Killed
-
-    monkeypatch.setattr(faults.os, "kill", kill)
+    _kills_raise(monkeypatch)
     tool = Echo()
     flow = _runner(settings, engine, tool).call("echo", {"word": "flow"}, actor="alice")
     assert flow.run is not None
@@ -659,10 +662,7 @@ def test_a_workflow_re_running_its_step_takes_over_the_run_it_left_running(
 def test_a_run_left_running_is_refused_to_another_workflow_and_outside_one(
     settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def kill(_pid: int, _signal: int) -> None:
-        raise Killed
-
-    monkeypatch.setattr(faults.os, "kill", kill)
+    _kills_raise(monkeypatch)
     tool = Echo()
     dying = _runner(settings.model_copy(update={"fault_point": "run.started"}), engine, tool)
     call = {**_call(dying), "key": "approval:7"}

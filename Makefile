@@ -27,7 +27,7 @@ run: $(STAMP)
 test: $(STAMP)
 	@bash scripts/ensure-chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

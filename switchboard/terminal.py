@@ -7,6 +7,8 @@ pipe, so ``switchboard runs | grep nightly_sales_export`` found nothing at 80 co
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console, ConsoleDimensions
 
 # Wide enough that no line is ever wrapped; only unbounded output (a panel that expands) would reach it, and the
@@ -20,6 +22,15 @@ class CliConsole(Console):
     ``is_terminal`` is asked each time, not at construction: the file is whatever ``sys.stdout`` (or
     ``sys.stderr``) is when printing, which tests and typer's CliRunner swap.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Rich reads ``COLUMNS`` and ``LINES`` once, here, and keeps them; a terminal that is resized later (or a
+        # test that sets them after this module was imported) would be printed at the old width. Read at each use.
+        if kwargs.get("width") is None:
+            self._width = None
+        if kwargs.get("height") is None:
+            self._height = None
 
     @property
     def size(self) -> ConsoleDimensions:

@@ -17,10 +17,10 @@ from tests.utils.db import fresh_engine, require_postgres, temporary_postgres_da
 
 REFERENCE_DATE = date(2026, 11, 22)
 
-try:  # the loopback servers (SFTP, SMTP, HTTP, Telegram, Ollama) as fixtures
-    from tests.utils.fixtures import *  # noqa: F403
-except ImportError:  # pragma: no cover - only while the module is being written
-    pass
+# The loopback servers (SFTP, SMTP, HTTP, Telegram, Ollama) as fixtures.
+from tests.utils.fixtures import *  # noqa: E402, F403
+
+pytest_plugins = ["tests.utils.security_summary"]
 
 
 @pytest.fixture

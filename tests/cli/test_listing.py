@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from switchboard.cli import app
 from switchboard.render import plain, render_table
-from switchboard.terminal import console
+from switchboard.terminal import CliConsole, console
 from tests.cli.conftest import SFTP_ERROR
 from tools.base import Table
 
@@ -215,3 +215,12 @@ def test_at_a_terminal_names_are_never_cut(
     render_table(RUNS)
 
     assert [line.rstrip() for line in capsys.readouterr().out.splitlines()] == shown
+
+
+def test_a_console_made_while_columns_was_set_follows_columns_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rich keeps the COLUMNS it saw when the console was made; a resized terminal would print at the old width.
+    monkeypatch.setenv("COLUMNS", "100")
+    made_then = CliConsole(force_terminal=True)
+    monkeypatch.setenv("COLUMNS", "68")
+    assert made_then.size.width == 68
+    assert CliConsole(force_terminal=True, width=90).size.width == 90  # an explicit width still holds

@@ -136,11 +136,13 @@ def test_the_old_body_only_signature_is_refused_with_a_reason(hook: TestClient, 
 
 def test_an_old_or_future_timestamp_is_refused(hook: TestClient, engine: Engine) -> None:
     body = json.dumps(RECORDS).encode()
-    old = hook.post("/api/ingest/customers", content=body, headers=signed(body, at=time.time() - 301))
+    sent = time.time()
+    old = hook.post("/api/ingest/customers", content=body, headers=signed(body, at=sent - 301))
+    took = time.time() - sent  # a busy machine may take seconds to answer; the age counts them
     assert old.status_code == 401
     assert old.json()["detail"] in {
         f"X-Switchboard-Timestamp is {age} s old, outside the 300 s window: sign each request when you send it"
-        for age in (301, 302)
+        for age in range(301, 303 + int(took))
     }
     future = hook.post("/api/ingest/customers", content=body, headers=signed(body, at=time.time() + 3600))
     assert future.status_code == 401

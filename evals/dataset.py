@@ -29,8 +29,13 @@ REFERENCE_DATE = date(2026, 11, 22)
 # Issue 16 made the first test split dev data (it had been looked at too often), measured a fresh one written blind
 # once, made that dev data too (strangers' phrasing to calibrate on), and sealed a second fresh one as the test split.
 SPLIT_FILES: dict[str, tuple[str, ...]] = {
-    "dev": ("dev.jsonl", "dev_round1_test.jsonl", "dev_spent_fresh_test.jsonl"),
-    "test": ("fresh_test_2.jsonl",),
+    "dev": (
+        "dev.jsonl",
+        "dev_round1_test.jsonl",
+        "dev_spent_fresh_test.jsonl",
+        "dev_spent_fresh_test_2.jsonl",
+    ),
+    "test": ("fresh_test_3.jsonl",),
 }
 SPLITS: tuple[str, ...] = tuple(SPLIT_FILES)
 _KEYS = frozenset({"text", "tool", "args", "context"})

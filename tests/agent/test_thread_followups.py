@@ -64,7 +64,7 @@ QUOTE = {"client_id": 1187, "product": "B200", "quantity": 640}
             "right, now apply it for real",
             "explain_rule",
             {"rule": "vip_customer"},
-            ("apply_rules", {"ruleset": "vip_tiering"}),
+            ("apply_rules", {"ruleset": "vip_tiering", "dry_run": False}),
         ),
         ("perfect, raise it", "quote_price", QUOTE, ("create_order", QUOTE)),
         ("sure, go ahead with this one", "quote_price", QUOTE, ("create_order", QUOTE)),

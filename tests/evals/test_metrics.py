@@ -235,10 +235,11 @@ def test_missing_and_empty_files(tmp_path: Path) -> None:
 def test_project_splits_load_without_errors() -> None:
     dev = load_examples(split_paths("dev"))
     test = load_examples(split_paths("test"))
-    assert len(dev) == 1467 and len(test) == 453
-    # Written by different hands: the only texts they share are a few short, generic ones found independently.
+    assert len(dev) == 1920 and len(test) == 432
+    # Written by different hands: the only texts they share are a few short follow-ups found independently
+    # (evals/README.md lists them; a look reports the test split with and without them).
     shared = {e.text.casefold() for e in dev} & {e.text.casefold() for e in test}
-    assert len(shared) <= 5 and all(len(text.split()) <= 3 for text in shared), shared
+    assert len(shared) <= 7 and all(len(text.split()) <= 6 for text in shared), shared
     with pytest.raises(BadInput, match="unknown split 'train'"):
         split_paths("train")
 

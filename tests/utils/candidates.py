@@ -40,7 +40,7 @@ def harmful_set(every: int = SMALL.base_every) -> list[ReviewedExample]:
     return [reviewed(i, text, wrong[label]) for i, text, label in _left_out(every) if label in wrong]
 
 
-def good_set(every: int = SMALL.base_every, *, step: int = 2) -> list[ReviewedExample]:
+def good_set(every: int = SMALL.base_every, *, step: int = 3) -> list[ReviewedExample]:
     """Correctly labelled examples across every tool and out of scope."""
     return [
         reviewed(i, text, None if label == OOS_LABEL else label)

@@ -35,7 +35,7 @@ _FOLLOWUP = re.compile(
     re.I,
 )
 _ANAPHORA = dialogue.POINTS_BACK
-_NUMBER = re.compile(r"(?<![\w.-])#?(\d{1,9})(?![\w.-])")
+_NUMBER = re.compile(r"(?<![\w.-])#?(\d{1,9})(?![\w-]|\.\d)")  # "number 64." ends a sentence; "6.5" is no id
 # When a sales question names no report, the regional breakdown is the default view.
 _SALES_WORDS = re.compile(r"\b(sales|sell|sells|sold|selling|revenue|turnover)\b", re.I)
 FOLLOWUP_DISCOUNT = 0.97
@@ -158,7 +158,7 @@ class EmbeddedBackend:
         if forced is None and speech.asks_nothing:
             # "please don't send anything to the bank today": nothing is asked for.
             return self._no_tool(0.9, "the message only says what not to do", tool, prediction, alternatives)
-        reference = self._reference(request, previous, forced)
+        reference = self._reference(request, previous, forced, speech.args_text)
         if reference is not None:
             return reference.model_copy(update={"alternatives": alternatives})
         if tool is not None and forced is None and speech.holds(tool) and "dry_run" not in self._props(tool):
@@ -166,7 +166,7 @@ class EmbeddedBackend:
             return self._no_tool(0.9, "asked not to act yet", tool, prediction, alternatives).model_copy(
                 update={"refusal": "You asked me not to do that yet, so nothing was started."}
             )
-        if tool is not None and forced is None and unsupported(request.text, tool):
+        if tool is not None and forced is None and unsupported(speech.args_text, tool):
             # "kill run 482", "unschedule the sync", "approve all": no tool does that; never map it onto one.
             return self._no_tool(0.9, "unsupported action", tool, prediction, alternatives)
         p_tool = (
@@ -199,6 +199,10 @@ class EmbeddedBackend:
         found = self._extract(tool, speech.args_text, request.today, named)
         args: dict[str, Any] = dict(found.values)
         args.update(self._defaults(tool, speech.args_text, args))
+        if speech.negated:  # "don't go digging into run 340, just retry it": the id is still the run's
+            args.update(
+                {k: v for k, v in self._defaults(tool, request.text, args).items() if k.endswith("_id")}
+            )
         if "dry_run" in self._props(tool) and speech.negated:
             # "apply credit hold, but nothing should actually change": the negation is the argument.
             dry_run = extract_dry_run(request.text)
@@ -258,13 +262,13 @@ class EmbeddedBackend:
         )
 
     def _reference(
-        self, request: DecideRequest, previous: Turn | None, forced: str | None
+        self, request: DecideRequest, previous: Turn | None, forced: str | None, asked: str
     ) -> Decision | None:
-        """A short message that points back at the previous call ("how'd that go", "and the week before?")."""
+        """A short message pointing back ("how'd that go"); ``asked`` lacks its negated clauses ("don't retry…")."""
         if previous is None or forced is not None:
             return None
         required = self._schemas.get(previous.tool or "", {}).get("required", [])
-        reference = dialogue.resolve_reference(request.text, previous, today=request.today)
+        reference = dialogue.resolve_reference(asked, previous, today=request.today)
         reference = reference or dialogue.answer_to_lack(
             request.text,
             previous,
@@ -281,6 +285,9 @@ class EmbeddedBackend:
             found = self._extract(reference.tool, text, request.today, self._named(self._index(), text))
             args.update(found.values)
             missing = [m for m in [*found.missing, *found.ambiguous] if m not in args]
+        dry_run = extract_dry_run(request.text) if "dry_run" in self._props(reference.tool) else None
+        if dry_run is not None and "dry_run" not in args:
+            args["dry_run"] = dry_run  # "now apply it, as a dry run only", after the rule was explained
         return Decision(
             tool=reference.tool,
             args=args,
@@ -333,7 +340,7 @@ class EmbeddedBackend:
         marker = bool(_FOLLOWUP.search(text))
         if standalone and not marker:
             return False  # a complete request of its own, even for the same tool
-        found = self._extract(previous.tool or "", text, today)
+        found = self._extract(previous.tool or "", text, today, self._named(self._index(), text))
         typed = {k: v for k, v in found.values.items() if k not in _FREE_TEXT}
         if typed or self._defaults(previous.tool or "", text, {}):
             return True
@@ -384,10 +391,7 @@ def _forced(request: DecideRequest) -> bool:
 
 
 def _class_probability(prediction: Prediction, tool: str | None) -> float:
-    for alt in prediction.alternatives:
-        if alt.label == tool:
-            return alt.probability
-    return 0.0
+    return next((alt.probability for alt in prediction.alternatives if alt.label == tool), 0.0)
 
 
 def oos_label() -> str:

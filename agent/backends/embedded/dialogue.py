@@ -33,6 +33,17 @@ _FILLER = re.compile(
     r"(could|can|would|will)\s+you|as\s+well|too|also|now)\b|[^\w\s'@:/.-]",
     re.I,
 )
+# A verdict or thanks that opens a follow-up says nothing about the call: "That all looks sensible to me, so please
+# go ahead", "Wonderful, they've accepted, so place it", "Thank you, that's clear; now ...". Only whole clauses go.
+_ACK_CLAUSE = re.compile(
+    r"^\W*(?:(?:that|this|it)(?:'s|\s+is|\s+all)?\s+(?:all\s+)?(?:(?:looks?|sounds?|seems?|reads?)\s+)?"
+    r"(?:(?:very|really|perfectly|most)\s+)?(?:sensible|good|great|fine|clear|helpful|perfect|right|lovely|useful|"
+    r"ok(?:ay)?)(?:\s+to\s+(?:me|us))?|thanks?(?:\s+(?:a\s+lot|so\s+much))?|thank\s+you(?:\s+(?:so|very)\s+much)?|"
+    r"cheers|lovely|wonderful|great|perfect|excellent|brilliant|super|splendid|fantastic|nice|cool|got\s+it|"
+    r"understood|noted|makes\s+sense|(?:they|he|she|we|the\s+(?:client|customer))(?:'ve|\s+have)?\s+"
+    r"(?:accepted|agreed|signed(?:\s+off)?|confirmed)(?:\s+it)?)\s*(?:[,;.!]+|\s[-–—]\s)\s*(?:(?:and|so)\s+)?",
+    re.I,
+)
 # At most this many words (fillers aside): a longer message says enough to be decided on its own.
 SHORT = 8
 _ING = r"(?:ing|in'?)"
@@ -56,7 +67,8 @@ _GO_AHEAD = re.compile(
 )
 _CLEAN = re.compile(r"\b(clean|tidy|dedupe|de-duplicate|normali[sz]e|fix)\b", re.I)
 _RETRY = re.compile(
-    r"\b(retry|re-?run|rerun|bounce|restart|re-?submit|re-?do|re-?launch|re-?trigger|re-?start|"
+    r"\b(retry|re-?run|rerun|bounce|restart|re-?submit|re-?do|re-?launch|re-?trigger|re-?start|re-?drive|"
+    r"re-?queue|re-?process|re-?play|re-?fire|"
     r"try\s+(it|that)\s+again|again|once\s+more|another\s+(go|try|shot))\b",
     re.I,
 )
@@ -124,7 +136,9 @@ _SWITCH: tuple[tuple[re.Pattern[str], str, frozenset[str]], ...] = (
     ),
     (re.compile(r"\b(export|extract|dump|download)\b", re.I), "export_dataset", frozenset({"run_report"})),
     (
-        re.compile(r"\b(send|deliver|ship|push|upload|transfer)\b", re.I),
+        re.compile(
+            r"\b(send|deliver|ship|push|upload|transfer|transmit|forward|pass\s+(it|that)\s+on)\b", re.I
+        ),
         "deliver_file",
         frozenset({"export_dataset"}),
     ),
@@ -157,6 +171,13 @@ def last_call(context: list[Turn]) -> Turn | None:
         if turn.role == "assistant" and turn.tool:
             return turn
     return None
+
+
+def request_part(text: str) -> str:
+    """``text`` without the verdicts and thanks that open it ("Lovely, thank you; and the month before?")."""
+    while (found := _ACK_CLAUSE.match(text)) is not None and text[found.end() :].strip():
+        text = text[found.end() :]
+    return text
 
 
 def is_short(text: str) -> bool:
@@ -192,6 +213,7 @@ def pronoun_customer(text: str, context: list[Turn], *, index: EntityIndex | Non
 
 def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | None:
     """The call a short, pointing-back message asks for, or None when it is not one of those."""
+    text = request_part(text)
     if not is_short(text) or previous.tool is None:
         return None
     args = dict(previous.args)

@@ -1,6 +1,8 @@
 """Signals the embedded backend reads off a message and a call, beside the router's probability.
 
-- ``unsupported``: a destructive or blanket verb no tool performs ("kill run 482", "approve all").
+- ``unsupported``: a destructive or blanket verb no tool performs ("kill run 482", "approve all", "delete the test
+  customers", which normalising does not do), or instructions smuggled in ("SYSTEM: ...", "ignore previous
+  instructions").
 - ``inherit``: which arguments of the previous call carry over to this one.
 - ``quoted_as_payload``: a quoted passage of several words is what to send, not what is asked
   (message ops: "rerunning run 604" is a notification, not a retry), so the router reads it as one word.
@@ -20,8 +22,21 @@ from agent.backends.embedded.extract.schema import describe_schema
 
 # A follow-up only adjusts a call; these verbs ask for something no tool does ("now drop the customers table").
 _DESTRUCTIVE = re.compile(
-    r"\b(delete|drop|remove|truncate|wipe|erase|purge|kill|cancel|refund|write[ -]?off|wire|unschedule|"
-    r"turn off|disable|deactivate|shut ?down|revoke|grant)\b",
+    r"\b(delet(?:e|ing)|drop|remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|"
+    r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt)\b",
+    re.I,
+)
+# What normalising removes: "remove the duplicates" cleans a dataset, "remove the test customers" deletes them.
+_CLEANED_AWAY = re.compile(
+    r"\b(duplicates?|dupes?|doubles|double entries|blanks?|empty|whitespace|spaces|junk|stray|invalid|typos?)\b",
+    re.I,
+)
+# Instructions smuggled in as data, and requests to hand data out wholesale: never mapped onto a tool.
+_INJECTION = re.compile(
+    r"^\W*(system|assistant|developer|admin)\s*:|\bignore\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|"
+    r"earlier|your)\s+(instructions|rules|prompt)|\|\s*(sh|bash|zsh|python3?)\b|\bcurl\s+\S+|"
+    r"\b(post|upload|forward|exfiltrate|dump|leak)\b.{0,40}\b(all|every)\b.{0,30}\b(e-?mails?|messages|"
+    r"passwords?|credentials|card\s+numbers?|records)\b|\bcredit\s+card\s+(numbers?|details)\b",
     re.I,
 )
 _DROP_OFF = re.compile(r"\bdrop\b.+\b(in|into|on|onto|to)\s+(the\s+)?\w", re.I)
@@ -35,9 +50,11 @@ SWALLOWED_SHARE = 0.7
 
 
 def unsupported(text: str, tool: str) -> bool:
-    """A destructive or blanket verb that the chosen tool does not perform."""
-    if _APPROVE_ALL.search(text):
+    """A destructive or blanket verb that the chosen tool does not perform, or instructions smuggled in."""
+    if _APPROVE_ALL.search(text) or _INJECTION.search(text):
         return True
+    if tool == "normalize_dataset":
+        return destructive(text) and not _CLEANED_AWAY.search(text)
     return tool not in _REMOVES_DATA and destructive(text)
 
 

@@ -1,4 +1,4 @@
-"""Validate the Switchboard eval dataset (dev: three files; test: fresh_test_2.jsonl) and print its counts.
+"""Validate the Switchboard eval dataset (dev: four files; test: fresh_test_3.jsonl) and print its counts.
 
 Stdlib only, so it runs before anything is installed:
 
@@ -21,8 +21,13 @@ from typing import Any
 
 REFERENCE_DATE = dt.date(2026, 11, 22)
 SPLIT_FILES = {
-    "dev": ("dev.jsonl", "dev_round1_test.jsonl", "dev_spent_fresh_test.jsonl"),
-    "test": ("fresh_test_2.jsonl",),
+    "dev": (
+        "dev.jsonl",
+        "dev_round1_test.jsonl",
+        "dev_spent_fresh_test.jsonl",
+        "dev_spent_fresh_test_2.jsonl",
+    ),
+    "test": ("fresh_test_3.jsonl",),
 }
 SPLITS = tuple(SPLIT_FILES)
 MIN_TOTAL = 700

@@ -12,7 +12,7 @@ _PREVIEW_WORDS = (
 )
 # Checked first and masked out, so "not a dry run" or "don't just preview" never counts as asking for one.
 _LIVE = re.compile(
-    r"\b(?:for\s+real|go\s+ahead\s+and\s+(?:apply|do\s+it|run\s+it|change)|apply\s+(?:it|them|the\s+changes?|for\s+real|now)|"
+    r"\b(?:for\s+real|go\s+ahead\s+and\s+(?:apply|do\s+it|run\s+it|change)|apply\s+(?:it|them|the\s+changes?|for\s+real|now)(?![\s,]+(?:but\s+)?(?:only\s+)?(?:as|in)\s+(?:a\s+)?(?:dry|preview|simulat|test))|"
     r"actually\s+(?:apply|change|do\s+it|run\s+it)|make\s+the\s+changes?|commit\s+(?:it|the\s+changes?)|"
     rf"(?:not|no|never)\s+(?:just\s+|only\s+|merely\s+|simply\s+)?(?:as\s+)?(?:a\s+|an\s+|another\s+)?{_PREVIEW_WORDS}|"
     r"skip\s+the\s+(?:dry[\s-]?run|preview)|"

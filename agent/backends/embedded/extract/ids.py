@@ -40,9 +40,10 @@ _QTY_GLUED = re.compile(r"(?<![\w-])(?:(?P<a>\d{1,6})\s*[x×]|[x×]\s*(?P<b>\d{1
 _NOT_QTY_BEFORE = re.compile(r"(?:\bat|\bsince|\blast|\bpast|\bnext|\btop|\bfirst|\bon|\bq|#)\s*$")
 _LIMIT_BEFORE = re.compile(
     r"(?:\btop|\bfirst|\bbest|\bbiggest|\blargest|\bbottom|\bworst|\bhighest|\blimit(?:\s+(?:to|of|it\s+to))?|"
-    r"\bonly|\bjust)\s*$"
+    r"\bonly|\bjust)(?:\s+the)?\s*$"
 )
-_LIMIT_AFTER = re.compile(r"^\s*(?:top|biggest|largest|best|highest|worst)\b")
+# "the 3 first", as a French or Spanish speaker says it.
+_LIMIT_AFTER = re.compile(r"^\s*(?:top|biggest|largest|best|highest|worst|first\b(?!-))\b")
 _SKU = re.compile(r"(?<![\w-])(?P<l>[A-Za-z]{1,3})(?P<h>-?)(?P<d>\d{2,5})(?P<t>[A-Za-z]{0,2})(?![\w-])")
 _NOT_SKU_PREFIX = frozenset(
     {"q", "h", "fy", "cy", "wk", "no", "id", "nr", "top", "run", "job", "at", "am", "pm", "utc", "gmt", "v"}

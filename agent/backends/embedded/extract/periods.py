@@ -45,8 +45,10 @@ _MONTH = re.compile(
     rf"(?:\b(?P<prep>in|for|during|of|over|throughout)\s+)?(?:\b(?P<pre>last|previous|prior|this)\s+(?P<yr>year'?s?\s+)?)?"
     rf"(?P<m>{pd.MON})(?!\s*\d{1, 2}\b)(?:\s*,?\s*(?:of\s+)?{_YEARSPEC})?"
 )
+# "widen to 30 days", "go back 14 days": a window resized or moved back, with no "last" or "past" in front.
 _ROLLING = re.compile(
-    r"\b(?:last|past|previous|prior|trailing)\s+(?P<n>\d+|[a-z]+(?:[\s-]+[a-z]+){0,3}?)\s*"
+    r"\b(?:last|past|previous|prior|trailing|(?:widen|extend|expand|stretch|broaden)(?:\s+(?:it|that|this))?"
+    r"\s+to(?:\s+the)?|(?:go|look)(?:ing)?\s+back)\s+(?P<n>\d+|[a-z]+(?:[\s-]+[a-z]+){0,3}?)\s*"
     r"(?P<unit>hours?|hrs?|h|days?|d|weeks?|months?|quarters?|years?)\b"
 )
 _PAST_UNIT = re.compile(r"\b(?:past|trailing)\s+(?P<unit>week|fortnight|month|quarter|year)\b")

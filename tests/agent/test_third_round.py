@@ -18,6 +18,7 @@ from agent.backends.embedded.dialogue import request_part
 from agent.backends.embedded.extract.booleans import extract_dry_run
 from agent.backends.embedded.extract.ids import extract_limit
 from agent.backends.embedded.extract.periods import extract_period
+from agent.backends.embedded.speech_acts import read_speech_act
 from agent.backends.factory import build_embedded
 from switchboard.settings import Settings
 from tools.registry import build_registry
@@ -201,3 +202,52 @@ def test_a_negated_retry_in_a_thread_retries_nothing(backend: EmbeddedBackend) -
         ("get_run_status", {"run_id": 903}),
     )
     assert decision.tool != "retry_run"
+
+
+# ---- clauses, numbers and periods --------------------------------------------------------------------------------
+
+
+def test_a_focus_clause_that_names_nothing_leaves_the_request_to_the_clauses_before_it() -> None:
+    said = read_speech_act("tell me what vip tiering would change, don't move anyone, I only want to see it")
+    assert said.ask.startswith("tell me what vip tiering would change")
+    assert read_speech_act("don't book it yet, just the quote").ask == "just the quote"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("quote 1025 for 2,500 units of B200, don't order yet", "2,500"),
+        ("schedule the sync at 7:45, but don't start it now", "7:45"),
+    ],
+)
+def test_a_comma_or_colon_inside_a_number_splits_no_clause(text: str, kept: str) -> None:
+    assert kept in read_speech_act(text).args_text
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        ("failed runs from yesterday", "yesterday"),
+        ("orders since yesterday", "2026-11-21..2026-11-22"),
+        ("everything from yesterday onwards", "2026-11-21..2026-11-22"),
+    ],
+)
+def test_from_yesterday_is_yesterday_unless_it_runs_on(text: str, period: str) -> None:
+    assert extract_period(text, today=TODAY) == period
+
+
+@pytest.mark.parametrize(
+    ("text", "dry_run"), [("vip tiering, sim only", True), ("order a new sim card", None)]
+)
+def test_sim_only_is_a_preview(text: str, dry_run: bool | None) -> None:
+    assert extract_dry_run(text) is dry_run
+
+
+@pytest.mark.parametrize(
+    "text", ["is it still going or done", "how that is coming along, let me know when you can"]
+)
+def test_a_status_question_in_other_words_asks_about_the_flow_just_started(
+    backend: EmbeddedBackend, text: str
+) -> None:
+    decision = _decide(backend, text, ("run_flow", {"flow": "invoice_run"}))
+    assert (decision.tool, decision.args.get("flow")) == ("get_run_status", "invoice_run")

@@ -30,7 +30,8 @@ PERSON = re.compile(
 # as well?" is as short as "same for the month before".
 _FILLER = re.compile(
     r"\b(please|pls|plz|kindly|thanks?|thank\s+you|ta|cheers|lovely|great|perfect|cool|nice|brilliant|ok(ay)?|"
-    r"(could|can|would|will)\s+you|as\s+well|too|also|now)\b|[^\w\s'@:/.-]",
+    r"(could|can|would|will)\s+you|as\s+well|too|also|now|let\s+me\s+know|in\s+a\s+(little\s+)?(while|bit)|"
+    r"when\s+you\s+(can|get\s+a\s+(chance|minute)))\b|[^\w\s'@:/.-]",
     re.I,
 )
 # A verdict or thanks that opens a follow-up says nothing about the call: "That all looks sensible to me, so please
@@ -51,7 +52,8 @@ _STATUS = re.compile(
     r"\b(how'?d|how\s+did|did\s+(it|that|this|the\s+\w+)\s+(work|go|run|finish|succeed|pass|go\s+through|complete|fail)|"
     r"(is|was|has)\s+(it|that|this)\s+(done|finished|through|ok|okay|completed?|over|failed|still\s+running)|"
     r"any\s+(luck|news|update|progress)|all\s+good|(it|that)\s+(worked|work|go\s+through|went\s+ok|ended\s+up)|"
-    r"done\s+yet|finished\s+yet|still\s+running|where\s+(are\s+we|is\s+it|are\s+things)\s+(with|at|on)|"
+    rf"done\s+yet|finished\s+yet|still\s+(running|go{_ING}|work{_ING}|busy|on\s+it)|or\s+(done|finished)|"
+    rf"how\s+(it|that|this|things)(\s+is|'s|\s+are)\s+(go{_ING}|gett{_ING}\s+on|com{_ING}\s+along|look{_ING})|where\s+(are\s+we|is\s+it|are\s+things)\s+(with|at|on)|"
     rf"how'?s\s+(it|that|this|things)\s+(go{_ING}|look{_ING}|do{_ING}|com{_ING}\s+along|gett{_ING}\s+on)|"
     rf"how\s+(is|are)\s+(it|that|things)\s+(go{_ING}|look{_ING}|com{_ING}\s+along))\b|"
     r"^\W*(status|progress|update|news)(\s+(on|of)\s+(it|that|this))?\W*$",

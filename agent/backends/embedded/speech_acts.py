@@ -15,8 +15,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_SPLIT = re.compile(
-    r"[,;:!?]+|\.(?:\s|$)|\s+[-–—]\s+|"
+_SPLIT = re.compile(  # a comma or colon between digits ("1,000 units", "at 6:30") splits nothing
+    r"(?:(?<!\d)[,:]|[,:](?!\d)|[;!?])+|\.(?:\s|$)|\s+[-–—]\s+|"
     r"\s+(?=(?:but|without|though|although|however|and\s+(?:don'?t|do\s+not|not)|just|only|instead|rather)\b)",
     re.I,
 )
@@ -40,6 +40,12 @@ _FOCUS = re.compile(
     re.I,
 )
 _CONTENT = re.compile(r"[^\W\d_]{3,}")
+# A focusing clause made only of these asks for nothing of its own ("I just want to see the list"): the clauses
+# before it say what.
+_GENERIC = frozenset(
+    "just only simply merely instead rather want wanted need like would see look view check know show tell give "
+    "the that this those them what list result results outcome numbers figures answer please for now".split()
+)
 # Verbs that mean "do it now" whatever the tool.
 _GENERIC_ACT = (
     r"do\s+it|do\s+anything|execute|go\s+ahead|actually\s+do|run\s+it|act\s+on\s+it|make\s+it\s+happen"
@@ -104,7 +110,7 @@ def read_speech_act(text: str) -> SpeechAct:
         return SpeechAct(ask=text, args_text=text)
     asking = [c for c in clauses if c not in negated]
     after_negation = clauses[clauses.index(negated[0]) + 1 :]
-    focus = [c for c in after_negation if c in asking and _FOCUS.match(c) and _CONTENT.search(c)]
+    focus = [c for c in after_negation if c in asking and _FOCUS.match(c) and _asks_something(c)]
     args_text = " ".join(asking)
     first_ask = clauses.index(asking[0]) if asking else len(clauses)
     after_ask = tuple(c for c in clauses[first_ask + 1 :] if c in negated)
@@ -114,3 +120,8 @@ def read_speech_act(text: str) -> SpeechAct:
         negated=tuple(negated),
         after_ask=after_ask,
     )
+
+
+def _asks_something(clause: str) -> bool:
+    """Whether a focusing clause names anything beyond "just show me" ("just the quote" does; "I just want to see")."""
+    return any(word.casefold() not in _GENERIC for word in _CONTENT.findall(clause))

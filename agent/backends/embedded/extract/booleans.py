@@ -40,7 +40,7 @@ _DRY = re.compile(
     r"before\s+(?:applying|i\s+apply|we\s+apply)|leave\s+(?:the\s+|our\s+|all\s+)?(?:data|records?|customers|rows|everything|it)\s+(?:alone|untouched|as\s+(?:it\s+)?is)|"
     r"(?:nothing|no\s+data|no\s+records?)\s+(?:should|must|shall|will)\s+(?:actually\s+|really\s+)?(?:be\s+)?(?:changed|saved|written|updated|committed|touched|applied)|"
     r"without\s+(?:committing|touching|modifying|updating|persisting|doing\s+it)|nothing\s+(?:gets|is)\s+(?:changed|saved)|"
-    r"dry|rehearsal|sandbox|test\s+mode|on\s+paper|hypothetical(?:ly)?|as\s+a\s+test|"
+    r"dry|sim(?:\s+only|\s+run|\s+mode)|rehearsal|sandbox|test\s+mode|on\s+paper|hypothetical(?:ly)?|as\s+a\s+test|"
     r"(?:show|see|give)\s+(?:me\s+)?(?:the\s+)?(?:[\w-]+\s+){0,3}?diff)\b"
 )
 

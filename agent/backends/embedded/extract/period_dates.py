@@ -60,9 +60,11 @@ _SINCE = r"\b(?:since|from|after|starting(?:\s+(?:from|on))?|as\s+of|beginning)\
 _SINCE_DATE = re.compile(rf"{_SINCE}(?P<a>{DATE})")
 _SINCE_WEEKDAY = re.compile(rf"{_SINCE}(?P<last>last\s+)?(?P<w>{WEEKDAY_ALT})\b")
 _SINCE_STRICT_RELATIVE = r"\b(?:since|after|starting(?:\s+(?:from|on))?|as\s+of|beginning)\s+"
-# "from last week" means "of last week"; only a clear "since last week" is open-ended.
+# "from last week" means "of last week", and "orders from yesterday" are yesterday's; only a clear "since last
+# week", "since yesterday" or "from yesterday on" is open-ended.
 _SINCE_RELATIVE = re.compile(
-    rf"{_SINCE}(?:(?P<yday>yesterday)|(?:the\s+)?(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?(?P<cur>week|month|quarter|year))"
+    rf"(?:{_SINCE_STRICT_RELATIVE}(?P<yday>yesterday)|\bfrom\s+(?P<yday_on>yesterday)\s+(?:on(?:wards?)?|to|until|till)\b)|"
+    rf"{_SINCE}(?:(?:the\s+)?(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?(?P<cur>week|month|quarter|year))"
     rf"|{_SINCE_STRICT_RELATIVE}(?:the\s+(?:start|beginning)\s+of\s+(?:the\s+)?)?(?:last|previous)\s+"
     rf"(?P<prev>week|month|quarter|year)\b"
 )
@@ -211,7 +213,7 @@ def match_since(text: str, today: date) -> str | None:
         back = (today.weekday() - WEEKDAYS[m.group("w")]) % 7
         start = today - timedelta(days=back or (7 if m.group("last") else 0))
     elif m := _SINCE_RELATIVE.search(text):
-        if m.group("yday"):
+        if m.group("yday") or m.group("yday_on"):
             start = today - timedelta(days=1)
         elif m.group("cur") and m.group("cur") != "year":
             return f"this_{m.group('cur')}"

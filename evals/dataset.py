@@ -34,6 +34,7 @@ SPLIT_FILES: dict[str, tuple[str, ...]] = {
         "dev_round1_test.jsonl",
         "dev_spent_fresh_test.jsonl",
         "dev_spent_fresh_test_2.jsonl",
+        "dev_blind_followups.jsonl",
     ),
     "test": ("fresh_test_3.jsonl",),
 }

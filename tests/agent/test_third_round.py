@@ -251,3 +251,81 @@ def test_a_status_question_in_other_words_asks_about_the_flow_just_started(
 ) -> None:
     decision = _decide(backend, text, ("run_flow", {"flow": "invoice_run"}))
     assert (decision.tool, decision.args.get("flow")) == ("get_run_status", "invoice_run")
+
+
+# ---- follow-ups, after a blind set of 200 (dev_blind_followups.jsonl) ----------------------------------------------
+
+
+def _after_run(backend: EmbeddedBackend, text: str, tool: str, args: dict[str, Any], run_id: int) -> Decision:
+    context = [Turn(role="user", text="..."), Turn(role="assistant", tool=tool, args=args, run_id=run_id)]
+    return backend.decide(DecideRequest(text=text, context=context, today=TODAY))
+
+
+@pytest.mark.parametrize("text", ["has it finished loading?", "was that export any good in the end?"])
+def test_a_question_about_it_asks_about_the_run_the_thread_started(
+    backend: EmbeddedBackend, text: str
+) -> None:
+    decision = _after_run(
+        backend, text, "ingest_file", {"path": "orders_today.csv", "dataset": "orders"}, 4411
+    )
+    assert (decision.tool, decision.args.get("run_id")) == ("get_run_status", 4411)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Good. Commit.", False),
+        ("the list is fine, carry them out", False),
+        ("ok cool, lock it in", False),
+    ],
+)
+def test_terse_go_aheads_make_the_preview_real(backend: EmbeddedBackend, text: str, expected: bool) -> None:
+    decision = _decide(backend, text, ("normalize_dataset", {"dataset": "customers", "dry_run": True}))
+    assert (decision.tool, decision.args.get("dry_run")) == ("normalize_dataset", expected)
+
+
+def test_a_stated_answer_of_a_few_words_fills_the_missing_client(backend: EmbeddedBackend) -> None:
+    decision = _decide(backend, "the customer is 1187", ("quote_price", {"product": "B200", "quantity": 40}))
+    assert (decision.tool, decision.args.get("client_id")) == ("quote_price", 1187)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cheers, that's all I needed for now",
+        "Incidentally, do you know what time zone Sydney is in these days?",
+        "void the quote you just made",
+        "undo that please",
+        "what's the login password for the partner box",
+    ],
+)
+def test_a_message_that_closes_or_turns_away_continues_nothing(backend: EmbeddedBackend, text: str) -> None:
+    decision = _decide(backend, text, ("run_report", {"report": "sales_by_region", "period": "this_month"}))
+    assert decision.tool is None, decision
+
+
+def test_removing_what_was_just_loaded_is_no_load(backend: EmbeddedBackend) -> None:
+    after = ("ingest_file", {"path": "orders_today.csv", "dataset": "orders"})
+    assert _decide(backend, "please delete the rows that came in with that file", after).tool is None
+    replace = _decide(backend, "load it again as replace and wipe the old rows", after)
+    assert (replace.tool, replace.args.get("mode")) == ("ingest_file", "replace")
+
+
+def test_the_identical_message_goes_to_the_new_recipient(backend: EmbeddedBackend) -> None:
+    sent = {"channel": "email", "recipient": "finance", "message": "Invoices are out."}
+    decision = _decide(backend, "send the identical message to sales as well", ("send_notification", sent))
+    assert decision.args.get("message") == "Invoices are out."
+    assert decision.args.get("recipient") == "sales"
+
+
+def test_em_after_a_lookup_is_that_customer(backend: EmbeddedBackend) -> None:
+    decision = _decide(backend, "what would 300 B200 cost em", ("lookup_customer", {"query": "1187"}))
+    assert (decision.tool, decision.args.get("client_id")) == ("quote_price", 1187)
+
+
+def test_a_region_named_after_another_report_narrows_that_report(backend: EmbeddedBackend) -> None:
+    after = ("run_report", {"report": "top_customers", "period": "this_year"})
+    decision = _decide(backend, "narrow it down to the APAC region", after)
+    assert (decision.args.get("report"), decision.args.get("region")) == ("top_customers", "apac")
+    regional = _decide(backend, "now as sales by region for apac", after)
+    assert regional.args.get("report") == "sales_by_region"

@@ -24,16 +24,11 @@ from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_examples import OOS_LABEL
 from agent.backends.embedded.router_models import Prediction
 from agent.backends.embedded.routing import Routing
-from agent.backends.embedded.signals import destructive, inherit, quoted_as_payload, swallowed, unsupported
+from agent.backends.embedded.signals import inherit, quoted_as_payload, swallowed, unsupported
 from agent.backends.embedded.speech_acts import SpeechAct, read_speech_act
 from tools.registry import Registry
 
-# Words that mark a message as a change to the previous call rather than a new request.
-_FOLLOWUP = re.compile(
-    r"^\s*(now|and|also|same|what about|how about|ok(ay)? (now|and)|then|instead|just|only|but)\b"
-    r"|\b(instead|same (for|but|again)|as well|that one|do the same|again for|too)\b",
-    re.I,
-)
+_FOLLOWUP = dialogue.FOLLOWUP_WORD
 _ANAPHORA = dialogue.POINTS_BACK
 _NUMBER = re.compile(r"(?<![\w.-])#?(\d{1,9})(?![\w-]|\.\d)")  # "number 64." ends a sentence; "6.5" is no id
 # When a sales question names no report, the regional breakdown is the default view.
@@ -214,7 +209,7 @@ class EmbeddedBackend:
             # after a quote: the thread supplies the rest.
             if previous.tool == tool:
                 args.update(revise_args(previous.args, found.values, request.text))
-            args, inherited = inherit(args, previous.args, self._schemas[tool])
+            args, inherited = inherit(args, dialogue.previous_args(previous), self._schemas[tool])
         if "client_id" in self._props(tool) and "client_id" not in args:
             # "what would they pay for 200 B300" after a lookup: the pronoun is the thread's customer.
             client = dialogue.pronoun_customer(speech.args_text, request.context, index=self._index())
@@ -335,9 +330,13 @@ class EmbeddedBackend:
         ``standalone`` says the router found a tool for the message on its own; such a message needs a
         follow-up word ("now", "instead", "also") to be read as a change to the previous call.
         """
-        if destructive(text) or (previous.tool == "lookup_customer" and dialogue.PERSON.search(text)):
+        if unsupported(text, previous.tool or "") or dialogue.CLOSING.search(text):
+            return False  # "now delete what you loaded", "thanks, that will be all": nothing to continue
+        if previous.tool == "lookup_customer" and dialogue.PERSON.search(text):
             return False  # a pronoun after a lookup is that customer, never the next one to look up
         marker = bool(_FOLLOWUP.search(text))
+        if not (marker or _ANAPHORA.search(text) or dialogue.is_short(text)):
+            return False  # a long message needs a word that points back ("by the way, what is ... Australia")
         if standalone and not marker:
             return False  # a complete request of its own, even for the same tool
         found = self._extract(previous.tool or "", text, today, self._named(self._index(), text))

@@ -19,12 +19,21 @@ from agent.backends.base import Turn
 from agent.backends.embedded.entities import EntityIndex
 from agent.backends.embedded.extract.dates import format_range, resolve_period
 
+# Words that mark a message as a change to the previous call rather than a new request ("now as xml", "failed only").
+FOLLOWUP_WORD = re.compile(
+    r"^\s*(now|and|also|same|what about|how about|ok(ay)? (now|and)|then|instead|just|only|but)\b"
+    r"|\b(instead|same (for|but|again)|as well|that one|do the same|again for|too)\b|\bonly\W*$"
+    r"|\b(restrict|limit|narrow|filter|cut)(ed)?\s+(it\s+|that\s+)?(down\s+)?to\b",
+    re.I,
+)
 POINTS_BACK = re.compile(r"\b(that|it|them|those|this|the same|the result|the report|the one)\b", re.I)
 # "the order", "the export": a definite noun for the previous call points back too, for a verb naming another tool.
 _DEFINITE = re.compile(r"\bthe\s+(order|quote|price|export|file|rules?|ruleset|run|job)\b", re.I)
 # A person pronoun in a thread points at the customer of the previous calls ("what would they pay for 200 B300").
 PERSON = re.compile(
-    r"\b(him|her|them|they|their|he|she|his|(this|that|the\s+same|same)\s+(client|customer|account))\b", re.I
+    r"\b(him|her|them|they|their|he|she|his|(this|that|the\s+same|same)\s+(client|customer|account))\b|"
+    r"(?<![\w'])'?em\b",
+    re.I,
 )
 # Courtesies and fillers say nothing about the call: "Lovely, thank you. Could you do the same for the month before
 # as well?" is as short as "same for the month before".
@@ -41,6 +50,9 @@ _ACK_CLAUSE = re.compile(
     r"(?:(?:very|really|perfectly|most)\s+)?(?:sensible|good|great|fine|clear|helpful|perfect|right|lovely|useful|"
     r"ok(?:ay)?)(?:\s+to\s+(?:me|us))?|thanks?(?:\s+(?:a\s+lot|so\s+much))?|thank\s+you(?:\s+(?:so|very)\s+much)?|"
     r"cheers|lovely|wonderful|great|perfect|excellent|brilliant|super|splendid|fantastic|nice|cool|got\s+it|"
+    r"fine|good|ok(?:ay)?|right|alright|sure|bet|(?:looks?|sounds?)\s+(?:good|fine|right|great)|"
+    r"(?:the\s+)?(?:preview|results?|numbers|figures|changes|corrections|list)\s+(?:is|are|looks?|seems?)\s+"
+    r"(?:\w+\s+)?(?:satisfactory|good|fine|ok(?:ay)?|right|correct|sensible|in\s+order)|"
     r"understood|noted|makes\s+sense|(?:they|he|she|we|the\s+(?:client|customer))(?:'ve|\s+have)?\s+"
     r"(?:accepted|agreed|signed(?:\s+off)?|confirmed)(?:\s+it)?)\s*(?:[,;.!]+|\s[-–—]\s)\s*(?:(?:and|so)\s+)?",
     re.I,
@@ -64,6 +76,8 @@ _GO_AHEAD = re.compile(
     r"do\s+(it|that|this)(\s+(for\s+real|now|4\s+real|properly))?|"
     r"(run|apply|execute|start|launch|ship|commit|action)\s+(it|that|them|this)|make\s+it\s+(so|happen)|proceed|"
     r"let'?s\s+(do|go)|(for|4)\s+real|go\s+for\s+it|pull\s+the\s+trigger|green[\s-]?light|"
+    r"^\W*commit\W*$|carry\s+(it|that|them|those|this)\s+out|make\s+it\s+real(ly)?|lock\s+it\s+in|"
+    r"(apply|run|make|do)\s+(the|those|these)\s+\w+(\s+\w+)?\s+(now|for\s+real|properly)|"
     r"(ok|okay|yes|yep|fine|good)\s*,?\s*(now|then)?\s*(run|apply|do)\b)",
     re.I,
 )
@@ -87,11 +101,26 @@ _NEW_TIME = re.compile(
     re.I,
 )
 # "the same message to sales": the previous call's text stays, only where it goes changes.
-SAME_PAYLOAD = re.compile(r"\b(send\s+)?((the|that|this)\s+)?same\s+(message|note|text|words|thing)\b", re.I)
+SAME_PAYLOAD = re.compile(
+    r"\b(send\s+)?((the|that|this)\s+)?(same|identical)\s+(message|note|text|words|thing)\b", re.I
+)
 # "that one" points back; it is no quantity of one.
 THAT_ONE = re.compile(r"\b(that|this|the\s+same|the)\s+one\b", re.I)
-# At most this many words answer the argument a previous call lacked ("1090", "the finance share").
+# At most this many words answer the argument a previous call lacked ("1090", "the finance share"), or this many
+# when the message says it is an answer ("the client id is 1433", "it is the customers, of course").
 _ANSWER_WORDS = 3
+_STATED_ANSWER_WORDS = 7
+_STATED = re.compile(
+    r"^\W*(?:it'?s|it\s+is|that'?s|that\s+is|for|(?:the\s+)?(?:client|customer|account|dataset|file|id)\b)",
+    re.I,
+)
+_COPULA = re.compile(r"\b(client|customer|account|id|dataset)\s+(?:is|=|:)\s+", re.I)
+# "that will be all", "nothing else": the thread is closed, whatever words follow.
+CLOSING = re.compile(
+    r"\b(?:that'?s|that\s+is|that\s+will\s+be|that\s+would\s+be|it'?s)\s+all\b|\bnothing\s+(?:else|more)\b|"
+    r"\b(?:we'?re|i'?m|all)\s+done\s+(?:here|for\s+(?:now|today))\b",
+    re.I,
+)
 # A rule explained and the ruleset that applies it (tools/rules.py).
 _RULESET_OF = {"vip_customer": "vip_tiering", "credit_hold": "credit_hold"}
 # Calls that start work: "how'd that go" after one of them asks about its run.
@@ -167,6 +196,13 @@ class Reference:
     reads_text: bool = False  # the message's own values for the tool count too ("export that as xml")
 
 
+def previous_args(previous: Turn) -> dict[str, Any]:
+    """The previous call's arguments, with the run it started as ``run_id`` ("did that load finish?")."""
+    if previous.run_id is None or "run_id" in previous.args:
+        return dict(previous.args)
+    return {**previous.args, "run_id": previous.run_id}
+
+
 def last_call(context: list[Turn]) -> Turn | None:
     """The thread's most recent call, if any."""
     for turn in reversed(context):
@@ -215,8 +251,8 @@ def pronoun_customer(text: str, context: list[Turn], *, index: EntityIndex | Non
 
 def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | None:
     """The call a short, pointing-back message asks for, or None when it is not one of those."""
-    text = request_part(text)
-    if not is_short(text) or previous.tool is None:
+    core = request_part(text)  # without the verdicts and thanks in front ("Fine. Commit.")
+    if not is_short(core) or previous.tool is None:
         return None
     args = dict(previous.args)
     tool = previous.tool
@@ -235,7 +271,7 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
                 return Reference(tool, {**args, "period": shifted}, why)
     if tool == "schedule_flow" and (moved := _moved_cron(text, args.get("cron"))) is not None:
         return Reference(tool, {**args, "cron": moved}, "the schedule at another time")
-    if _GO_AHEAD.search(text) and (ahead := _go_ahead(tool, args)) is not None:
+    if (_GO_AHEAD.search(text) or _GO_AHEAD.search(core)) and (ahead := _go_ahead(tool, args)) is not None:
         return ahead
     if POINTS_BACK.search(text) or _DEFINITE.search(text):
         for verb, target, after in _SWITCH:
@@ -265,9 +301,14 @@ def answer_to_lack(
     Only the lacking arguments are read from it, so an answer can change nothing else about the call.
     """
     lacking = [name for name in required if name not in previous.args]
-    if previous.tool is None or not lacking or len(text.split()) > _ANSWER_WORDS:
+    words = len(_FILLER.sub(" ", text).split())
+    if (
+        previous.tool is None
+        or not lacking
+        or words > (_STATED_ANSWER_WORDS if _STATED.match(text) else _ANSWER_WORDS)
+    ):
         return None
-    values = extract(previous.tool, text)
+    values = extract(previous.tool, _COPULA.sub(r"\1 ", text))  # "the customer is 1187": customer 1187
     given = {name: values[name] for name in lacking if values.get(name) is not None}
     if not given:
         return None

@@ -23,7 +23,8 @@ from agent.backends.embedded.extract.schema import describe_schema
 # A follow-up only adjusts a call; these verbs ask for something no tool does ("now drop the customers table").
 _DESTRUCTIVE = re.compile(
     r"\b(delet(?:e|ing)|drop|remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|"
-    r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt)\b",
+    r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt|"
+    r"void|undo|revert|roll ?back)\b",
     re.I,
 )
 # What normalising removes: "remove the duplicates" cleans a dataset, "remove the test customers" deletes them.
@@ -36,13 +37,18 @@ _INJECTION = re.compile(
     r"^\W*(system|assistant|developer|admin)\s*:|\bignore\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|"
     r"earlier|your)\s+(instructions|rules|prompt)|\|\s*(sh|bash|zsh|python3?)\b|\bcurl\s+\S+|"
     r"\b(post|upload|forward|exfiltrate|dump|leak)\b.{0,40}\b(all|every)\b.{0,30}\b(e-?mails?|messages|"
-    r"passwords?|credentials|card\s+numbers?|records)\b|\bcredit\s+card\s+(numbers?|details)\b",
+    r"passwords?|credentials|card\s+numbers?|records)\b|\bcredit\s+card\s+(numbers?|details)\b|"
+    r"\b(password|passwd|credentials|private\s+key|api\s+key|secret\s+key)\b",
     re.I,
 )
 _DROP_OFF = re.compile(r"\bdrop\b.+\b(in|into|on|onto|to)\s+(the\s+)?\w", re.I)
 _APPROVE_ALL = re.compile(r"\b(approve|sign off|accept)\s+(all|every|everything|them all)\b", re.I)
 # Tools whose own job is removing or replacing data; for every other tool a destructive verb means "not a tool".
 _REMOVES_DATA = frozenset({"normalize_dataset", "ingest_file"})
+# A load replaces what it wipes ("load it as replace, wipe the old ones"); "remove the rows just loaded" loads nothing.
+_REPLACES = re.compile(
+    r"\b(replace|replacing|overwrite|overwriting|load|ingest|import|reload|re-?import)\b", re.I
+)
 # Free-text arguments that should hold a short, specific value: a name, an e-mail, an id.
 SPECIFIC_TEXT = frozenset({"query"})
 SWALLOWED_WORDS = 4
@@ -55,6 +61,8 @@ def unsupported(text: str, tool: str) -> bool:
         return True
     if tool == "normalize_dataset":
         return destructive(text) and not _CLEANED_AWAY.search(text)
+    if tool == "ingest_file":
+        return destructive(text) and not _REPLACES.search(text)
     return tool not in _REMOVES_DATA and destructive(text)
 
 

@@ -1,4 +1,4 @@
-"""Validate the Switchboard eval dataset (dev: four files; test: fresh_test_3.jsonl) and print its counts.
+"""Validate the Switchboard eval dataset (dev: five files; test: fresh_test_3.jsonl) and print its counts.
 
 Stdlib only, so it runs before anything is installed:
 
@@ -26,6 +26,7 @@ SPLIT_FILES = {
         "dev_round1_test.jsonl",
         "dev_spent_fresh_test.jsonl",
         "dev_spent_fresh_test_2.jsonl",
+        "dev_blind_followups.jsonl",
     ),
     "test": ("fresh_test_3.jsonl",),
 }
@@ -202,8 +203,11 @@ def validate_turn(turn: Any) -> list[str]:
         errors = [f"user turn has unknown keys {sorted(extra)}"] if extra else []
         return errors + [f"user turn text {p}" for p in [_text(turn.get("text"))] if p]
     if turn.get("role") == "assistant":
-        extra = set(turn) - {"role", "tool", "args", "text"}
+        extra = set(turn) - {"role", "tool", "args", "text", "run_id"}  # run_id: the run the call started
         errors = [f"assistant turn has unknown keys {sorted(extra)}"] if extra else []
+        run_id = turn.get("run_id")
+        if run_id is not None and (not isinstance(run_id, int) or isinstance(run_id, bool) or run_id < 1):
+            errors.append(f"assistant turn run_id {run_id!r} is not a positive integer")
         return errors + validate_call(turn.get("tool"), turn.get("args", {}))
     return ["context turn role must be 'user' or 'assistant'"]
 

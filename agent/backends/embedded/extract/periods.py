@@ -47,7 +47,7 @@ _MONTH = re.compile(
 )
 # "widen to 30 days", "go back 14 days": a window resized or moved back, with no "last" or "past" in front.
 _ROLLING = re.compile(
-    r"\b(?:last|past|previous|prior|trailing|(?:widen|extend|expand|stretch|broaden)(?:\s+(?:it|that|this))?"
+    r"\b(?:last|past|previous|prior|trailing|(?:widen|extend|expand|stretch|broaden)(?:\s+(?:it|that|this))?(?:\s+out)?"
     r"\s+to(?:\s+the)?|(?:go|look)(?:ing)?\s+back)\s+(?P<n>\d+|[a-z]+(?:[\s-]+[a-z]+){0,3}?)\s*"
     r"(?P<unit>hours?|hrs?|h|days?|d|weeks?|months?|quarters?|years?)\b"
 )

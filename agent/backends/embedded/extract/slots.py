@@ -194,6 +194,10 @@ _BY_NAME: Mapping[str, Callable[[_Context], Found]] = MappingProxyType(
 _REVISE: Mapping[str, Callable[[str, str], str | None]] = MappingProxyType({"cron": revise_cron})
 
 
+# Words that do ask for the regional breakdown, beside a region named in a follow-up.
+_REGION_ONLY = re.compile(r"\b(?:by|per|each|every|across)\s+regions?\b|\bsales\b|\bregional\b", re.I)
+
+
 def revise_args(
     previous: Mapping[str, object], changed: Mapping[str, ArgValue], text: str
 ) -> dict[str, ArgValue]:
@@ -211,6 +215,15 @@ def revise_args(
         ``changed`` with merged values where a merge applies.
     """
     revised = dict(changed)
+    if (
+        _REGION_ONLY.search(text) is None
+        and revised.get("report") == "sales_by_region"
+        and "region" in revised
+    ):
+        if previous.get("report") not in (None, "sales_by_region"):
+            del revised[
+                "report"
+            ]  # "restrict that to the EMEA region" narrows the report shown, not another one
     for name, revise in _REVISE.items():
         before = previous.get(name)
         if name in changed and isinstance(before, str):

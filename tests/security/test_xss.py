@@ -11,11 +11,13 @@ injection is one payload too: ``{{7*7}}`` must stay as typed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from core.errors import SwitchboardError
 from tests.console.chromium import ARGS, CHROMIUM
@@ -132,7 +134,7 @@ def loads(world: World) -> Iterator[dict[str, Loaded]]:
                 await page.context.add_init_script(_WATCH)
                 for template in PAGES:
                     path = template.format(thread=world.refs["thread"], approval=world.refs["approval"])
-                    results[template] = await visit(page, url + path)
+                    results[template] = await visit(page, url + path, shows=PAGES[template])
             finally:
                 await browser.close()
 
@@ -142,7 +144,7 @@ def loads(world: World) -> Iterator[dict[str, Loaded]]:
     yield results
 
 
-async def visit(page: Any, url: str) -> Loaded:
+async def visit(page: Any, url: str, *, shows: str | None = None) -> Loaded:
     loaded = Loaded(text="")
 
     async def on_dialog(dialog: Any) -> None:
@@ -153,9 +155,18 @@ async def visit(page: Any, url: str) -> Loaded:
     response = await page.goto(url)
     await page.wait_for_load_state("networkidle")
     await page.wait_for_timeout(150)  # scripts that render after the last fetch
+    clicks = [CLICK[p] for p in CLICK if url.endswith(p)]
+    # On a busy machine the rows or the data can render later than that; the assertions still say if they never did.
+    with contextlib.suppress(PlaywrightTimeout):
+        if clicks:
+            await page.wait_for_selector(clicks[0], timeout=10_000)
+        elif shows is not None:
+            await page.wait_for_function(
+                "t => document.body.innerText.includes(t)", arg=shows, timeout=10_000
+            )
     loaded.csp = response.headers.get("content-security-policy", "") if response else ""
     loaded.text = await page.inner_text("body")
-    for selector in [CLICK[p] for p in CLICK if url.endswith(p)]:
+    for selector in clicks:
         rows = page.locator(selector)
         for index in range(await rows.count()):
             await rows.nth(index).click()

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from agent.backends.base import Turn
-from agent.backends.embedded.dialogue import resolve_reference, shift_back
+from agent.backends.embedded.dialogue import resolve_reference
+from agent.backends.embedded.dialogue_time import shift_back
 from agent.backends.embedded.entities import EntityIndex
 from agent.backends.embedded.router_examples import ExampleFileError, expand_markup, load_training_examples
 from agent.backends.embedded.signals import swallowed

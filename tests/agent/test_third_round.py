@@ -329,3 +329,105 @@ def test_a_region_named_after_another_report_narrows_that_report(backend: Embedd
     assert (decision.args.get("report"), decision.args.get("region")) == ("top_customers", "apac")
     regional = _decide(backend, "now as sales by region for apac", after)
     assert regional.args.get("report") == "sales_by_region"
+
+
+# ---- after look 11 (the third split, now dev) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        ("orders report, last_30_days", "last_30_days"),
+        ("top_customers this_quarter", "this_quarter"),
+        ("load orders_this_week.csv", None),  # a file name, not a period
+        ("revenue for October through November", "2026-10-01..2026-11-30"),
+        ("sales in dec and jan", "2025-12-01..2026-01-31"),
+    ],
+)
+def test_periods_typed_as_identifiers_or_spans_of_months(text: str, period: str | None) -> None:
+    assert extract_period(text, today=TODAY) == period
+
+
+def test_an_accented_region_is_the_region(backend: EmbeddedBackend) -> None:
+    decision = _decide(
+        backend, "y para Brasil?", ("run_report", {"report": "sales_by_region", "period": "last_month"})
+    )
+    assert decision.args.get("region") == "latam"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pull the open tickets out of Jira",
+        "can you check the PO in SAP for me",
+        "set up a meeting with the finance team on Friday",
+        "give me a python script that dedupes a csv",
+    ],
+)
+def test_work_in_another_system_is_refused(backend: EmbeddedBackend, text: str) -> None:
+    assert _decide(backend, text).tool is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "look up Globex, I'm meeting their buyer on Monday",
+        'ping the webhook https://hooks.example.com/sap with "go"',
+    ],
+)
+def test_a_meeting_or_a_system_name_in_passing_does_not_refuse(backend: EmbeddedBackend, text: str) -> None:
+    assert _decide(backend, text).tool is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        (
+            "show 15 rows",
+            {"report": "sales_by_product", "period": "this_month", "region": "emea", "limit": 15},
+        ),
+        ("lose the region", {"report": "sales_by_product", "period": "this_month"}),
+    ],
+)
+def test_a_report_follow_up_changes_the_row_count_or_drops_a_filter(
+    backend: EmbeddedBackend, text: str, args: dict[str, Any]
+) -> None:
+    after = ("run_report", {"report": "sales_by_product", "period": "this_month", "region": "emea"})
+    decision = _decide(backend, text, after)
+    assert (
+        decision.tool,
+        {k: decision.args.get(k) for k in ("report", "period", "region", "limit") if k in args},
+    ) == (
+        "run_report",
+        args,
+    )
+    if "region" not in args:
+        assert decision.args.get("region") is None
+
+
+def test_a_bare_time_after_a_schedule_moves_it(backend: EmbeddedBackend) -> None:
+    decision = _decide(
+        backend, "nah, 7am", ("schedule_flow", {"flow": "customer_sync", "cron": "0 6 * * 1-5"})
+    )
+    assert (decision.tool, decision.args.get("cron")) == ("schedule_flow", "0 7 * * 1-5")
+
+
+@pytest.mark.parametrize(
+    ("text", "changed"),
+    [("make it 120", {"quantity": 120}), ("oops, B300 not B200", {"product": "B300"})],
+)
+def test_a_change_or_a_correction_after_a_quote_is_another_quote(
+    backend: EmbeddedBackend, text: str, changed: dict[str, Any]
+) -> None:
+    decision = _decide(backend, text, ("quote_price", QUOTE))
+    assert (decision.tool, dict(decision.args)) == ("quote_price", {**QUOTE, **changed})
+
+
+def test_its_status_after_a_flow_asks_about_that_flow(backend: EmbeddedBackend) -> None:
+    decision = _decide(backend, "check its status", ("run_flow", {"flow": "invoice_run"}))
+    assert (decision.tool, decision.args.get("flow")) == ("get_run_status", "invoice_run")
+
+
+def test_a_quoted_message_with_a_comma_is_one_message(backend: EmbeddedBackend) -> None:
+    decision = _decide(backend, 'tell ops on telegram: "line 3 is back, no action needed"')
+    assert decision.args.get("message") == "line 3 is back, no action needed"

@@ -339,7 +339,8 @@ class EmbeddedBackend:
             return False  # a long message needs a word that points back ("by the way, what is ... Australia")
         if standalone and not marker:
             return False  # a complete request of its own, even for the same tool
-        found = self._extract(previous.tool or "", text, today, self._named(self._index(), text))
+        kept = dialogue.kept_text(text)  # "B300, not B200" names one product
+        found = self._extract(previous.tool or "", kept, today, self._named(self._index(), kept))
         typed = {k: v for k, v in found.values.items() if k not in _FREE_TEXT}
         if typed or self._defaults(previous.tool or "", text, {}):
             return True
@@ -359,7 +360,7 @@ class EmbeddedBackend:
     ) -> Decision:
         assert previous.tool is not None
         # "the same message to sales": the message stays, only the recipient changes.
-        kept = dialogue.SAME_PAYLOAD.sub(" ", dialogue.THAT_ONE.sub(" ", request.text))
+        kept = dialogue.kept_text(request.text)
         found = self._extract(previous.tool, kept, request.today, self._named(self._index(), kept))
         changed = dict(found.values) or self._defaults(previous.tool, kept, {})
         if dialogue.SAME_PAYLOAD.search(request.text):

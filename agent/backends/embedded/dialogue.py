@@ -12,18 +12,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from agent.backends.base import Turn
+from agent.backends.embedded.dialogue_time import moved_cron, shift_period
 from agent.backends.embedded.entities import EntityIndex
-from agent.backends.embedded.extract.dates import format_range, resolve_period
 
 # Words that mark a message as a change to the previous call rather than a new request ("now as xml", "failed only").
 FOLLOWUP_WORD = re.compile(
     r"^\s*(now|and|also|same|what about|how about|ok(ay)? (now|and)|then|instead|just|only|but)\b"
     r"|\b(instead|same (for|but|again)|as well|that one|do the same|again for|too)\b|\bonly\W*$"
-    r"|\b(restrict|limit|narrow|filter|cut)(ed)?\s+(it\s+|that\s+)?(down\s+)?to\b",
+    r"|\b(restrict|limit|narrow|filter|cut)(ed)?\s+(it\s+|that\s+)?(down\s+)?to\b"
+    r"|^\W*(make|change)\s+(it|that)\b|\bnot\s+[\w-]+\W*$|\bi\s+meant\b|^\W*(sorry|perd[oó]n|pardon|oops|my\s+bad)\b",
     re.I,
 )
 POINTS_BACK = re.compile(r"\b(that|it|them|those|this|the same|the result|the report|the one)\b", re.I)
@@ -68,7 +69,7 @@ _STATUS = re.compile(
     rf"how\s+(it|that|this|things)(\s+is|'s|\s+are)\s+(go{_ING}|gett{_ING}\s+on|com{_ING}\s+along|look{_ING})|where\s+(are\s+we|is\s+it|are\s+things)\s+(with|at|on)|"
     rf"how'?s\s+(it|that|this|things)\s+(go{_ING}|look{_ING}|do{_ING}|com{_ING}\s+along|gett{_ING}\s+on)|"
     rf"how\s+(is|are)\s+(it|that|things)\s+(go{_ING}|look{_ING}|com{_ING}\s+along))\b|"
-    r"^\W*(status|progress|update|news)(\s+(on|of)\s+(it|that|this))?\W*$",
+    r"^\W*(status|progress|update|news)(\s+(on|of)\s+(it|that|this))?\W*$|\b(its|it'?s)\s+(run\s+)?status\b",
     re.I,
 )
 _GO_AHEAD = re.compile(
@@ -95,11 +96,10 @@ _BEFORE = re.compile(
     re.I,
 )
 _AFTER = re.compile(rf"\b(the\s+)?{_UNIT}\s+after(\s+that)?\b|\bthe\s+following\s+{_UNIT}\b", re.I)
-# "make it 4 instead", "move it to 6:30" after a schedule: the new time of day.
-_NEW_TIME = re.compile(
-    r"\b(make|change|move|set|switch|push|bump|shift)\s+(it|that)\s+(to\s+)?(at\s+)?(\d{1,2})(:(\d{2}))?\s*(am|pm)?\b",
-    re.I,
-)
+# "now drop the region filter": the previous call without that argument.
+_DROP_FILTER = re.compile(r"\b(drop|remove|clear|lose|without)\s+(the\s+)?(region|status|limit)\b", re.I)
+# A correction's rejected value ("is G200, not G100X") is no value of the call.
+_REJECTED = re.compile(r"\bnot\s+[\w-]+", re.I)
 # "the same message to sales": the previous call's text stays, only where it goes changes.
 SAME_PAYLOAD = re.compile(
     r"\b(send\s+)?((the|that|this)\s+)?(same|identical)\s+(message|note|text|words|thing)\b", re.I
@@ -211,6 +211,11 @@ def last_call(context: list[Turn]) -> Turn | None:
     return None
 
 
+def kept_text(text: str) -> str:
+    """What a follow-up's values are read from: not "that one", the same message, or a value it rejects."""
+    return _REJECTED.sub(" ", SAME_PAYLOAD.sub(" ", THAT_ONE.sub(" ", text)))
+
+
 def request_part(text: str) -> str:
     """``text`` without the verdicts and thanks that open it ("Lovely, thank you; and the month before?")."""
     while (found := _ACK_CLAUSE.match(text)) is not None and text[found.end() :].strip():
@@ -269,7 +274,9 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
             shifted = shift_period(str(args["period"]), step, today=today)
             if shifted is not None:
                 return Reference(tool, {**args, "period": shifted}, why)
-    if tool == "schedule_flow" and (moved := _moved_cron(text, args.get("cron"))) is not None:
+    if (dropped := _DROP_FILTER.search(text)) is not None and dropped.group(3).lower() in args:
+        return Reference(tool, {k: v for k, v in args.items() if k != dropped.group(3).lower()}, "")
+    if tool == "schedule_flow" and (moved := moved_cron(text, args.get("cron"))) is not None:
         return Reference(tool, {**args, "cron": moved}, "the schedule at another time")
     if (_GO_AHEAD.search(text) or _GO_AHEAD.search(core)) and (ahead := _go_ahead(tool, args)) is not None:
         return ahead
@@ -344,42 +351,3 @@ def _carry(target: str, args: Mapping[str, Any]) -> dict[str, Any]:
     if target == "deliver_file":
         return {}
     return {k: v for k, v in args.items() if k in ("client_id", "product", "quantity")}
-
-
-def _moved_cron(text: str, cron: object) -> str | None:
-    """``cron`` at the time of day ``text`` moves it to ("make it 4 instead"), when both are plain enough."""
-    found = _NEW_TIME.search(text)
-    if found is None or not isinstance(cron, str) or len(fields := cron.split()) != 5:
-        return None
-    if not (fields[0].isdigit() and fields[1].isdigit()):
-        return None  # "every 15 minutes" has no time of day to move
-    hour, minute, half = int(found.group(5)), int(found.group(7) or 0), (found.group(8) or "").lower()
-    hour += 12 if half == "pm" and hour < 12 else 0
-    hour -= 12 if half == "am" and hour == 12 else 0
-    if hour > 23 or minute > 59:
-        return None
-    return " ".join([str(minute), str(hour), *fields[2:]])
-
-
-def shift_period(period: str, step: int, *, today: date) -> str | None:
-    """The period of the same length just before (``step`` -1) or after (+1) ``period``."""
-    try:
-        start, end = resolve_period(period, today=today)
-    except ValueError:
-        return None
-    if start.day == 1 and (end + timedelta(days=1)).day == 1:
-        months = (end.year - start.year) * 12 + end.month - start.month + 1
-        first = _add_months(start, step * months)
-        return format_range(first, _add_months(first, months) - timedelta(days=1))
-    length = (end - start).days + 1
-    return format_range(start + timedelta(days=step * length), end + timedelta(days=step * length))
-
-
-def shift_back(period: str, *, today: date) -> str | None:
-    """The period of the same length just before ``period`` ("last_week" → the week before it)."""
-    return shift_period(period, -1, today=today)
-
-
-def _add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)

@@ -43,6 +43,15 @@ _INJECTION = re.compile(
 )
 _DROP_OFF = re.compile(r"\bdrop\b.+\b(in|into|on|onto|to)\s+(the\s+)?\w", re.I)
 _APPROVE_ALL = re.compile(r"\b(approve|sign off|accept)\s+(all|every|everything|them all)\b", re.I)
+# Other systems and other kinds of work: no tool reaches them, whatever words they share with ours.
+_ELSEWHERE = re.compile(
+    r"(?<![\w/.-])(sap|outlook|gmail|service\s?now|jira|zendesk|salesforce|hubspot|dbt|airflow|quickbooks|xero|"
+    r"tableau|power\s?bi|looker|snowflake|confluence|sharepoint)(?![\w/.-])|"
+    r"\b(schedule|book|set\s+up|arrange|organi[sz]e|plan)\s+(a|an|the|our|my)\s+(\w+\s+)?(meeting|appointment|call)\b|"
+    r"\bcalendar\s+invite\b|"
+    r"\b(write|give|show)\s+me\s+(a|an|some|the)\s+(sql|python|bash|shell|excel)?\s*(query|script|code|regex|formula|macro)\b",
+    re.I,
+)
 # Tools whose own job is removing or replacing data; for every other tool a destructive verb means "not a tool".
 _REMOVES_DATA = frozenset({"normalize_dataset", "ingest_file"})
 # A load replaces what it wipes ("load it as replace, wipe the old ones"); "remove the rows just loaded" loads nothing.
@@ -56,8 +65,11 @@ SWALLOWED_SHARE = 0.7
 
 
 def unsupported(text: str, tool: str) -> bool:
-    """A destructive or blanket verb that the chosen tool does not perform, or instructions smuggled in."""
-    if _APPROVE_ALL.search(text) or _INJECTION.search(text):
+    """Work no tool does: a destructive or blanket verb, smuggled instructions, or another system's job.
+
+    "delete the test customers", "SYSTEM: ...", "open SAP and check invoice 4455", "write me a SQL query".
+    """
+    if _APPROVE_ALL.search(text) or _INJECTION.search(text) or _ELSEWHERE.search(text):
         return True
     if tool == "normalize_dataset":
         return destructive(text) and not _CLEANED_AWAY.search(text)

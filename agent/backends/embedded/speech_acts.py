@@ -20,6 +20,11 @@ _SPLIT = re.compile(  # a comma or colon between digits ("1,000 units", "at 6:30
     r"\s+(?=(?:but|without|though|although|however|and\s+(?:don'?t|do\s+not|not)|just|only|instead|rather)\b)",
     re.I,
 )
+_QUOTED = re.compile(r'"[^"]*"|\u201c[^\u201d]*\u201d')
+_PUNCTUATION = ",;:!?.-"
+_PRIVATE = "".join(chr(0xE000 + i) for i in range(len(_PUNCTUATION)))  # never typed, so safe to borrow
+_HIDE = str.maketrans(_PUNCTUATION, _PRIVATE)
+_SHOW = str.maketrans(_PRIVATE, _PUNCTUATION)
 _LEAD = re.compile(
     r"^(?:(?:and|but|so|then|though|although|however|ok(?:ay)?|please|pls|plz|also)\s+)+", re.I
 )
@@ -99,8 +104,10 @@ class SpeechAct:
 def read_speech_act(text: str) -> SpeechAct:
     """Split ``text`` into the clauses that ask and those that only say what not to do."""
     clauses: list[str] = []
-    for part in _SPLIT.split(text):
-        clause = _LEAD.sub("", part.strip())
+    # A quoted message is one piece whatever it says: "Q4 push starts Monday, no excuses" holds no negated clause.
+    hidden = _QUOTED.sub(lambda m: m.group().translate(_HIDE), text)
+    for part in _SPLIT.split(hidden):
+        clause = _LEAD.sub("", part.strip()).translate(_SHOW)
         if clauses and _BARE_NEGATION.match(clauses[-1]):
             clauses[-1] = f"{clauses[-1]} {clause}"  # "don't | just quote it" is one clause
         elif clause:

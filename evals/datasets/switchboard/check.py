@@ -1,4 +1,4 @@
-"""Validate the Switchboard eval dataset (dev: five files; test: fresh_test_3.jsonl) and print its counts.
+"""Validate the Switchboard eval dataset (dev: six files; test: fresh_test_4.jsonl) and print its counts.
 
 Stdlib only, so it runs before anything is installed:
 
@@ -27,8 +27,9 @@ SPLIT_FILES = {
         "dev_spent_fresh_test.jsonl",
         "dev_spent_fresh_test_2.jsonl",
         "dev_blind_followups.jsonl",
+        "dev_spent_fresh_test_3.jsonl",
     ),
-    "test": ("fresh_test_3.jsonl",),
+    "test": ("fresh_test_4.jsonl",),
 }
 SPLITS = tuple(SPLIT_FILES)
 MIN_TOTAL = 700

@@ -43,7 +43,9 @@ _LIMIT_BEFORE = re.compile(
     r"\bonly|\bjust)(?:\s+the)?\s*$"
 )
 # "the 3 first", as a French or Spanish speaker says it.
-_LIMIT_AFTER = re.compile(r"^\s*(?:top|biggest|largest|best|highest|worst|first\b(?!-))\b")
+_LIMIT_AFTER = re.compile(
+    r"^\s*(?:top|biggest|largest|best|highest|worst|first\b(?!-)|rows|lines|entries|results)\b"
+)
 _SKU = re.compile(r"(?<![\w-])(?P<l>[A-Za-z]{1,3})(?P<h>-?)(?P<d>\d{2,5})(?P<t>[A-Za-z]{0,2})(?![\w-])")
 _NOT_SKU_PREFIX = frozenset(
     {"q", "h", "fy", "cy", "wk", "no", "id", "nr", "top", "run", "job", "at", "am", "pm", "utc", "gmt", "v"}

@@ -134,9 +134,17 @@ def _correct(token: str) -> str:
     return winners[0] if len(winners) == 1 else token
 
 
+# Period values typed as the identifiers they are ("last_90_days, apac only"); "orders_today.csv" is a file name.
+_IDENTIFIER = re.compile(
+    r"(?<![\w.])(?:(?:this|last)_(?:week|month|quarter|year)|last_(?:7|30|90)_days)(?![\w.])"
+)
+
+
 def normalize_period_text(text: str) -> str:
     """Fold text and repair typos and abbreviations of period words ("yesteday", "lst mnth", "quater")."""
-    return _TOKEN.sub(lambda m: _correct(m.group()), fold(text))
+    return _TOKEN.sub(
+        lambda m: _correct(m.group()), _IDENTIFIER.sub(lambda m: m.group().replace("_", " "), fold(text))
+    )
 
 
 def match_keyword(text: str, today: date) -> str | None:

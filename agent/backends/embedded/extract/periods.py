@@ -130,6 +130,22 @@ def _match_quarter(text: str, today: date) -> str | None:
     return format_range(*quarter_range(year, q))
 
 
+# "September and October", "sept through nov 2025": whole months from the first to the last.
+_MONTH_SPAN = re.compile(
+    rf"\b(?P<m1>{pd.MON})\s*(?:and|&|to|through|thru|till|until|-)\s*(?P<m2>{pd.MON})\b(?:\s*,?\s*(?P<y>{pd.YEAR}))?"
+)
+
+
+def _match_month_span(text: str, today: date) -> str | None:
+    m = _MONTH_SPAN.search(text)
+    if m is None or "may" in (m.group("m1").rstrip("."), m.group("m2").rstrip(".")):
+        return None  # "may" may be the verb
+    first, last = pd.month_number(m.group("m1").rstrip(".")), pd.month_number(m.group("m2").rstrip("."))
+    year = int(m.group("y")) if m.group("y") else (today.year if last <= today.month else today.year - 1)
+    start = date(year if first <= last else year - 1, first, 1)
+    return format_range(start, month_end(year, last))
+
+
 def _match_month(text: str, today: date) -> str | None:
     for m in _MONTH.finditer(text):
         name = m.group("m").rstrip(".")
@@ -190,6 +206,7 @@ _MATCHERS: tuple[Callable[[str, date], str | None], ...] = (
     pd.match_since,
     pd.match_single_date,
     _match_quarter,
+    _match_month_span,
     _match_month,
     _match_rolling,
     pw.match_keyword,

@@ -8,6 +8,7 @@ name).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 _CHAR_MAP = str.maketrans(
@@ -34,6 +35,17 @@ _CHAR_MAP = str.maketrans(
     }
 )
 
+# Latin letters with accents fold to their base letter, one for one ("México" reads as "mexico", "Zürich" as
+# "zurich"), so indices stay aligned; letters that decompose to more than a base and accents stay as they are.
+_ACCENTS = str.maketrans(
+    {
+        ch: base[0]
+        for ch in map(chr, range(0xC0, 0x180))
+        if len(base := unicodedata.normalize("NFKD", ch)) > 1
+        and all(unicodedata.combining(mark) for mark in base[1:])
+    }
+)
+
 # Word characters for boundaries: an underscore counts, so "orders" does not match inside "orders_today.csv".
 WORD_BOUNDARY_BEFORE = r"(?<![\w])"
 WORD_BOUNDARY_AFTER = r"(?![\w])"
@@ -44,7 +56,7 @@ NEGATION = re.compile(
 
 
 def fold(text: str) -> str:
-    """Lower-case text and straighten quotes, dashes and spaces, keeping every character at its index.
+    """Lower-case text, strip accents and straighten quotes, dashes and spaces, keeping every character at its index.
 
     Args:
         text: Any text.
@@ -52,7 +64,7 @@ def fold(text: str) -> str:
     Returns:
         A string of the same length as ``text``.
     """
-    mapped = text.translate(_CHAR_MAP)
+    mapped = text.translate(_CHAR_MAP).translate(_ACCENTS)
     lowered = mapped.lower()
     if len(lowered) == len(mapped):
         return lowered

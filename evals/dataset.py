@@ -36,8 +36,9 @@ SPLIT_FILES: dict[str, tuple[str, ...]] = {
         "dev_spent_fresh_test_2.jsonl",
         "dev_blind_followups.jsonl",
         "dev_spent_fresh_test_3.jsonl",
+        "dev_spent_fresh_test_4.jsonl",
     ),
-    "test": ("fresh_test_4.jsonl",),
+    "test": ("fresh_test_5.jsonl",),
 }
 SPLITS: tuple[str, ...] = tuple(SPLIT_FILES)
 _KEYS = frozenset({"text", "tool", "args", "context"})

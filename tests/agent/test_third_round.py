@@ -16,8 +16,9 @@ from agent.backends.base import DecideRequest, Decision, Turn
 from agent.backends.embedded.backend import EmbeddedBackend
 from agent.backends.embedded.dialogue import request_part
 from agent.backends.embedded.extract.booleans import extract_dry_run
-from agent.backends.embedded.extract.ids import extract_limit
+from agent.backends.embedded.extract.ids import extract_limit, extract_quantity, find_client_number
 from agent.backends.embedded.extract.periods import extract_period
+from agent.backends.embedded.extract.queries import extract_query
 from agent.backends.embedded.speech_acts import read_speech_act
 from agent.backends.factory import build_embedded
 from switchboard.settings import Settings
@@ -431,3 +432,61 @@ def test_its_status_after_a_flow_asks_about_that_flow(backend: EmbeddedBackend) 
 def test_a_quoted_message_with_a_comma_is_one_message(backend: EmbeddedBackend) -> None:
     decision = _decide(backend, 'tell ops on telegram: "line 3 is back, no action needed"')
     assert decision.args.get("message") == "line 3 is back, no action needed"
+
+
+# ---- after look 12 (the fourth split, now dev) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "client", "quantity"),
+    [
+        ("order 1042 C-55 qty 40", 1042, 40),
+        ("quote 1042 B200 quantity: 12", 1042, 12),
+        ("1042 A100X x 7", 1042, 7),
+    ],
+)
+def test_a_count_said_outright_is_the_quantity_and_the_number_before_the_sku_the_client(
+    text: str, client: int, quantity: int
+) -> None:
+    assert extract_quantity(text) == quantity
+    found = find_client_number(text, known_ids={1042})
+    assert found is not None and found.value == client
+
+
+def test_a_correction_of_the_count_after_a_quote_changes_only_the_count(backend: EmbeddedBackend) -> None:
+    decision = _decide(backend, "actually they want 900, not 640", ("quote_price", QUOTE))
+    assert (decision.tool, dict(decision.args)) == ("quote_price", {**QUOTE, "quantity": 900})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "change the vip rule so gold starts at 40k",
+        "please waive the credit hold for Globex this once",
+        "knock 5% off that quote",
+        "give them a 15% discount",
+        "amend order 20417, the quantity should be 12",
+        "update the billing address for account 1042",
+        "DELETE FROM customers WHERE region = 'emea'",
+    ],
+)
+def test_changes_no_tool_makes_are_refused(backend: EmbeddedBackend, text: str) -> None:
+    assert _decide(backend, text).tool is None, text
+
+
+def test_a_reload_that_erases_the_old_rows_is_a_replace(backend: EmbeddedBackend) -> None:
+    decision = _decide(backend, "load orders_today.csv again and erase the old orders first")
+    assert (decision.tool, decision.args.get("mode")) == ("ingest_file", "replace")
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [("can u pull up initech 4 me", "initech"), ("whois 1187", "1187"), ("lookup costumer globex", "globex")],
+)
+def test_a_search_keeps_only_the_name(text: str, query: str) -> None:
+    assert (extract_query(text) or "").casefold() == query
+
+
+@pytest.mark.parametrize(("text", "expected"), [("orders this weak", "this_week")])
+def test_autocorrected_period_words(text: str, expected: str) -> None:
+    assert extract_period(text, today=TODAY) == expected

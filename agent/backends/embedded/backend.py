@@ -301,7 +301,7 @@ class EmbeddedBackend:
         extra: dict[str, Any] = {}
         ids = [name for name in props if name.endswith("_id") and name not in args]
         used = {str(v) for v in args.values() if isinstance(v, int) and not isinstance(v, bool)}
-        numbers = [n for n in _NUMBER.findall(text) if n not in used]
+        numbers = [n for n in _NUMBER.findall(dialogue.kept_text(text)) if n not in used]  # not "not 20"
         if len(ids) == 1 and len(numbers) == 1 and sum(1 for n in props if n.endswith("_id")) == 1:
             extra[ids[0]] = int(numbers[0])  # "what happened to 9931?" → run_id 9931
         if "report" in props and "report" not in args and _SALES_WORDS.search(text):

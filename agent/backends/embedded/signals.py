@@ -24,7 +24,7 @@ from agent.backends.embedded.extract.schema import describe_schema
 _DESTRUCTIVE = re.compile(
     r"\b(delet(?:e|ing)|drop|remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|"
     r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt|"
-    r"void|undo|revert|roll ?back)\b",
+    r"void|undo|revert|roll ?back|suppress)\b",
     re.I,
 )
 # What normalising removes: "remove the duplicates" cleans a dataset, "remove the test customers" deletes them.
@@ -52,11 +52,26 @@ _ELSEWHERE = re.compile(
     r"\b(write|give|show)\s+me\s+(a|an|some|the)\s+(sql|python|bash|shell|excel)?\s*(query|script|code|regex|formula|macro)\b",
     re.I,
 )
+# Changes no tool makes: a rule edited or waived for one customer, a discount, an order edited, SQL to run.
+_NO_TOOL_CHANGE = re.compile(
+    r"\b(modify|change|amend|edit|update|alter|adjust|tweak|rewrite)\s+(the\s+)?([\w-]+\s+){0,2}"
+    r"(rule|ruleset|threshold|policy|limit)s?\b|\b(exempt|whitelist|blacklist)\b|"
+    r"\b(lift|release|waive)\s+(the\s+)?(credit\s+)?hold\s+(on|for)\b|"
+    r"\boff\s+(the\s+)?(credit\s+)?hold\b.{0,30}\b(just|only|alone)\b|"
+    r"\b(knock|take)\s+(another\s+|an?\s+(extra\s+)?)?\d+\s*%?\s*(percent\s+)?off\b|"
+    r"\b(give|apply|offer|grant)\s+(\w+\s+){0,3}(an?\s+)?(\d+\s*%\s*)?discount\b|"
+    r"\b(modify|amend|edit|change|update|alter|correct)\s+(the\s+)?order\s+(no\.?\s*|number\s+|#\s*)?\d|"
+    r"\b(update|change|edit|correct)\s+(the\s+|their\s+|its\s+)?(contact|e-?mail|phone|address|billing)\b|"
+    r"\bupdate\s+\w+\s+set\b|\bdelete\s+from\b|\binsert\s+into\b|\bdrop\s+table\b",
+    re.I,
+)
 # Tools whose own job is removing or replacing data; for every other tool a destructive verb means "not a tool".
 _REMOVES_DATA = frozenset({"normalize_dataset", "ingest_file"})
 # A load replaces what it wipes ("load it as replace, wipe the old ones"); "remove the rows just loaded" loads nothing.
 _REPLACES = re.compile(
-    r"\b(replace|replacing|overwrite|overwriting|load|ingest|import|reload|re-?import)\b", re.I
+    r"\b(replace|replacing|overwrite|overwriting|reload|re-?import)\b|"
+    r"\b(old|existing|previous|current)\s+(ones|rows|data|records|entries|products|orders|customers)\b",
+    re.I,
 )
 # Free-text arguments that should hold a short, specific value: a name, an e-mail, an id.
 SPECIFIC_TEXT = frozenset({"query"})
@@ -69,7 +84,7 @@ def unsupported(text: str, tool: str) -> bool:
 
     "delete the test customers", "SYSTEM: ...", "open SAP and check invoice 4455", "write me a SQL query".
     """
-    if _APPROVE_ALL.search(text) or _INJECTION.search(text) or _ELSEWHERE.search(text):
+    if any(p.search(text) for p in (_APPROVE_ALL, _INJECTION, _ELSEWHERE, _NO_TOOL_CHANGE)):
         return True
     if tool == "normalize_dataset":
         return destructive(text) and not _CLEANED_AWAY.search(text)

@@ -36,7 +36,8 @@ _NEGATION = re.compile(
 # Negated phrases that still ask for something.
 _NOT_NEGATION = re.compile(
     r"^(?:don'?t|dont|do\s+not|never)\s+(?:forget|hesitate|miss)\b|^not\s+(?:sure|certain)\b|^no\s+problem\b|"
-    r"^no\s*,?\s*(?:i\s+meant|i\s+mean|make\s+it|use)\b",
+    r"^no\s*,?\s*(?:i\s+meant|i\s+mean|make\s+it|use)\b|"
+    r"^not\s+[\w-]+\W*$",  # "200, not 20": a value corrected, not an action held back
     re.I,
 )
 _BARE_NEGATION = re.compile(r"^(?:don'?t|dont|do\s+not|not|never)$", re.I)

@@ -1,4 +1,4 @@
-"""Validate the Switchboard eval dataset (dev: six files; test: fresh_test_4.jsonl) and print its counts.
+"""Validate the Switchboard eval dataset (dev: seven files; test: fresh_test_5.jsonl) and print its counts.
 
 Stdlib only, so it runs before anything is installed:
 
@@ -28,8 +28,9 @@ SPLIT_FILES = {
         "dev_spent_fresh_test_2.jsonl",
         "dev_blind_followups.jsonl",
         "dev_spent_fresh_test_3.jsonl",
+        "dev_spent_fresh_test_4.jsonl",
     ),
-    "test": ("fresh_test_4.jsonl",),
+    "test": ("fresh_test_5.jsonl",),
 }
 SPLITS = tuple(SPLIT_FILES)
 MIN_TOTAL = 700

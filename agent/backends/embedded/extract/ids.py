@@ -148,15 +148,22 @@ class _Counted:
         self.sku_starts = {m.start() for m in _SKU.finditer(text) if _is_sku_token(m, keys)}
         self.goods = _goods_pattern(products or ())
 
-    def strong(self, number: ExtractedNumber) -> bool:
+    def explicit(self, number: ExtractedNumber) -> bool:
+        """Said to be a count: "qty 75", "75 units"."""
         start, end = number.span
-        rest = self.folded[end:]
+        return bool(_UNIT_AFTER.match(self.folded[end:]) or _QTY_BEFORE.search(self.folded[:start]))
+
+    def strong(self, number: ExtractedNumber) -> bool:
+        end = number.span[1]
         return bool(
-            _UNIT_AFTER.match(rest)
-            or _QTY_BEFORE.search(self.folded[:start])
+            self.explicit(number)
             or _next_word_start(self.folded, end) in self.sku_starts
-            or (self.goods is not None and self.goods.match(rest))
+            or (self.goods is not None and self.goods.match(self.folded[end:]))
         )
+
+    def stated_elsewhere(self, numbers: Sequence[ExtractedNumber]) -> bool:
+        """Whether the count is said outright ("qty 75", "x300"), so a number before a SKU is no count."""
+        return any(self.explicit(n) for n in numbers) or _QTY_GLUED.search(self.folded) is not None
 
 
 def _quantity_candidates(text: str, counted: _Counted) -> list[ExtractedNumber]:
@@ -199,7 +206,8 @@ def extract_quantity(
         return int(glued.group("a") or glued.group("b"))
     counted = _Counted(text, known, products)
     candidates = _quantity_candidates(text, counted)
-    strong = [n for n in candidates if counted.strong(n)]
+    # "create_order 1119 B-55 qty 75": the count said outright beats a number that merely precedes the SKU.
+    strong = [n for n in candidates if counted.explicit(n)] or [n for n in candidates if counted.strong(n)]
     if strong:
         return strong[0].value
     if len({n.value for n in candidates}) == 1:
@@ -241,9 +249,12 @@ def find_client_number(
     folded = counted.folded
     excluded = run_id_spans(text)
     found: list[ExtractedNumber] = []
-    for number in extract_numbers(text):
+    numbers = extract_numbers(text)
+    stated = counted.stated_elsewhere(numbers)  # then "1119 B-55" is the client ordering B-55
+    for number in numbers:
         start, end = number.span
-        if number.value < 100 or overlaps(number.span, excluded) or counted.strong(number):
+        counts = counted.explicit(number) or (counted.strong(number) and not stated)
+        if number.value < 100 or overlaps(number.span, excluded) or counts:
             continue
         if _TIME_UNIT.match(folded[end:]) or _NOT_CLIENT_BEFORE.search(folded[:start]):
             continue

@@ -33,6 +33,7 @@ _ALIASES = {
     "mths": "months",
     "mos": "months",
     "wk": "week",
+    "weak": "week",  # autocorrect: "last weak"
     "wks": "weeks",
     "qtr": "quarter",
     "qtrs": "quarters",

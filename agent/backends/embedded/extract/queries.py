@@ -14,18 +14,19 @@ from agent.backends.embedded.extract.text import fold
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _LEAD = re.compile(
-    r"^(?:(?:can|could|would)\s+you|please|pls|kindly|hey|hi|ok|okay|so|now|quickly|look\s*up|look\s+for|"
+    r"^(?:(?:can|could|would)\s+(?:you|u)|please|pls|plz|kindly|hey|hi|ok|okay|so|now|quickly|look\s*up|look\s+for|whois|"
     r"do\s+we\s+have|have\s+we\s+got|is\s+there|are\s+there|any|"
     r"find(?:\s+out)?|search(?:\s+for)?|show(?:\s+me)?|get(?:\s+me)?|give\s+me|pull\s+up|bring\s+up|check|"
     r"who\s+is|who's|whos|what\s+is|what's|whats|what\s+do\s+we\s+(?:know|have)\s+(?:about|on)|tell\s+me\s+about|"
     r"i\s+need|i\s+want|i'm\s+looking\s+for|info(?:rmation)?(?:\s+(?:on|for|about))?|details?(?:\s+(?:on|for|of|about))?|"
     r"the|a|an|our|this|that|customer|customers|client|clients|account|accounts|company|record|records|"
     r"contact|profile|entry|called|named|for|about|on|with|of|me|us|by|name|email|e-mail|id|number|no\.?|"
-    r"and|also|pull|fetch|find|fnd|lookup|look|up|search|srch|custmer|cust|acct|where|who|what|phone|address)"
+    r"and|also|pull|fetch|find|fnd|lookup|look|up|search|srch|custmer|costumer|costumers|cust|acct|where|who|what|"
+    r"phone|address)"
     r"(?=[\s,:;?!]|$)[\s,:;]*",
 )
 _TRAIL = re.compile(
-    r"[\s,:;.!?]*(?:\b(?:please|pls|for\s+me|details?|record|info|profile|thanks|thank\s+you|again|now|"
+    r"[\s,:;.!?]*(?:\b(?:please|pls|plz|for\s+me|4\s+me|for\s+us|details?|record|info|profile|thanks|thank\s+you|again|now|"
     r"in\s+the\s+(?:crm|database|db|system)|customer|client|account)\b[\s,:;.!?]*)*$"
 )
 _NAMED = re.compile(r"\b(?:named|called)\s+")

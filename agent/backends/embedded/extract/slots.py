@@ -284,8 +284,11 @@ def extract_args(
             found = _enum(ctx, spec, specs)
         else:
             found = None
-        if found is None and spec.name == "client_id":
-            found, ctx = _bare_client(ctx, specs, values)
+        if spec.name == "client_id" and not isinstance(found, tuple):
+            # A customer's id written out ("for Bluewater, they're 1290") beats the fuzzy match of a name.
+            bare, written = _bare_client(ctx, specs, values)
+            if bare is not None:
+                found, ctx = bare, written
         if isinstance(found, tuple):
             ambiguous[spec.name] = found
         elif found is not None:

@@ -36,7 +36,7 @@ FORMAT: Synonyms = {
     "csv": ("spreadsheet", "comma separated", "comma-separated", "excel", "excel-friendly", "excel friendly",
         ".csv"),
     "xml": ("xml file", ".xml"),
-    "json": ("json file", ".json"),
+    "json": ("json file", ".json", "jason format", "jason file", "as jason", "in jason", "jason pls"),  # autocorrect
     "dat": ("fixed width", "fixed-width", "flat file", "fixed length", "fixed-length", ".dat", "dat file"),
 }
 DATASET: Synonyms = {

@@ -490,3 +490,10 @@ def test_a_search_keeps_only_the_name(text: str, query: str) -> None:
 @pytest.mark.parametrize(("text", "expected"), [("orders this weak", "this_week")])
 def test_autocorrected_period_words(text: str, expected: str) -> None:
     assert extract_period(text, today=TODAY) == expected
+
+
+def test_changing_the_row_limit_of_a_report_is_still_a_follow_up(backend: EmbeddedBackend) -> None:
+    decision = _decide(
+        backend, "change the limit to 20", ("run_report", {"report": "top_customers", "period": "this_year"})
+    )
+    assert (decision.tool, decision.args.get("limit")) == ("run_report", 20)

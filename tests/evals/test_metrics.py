@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from datetime import date
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import BadInput
-from evals.dataset import Example, canonical_value, compare_args, load_examples, split_paths
+from evals.dataset import SPLIT_FILES, Example, canonical_value, compare_args, load_examples, split_paths
 from evals.metrics import (
     Outcome,
     confusion,
@@ -250,3 +251,13 @@ def test_every_summary_key_is_documented() -> None:
     readme = (Path(__file__).resolve().parents[2] / "evals" / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", readme, flags=re.MULTILINE))
     assert documented == set(Summary.model_fields)
+
+
+def test_the_stdlib_checker_lists_the_same_split_files() -> None:
+    # check.py runs before anything is installed, so it keeps its own copy of the split table; they must agree.
+    path = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "switchboard" / "check.py"
+    spec = importlib.util.spec_from_file_location("switchboard_dataset_check", path)
+    assert spec is not None and spec.loader is not None
+    checker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checker)
+    assert {k: tuple(v) for k, v in checker.SPLIT_FILES.items()} == dict(SPLIT_FILES)

@@ -55,7 +55,7 @@ _ELSEWHERE = re.compile(
 # Changes no tool makes: a rule edited or waived for one customer, a discount, an order edited, SQL to run.
 _NO_TOOL_CHANGE = re.compile(
     r"\b(modify|change|amend|edit|update|alter|adjust|tweak|rewrite)\s+(the\s+)?([\w-]+\s+){0,2}"
-    r"(rule|ruleset|threshold|policy|limit)s?\b|\b(exempt|whitelist|blacklist)\b|"
+    r"(rule|ruleset|threshold|policy)s?\b|\b(exempt|whitelist|blacklist)\b|"
     r"\b(lift|release|waive)\s+(the\s+)?(credit\s+)?hold\s+(on|for)\b|"
     r"\boff\s+(the\s+)?(credit\s+)?hold\b.{0,30}\b(just|only|alone)\b|"
     r"\b(knock|take)\s+(another\s+|an?\s+(extra\s+)?)?\d+\s*%?\s*(percent\s+)?off\b|"

@@ -18,7 +18,8 @@ from agent.backends.embedded.dialogue import request_part
 from agent.backends.embedded.extract.booleans import extract_dry_run
 from agent.backends.embedded.extract.ids import extract_limit, extract_quantity, find_client_number
 from agent.backends.embedded.extract.periods import extract_period
-from agent.backends.embedded.extract.queries import extract_query
+from agent.backends.embedded.extract.queries import extract_artifact, extract_query
+from agent.backends.embedded.extract.slots import KnownEntities, extract_args
 from agent.backends.embedded.speech_acts import read_speech_act
 from agent.backends.factory import build_embedded
 from switchboard.settings import Settings
@@ -26,6 +27,10 @@ from tools.registry import build_registry
 
 TODAY = date(2026, 11, 22)
 QUOTE = {"client_id": 1187, "product": "B200", "quantity": 640}
+
+
+def _schema(tool: str) -> dict[str, Any]:
+    return build_registry()[tool].args_model.model_json_schema()
 
 
 @pytest.fixture
@@ -497,3 +502,35 @@ def test_changing_the_row_limit_of_a_report_is_still_a_follow_up(backend: Embedd
         backend, "change the limit to 20", ("run_report", {"report": "top_customers", "period": "this_year"})
     )
     assert (decision.tool, decision.args.get("limit")) == ("run_report", 20)
+
+
+def test_a_preview_stays_a_preview_unless_asked_for_real(backend: EmbeddedBackend) -> None:
+    after = ("apply_rules", {"ruleset": "vip_tiering", "dry_run": True})
+    assert _decide(backend, "the credit hold ruleset then", after).args.get("dry_run") is True
+    assert _decide(backend, "ok now credit hold for real", after).args.get("dry_run") is False
+
+
+def test_a_hypothetical_run_is_a_preview() -> None:
+    assert extract_dry_run("if the orders cleanup were run, which rows would change?") is True
+
+
+def test_two_before_a_destination_is_to() -> None:
+    assert extract_artifact("send the latest export 2 bank sftp") == "latest"
+    assert extract_artifact("send export 2 to the bank") == "2"
+
+
+def test_an_id_written_beside_a_name_that_means_another_customer_is_asked_about() -> None:
+    known = KnownEntities(customers={1042: "Globex Industrial", 1187: "Initech Systems"})
+    found = extract_args(
+        "order 20 B200 for Globex Industrial, id 1187",
+        schema=_schema("create_order"),
+        today=TODAY,
+        known=known,
+    )
+    assert "client_id" in found.ambiguous and "client_id" not in found.values
+
+
+def test_an_explicit_go_ahead_after_a_preview_is_live(backend: EmbeddedBackend) -> None:
+    after = ("normalize_dataset", {"dataset": "customers", "dry_run": True})
+    decision = _decide(backend, "Checked it. You may now apply the cleanup to customers.", after)
+    assert (decision.tool, decision.args.get("dry_run")) == ("normalize_dataset", False)

@@ -164,9 +164,7 @@ class EmbeddedBackend:
         if tool is not None and forced is None and unsupported(speech.args_text, tool):
             # "kill run 482", "unschedule the sync", "approve all": no tool does that; never map it onto one.
             return self._no_tool(0.9, "unsupported action", tool, prediction, alternatives)
-        p_tool = (
-            prediction.probability if tool == prediction.top_label else _class_probability(prediction, tool)
-        )
+        p_tool = prediction.probability_of(tool)
         # A pick the router itself finds more likely out of scope than not ("do a dry run first") does not
         # stand on its own; like a refusal, it is read against the thread before it is acted on.
         standalone = tool is not None and (forced is not None or prediction.oos_probability < _OOS_LIKELY)
@@ -210,6 +208,8 @@ class EmbeddedBackend:
             if previous.tool == tool:
                 args.update(revise_args(previous.args, found.values, request.text))
             args, inherited = inherit(args, dialogue.previous_args(previous), self._schemas[tool])
+        if dialogue.keeps_preview(previous, tool, found.values):
+            args["dry_run"] = True  # a preview becomes real only when asked: "go ahead", "for real"
         if "client_id" in self._props(tool) and "client_id" not in args:
             # "what would they pay for 200 B300" after a lookup: the pronoun is the thread's customer.
             client = dialogue.pronoun_customer(speech.args_text, request.context, index=self._index())
@@ -388,10 +388,6 @@ class EmbeddedBackend:
 def _forced(request: DecideRequest) -> bool:
     """The caller fixed the tool (an operator's pick): no free decision for a shadow to compare."""
     return request.allowed_tools is not None and len(request.allowed_tools) == 1
-
-
-def _class_probability(prediction: Prediction, tool: str | None) -> float:
-    return next((alt.probability for alt in prediction.alternatives if alt.label == tool), 0.0)
 
 
 def oos_label() -> str:

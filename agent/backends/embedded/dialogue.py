@@ -111,7 +111,8 @@ THAT_ONE = re.compile(r"\b(that|this|the\s+same|the)\s+one\b", re.I)
 _ANSWER_WORDS = 3
 _STATED_ANSWER_WORDS = 7
 _STATED = re.compile(
-    r"^\W*(?:it'?s|it\s+is|that'?s|that\s+is|for|(?:the\s+)?(?:client|customer|account|dataset|file|id)\b)",
+    r"^\W*(?:it'?s|it\s+is|that'?s|that\s+is|for|(?:the\s+)?(?:client|customer|account|dataset|file|id)\b|"
+    r"the\s+[\w\s-]{0,20}\b(?:ruleset|rules|flow|report|dataset|destination|format)\W*$)",
     re.I,
 )
 _COPULA = re.compile(r"\b(client|customer|account|id|dataset)\s+(?:is|=|:)\s+", re.I)
@@ -194,6 +195,16 @@ class Reference:
     args: Mapping[str, Any]
     why: str
     reads_text: bool = False  # the message's own values for the tool count too ("export that as xml")
+
+
+def keeps_preview(previous: Turn | None, tool: str, said: Mapping[str, Any]) -> bool:
+    """Whether a call of ``tool`` after a preview of the same tool stays a preview: it does unless it says otherwise."""
+    return (
+        previous is not None
+        and previous.tool == tool
+        and previous.args.get("dry_run") is True
+        and "dry_run" not in said
+    )
 
 
 def previous_args(previous: Turn) -> dict[str, Any]:

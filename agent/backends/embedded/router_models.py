@@ -58,6 +58,12 @@ class Prediction(BaseModel):
     alternatives: list[Alternative] = Field(description="Top in-scope labels by class probability.")
     oos_probability: float = Field(description="Class probability of the out-of-scope class (0 without one).")
 
+    def probability_of(self, label: str | None) -> float:
+        """The probability of ``label``: the calibrated one for the top label, else its class probability."""
+        if label == self.top_label:
+            return self.probability
+        return next((a.probability for a in self.alternatives if a.label == label), 0.0)
+
 
 class RouterState(BaseModel):
     """Everything but the weight arrays; saved as JSON next to an .npz."""

@@ -12,7 +12,8 @@ _PREVIEW_WORDS = (
 )
 # Checked first and masked out, so "not a dry run" or "don't just preview" never counts as asking for one.
 _LIVE = re.compile(
-    r"\b(?:for\s+real|go\s+ahead\s+and\s+(?:apply|do\s+it|run\s+it|change)|apply\s+(?:it|them|the\s+changes?|for\s+real|now)(?![\s,]+(?:but\s+)?(?:only\s+)?(?:as|in)\s+(?:a\s+)?(?:dry|preview|simulat|test))|"
+    r"\b(?:for\s+real|go\s+ahead\s+and\s+(?:apply|do\s+it|run\s+it|change)|now\s+apply\b(?![\s,]+(?:it|them)?[\s,]*(?:but\s+)?(?:only\s+)?(?:as|in)\s+(?:a\s+)?(?:dry|preview|simulat|test))|"
+    r"you\s+may\s+(?:now\s+)?(?:apply|proceed|go\s+ahead)|apply\s+(?:it|them|the\s+changes?|for\s+real|now)(?![\s,]+(?:but\s+)?(?:only\s+)?(?:as|in)\s+(?:a\s+)?(?:dry|preview|simulat|test))|"
     r"actually\s+(?:apply|change|do\s+it|run\s+it)|make\s+the\s+changes?|commit\s+(?:it|the\s+changes?)|"
     rf"(?:not|no|never)\s+(?:just\s+|only\s+|merely\s+|simply\s+)?(?:as\s+)?(?:a\s+|an\s+|another\s+)?{_PREVIEW_WORDS}|"
     r"skip\s+the\s+(?:dry[\s-]?run|preview)|"
@@ -40,6 +41,8 @@ _DRY = re.compile(
     r"before\s+(?:applying|i\s+apply|we\s+apply)|leave\s+(?:the\s+|our\s+|all\s+)?(?:data|records?|customers|rows|everything|it)\s+(?:alone|untouched|as\s+(?:it\s+)?is)|"
     r"(?:nothing|no\s+data|no\s+records?)\s+(?:should|must|shall|will)\s+(?:actually\s+|really\s+)?(?:be\s+)?(?:changed|saved|written|updated|committed|touched|applied)|"
     r"without\s+(?:committing|touching|modifying|updating|persisting|doing\s+it)|nothing\s+(?:gets|is)\s+(?:changed|saved)|"
+    r"\bif\s+(?:the\s+|we\s+|you\s+)?(?:[\w-]+\s+){0,4}(?:were|was|got)\s+(?:run|applied|executed)\b|"
+    r"which\s+(?:records|rows|customers|entries|orders|products)\s+would|"
     r"dry|sim(?:\s+only|\s+run|\s+mode)|rehearsal|sandbox|test\s+mode|on\s+paper|hypothetical(?:ly)?|as\s+a\s+test|"
     r"(?:show|see|give)\s+(?:me\s+)?(?:the\s+)?(?:[\w-]+\s+){0,3}?diff)\b"
 )

@@ -33,6 +33,7 @@ _NAMED = re.compile(r"\b(?:named|called)\s+")
 _POSSESSIVE = re.compile(r"'s?$")
 _ARTIFACT_ID = re.compile(
     r"\b(?:artifact|artefact|file|export|output)\s*(?:id|no\.?|number)?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})\b"
+    r"(?!\s+(?:the\s+)?(?:partner|bank|finance|erp|sftp|share|webhook|ops|sales)\b)"  # "export 2 partner": 2 = to
 )
 _LATEST = re.compile(
     r"\b(?:latest|la+t+e?s+t|lastest|most\s+recent|newest|newst|freshest|just\s+(?:generated|made|created)|"

@@ -133,6 +133,23 @@ def _bare_client(
     return found.value, masked
 
 
+_ID_WRITTEN = re.compile(r"\bid\s*[:#]?\s*(\d{3,9})\b", re.I)
+
+
+def _unless_contradicted(ctx: _Context, found: Found) -> Found:
+    """Both choices when "id 1321" is written beside a name that resolves to another customer: never guessed."""
+    written = _ID_WRITTEN.search(ctx.visible)
+    if written is None or not isinstance(found, int) or int(written.group(1)) == found:
+        return found if written is None or found is not None else int(written.group(1))
+    return _both(ctx, found, int(written.group(1)))
+
+
+def _both(ctx: _Context, first: Found, second: int) -> Found:
+    if not isinstance(first, int):
+        return first  # already a choice
+    return tuple(f"{ctx.known.customers.get(c, 'customer')} ({c})" for c in (first, second))
+
+
 def _implied_channel(
     specs: list[PropertySpec], values: Mapping[str, ArgValue], ambiguous: Mapping[str, tuple[str, ...]]
 ) -> str | None:
@@ -285,10 +302,12 @@ def extract_args(
         else:
             found = None
         if spec.name == "client_id" and not isinstance(found, tuple):
-            # A customer's id written out ("for Bluewater, they're 1290") beats the fuzzy match of a name.
+            # A customer's id written out ("they're 1290") fills the call; beside a name that means another
+            # customer it is a contradiction, and both are offered rather than one guessed.
             bare, written = _bare_client(ctx, specs, values)
             if bare is not None:
-                found, ctx = bare, written
+                found, ctx = (bare if found in (None, bare) else _both(ctx, found, bare)), written
+            found = _unless_contradicted(ctx, found)
         if isinstance(found, tuple):
             ambiguous[spec.name] = found
         elif found is not None:

@@ -159,8 +159,8 @@ def test_every_offered_button_is_a_request_the_router_understands(
     [
         (
             "everything needing a look",
-            "Did you mean to look up a customer or list runs?",
-            ["Look up a customer", "List runs", "neither"],
+            "Did you mean to look up a customer or list approvals waiting?",
+            ["Look up a customer", "List approvals waiting", "neither"],
         ),
         (
             "how did the bank go",
@@ -183,9 +183,9 @@ def test_a_near_miss_gets_did_you_mean_with_one_tap_choices(
 
 def test_tapping_a_did_you_mean_choice_runs_that_tool(sb: Switchboard) -> None:
     _say(sb, "tap", "everything needing a look")
-    reply = _say(sb, "tap", "List runs")
+    reply = _say(sb, "tap", "List approvals waiting")
     assert reply.decision is not None
-    assert (reply.kind, reply.decision.tool) == ("answer", "list_runs")
+    assert (reply.kind, reply.decision.tool) == ("answer", "list_pending_approvals")
 
 
 def test_an_empty_result_reads_as_an_answer(sb: Switchboard) -> None:

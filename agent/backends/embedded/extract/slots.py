@@ -232,15 +232,10 @@ def revise_args(
         ``changed`` with merged values where a merge applies.
     """
     revised = dict(changed)
-    if (
-        _REGION_ONLY.search(text) is None
-        and revised.get("report") == "sales_by_region"
-        and "region" in revised
-    ):
-        if previous.get("report") not in (None, "sales_by_region"):
-            del revised[
-                "report"
-            ]  # "restrict that to the EMEA region" narrows the report shown, not another one
+    # "restrict that to the EMEA region" narrows the report shown; it asks for no other report.
+    narrows = "region" in revised and previous.get("report") not in (None, "sales_by_region")
+    if narrows and revised.get("report") == "sales_by_region" and _REGION_ONLY.search(text) is None:
+        del revised["report"]
     for name, revise in _REVISE.items():
         before = previous.get(name)
         if name in changed and isinstance(before, str):

@@ -14,7 +14,7 @@ import pytest
 
 from agent.backends.base import DecideRequest, Decision, Turn
 from agent.backends.embedded.backend import EmbeddedBackend
-from agent.backends.embedded.dialogue import request_part
+from agent.backends.embedded.dialogue import CLOSING, request_part
 from agent.backends.embedded.extract.booleans import extract_dry_run
 from agent.backends.embedded.extract.ids import extract_limit, extract_quantity, find_client_number
 from agent.backends.embedded.extract.periods import extract_period
@@ -534,3 +534,10 @@ def test_an_explicit_go_ahead_after_a_preview_is_live(backend: EmbeddedBackend) 
     after = ("normalize_dataset", {"dataset": "customers", "dry_run": True})
     decision = _decide(backend, "Checked it. You may now apply the cleanup to customers.", after)
     assert (decision.tool, decision.args.get("dry_run")) == ("normalize_dataset", False)
+
+
+@pytest.mark.parametrize(
+    ("text", "closes"), [("thats all, thanks", True), ("it's all broken again, retry it", False)]
+)
+def test_only_a_closing_phrase_closes_the_thread(text: str, closes: bool) -> None:
+    assert bool(CLOSING.search(text)) is closes

@@ -118,7 +118,8 @@ _STATED = re.compile(
 _COPULA = re.compile(r"\b(client|customer|account|id|dataset)\s+(?:is|=|:)\s+", re.I)
 # "that will be all", "nothing else": the thread is closed, whatever words follow.
 CLOSING = re.compile(
-    r"\b(?:that'?s|that\s+is|that\s+will\s+be|that\s+would\s+be|it'?s)\s+all\b|\bnothing\s+(?:else|more)\b|"
+    r"\b(?:that'?s|that\s+is|that\s+will\s+be|that\s+would\s+be)\s+all\b(?!\s+(?:of|the|[\w-]+ing)\b)|"
+    r"\bnothing\s+(?:else|more)\b|"
     r"\b(?:we'?re|i'?m|all)\s+done\s+(?:here|for\s+(?:now|today))\b",
     re.I,
 )

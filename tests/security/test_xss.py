@@ -169,8 +169,11 @@ async def visit(page: Any, url: str, *, shows: str | None = None) -> Loaded:
     for selector in clicks:
         rows = page.locator(selector)
         for index in range(await rows.count()):
+            before = await page.inner_text("body")
             await rows.nth(index).click()
             await page.wait_for_load_state("networkidle")
+            with contextlib.suppress(PlaywrightTimeout):  # the run's details render after their fetch
+                await page.wait_for_function("t => document.body.innerText !== t", arg=before, timeout=10_000)
             loaded.text += await page.inner_text("body")
     loaded.markers = await page.evaluate(_MARKERS)
     loaded.elements = await page.evaluate(_ELEMENTS)

@@ -34,7 +34,8 @@ def _month_start(day: date) -> date:
     return day.replace(day=1)
 
 
-def _add_months(day: date, months: int) -> date:
+def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s month (before it when negative)."""
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
 
@@ -69,10 +70,10 @@ def resolve_period(period: str, *, today: date) -> tuple[date, date]:
         "this_week": (monday, today),
         "last_week": (monday - timedelta(days=7), monday - timedelta(days=1)),
         "this_month": (_month_start(today), today),
-        "last_month": (_add_months(today, -1), _month_start(today) - timedelta(days=1)),
+        "last_month": (add_months(today, -1), _month_start(today) - timedelta(days=1)),
         "this_quarter": (_quarter_start(today), today),
         "last_quarter": (
-            _add_months(_quarter_start(today), -3),
+            add_months(_quarter_start(today), -3),
             _quarter_start(today) - timedelta(days=1),
         ),
         "this_year": (date(today.year, 1, 1), today),

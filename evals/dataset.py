@@ -26,19 +26,11 @@ from flows.operations.schedules import canonical_cron
 
 PROJECT_DIR = Path(__file__).resolve().parent / "datasets" / "switchboard"
 REFERENCE_DATE = date(2026, 11, 22)
-# Issue 16 made the first test split dev data (it had been looked at too often), measured a fresh one written blind
-# once, made that dev data too (strangers' phrasing to calibrate on), and sealed a second fresh one as the test split.
+# Which files make up dev and the sealed test split (splits.json, also read by the stdlib-only check.py). Issue 16
+# made the first test split dev data, then each fresh split written blind once it had been measured.
 SPLIT_FILES: dict[str, tuple[str, ...]] = {
-    "dev": (
-        "dev.jsonl",
-        "dev_round1_test.jsonl",
-        "dev_spent_fresh_test.jsonl",
-        "dev_spent_fresh_test_2.jsonl",
-        "dev_blind_followups.jsonl",
-        "dev_spent_fresh_test_3.jsonl",
-        "dev_spent_fresh_test_4.jsonl",
-    ),
-    "test": ("fresh_test_5.jsonl",),
+    split: tuple(files)
+    for split, files in json.loads((PROJECT_DIR / "splits.json").read_text(encoding="utf-8")).items()
 }
 SPLITS: tuple[str, ...] = tuple(SPLIT_FILES)
 _KEYS = frozenset({"text", "tool", "args", "context"})

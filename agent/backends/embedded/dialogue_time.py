@@ -9,6 +9,7 @@ import re
 from datetime import date, timedelta
 
 from agent.backends.embedded.extract.dates import format_range, resolve_period
+from core.periods import add_months
 
 # "make it 4 instead", "move it to 6:30" after a schedule: the new time of day.
 _NEW_TIME = re.compile(
@@ -52,8 +53,8 @@ def shift_period(period: str, step: int, *, today: date) -> str | None:
         return None
     if start.day == 1 and (end + timedelta(days=1)).day == 1:
         months = (end.year - start.year) * 12 + end.month - start.month + 1
-        first = _add_months(start, step * months)
-        return format_range(first, _add_months(first, months) - timedelta(days=1))
+        first = add_months(start, step * months)
+        return format_range(first, add_months(first, months) - timedelta(days=1))
     length = (end - start).days + 1
     return format_range(start + timedelta(days=step * length), end + timedelta(days=step * length))
 
@@ -61,8 +62,3 @@ def shift_period(period: str, step: int, *, today: date) -> str | None:
 def shift_back(period: str, *, today: date) -> str | None:
     """The period of the same length just before ``period`` ("last_week" → the week before it)."""
     return shift_period(period, -1, today=today)
-
-
-def _add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)

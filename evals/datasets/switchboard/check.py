@@ -20,17 +20,12 @@ from pathlib import Path
 from typing import Any
 
 REFERENCE_DATE = dt.date(2026, 11, 22)
+# Which files make up each split: the same table evals/dataset.py reads.
 SPLIT_FILES = {
-    "dev": (
-        "dev.jsonl",
-        "dev_round1_test.jsonl",
-        "dev_spent_fresh_test.jsonl",
-        "dev_spent_fresh_test_2.jsonl",
-        "dev_blind_followups.jsonl",
-        "dev_spent_fresh_test_3.jsonl",
-        "dev_spent_fresh_test_4.jsonl",
-    ),
-    "test": ("fresh_test_5.jsonl",),
+    split: tuple(files)
+    for split, files in json.loads(
+        (Path(__file__).parent / "splits.json").read_text(encoding="utf-8")
+    ).items()
 }
 SPLITS = tuple(SPLIT_FILES)
 MIN_TOTAL = 700

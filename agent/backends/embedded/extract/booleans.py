@@ -10,10 +10,14 @@ _PREVIEW_WORDS = (
     r"(?:dry(?:[\s_-]?run)?|preview(?:ed)?|simulat(?:e|ed|ion)|test(?:ed)?\s+run|trial(?:\s+run)?|rehearsal|"
     r"drill|sandbox|what[\s-]if)"
 )
+# "apply it as a dry run", "now apply it, but only as a simulation": the live verb is followed by a preview.
+_NOT_AS_PREVIEW = (
+    r"(?![\s,]+(?:it|them)?[\s,]*(?:but\s+)?(?:only\s+)?(?:as|in)\s+(?:a\s+)?(?:dry|preview|simulat|test))"
+)
 # Checked first and masked out, so "not a dry run" or "don't just preview" never counts as asking for one.
 _LIVE = re.compile(
-    r"\b(?:for\s+real|go\s+ahead\s+and\s+(?:apply|do\s+it|run\s+it|change)|now\s+apply\b(?![\s,]+(?:it|them)?[\s,]*(?:but\s+)?(?:only\s+)?(?:as|in)\s+(?:a\s+)?(?:dry|preview|simulat|test))|"
-    r"you\s+may\s+(?:now\s+)?(?:apply|proceed|go\s+ahead)|apply\s+(?:it|them|the\s+changes?|for\s+real|now)(?![\s,]+(?:but\s+)?(?:only\s+)?(?:as|in)\s+(?:a\s+)?(?:dry|preview|simulat|test))|"
+    rf"\b(?:for\s+real|go\s+ahead\s+and\s+(?:apply|do\s+it|run\s+it|change)|now\s+apply\b{_NOT_AS_PREVIEW}|"
+    rf"you\s+may\s+(?:now\s+)?(?:apply|proceed|go\s+ahead)|apply\s+(?:it|them|the\s+changes?|for\s+real|now){_NOT_AS_PREVIEW}|"
     r"actually\s+(?:apply|change|do\s+it|run\s+it)|make\s+the\s+changes?|commit\s+(?:it|the\s+changes?)|"
     rf"(?:not|no|never)\s+(?:just\s+|only\s+|merely\s+|simply\s+)?(?:as\s+)?(?:a\s+|an\s+|another\s+)?{_PREVIEW_WORDS}|"
     r"skip\s+the\s+(?:dry[\s-]?run|preview)|"

@@ -139,9 +139,12 @@ _ID_WRITTEN = re.compile(r"\bid\s*[:#]?\s*(\d{3,9})\b", re.I)
 def _unless_contradicted(ctx: _Context, found: Found) -> Found:
     """Both choices when "id 1321" is written beside a name that resolves to another customer: never guessed."""
     written = _ID_WRITTEN.search(ctx.visible)
-    if written is None or not isinstance(found, int) or int(written.group(1)) == found:
-        return found if written is None or found is not None else int(written.group(1))
-    return _both(ctx, found, int(written.group(1)))
+    if written is None:
+        return found
+    stated = int(written.group(1))
+    if found is None:
+        return stated
+    return found if found == stated else _both(ctx, found, stated)
 
 
 def _both(ctx: _Context, first: Found, second: int) -> Found:

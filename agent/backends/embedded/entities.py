@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 # Legal suffixes and sizes carry no identity: "Acme Logistics Ltd" is "Acme Logistics"; "Hex Bolt M8" is matched
 # on "hex bolt" (the size may be said or not).
@@ -106,6 +106,40 @@ def _word_matches(said: str, name_word: str) -> bool:
     return fuzz.ratio(said, name_word) >= cutoff
 
 
+class _Vocabulary:
+    """Words of names, and which of them a message's word matches (``_word_matches``), without trying each.
+
+    The exact word, its singulars and its stem are looked up, and the close spellings come from one rapidfuzz scan
+    over the words long enough to be matched that way; every candidate is then checked with ``_word_matches``, so
+    the answer is the brute-force scan's, found in a few lookups. A message's word is remembered, since the same
+    words come back message after message ("the", "runs", "last").
+
+    Args:
+        words: The words, in the order the answers keep.
+    """
+
+    def __init__(self, words: list[str]) -> None:
+        self._order = {word: position for position, word in enumerate(dict.fromkeys(words))}
+        self._stems: dict[str, list[str]] = {}
+        for word in self._order:
+            if len(word) >= 4:
+                self._stems.setdefault(word.rstrip("s").rstrip("e"), []).append(word)
+        self._long = [word for word in self._order if len(word) >= 4]
+        self.matches = lru_cache(maxsize=4096)(self._matches)
+
+    def _matches(self, said: str) -> tuple[str, ...]:
+        # The word itself and what it may be the plural of: hats, boxes, batteries, knives (loaves: loaf or loafe).
+        stem = said[:-3]
+        candidates = {said, said[:-1], said[:-2], stem + "y", stem + "f", stem + "fe"}
+        if len(said) >= 3:
+            candidates.update(self._stems.get(said.rstrip("s").rstrip("e"), ()))
+            # 75 is the lower of _word_matches's two cutoffs: the check below applies the word's own.
+            close = process.extract(said, self._long, scorer=fuzz.ratio, score_cutoff=75.0, limit=None)
+            candidates.update(word for word, _, _ in close)
+        found = [word for word in candidates if word in self._order and _word_matches(said, word)]
+        return tuple(sorted(found, key=self._order.__getitem__))
+
+
 class EntityIndex:
     """Customers' and products' names, ready to be found in messages.
 
@@ -135,18 +169,18 @@ class EntityIndex:
         self._by_first: dict[str, list[_Name]] = {}
         for item in names:
             self._by_first.setdefault(item.words[0], []).append(item)
+        self._firsts = _Vocabulary(list(self._by_first))
         self._heads = {head: tuple(sorted(keys)) for head, keys in heads.items()}
-        _common_words()  # loaded now, not on the first message
+        common = _common_words()  # loaded now, not on the first message
+        self._rare_heads = _Vocabulary([head for head in self._heads if head not in common])
 
     def tag(self, text: str) -> Tagged:
         """Find the names in ``text`` and put their placeholders in the router's copy of it."""
         words = _words(text)
         candidates: dict[tuple[int, int], tuple[str, list[int | str]]] = {}
         for i, (word, _, _) in enumerate(words):
-            for first, names in self._by_first.items():
-                if not _word_matches(word, first):
-                    continue
-                for name in names:
+            for first in self._firsts.matches(word):
+                for name in self._by_first[first]:
                     size = len(name.words)
                     if i + size <= len(words) and all(
                         _word_matches(words[i + k][0], name.words[k]) for k in range(1, size)
@@ -176,7 +210,7 @@ class EntityIndex:
                 continue
             shared = self._heads.get(word)
             if shared is None and len(word) >= 5 and word not in common:
-                close = [head for head in self._heads if head not in common and _word_matches(word, head)]
+                close = self._rare_heads.matches(word)
                 shared = self._heads[close[0]] if len(close) == 1 else None  # "initek" for "Initech"
             if shared is None:
                 continue

@@ -133,8 +133,8 @@ class ApprovalThread:
     def act(self, request: ApprovalRequest, *, binding: str) -> Outcome:
         """Execute an approved request exactly once and tell the requester; any other state only reports.
 
-        With the durable engine running, the execution and the telling are one workflow keyed
-        ``approval:<id>`` (its action a child workflow keyed by the approval id): a process killed anywhere in
+        With the durable engine running, the execution and the telling are one workflow whose id is the approval
+        id, the action's own key (its steps run in that workflow, not in a child): a process killed anywhere in
         between is finished by its restart, and the requester is told.
 
         Args:
@@ -155,7 +155,7 @@ class ApprovalThread:
             # The workflow's body takes the row from here instead of reading it again; a recovered one reads it.
             _handed[request.id] = request
             try:
-                with SetWorkflowID(f"approval:{request.id}"):
+                with SetWorkflowID(request.id):
                     told = _approval_workflow(str(id(self)), request.id)
             finally:
                 _handed.pop(request.id, None)
@@ -167,8 +167,14 @@ class ApprovalThread:
         return self._finish(request, self._execute(request))
 
     def started(self, approval_id: str) -> bool:
-        """True when the request's durable workflow exists (running, or left by a process that died)."""
-        return durable() and DBOS.get_workflow_status(f"approval:{approval_id}") is not None
+        """True when the request's durable workflow exists (running, or left by a process that died).
+
+        Until December 2026 it was keyed ``approval:<id>``, with the action a child workflow keyed by the id; one
+        left unfinished by that code is still found here, and its recorded steps replay as they were made.
+        """
+        return durable() and any(
+            DBOS.get_workflow_status(key) is not None for key in (approval_id, f"approval:{approval_id}")
+        )
 
     def _execute(self, request: ApprovalRequest) -> dict[str, Any]:
         """Run the approved call once per approval id; its outcome as data (it may cross a checkpoint)."""
@@ -317,6 +323,6 @@ def _approval_workflow(token: str, approval_id: str) -> dict[str, Any]:
     request = _handed.get(approval_id) or ops.get_request(
         engine=thread.runner.engine, approval_id=approval_id
     )
-    executed = thread._execute(request)  # the action: a child workflow keyed by the approval id
+    executed = thread._execute(request)  # the action's steps, in this workflow (its id is the action's key)
     told: dict[str, Any] = DBOS.run_step({"name": "tell"}, thread.finish, approval_id, executed, request)
     return told

@@ -4,8 +4,10 @@ A call that creates a run (every tool that is not a read) executes as the workfl
 whose id is the call's idempotency key: an approval id, ``retry:<run>``, a schedule's slot, a confirmation, or
 a fresh ``call:<uuid>`` when the caller has none. Starting the same key twice, from two processes or two hosts,
 executes once; the second caller gets the first one's outcome. The tool itself runs as the workflow's step, and
-calls it makes (a flow's steps) run inside that step under keys derived from its own. A call made from another
-workflow's body (an approval's, a tick's) is a child workflow under its own key.
+calls it makes (a flow's steps) run inside that step under keys derived from its own. A workflow keyed by the
+call's own key (an approval's, whose id is the approval id) runs it in its body, as ``switchboard.execute``
+would: one workflow per execution, not a workflow starting another. A call made from any other workflow's body
+(a tick's) is a child workflow under its own key.
 
 When a process dies during a step, the executor's next start re-runs the step: the run it left ``running``
 belongs to the workflow re-running it (its key is the workflow's id, or derived from it), so the runner takes
@@ -102,6 +104,9 @@ def execute(runner: Executes, call: dict[str, Any]) -> tuple[dict[str, Any], boo
             # A call made inside a step (a retry asked by a tool) is part of that step: it runs here, under a key
             # derived from the workflow's, so a re-run of the step takes its run over.
             return runner.execute_recorded(call), False
+        if call["key"] == current_workflow():
+            # The running workflow is this call's own (an approval's): it runs here, as _execute's body would.
+            return run(runner, call), False
         if owns(call["key"]):
             # A composite tool's call, made from its workflow's body (a flow's step): a step of that workflow.
             return _step(runner, call), False

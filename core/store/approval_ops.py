@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -218,9 +218,9 @@ def approve(
             decided = bumped
             session.add(ApprovalVote(approval_id=approval_id, approver=approver, created_at=now))
             session.flush()
-            votes = session.execute(
-                select(func.count()).select_from(ApprovalVote).where(ApprovalVote.approval_id == approval_id)  # type: ignore[arg-type]
-            ).scalar_one()
+            # The counter moves with the vote rows, in their transaction (a second vote of the same approver fails
+            # on the unique row and rolls its bump back), so the row just returned counts this vote too.
+            votes = bumped.approvals
             completed = votes >= request.quorum
             events = [
                 AuditEvent(

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from agent import approval_thread, background_runs, ticker
+from agent import approval_thread, background_runs, pregel_pool, ticker
 from agent.approvals import ApprovalService
 from agent.backends.base import Backend, Decision
 from agent.background_runs import BackgroundRuns
@@ -86,6 +86,7 @@ class Switchboard:
         """Wire the default parts; every one can be replaced (tests inject a scripted backend)."""
         from flows.operations.alerts import AlertManager
 
+        pregel_pool.share()  # the graphs' checkpoint saves reuse this process's threads
         registry = registry or build_registry()
         if runner is None:
             runner = ToolRunner(settings=settings, engine=engine, registry=registry)

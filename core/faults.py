@@ -6,8 +6,10 @@ or the OOM killer. Unset (always, outside the fault suite), a point costs one co
 
 The points, in the order a durable execution reaches them:
 - ``approval.approved``: the approval's decision is committed; nothing has executed yet.
-- ``run.created``: the run's row exists, still pending.
-- ``run.started``: the run is running; the tool has not been called.
+- ``run.created``: the run's row exists: running for a call that runs at once (it is recorded and started in one
+  transaction), still pending for one its workflow queued ahead.
+- ``run.started``: the run is running (a queued run started, or a run left running taken over by its
+  workflow); the tool has not been called.
 - ``delivery.uploaded``: the file is at the destination; the delivery row still says "sending".
 - ``flow.step_done``: one step of a named flow has finished; the next has not started.
 - ``tool.returned``: the tool returned; its run is not recorded yet.

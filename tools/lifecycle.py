@@ -47,8 +47,12 @@ class RunLifecycle:
         attempt: int,
         source: str,
         max_attempts: int | None = None,
+        started: bool = False,
     ) -> tuple[Run, bool]:
-        """Record a pending run for the call, or find the one its idempotency key made; and whether it is new."""
+        """Record the call's run, or find the one its idempotency key made; and whether it is new.
+
+        The run is pending (a queued call), or running with ``started`` (a call that runs now).
+        """
         versions = {"config": self.settings.config_version(), "source": source, "tool": spec.name}
         kind = "step" if ctx.pipeline_run_id else ("flow" if spec.run_name else "tool")
         return self.runs.create(
@@ -62,6 +66,7 @@ class RunLifecycle:
             pipeline_run_id=ctx.pipeline_run_id,
             attempt=attempt,
             versions=versions,
+            started=started,
         )
 
     def open(
@@ -93,6 +98,7 @@ class RunLifecycle:
             attempt=attempt,
             source=source,
             max_attempts=max_attempts,
+            started=True,  # a new run starts in the transaction that records it
         )
         crash_point(self.settings, "run.created")
         tracing.annotate(run_id=run.id)  # on the span of the call opening it (tool.run, background.run)
@@ -102,10 +108,10 @@ class RunLifecycle:
         run_id = run.id
         assert run_id is not None
         with bind(run_id=run_id, pipeline_run_id=ctx.pipeline_run_id):
-            if run.status == RunStatus.RUNNING:
+            if owned and run.status == RunStatus.RUNNING:
                 logger.warning("resuming run %s, which its workflow left unfinished", run_id)
                 run = self.runs.resume(run_id)
-            else:
+            elif owned:  # queued ahead by its own workflow (a flow started in the background)
                 run = self.runs.start(run_id)
         crash_point(self.settings, "run.started")
         return run, None

@@ -96,8 +96,12 @@ class RunStore:
         pipeline_run_id: int | None = None,
         attempt: int = 1,
         versions: dict[str, Any] | None = None,
+        started: bool = False,
     ) -> tuple[Run, bool]:
         """Create a pending run, or return the existing one for the same idempotency key.
+
+        With ``started`` the run is created running, as ``start`` would leave it, in the same transaction (a call that
+        runs at once); its audit records are the same two, ``run.created`` then ``run.running``.
 
         Returns:
             The run and True when it was created now, False when it already existed.
@@ -114,29 +118,26 @@ class RunStore:
             attempt=attempt,
             versions=versions or {},
         )
+        if started:
+            run.status, run.started_at = RunStatus.RUNNING, utcnow()
         try:
             with write_session(self.engine) as session:
                 # INSERT … RETURNING: the row as stored (ids, types) without a read after the write.
                 values = run.model_dump(exclude={"id"})
                 run = session.execute(insert(Run).values(**values).returning(Run)).scalars().one()
-                append_in(
-                    session,
-                    [
-                        AuditEvent(
-                            "run.created",
-                            actor,
-                            f"run:{run.id}",
-                            {
-                                "name": name,
-                                "kind": kind,
-                                "inputs": inputs,
-                                "attempt": attempt,
-                                "parent_id": parent_id,
-                                "versions": versions or {},
-                            },
-                        )
-                    ],
-                )
+                created = {
+                    "name": name,
+                    "kind": kind,
+                    "inputs": inputs,
+                    "attempt": attempt,
+                    "parent_id": parent_id,
+                    "versions": versions or {},
+                }
+                events = [AuditEvent("run.created", actor, f"run:{run.id}", created)]
+                if started:
+                    running = {"status": RunStatus.RUNNING.value, "attempt": attempt}
+                    events.append(AuditEvent("run.running", actor, f"run:{run.id}", running))
+                append_in(session, events)
                 session.expunge(run)
                 return run, True
         except IntegrityError:

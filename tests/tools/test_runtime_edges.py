@@ -422,7 +422,11 @@ class Killed(BaseException):
 @pytest.mark.parametrize(
     ("point", "status", "calls"),
     [
-        ("run.created", RunStatus.PENDING, 0),
+        (
+            "run.created",
+            RunStatus.RUNNING,
+            0,
+        ),  # a call that runs at once is recorded running, in one transaction
         ("run.started", RunStatus.RUNNING, 0),
         ("tool.returned", RunStatus.RUNNING, 1),
         ("run.recorded", RunStatus.SUCCEEDED, 1),

@@ -131,13 +131,18 @@ def get_request(*, engine: Engine, approval_id: str) -> ApprovalRequest:
 
 
 def ballots(*, engine: Engine, requests: Sequence[ApprovalRequest]) -> list[Ballot]:
-    """The requests as the approval rule sees them, with their approve votes read in one query."""
+    """The requests as the approval rule sees them, with their approve votes read in one query.
+
+    Only requests with votes are asked about: the counter moves with the vote rows, in their transaction
+    (``approve``), so a request whose counter is 0 has none.
+    """
     voters: dict[str, set[str]] = {}
-    if requests:
+    voted = [r.id for r in requests if r.approvals]
+    if voted:
         with Session(engine) as session:
             rows = session.execute(
                 select(col(ApprovalVote.approval_id), col(ApprovalVote.approver)).where(
-                    col(ApprovalVote.approval_id).in_([r.id for r in requests])
+                    col(ApprovalVote.approval_id).in_(voted)
                 )
             )
             for approval_id, approver in rows:

@@ -108,7 +108,8 @@ def _rows() -> list[
             ),
             (
                 "chat turns/s at concurrency 16, 2 workers",
-                f"{r['turns_per_s']:.0f}/s (/health {r['health_per_s']:.0f}/s; 1 worker {one['turns_per_s']:.0f}/s)",
+                f"{r['turns_per_s']:.0f}/s, median of {'/'.join(f'{x:.0f}' for x in r['rounds_per_s'])} "
+                f"(/health {r['health_per_s']:.0f}/s; 1 worker {one['turns_per_s']:.0f}/s)",
                 "≥ 150/s",
                 r["turns_per_s"] >= 150,
             ),

@@ -10,8 +10,11 @@ The pool is shared by handing LangGraph's executor module a replacement for that
 yielding this process's pool and leaving it running. LangGraph still waits for its own tasks at the end of each
 invoke (``BackgroundExecutor.__exit__`` waits on the futures it submitted), so a turn's checkpoint is saved before
 the turn returns, as before. Tasks run in submission order and a save waits only for the previous save of its own
-run, so a full pool queues work and never deadlocks. The module is private to LangGraph: when it no longer has the
-function, nothing is replaced, a warning is logged, and ``tests/agent/test_pregel_pool.py`` fails.
+run, so saves alone never deadlock a full pool. LangGraph also puts a superstep's nodes on this pool when there
+are several of them: the chat and approval graphs run one node a step, and a graph that fans out into nodes which
+invoke graphs themselves should not count on more than ``WORKERS`` of them waiting at once. The module is private
+to LangGraph: when it no longer has the function, nothing is replaced, a warning is logged, and
+``tests/agent/test_pregel_pool.py`` fails.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from langchain_core.runnables.config import ContextThreadPoolExecutor
 
 logger = logging.getLogger(__name__)
 
-# Saves are short and a turn submits one or two; more workers than turns running at once only sit idle.
-WORKERS = 8
+# A turn submits one or two short saves. Threads are made only when every one is busy, so a high ceiling costs
+# nothing until it is needed.
+WORKERS = 32
 _guard = threading.Lock()
 _pool: tuple[int, ContextThreadPoolExecutor] | None = None  # (pid, pool): a forked child makes its own
 

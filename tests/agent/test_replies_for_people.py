@@ -163,7 +163,7 @@ def test_every_offered_button_is_a_request_the_router_understands(
             ["Look up a customer", "List approvals waiting", "neither"],
         ),
         (
-            "how did the bank go",
+            "did the transfer go fine",
             "I'm not sure I understood. Did you mean: check how the latest run went?",
             ["yes", "no"],
         ),

@@ -97,6 +97,13 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
         fingerprint = baseline.manifest.fingerprint
         # The baseline stands in for the live router, as if promoted earlier: same recipe, so the gate is fair.
         write_pointer(var, LivePointer(live=fingerprint, updated_at=utcnow(), updated_by="test"))
+        # These small routers (every 12th example) calibrate on a few hundred lines. Measured on 2026-12-05: with
+        # that day's extractor and refusal rules, which neither router's training sees, the good candidate's ECE on
+        # its held-out reviewed lines came out 0.014 to 0.019 above the baseline's (three fixture variants tried);
+        # without them, within 0.01. So the gate here allows ECE that noise; every other metric keeps the default.
+        settings = settings.model_copy(
+            update={"router_gate": settings.router_gate.model_copy(update={"ece": 0.03})}
+        )
         reviewed_files.write_next(var / "training", harmful_set())
         harmful = train_and_gate(settings=settings, registry=registry, recipe=SMALL)
         reviewed_files.write_next(var / "training", good_set())

@@ -18,6 +18,7 @@ from agent.backends.embedded import dialogue
 from agent.backends.embedded.calibration import JointCalibration
 from agent.backends.embedded.entities import EntityIndex, Tagged
 from agent.backends.embedded.extract.booleans import extract_dry_run
+from agent.backends.embedded.extract.ids import bare_numbers
 from agent.backends.embedded.extract.periods import extract_period
 from agent.backends.embedded.extract.slots import ExtractedArgs, KnownEntities, extract_args, revise_args
 from agent.backends.embedded.router import IntentRouter
@@ -30,7 +31,6 @@ from tools.registry import Registry
 
 _FOLLOWUP = dialogue.FOLLOWUP_WORD
 _ANAPHORA = dialogue.POINTS_BACK
-_NUMBER = re.compile(r"(?<![\w.-])#?(\d{1,9})(?![\w-]|\.\d)")  # "number 64." ends a sentence; "6.5" is no id
 # When a sales question names no report, the regional breakdown is the default view.
 _SALES_WORDS = re.compile(r"\b(sales|sell|sells|sold|selling|revenue|turnover)\b", re.I)
 FOLLOWUP_DISCOUNT = 0.97
@@ -301,7 +301,7 @@ class EmbeddedBackend:
         extra: dict[str, Any] = {}
         ids = [name for name in props if name.endswith("_id") and name not in args]
         used = {str(v) for v in args.values() if isinstance(v, int) and not isinstance(v, bool)}
-        numbers = [n for n in _NUMBER.findall(dialogue.kept_text(text)) if n not in used]  # not "not 20"
+        numbers = [n for n in bare_numbers(dialogue.kept_text(text)) if n not in used]  # not "not 20"
         if len(ids) == 1 and len(numbers) == 1 and sum(1 for n in props if n.endswith("_id")) == 1:
             extra[ids[0]] = int(numbers[0])  # "what happened to 9931?" → run_id 9931
         if "report" in props and "report" not in args and _SALES_WORDS.search(text):
@@ -363,6 +363,9 @@ class EmbeddedBackend:
         kept = dialogue.kept_text(request.text)
         found = self._extract(previous.tool, kept, request.today, self._named(self._index(), kept))
         changed = dict(found.values) or self._defaults(previous.tool, kept, {})
+        # dry_run reads all the words: kept_text drops the "not" of "not as a dry run".
+        if "dry_run" in self._props(previous.tool) and (dry_run := extract_dry_run(request.text)) is not None:
+            changed["dry_run"] = dry_run
         if dialogue.SAME_PAYLOAD.search(request.text):
             changed.pop("message", None)
         args = {**previous.args, **revise_args(previous.args, changed, request.text)}

@@ -18,13 +18,14 @@ from typing import Any
 from agent.backends.base import Turn
 from agent.backends.embedded.dialogue_time import moved_cron, shift_period
 from agent.backends.embedded.entities import EntityIndex
+from agent.backends.embedded.speech_acts import last_clause
 
 # Words that mark a message as a change to the previous call rather than a new request ("now as xml", "failed only").
 FOLLOWUP_WORD = re.compile(
     r"^\s*(now|and|also|same|what about|how about|ok(ay)? (now|and)|then|instead|just|only|but)\b"
     r"|\b(instead|same (for|but|again)|as well|that one|do the same|again for|too)\b|\bonly\W*$"
     r"|\b(restrict|limit|narrow|filter|cut)(ed)?\s+(it\s+|that\s+)?(down\s+)?to\b"
-    r"|^\W*(make|change)\s+(it|that)\b|\bnot\s+[\w-]+\W*$|\bi\s+meant\b|^\W*(sorry|perd[oó]n|pardon|oops|my\s+bad)\b",
+    r"|^\W*(actually\W+)?(make|change)\s+(it|that)\b|^\W*(re-?run|re-?do|repeat|re-?quote)\s+(it|that)\s+(with|for|at)\b|\bnot\s+[\w-]+\W*$|\bi\s+meant\b|^\W*(sorry|perd[oó]n|pardon|oops|my\s+bad)\b",
     re.I,
 )
 POINTS_BACK = re.compile(r"\b(that|it|them|those|this|the same|the result|the report|the one)\b", re.I)
@@ -69,7 +70,10 @@ _STATUS = re.compile(
     rf"how\s+(it|that|this|things)(\s+is|'s|\s+are)\s+(go{_ING}|gett{_ING}\s+on|com{_ING}\s+along|look{_ING})|where\s+(are\s+we|is\s+it|are\s+things)\s+(with|at|on)|"
     rf"how'?s\s+(it|that|this|things)\s+(go{_ING}|look{_ING}|do{_ING}|com{_ING}\s+along|gett{_ING}\s+on)|"
     rf"how\s+(is|are)\s+(it|that|things)\s+(go{_ING}|look{_ING}|com{_ING}\s+along))\b|"
-    r"^\W*(status|progress|update|news)(\s+(on|of)\s+(it|that|this))?\W*$|\b(its|it'?s)\s+(run\s+)?status\b",
+    r"^\W*(status|progress|update|news)(\s+(on|of)\s+(it|that|this))?\W*$|\b(its|it'?s)\s+(run\s+)?status\b|"
+    # "done?", "finished?", "ok?" after a start; "is it gone well?" (a Dutch or German speaker's perfect tense)
+    r"^\W*(done|finished|complete[d]?|succeeded|ok(ay)?|good|success(ful)?|worked|through|over)\W*\?[\W]*$|"
+    r"\b(is|has)\s+(it|that|this)\s+(gone|went|run|ran)\s+(well|ok(ay)?|fine|alright|through|smoothly)\b",
     re.I,
 )
 _GO_AHEAD = re.compile(
@@ -267,20 +271,27 @@ def pronoun_customer(text: str, context: list[Turn], *, index: EntityIndex | Non
 
 
 def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | None:
-    """The call a short, pointing-back message asks for, or None when it is not one of those."""
+    """The call a short, pointing-back message asks for, or None when it is not one of those.
+
+    A long message is read by its last clause alone, and only as a status question, a retry or a preview's go-ahead:
+    what comes before "did that complete?" or "so please retry it" does not say which call is meant.
+    """
     core = request_part(text)  # without the verdicts and thanks in front ("Fine. Commit.")
-    if not is_short(core) or previous.tool is None:
+    if previous.tool is None:
         return None
+    if not is_short(core):
+        tail = last_clause(core)
+        if tail == core or not is_short(tail):
+            return None
+        if _STATUS.search(tail):
+            return _status(previous)
+        if _GO_AHEAD.search(tail) and previous.args.get("dry_run") is True:  # "... so apply it now, for real"
+            return _go_ahead(previous.tool, previous.args)
+        return _retry(tail, previous)
     args = dict(previous.args)
     tool = previous.tool
-    if _STATUS.search(text) and (tool in _STARTS_RUNS or tool == "get_run_status"):
-        if previous.run_id is not None:
-            return Reference("get_run_status", {"run_id": previous.run_id}, "status of the run just started")
-        if "flow" in args:
-            return Reference("get_run_status", {"flow": args["flow"]}, "status of that flow's latest run")
-        if "run_id" in args:
-            return Reference("get_run_status", {"run_id": args["run_id"]}, "status of that run")
-        return None
+    if _STATUS.search(text):
+        return _status(previous)
     for pattern, step, why in ((_BEFORE, -1, "the period before"), (_AFTER, 1, "the period after")):
         if pattern.search(text) and isinstance(args.get("period"), str):
             shifted = shift_period(str(args["period"]), step, today=today)
@@ -301,11 +312,28 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
                 return Reference(target, carried, _SWITCHED[target], reads_text=True)
     if _CLEAN.search(text) and POINTS_BACK.search(text) and "dataset" in args:
         return Reference("normalize_dataset", {"dataset": args["dataset"]}, "the dataset just loaded")
-    if _RETRY.search(text) and POINTS_BACK.search(text):
-        run_id = previous.run_id if previous.run_id is not None else args.get("run_id")
-        if run_id is not None:
-            return Reference("retry_run", {"run_id": run_id}, "the run just discussed")
-    return None
+    return _retry(text, previous)
+
+
+def _status(previous: Turn) -> Reference | None:
+    """A status question after a call that starts a run, or after a status answer."""
+    tool, args = previous.tool, previous.args
+    if tool not in _STARTS_RUNS and tool != "get_run_status":
+        return None
+    if previous.run_id is not None:
+        return Reference("get_run_status", {"run_id": previous.run_id}, "status of the run just started")
+    if "flow" in args:
+        return Reference("get_run_status", {"flow": args["flow"]}, "status of that flow's latest run")
+    run_id = args.get("run_id")
+    return None if run_id is None else Reference("get_run_status", {"run_id": run_id}, "status of that run")
+
+
+def _retry(text: str, previous: Turn) -> Reference | None:
+    """A retry of the run just started or shown ("retry it")."""
+    if not (_RETRY.search(text) and POINTS_BACK.search(text)):
+        return None
+    run_id = previous.run_id if previous.run_id is not None else previous.args.get("run_id")
+    return None if run_id is None else Reference("retry_run", {"run_id": run_id}, "the run just discussed")
 
 
 def answer_to_lack(

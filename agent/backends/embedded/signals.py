@@ -42,14 +42,28 @@ _INJECTION = re.compile(
     re.I,
 )
 _DROP_OFF = re.compile(r"\bdrop\b.+\b(in|into|on|onto|to)\s+(the\s+)?\w", re.I)
-_APPROVE_ALL = re.compile(r"\b(approve|sign off|accept)\s+(all|every|everything|them all)\b", re.I)
+_APPROVE_ALL = re.compile(
+    r"\b(approve|sign off|accept)\s+(all|every|everything|them all)\b|"
+    # Deciding a request is the approver's own act, never a tool's: "approve it on my behalf", "reject request 12".
+    r"(^\W*|\b(please|pls|kindly|could\s+you|can\s+you|would\s+you)\s+)(approve|reject|decline|deny)\s+"
+    r"(it|that|this|request\s+#?\d+|(the|this|that)\s+(\w+\s+){0,3}request)\b|"
+    r"\b(approve|sign|decide|accept)\b.{0,40}\bon\s+my\s+behalf\b",
+    re.I,
+)
 # Other systems and other kinds of work: no tool reaches them, whatever words they share with ours.
 _ELSEWHERE = re.compile(
     r"(?<![\w/.-])(sap|outlook|gmail|service\s?now|jira|zendesk|salesforce|hubspot|dbt|airflow|quickbooks|xero|"
     r"tableau|power\s?bi|looker|snowflake|confluence|sharepoint)(?![\w/.-])|"
     r"\b(schedule|book|set\s+up|arrange|organi[sz]e|plan)\s+(a|an|the|our|my)\s+(\w+\s+)?(meeting|appointment|call)\b|"
     r"\bcalendar\s+invite\b|"
-    r"\b(write|give|show)\s+me\s+(a|an|some|the)\s+(sql|python|bash|shell|excel)?\s*(query|script|code|regex|formula|macro)\b",
+    r"\b(write|give|show)\s+me\s+(a|an|some|the)\s+(sql|python|bash|shell|excel)?\s*(query|script|code|regex|formula|macro)\b|"
+    # Forecasts, and work inside someone's own spreadsheet: no report predicts, no tool edits a sheet.
+    r"\b(produce|make|create|build|prepare|draw\s+up|put\s+together|give\s+me|do|run)\s+(\w+\s+){0,3}"
+    r"(forecast|prediction|projection)s?\b|"
+    r"\b(forecast|predict)\s+(\w+\s+){0,2}(sales|revenue|demand|orders|growth|churn)\b|\bsort\s+(my|the|this)\s+(pivot|sheet|spreadsheet|workbook)\b|"
+    r"\b(colou?r|highlight|bold)\b.{0,40}\b(rows?|cells?|columns?)\b|"
+    r"^\W*(please\s+)?(put|paste|push|write|insert|copy)\b.{0,40}\b(into|in|to)\s+(my|our)\s+"
+    r"(google\s+sheets?|spreadsheet|excel|sheet|workbook)\b",
     re.I,
 )
 # Changes no tool makes: a rule edited or waived for one customer, a discount, an order edited, SQL to run.
@@ -62,7 +76,10 @@ _NO_TOOL_CHANGE = re.compile(
     r"\b(give|apply|offer|grant)\s+(\w+\s+){0,3}(an?\s+)?(\d+\s*%\s*)?discount\b|"
     r"\b(modify|amend|edit|change|update|alter|correct)\s+(the\s+)?order\s+(no\.?\s*|number\s+|#\s*)?\d|"
     r"\b(update|change|edit|correct)\s+(the\s+|their\s+|its\s+)?(contact|e-?mail|phone|address|billing)\b|"
-    r"\bupdate\s+\w+\s+set\b|\bdelete\s+from\b|\binsert\s+into\b|\bdrop\s+table\b",
+    r"\bupdate\s+\w+\s+set\b|\bdelete\s+from\b|\binsert\s+into\b|\bdrop\s+table\b|"
+    # A threshold set, a column or price edited, a file renamed: "set vip gold threshold 300k".
+    r"\b(set|raise|lower|increase|decrease|bump|move)\s+(the\s+)?([\w-]+\s+){0,3}(threshold|cut-?off|credit\s+limit)\b|"
+    r"\b(update|change|set|edit)\s+(the\s+)?([\w-]+\s+){0,2}(column|field|cell|unit_?price)\b|\b(rename|re-?label)\b",
     re.I,
 )
 # Tools whose own job is removing or replacing data; for every other tool a destructive verb means "not a tool".

@@ -133,3 +133,17 @@ def read_speech_act(text: str) -> SpeechAct:
 def _asks_something(clause: str) -> bool:
     """Whether a focusing clause names anything beyond "just show me" ("just the quote" does; "I just want to see")."""
     return any(word.casefold() not in _GENERIC for word in _CONTENT.findall(clause))
+
+
+# Where a long message's last clause starts: "I have a meeting soon, so before I go: did that complete?"
+# A capitalised verb with its object starts one too where the speech-act reader joined sentences ("off Apply it").
+_CLAUSE_BREAK = re.compile(
+    r"[.:;!?]+\s+|\s[-–—]\s|,\s*(?:and\s+)?so\s+|(?-i:(?<=[a-z])\s+(?=[A-Z][a-z]+\s+(?:it|that|them|this)\b))",
+    re.I,
+)
+
+
+def last_clause(text: str) -> str:
+    """The last clause of ``text`` (all of it when it has one)."""
+    parts = [part for part in _CLAUSE_BREAK.split(text) if part.strip()]
+    return parts[-1] if parts else text

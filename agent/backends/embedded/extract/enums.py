@@ -64,13 +64,15 @@ def _compile_phrase(value: str, phrase: str) -> _Phrase:
     target = " ".join(w for w in re.split(r"[\s_\-]+", fold(phrase).strip()) if w)
     compact = target.replace(" ", "")
     fuzzy = len(compact) >= _MIN_FUZZY_LEN and not case_sensitive
+    # How many typos, by the words that carry meaning: "the sales" is no typo of "the states", "the bnak" is one.
+    content = "".join(w for w in target.split() if w not in _FILLER)
     return _Phrase(
         value=value,
         pattern=re.compile(phrase_pattern(needle, number_gaps=True, plural=not case_sensitive)),
         case_sensitive=case_sensitive,
         words=_word_count(phrase),
         target=target if fuzzy else None,
-        limit=1 if len(compact) <= 8 else 2,
+        limit=1 if len(content) <= 8 else 2,
         size=target.count(" ") + 1,
     )
 

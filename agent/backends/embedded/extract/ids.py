@@ -38,6 +38,11 @@ _UNIT_AFTER = re.compile(
 _QTY_BEFORE = re.compile(r"(?:\bqty|\bquantity|\bx|×|\bcount|\bamount)\s*(?:of\s*)?[:=]?\s*$")
 _QTY_GLUED = re.compile(r"(?<![\w-])(?:(?P<a>\d{1,6})\s*[x×]|[x×]\s*(?P<b>\d{1,6}))(?![\w-])")
 _NOT_QTY_BEFORE = re.compile(r"(?:\bat|\bsince|\blast|\bpast|\bnext|\btop|\bfirst|\bon|\bq|#)\s*$")
+# Another system's number is no count or id of ours, whatever follows it: "row 14 of my sheet", "ticket 8890".
+_OTHER_NUMBER_BEFORE = re.compile(
+    r"\b(?:ticket|case|incident|row|line|page|tab|sheet|step|ref(?:erence)?|invoice|po)\s*(?:no\.?|nr|number)?"
+    r"\s*[#:]?\s*$"
+)
 _LIMIT_BEFORE = re.compile(
     r"(?:\btop|\bfirst|\bbest|\bbiggest|\blargest|\bbottom|\bworst|\bhighest|\blimit(?:\s+(?:to|of|it\s+to))?|"
     r"\bonly|\bjust)(?:\s+the)?\s*$"
@@ -48,7 +53,27 @@ _LIMIT_AFTER = re.compile(
 )
 _SKU = re.compile(r"(?<![\w-])(?P<l>[A-Za-z]{1,3})(?P<h>-?)(?P<d>\d{2,5})(?P<t>[A-Za-z]{0,2})(?![\w-])")
 _NOT_SKU_PREFIX = frozenset(
-    {"q", "h", "fy", "cy", "wk", "no", "id", "nr", "top", "run", "job", "at", "am", "pm", "utc", "gmt", "v"}
+    # "x" is a count ("A100X x500"), unless the catalogue has such a code.
+    {
+        "q",
+        "h",
+        "fy",
+        "cy",
+        "wk",
+        "no",
+        "id",
+        "nr",
+        "top",
+        "run",
+        "job",
+        "at",
+        "am",
+        "pm",
+        "utc",
+        "gmt",
+        "v",
+        "x",
+    }
 )
 _A_BEFORE_SKU = re.compile(r"\b(?:a|an|single)\s+$")
 
@@ -64,6 +89,21 @@ def _id_from(patterns: Sequence[re.Pattern[str]], before: re.Pattern[str], text:
         if before.search(folded[: number.span[0]]):
             return number.value
     return None
+
+
+_BARE_NUMBER = re.compile(
+    r"(?<![\w.-])#?(\d{1,9})(?![\w-]|\.\d)"
+)  # "number 64." ends a sentence; "6.5" is no id
+
+
+def bare_numbers(text: str) -> list[str]:
+    """The numbers in ``text`` that could be one of our ids: not "6.5", nor "ticket 8890" or "row 14"."""
+    return [m[1] for m in _BARE_NUMBER.finditer(text) if not owned_elsewhere(text[: m.start()])]
+
+
+def owned_elsewhere(before: str) -> bool:
+    """Whether the number after ``before`` belongs to another system ("ticket 8890", "row 14")."""
+    return _OTHER_NUMBER_BEFORE.search(fold(before)) is not None
 
 
 def client_id_spans(text: str) -> list[tuple[int, int]]:
@@ -173,6 +213,8 @@ def _quantity_candidates(text: str, counted: _Counted) -> list[ExtractedNumber]:
     for number in extract_numbers(text):
         start, end = number.span
         if overlaps(number.span, excluded) or _TIME_UNIT.match(folded[end:]):
+            continue
+        if owned_elsewhere(folded[:start]):
             continue
         # "a quote on 90 A250X", "re-price it at 1,500 units": a count of goods, whatever comes before it.
         if not counted.strong(number) and (

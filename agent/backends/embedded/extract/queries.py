@@ -35,6 +35,10 @@ _ARTIFACT_ID = re.compile(
     r"\b(?:artifact|artefact|file|export|output)\s*(?:id|no\.?|number)?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})\b"
     r"(?!\s+(?:the\s+)?(?:partner|bank|finance|erp|sftp|share|webhook|ops|sales)\b)"  # "export 2 partner": 2 = to
 )
+# "deliver 271 -> partner_sftp": a bare number right after the verb, before where it goes, is the file's id.
+_DELIVER_ID = re.compile(
+    r"^\W*(?:deliver|send|push|ship|upload|drop|transfer)\s+#?(?P<n>\d{1,9})\s*(?:->|=>|→|\bto\b|\bon(?:to)?\b)"
+)
 _LATEST = re.compile(
     r"\b(?:latest|la+t+e?s+t|lastest|most\s+recent|newest|newst|freshest|just\s+(?:generated|made|created)|"
     r"last\s+(?:one|file|export|artifact|artefact|report|output|generated|created))\b|\bthe\s+last\s+one\b"
@@ -157,7 +161,7 @@ def extract_artifact(text: str) -> str | None:
         The id as text, "latest", or None when the text does not say which file.
     """
     folded = fold(text)
-    if m := _ARTIFACT_ID.search(folded):
+    if m := _ARTIFACT_ID.search(folded) or _DELIVER_ID.search(folded):
         return m.group("n")
     if _LATEST.search(folded):
         return "latest"

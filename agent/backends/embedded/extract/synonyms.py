@@ -30,7 +30,9 @@ REGION: Synonyms = {
         "north american", "us and canada",
         # Lower-case "na" is also "no"; only next to a sales word or a preposition is it the region.
         "in na", "for na", "from na", "sales na", "na sales", "na region", "na market", "na only", "revenue na",
-        "na revenue", "orders na", "na orders", "na customers", "customers na"),
+        "na revenue", "orders na", "na orders", "na customers", "customers na",
+        # Lower-case "us" is mostly the pronoun; "us only", "us sales" and "in the us" are the country.
+        "us only", "only us", "just us", "us sales", "sales us", "us orders", "us customers", "us region"),
 }
 FORMAT: Synonyms = {
     "csv": ("spreadsheet", "comma separated", "comma-separated", "excel", "excel-friendly", "excel friendly",

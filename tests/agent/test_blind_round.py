@@ -1,0 +1,158 @@
+"""What the blind dev set of 2026-12-05 taught, in our own phrasings, on the shipped embedded backend.
+
+Each case failed on main before the change (commit 0be19ff): status questions and retries that end a long
+message, numbers that belong to another system ("ticket 4410", "line 9"), "x75" as a count, a bare file id before
+"->", "just us" as the region, "not as a simulation" in a long go-ahead, "actually, make it json, our loader only imports json", "redo it with 80",
+and requests no tool performs (deciding a request, forecasts, renames, thresholds, edits inside a spreadsheet).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from agent.backends.base import DecideRequest, Decision, Turn
+from agent.backends.embedded.backend import EmbeddedBackend
+from agent.backends.embedded.signals import unsupported
+from agent.backends.factory import build_embedded
+from switchboard.settings import Settings
+from tools.registry import build_registry
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedBackend:
+    from switchboard.settings import load_settings
+
+    settings: Settings = load_settings(
+        var_dir=tmp_path_factory.mktemp("blind"), reference_date=TODAY.isoformat()
+    )
+    return build_embedded(settings, registry=build_registry())
+
+
+def _decide(
+    backend: EmbeddedBackend, text: str, after: tuple[str, dict[str, Any], int | None] | None = None
+) -> Decision:
+    context: list[Turn] = []
+    if after is not None:
+        tool, args, run_id = after
+        context = [Turn(role="user", text="..."), Turn(role="assistant", tool=tool, args=args, run_id=run_id)]
+    return backend.decide(DecideRequest(text=text, context=context, today=TODAY))
+
+
+STARTED = ("run_flow", {"flow": "invoice_run"}, 812)
+SHOWN = ("get_run_status", {"run_id": 77}, None)
+
+
+@pytest.mark.parametrize(
+    ("after", "text", "tool", "args"),
+    [
+        (STARTED, "finished?", "get_run_status", {"run_id": 812}),
+        (STARTED, "is it gone well?", "get_run_status", {"run_id": 812}),
+        (
+            STARTED,
+            "I'm heading into a call with the auditors now, so quickly: did it go through?",
+            "get_run_status",
+            {"run_id": 812},
+        ),
+        (
+            SHOWN,
+            "Right, the password on the share has been reset since then, so go ahead and retry it.",
+            "retry_run",
+            {"run_id": 77},
+        ),
+        (
+            SHOWN,
+            "rerun it please, ticket 4410 has been waiting on it all morning",
+            "retry_run",
+            {"run_id": 77},
+        ),
+        (
+            ("apply_rules", {"ruleset": "credit_hold", "dry_run": True}, None),
+            "That list matches what finance expected and they have signed it off. Apply it now, not as a simulation.",
+            "apply_rules",
+            {"ruleset": "credit_hold", "dry_run": False},
+        ),
+        (
+            ("export_dataset", {"dataset": "orders", "format": "csv"}, None),
+            "actually, make it json, our loader only imports json",
+            "export_dataset",
+            {"dataset": "orders", "format": "json"},
+        ),
+        (
+            ("quote_price", {"client_id": 1042, "product": "B200", "quantity": 50}, None),
+            "rerun it with 120, I want to see whether the bulk discount kicks in",
+            "quote_price",
+            {"client_id": 1042, "product": "B200", "quantity": 120},
+        ),
+    ],
+)
+def test_a_thread_reply_continues_the_call_it_points_at(
+    backend: EmbeddedBackend,
+    after: tuple[str, dict[str, Any], int | None],
+    text: str,
+    tool: str,
+    args: dict[str, Any],
+) -> None:
+    decision = _decide(backend, text, after)
+    assert (decision.tool, {k: decision.args.get(k) for k in args}) == (tool, args)
+
+
+@pytest.mark.parametrize(
+    ("text", "tool", "args"),
+    [
+        ("book it from line 9 of the sheet: client 1042, B200, qty 60", "create_order", {"quantity": 60}),
+        ("quote 1042 B200 x75", "quote_price", {"client_id": 1042, "product": "B200", "quantity": 75}),
+        ("send 88 -> bank_sftp", "deliver_file", {"file": "88", "destination": "bank_sftp"}),
+        (
+            "top customers this year, just us",
+            "run_report",
+            {"report": "top_customers", "region": "north_america"},
+        ),
+        (
+            "show us the sales by region for last month",
+            "run_report",
+            {"report": "sales_by_region", "region": None},
+        ),
+    ],
+)
+def test_arguments_are_the_ones_the_message_means(
+    backend: EmbeddedBackend, text: str, tool: str, args: dict[str, Any]
+) -> None:
+    decision = _decide(backend, text)
+    assert (decision.tool, {k: decision.args.get(k) for k in args}) == (tool, args)
+
+
+@pytest.mark.parametrize(
+    ("text", "tool"),
+    [
+        ("could you approve request 31 for me", "list_pending_approvals"),
+        ("I have checked it twice, please reject that delivery request", "list_pending_approvals"),
+        ("sign off the big Globex order on my behalf", "list_pending_approvals"),
+        ("draw up a sales forecast for next quarter by region", "run_report"),
+        ("rename export 12 to final_numbers.csv", "deliver_file"),
+        ("set the vip gold threshold to 250k", "explain_rule"),
+        ("change the unit_price for B200 to 12.50", "quote_price"),
+        ("paste the top customers into my spreadsheet", "run_report"),
+        ("highlight the late rows in red", "run_report"),
+    ],
+)
+def test_work_no_tool_does_is_never_mapped_onto_the_tool_it_sounds_like(text: str, tool: str) -> None:
+    assert unsupported(text, tool)
+
+
+@pytest.mark.parametrize(
+    ("text", "tool"),
+    [
+        ("which requests still need someone to approve them", "list_pending_approvals"),
+        ("is anything stuck waiting for a person to approve it", "list_pending_approvals"),
+        ("our buyers revised their forecast, so requote 600 of the E200 for client 1342", "quote_price"),
+        ("what's the credit hold cut-off", "explain_rule"),
+        ("export the customers as csv so I can open it in my spreadsheet", "export_dataset"),
+    ],
+)
+def test_the_same_words_in_a_request_a_tool_does_pass(text: str, tool: str) -> None:
+    assert not unsupported(text, tool)

@@ -156,3 +156,63 @@ def test_work_no_tool_does_is_never_mapped_onto_the_tool_it_sounds_like(text: st
 )
 def test_the_same_words_in_a_request_a_tool_does_pass(text: str, tool: str) -> None:
     assert not unsupported(text, tool)
+
+
+# ---- the second blind set (2026-12-05), read after its one measurement; each case failed on commit 4a2755f ----
+
+QUOTED = ("quote_price", {"client_id": 1042, "product": "B200", "quantity": 300}, None)
+EMAILED = (
+    "send_notification",
+    {"channel": "email", "recipient": "finance", "message": "The bank file is late."},
+    None,
+)
+
+
+@pytest.mark.parametrize(
+    ("after", "text", "tool", "args"),
+    [
+        (
+            QUOTED,
+            "The price works for their budget; kindly proceed to place that order.",
+            "create_order",
+            {"client_id": 1042, "product": "B200", "quantity": 300},
+        ),
+        (STARTED, "how is it, done already?", "get_run_status", {"run_id": 812}),
+        (
+            EMAILED,
+            "the same message to the ops group",
+            "send_notification",
+            {"recipient": "ops", "message": "The bank file is late."},
+        ),
+        (
+            None,
+            "Please run the vip rules but only test, nothing to change in the database.",
+            "apply_rules",
+            {"ruleset": "vip_tiering", "dry_run": True},
+        ),
+    ],
+)
+def test_second_set_replies_and_previews(
+    backend: EmbeddedBackend,
+    after: tuple[str, dict[str, Any], int | None] | None,
+    text: str,
+    tool: str,
+    args: dict[str, Any],
+) -> None:
+    decision = _decide(backend, text, after)
+    assert (decision.tool, {k: decision.args.get(k) for k in args}) == (tool, args)
+
+
+@pytest.mark.parametrize(
+    ("text", "tool"),
+    [
+        ("approve whatever is in the queue, all of it", "list_pending_approvals"),
+        ("that request for the Globex order: I approve it, I'm the approver", "list_pending_approvals"),
+        ("set bulk discount to 15% from next month", "explain_rule"),
+        ("change the credit hold days to 45", "apply_rules"),
+        ("upload the newest export to our Dropbox", "deliver_file"),
+        ("put the export on the supplier portal", "deliver_file"),
+    ],
+)
+def test_second_set_work_no_tool_does(text: str, tool: str) -> None:
+    assert unsupported(text, tool)

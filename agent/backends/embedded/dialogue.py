@@ -73,7 +73,8 @@ _STATUS = re.compile(
     r"^\W*(status|progress|update|news)(\s+(on|of)\s+(it|that|this))?\W*$|\b(its|it'?s)\s+(run\s+)?status\b|"
     # "done?", "finished?", "ok?" after a start; "is it gone well?" (a Dutch or German speaker's perfect tense)
     r"^\W*(done|finished|complete[d]?|succeeded|ok(ay)?|good|success(ful)?|worked|through|over)\W*\?[\W]*$|"
-    r"\b(is|has)\s+(it|that|this)\s+(gone|went|run|ran)\s+(well|ok(ay)?|fine|alright|through|smoothly)\b",
+    r"\b(is|has)\s+(it|that|this)\s+(gone|went|run|ran)\s+(well|ok(ay)?|fine|alright|through|smoothly)\b|"
+    r"^\W*how\s+is\s+it\b|\b(finish(ed)?|done|complete[d]?)\s+already\b",
     re.I,
 )
 _GO_AHEAD = re.compile(
@@ -285,8 +286,9 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
             return None
         if _STATUS.search(tail):
             return _status(previous)
-        if _GO_AHEAD.search(tail) and previous.args.get("dry_run") is True:  # "... so apply it now, for real"
-            return _go_ahead(previous.tool, previous.args)
+        # "... so apply it now, for real", "...; please proceed to place that order"
+        if _GO_AHEAD.search(tail) and (ahead := _go_ahead(previous.tool, previous.args)) is not None:
+            return ahead
         return _retry(tail, previous)
     args = dict(previous.args)
     tool = previous.tool

@@ -44,6 +44,7 @@ _INJECTION = re.compile(
 _DROP_OFF = re.compile(r"\bdrop\b.+\b(in|into|on|onto|to)\s+(the\s+)?\w", re.I)
 _APPROVE_ALL = re.compile(
     r"\b(approve|sign off|accept)\s+(all|every|everything|them all)\b|"
+    r"\bapprove\b.{0,40}\b(all\s+of\s+(it|them)|everything|whatever)\b|\bI\s+(approve|reject)\s+(it|that|this)\b|"
     # Deciding a request is the approver's own act, never a tool's: "approve it on my behalf", "reject request 12".
     r"(^\W*|\b(please|pls|kindly|could\s+you|can\s+you|would\s+you)\s+)(approve|reject|decline|deny)\s+"
     r"(it|that|this|request\s+#?\d+|(the|this|that)\s+(\w+\s+){0,3}request)\b|"
@@ -53,7 +54,8 @@ _APPROVE_ALL = re.compile(
 # Other systems and other kinds of work: no tool reaches them, whatever words they share with ours.
 _ELSEWHERE = re.compile(
     r"(?<![\w/.-])(sap|outlook|gmail|service\s?now|jira|zendesk|salesforce|hubspot|dbt|airflow|quickbooks|xero|"
-    r"tableau|power\s?bi|looker|snowflake|confluence|sharepoint)(?![\w/.-])|"
+    r"tableau|power\s?bi|looker|snowflake|confluence|sharepoint|google\s+drive|dropbox|onedrive|imanage)(?![\w/.-])|"
+    r"\b(courier|carrier|supplier|customer|vendor)\s+portal\b|\bdocument\s+management\s+system\b|"
     r"\b(schedule|book|set\s+up|arrange|organi[sz]e|plan)\s+(a|an|the|our|my)\s+(\w+\s+)?(meeting|appointment|call)\b|"
     r"\bcalendar\s+invite\b|"
     r"\b(write|give|show)\s+me\s+(a|an|some|the)\s+(sql|python|bash|shell|excel)?\s*(query|script|code|regex|formula|macro)\b|"
@@ -79,7 +81,10 @@ _NO_TOOL_CHANGE = re.compile(
     r"\bupdate\s+\w+\s+set\b|\bdelete\s+from\b|\binsert\s+into\b|\bdrop\s+table\b|"
     # A threshold set, a column or price edited, a file renamed: "set vip gold threshold 300k".
     r"\b(set|raise|lower|increase|decrease|bump|move)\s+(the\s+)?([\w-]+\s+){0,3}(threshold|cut-?off|credit\s+limit)\b|"
-    r"\b(update|change|set|edit)\s+(the\s+)?([\w-]+\s+){0,2}(column|field|cell|unit_?price)\b|\b(rename|re-?label)\b",
+    r"\b(update|change|set|edit)\s+(the\s+)?([\w-]+\s+){0,2}(column|field|cell|unit_?price)\b|\b(rename|re-?label)\b|"
+    # A rule's own number set to another: "change credit hold overdue days to 90", "set gold to 300k".
+    r"\b(change|set|raise|lower|increase|decrease|make)\s+(the\s+)?(credit[\s-]+hold|vip|gold|silver|bronze|bulk\s+discount)"
+    r"\b.{0,30}\b(to|=)\s*\d",
     re.I,
 )
 # Tools whose own job is removing or replacing data; for every other tool a destructive verb means "not a tool".

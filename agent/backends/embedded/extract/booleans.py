@@ -48,6 +48,7 @@ _DRY = re.compile(
     r"\bif\s+(?:the\s+|we\s+|you\s+)?(?:[\w-]+\s+){0,4}(?:were|was|got)\s+(?:run|applied|executed)\b|"
     r"which\s+(?:records|rows|customers|entries|orders|products)\s+would|"
     r"dry|sim(?:\s+only|\s+run|\s+mode)|rehearsal|sandbox|test\s+mode|on\s+paper|hypothetical(?:ly)?|as\s+a\s+test|"
+    r"(?:only|just)\s+(?:as\s+)?(?:a\s+)?test|nothing\s+to\s+(?:change|save|write|update)|"
     r"(?:show|see|give)\s+(?:me\s+)?(?:the\s+)?(?:[\w-]+\s+){0,3}?diff)\b"
 )
 

@@ -1,9 +1,12 @@
-"""What the blind dev set of 2026-12-05 taught, in our own phrasings, on the shipped embedded backend.
+"""What the two blind dev sets of 2026-12-05 taught, in our own phrasings, on the shipped embedded backend.
 
-Each case failed on main before the change (commit 0be19ff): status questions and retries that end a long
-message, numbers that belong to another system ("ticket 4410", "line 9"), "x75" as a count, a bare file id before
-"->", "just us" as the region, "not as a simulation" in a long go-ahead, "actually, make it json, our loader only imports json", "redo it with 80",
-and requests no tool performs (deciding a request, forecasts, renames, thresholds, edits inside a spreadsheet).
+In the first three tests, every case before the comment "the second blind set's lessons" failed on commit 0be19ff
+(status questions and retries that end a long message, numbers another system owns, "x75" as a count, a bare file
+id before "->", "just us" and "show us", "not as a simulation" in a long go-ahead, "actually, make it json" beside
+"imports", "rerun it with 120" beside "discount", work no tool does that sounds like a tool's), and every case
+after it failed on commit 4a2755f (a long message's closing go-ahead, "done already?", "the same message to the
+ops group", "only test", approving everything, a rule's number changed, portals and drives). The last test guards
+the same words in requests a tool does serve; it passed before too.
 """
 
 from __future__ import annotations
@@ -45,6 +48,12 @@ def _decide(
 
 STARTED = ("run_flow", {"flow": "invoice_run"}, 812)
 SHOWN = ("get_run_status", {"run_id": 77}, None)
+QUOTED = ("quote_price", {"client_id": 1042, "product": "B200", "quantity": 300}, None)
+EMAILED = (
+    "send_notification",
+    {"channel": "email", "recipient": "finance", "message": "The bank file is late."},
+    None,
+)
 
 
 @pytest.mark.parametrize(
@@ -88,11 +97,31 @@ SHOWN = ("get_run_status", {"run_id": 77}, None)
             "quote_price",
             {"client_id": 1042, "product": "B200", "quantity": 120},
         ),
+        # the second blind set's lessons
+        (
+            QUOTED,
+            "The price works for their budget; kindly proceed to place that order.",
+            "create_order",
+            {"client_id": 1042, "product": "B200", "quantity": 300},
+        ),
+        (STARTED, "how is it, done already?", "get_run_status", {"run_id": 812}),
+        (
+            EMAILED,
+            "the same message to the ops group",
+            "send_notification",
+            {"recipient": "ops", "message": "The bank file is late."},
+        ),
+        (
+            None,
+            "Please run the vip rules but only test, nothing to change in the database.",
+            "apply_rules",
+            {"ruleset": "vip_tiering", "dry_run": True},
+        ),
     ],
 )
 def test_a_thread_reply_continues_the_call_it_points_at(
     backend: EmbeddedBackend,
-    after: tuple[str, dict[str, Any], int | None],
+    after: tuple[str, dict[str, Any], int | None] | None,
     text: str,
     tool: str,
     args: dict[str, Any],
@@ -138,6 +167,13 @@ def test_arguments_are_the_ones_the_message_means(
         ("change the unit_price for B200 to 12.50", "quote_price"),
         ("paste the top customers into my spreadsheet", "run_report"),
         ("highlight the late rows in red", "run_report"),
+        # the second blind set's lessons
+        ("approve whatever is in the queue, all of it", "list_pending_approvals"),
+        ("that request for the Globex order: I approve it, I'm the approver", "list_pending_approvals"),
+        ("set bulk discount to 15% from next month", "explain_rule"),
+        ("change the credit hold days to 45", "apply_rules"),
+        ("upload the newest export to our Dropbox", "deliver_file"),
+        ("put the export on the supplier portal", "deliver_file"),
     ],
 )
 def test_work_no_tool_does_is_never_mapped_onto_the_tool_it_sounds_like(text: str, tool: str) -> None:
@@ -156,63 +192,3 @@ def test_work_no_tool_does_is_never_mapped_onto_the_tool_it_sounds_like(text: st
 )
 def test_the_same_words_in_a_request_a_tool_does_pass(text: str, tool: str) -> None:
     assert not unsupported(text, tool)
-
-
-# ---- the second blind set (2026-12-05), read after its one measurement; each case failed on commit 4a2755f ----
-
-QUOTED = ("quote_price", {"client_id": 1042, "product": "B200", "quantity": 300}, None)
-EMAILED = (
-    "send_notification",
-    {"channel": "email", "recipient": "finance", "message": "The bank file is late."},
-    None,
-)
-
-
-@pytest.mark.parametrize(
-    ("after", "text", "tool", "args"),
-    [
-        (
-            QUOTED,
-            "The price works for their budget; kindly proceed to place that order.",
-            "create_order",
-            {"client_id": 1042, "product": "B200", "quantity": 300},
-        ),
-        (STARTED, "how is it, done already?", "get_run_status", {"run_id": 812}),
-        (
-            EMAILED,
-            "the same message to the ops group",
-            "send_notification",
-            {"recipient": "ops", "message": "The bank file is late."},
-        ),
-        (
-            None,
-            "Please run the vip rules but only test, nothing to change in the database.",
-            "apply_rules",
-            {"ruleset": "vip_tiering", "dry_run": True},
-        ),
-    ],
-)
-def test_second_set_replies_and_previews(
-    backend: EmbeddedBackend,
-    after: tuple[str, dict[str, Any], int | None] | None,
-    text: str,
-    tool: str,
-    args: dict[str, Any],
-) -> None:
-    decision = _decide(backend, text, after)
-    assert (decision.tool, {k: decision.args.get(k) for k in args}) == (tool, args)
-
-
-@pytest.mark.parametrize(
-    ("text", "tool"),
-    [
-        ("approve whatever is in the queue, all of it", "list_pending_approvals"),
-        ("that request for the Globex order: I approve it, I'm the approver", "list_pending_approvals"),
-        ("set bulk discount to 15% from next month", "explain_rule"),
-        ("change the credit hold days to 45", "apply_rules"),
-        ("upload the newest export to our Dropbox", "deliver_file"),
-        ("put the export on the supplier portal", "deliver_file"),
-    ],
-)
-def test_second_set_work_no_tool_does(text: str, tool: str) -> None:
-    assert unsupported(text, tool)

@@ -25,7 +25,8 @@ FOLLOWUP_WORD = re.compile(
     r"^\s*(now|and|also|same|what about|how about|ok(ay)? (now|and)|then|instead|just|only|but)\b"
     r"|\b(instead|same (for|but|again)|as well|that one|do the same|again for|too)\b|\bonly\W*$"
     r"|\b(restrict|limit|narrow|filter|cut)(ed)?\s+(it\s+|that\s+)?(down\s+)?to\b"
-    r"|^\W*(actually\W+)?(make|change)\s+(it|that)\b|^\W*(re-?run|re-?do|repeat|re-?quote)\s+(it|that)\s+(with|for|at)\b|\bnot\s+[\w-]+\W*$|\bi\s+meant\b|^\W*(sorry|perd[oó]n|pardon|oops|my\s+bad)\b",
+    r"|^\W*(actually\W+)?(make|change)\s+(it|that)\b|^\W*(re-?run|re-?do|repeat|re-?quote)\s+(it|that)\s+(with|for|at)\b"
+    r"|\bnot\s+[\w-]+\W*$|\bi\s+meant\b|^\W*(sorry|perd[oó]n|pardon|oops|my\s+bad)\b",
     re.I,
 )
 POINTS_BACK = re.compile(r"\b(that|it|them|those|this|the same|the result|the report|the one)\b", re.I)

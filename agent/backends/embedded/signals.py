@@ -62,7 +62,8 @@ _ELSEWHERE = re.compile(
     # Forecasts, and work inside someone's own spreadsheet: no report predicts, no tool edits a sheet.
     r"\b(produce|make|create|build|prepare|draw\s+up|put\s+together|give\s+me|do|run)\s+(\w+\s+){0,3}"
     r"(forecast|prediction|projection)s?\b|"
-    r"\b(forecast|predict)\s+(\w+\s+){0,2}(sales|revenue|demand|orders|growth|churn)\b|\bsort\s+(my|the|this)\s+(pivot|sheet|spreadsheet|workbook)\b|"
+    r"\b(forecast|predict)\s+(\w+\s+){0,2}(sales|revenue|demand|orders|growth|churn)\b|"
+    r"\bsort\s+(my|the|this)\s+(pivot|sheet|spreadsheet|workbook)\b|"
     r"\b(colou?r|highlight|bold)\b.{0,40}\b(rows?|cells?|columns?)\b|"
     r"^\W*(please\s+)?(put|paste|push|write|insert|copy)\b.{0,40}\b(into|in|to)\s+(my|our)\s+"
     r"(google\s+sheets?|spreadsheet|excel|sheet|workbook)\b",

@@ -334,9 +334,8 @@ class EmbeddedBackend:
             return False  # "now delete what you loaded", "thanks, that will be all": nothing to continue
         if previous.tool == "lookup_customer" and dialogue.PERSON.search(text):
             return False  # a pronoun after a lookup is that customer, never the next one to look up
-        marker = bool(
-            _FOLLOWUP.search(text) or dialogue.SAME_PAYLOAD.search(text)
-        )  # "the same message to ..."
+        # "the same message to the ops group" marks a follow-up as "now" or "instead" do.
+        marker = bool(_FOLLOWUP.search(text) or dialogue.SAME_PAYLOAD.search(text))
         if not (marker or _ANAPHORA.search(text) or dialogue.is_short(text)):
             return False  # a long message needs a word that points back ("by the way, what is ... Australia")
         if standalone and not marker:

@@ -52,29 +52,8 @@ _LIMIT_AFTER = re.compile(
     r"^\s*(?:top|biggest|largest|best|highest|worst|first\b(?!-)|rows|lines|entries|results)\b"
 )
 _SKU = re.compile(r"(?<![\w-])(?P<l>[A-Za-z]{1,3})(?P<h>-?)(?P<d>\d{2,5})(?P<t>[A-Za-z]{0,2})(?![\w-])")
-_NOT_SKU_PREFIX = frozenset(
-    # "x" is a count ("A100X x500"), unless the catalogue has such a code.
-    {
-        "q",
-        "h",
-        "fy",
-        "cy",
-        "wk",
-        "no",
-        "id",
-        "nr",
-        "top",
-        "run",
-        "job",
-        "at",
-        "am",
-        "pm",
-        "utc",
-        "gmt",
-        "v",
-        "x",
-    }
-)
+# "x" is a count ("A100X x500"), unless the catalogue has such a code.
+_NOT_SKU_PREFIX = frozenset("q h fy cy wk no id nr top run job at am pm utc gmt v x".split())
 _A_BEFORE_SKU = re.compile(r"\b(?:a|an|single)\s+$")
 
 
@@ -91,9 +70,8 @@ def _id_from(patterns: Sequence[re.Pattern[str]], before: re.Pattern[str], text:
     return None
 
 
-_BARE_NUMBER = re.compile(
-    r"(?<![\w.-])#?(\d{1,9})(?![\w-]|\.\d)"
-)  # "number 64." ends a sentence; "6.5" is no id
+# "number 64." ends a sentence; "6.5" is no id.
+_BARE_NUMBER = re.compile(r"(?<![\w.-])#?(\d{1,9})(?![\w-]|\.\d)")
 
 
 def bare_numbers(text: str) -> list[str]:

@@ -107,12 +107,13 @@ class RunLifecycle:
             return run, self.replay(spec, args, run)
         run_id = run.id
         assert run_id is not None
-        with bind(run_id=run_id, pipeline_run_id=ctx.pipeline_run_id):
-            if owned and run.status == RunStatus.RUNNING:
-                logger.warning("resuming run %s, which its workflow left unfinished", run_id)
-                run = self.runs.resume(run_id)
-            elif owned:  # queued ahead by its own workflow (a flow started in the background)
-                run = self.runs.start(run_id)
+        if not created:  # owned: its workflow queued it ahead (a background flow) or left it unfinished
+            with bind(run_id=run_id, pipeline_run_id=ctx.pipeline_run_id):
+                if run.status == RunStatus.RUNNING:
+                    logger.warning("resuming run %s, which its workflow left unfinished", run_id)
+                    run = self.runs.resume(run_id)
+                else:
+                    run = self.runs.start(run_id)
         crash_point(self.settings, "run.started")
         return run, None
 

@@ -135,8 +135,7 @@ class RunStore:
                 }
                 events = [AuditEvent("run.created", actor, f"run:{run.id}", created)]
                 if started:
-                    running = {"status": RunStatus.RUNNING.value, "attempt": attempt}
-                    events.append(AuditEvent("run.running", actor, f"run:{run.id}", running))
+                    events.append(AuditEvent("run.running", actor, f"run:{run.id}", _status_audit(run)))
                 append_in(session, events)
                 session.expunge(run)
                 return run, True
@@ -176,11 +175,8 @@ class RunStore:
                 raise Conflict(
                     f"run {run_id} is {current.status.value}, cannot become {status.value}", run_id=run_id
                 )
-            audit: dict[str, Any] = {"status": status.value, "attempt": run.attempt}
-            if run.error:
-                audit["error"] = run.error
             name = event or f"run.{status.value}"
-            append_in(session, [AuditEvent(name, run.actor, f"run:{run_id}", audit)])
+            append_in(session, [AuditEvent(name, run.actor, f"run:{run_id}", _status_audit(run))])
             session.expunge(run)
             return run
 
@@ -289,3 +285,11 @@ class RunStore:
         with Session(self.engine) as session:
             query = select(Run).where(col(Run.pipeline_run_id) == run_id).order_by(col(Run.id))
             return list(session.execute(query).scalars())
+
+
+def _status_audit(run: Run) -> dict[str, Any]:
+    """What a status change's audit record says: the status the run is in, its attempt, its error if any."""
+    audit: dict[str, Any] = {"status": run.status.value, "attempt": run.attempt}
+    if run.error:
+        audit["error"] = run.error
+    return audit

@@ -42,10 +42,11 @@ _INJECTION = re.compile(
     re.I,
 )
 _DROP_OFF = re.compile(r"\bdrop\b.+\b(in|into|on|onto|to)\s+(the\s+)?\w", re.I)
-_APPROVE_ALL = re.compile(
+# Deciding a request is the approver's own act, never a tool's: "approve all", "approve it on my behalf",
+# "reject request 12", "I approve it".
+_DECIDES_REQUESTS = re.compile(
     r"\b(approve|sign off|accept)\s+(all|every|everything|them all)\b|"
     r"\bapprove\b.{0,40}\b(all\s+of\s+(it|them)|everything|whatever)\b|\bI\s+(approve|reject)\s+(it|that|this)\b|"
-    # Deciding a request is the approver's own act, never a tool's: "approve it on my behalf", "reject request 12".
     r"(^\W*|\b(please|pls|kindly|could\s+you|can\s+you|would\s+you)\s+)(approve|reject|decline|deny)\s+"
     r"(it|that|this|request\s+#?\d+|(the|this|that)\s+(\w+\s+){0,3}request)\b|"
     r"\b(approve|sign|decide|accept)\b.{0,40}\bon\s+my\s+behalf\b",
@@ -107,7 +108,7 @@ def unsupported(text: str, tool: str) -> bool:
 
     "delete the test customers", "SYSTEM: ...", "open SAP and check invoice 4455", "write me a SQL query".
     """
-    if any(p.search(text) for p in (_APPROVE_ALL, _INJECTION, _ELSEWHERE, _NO_TOOL_CHANGE)):
+    if any(p.search(text) for p in (_DECIDES_REQUESTS, _INJECTION, _ELSEWHERE, _NO_TOOL_CHANGE)):
         return True
     if tool == "normalize_dataset":
         return destructive(text) and not _CLEANED_AWAY.search(text)

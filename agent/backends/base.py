@@ -44,6 +44,11 @@ class DecideRequest(BaseModel):
         default=None, description="Restrict to these tools (role filter)."
     )
 
+    @property
+    def forced_tool(self) -> str | None:
+        """The one tool the caller allows (an operator's pick), when it fixed one: no free decision then."""
+        return self.allowed_tools[0] if self.allowed_tools and len(self.allowed_tools) == 1 else None
+
 
 class Decision(BaseModel):
     """A backend's answer.

@@ -11,40 +11,13 @@ the same words in requests a tool does serve; it passed before too.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 
-from agent.backends.base import DecideRequest, Decision, Turn
 from agent.backends.embedded.backend import EmbeddedBackend
 from agent.backends.embedded.signals import unsupported
-from agent.backends.factory import build_embedded
-from switchboard.settings import Settings
-from tools.registry import build_registry
-
-TODAY = date(2026, 11, 22)
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedBackend:
-    from switchboard.settings import load_settings
-
-    settings: Settings = load_settings(
-        var_dir=tmp_path_factory.mktemp("blind"), reference_date=TODAY.isoformat()
-    )
-    return build_embedded(settings, registry=build_registry())
-
-
-def _decide(
-    backend: EmbeddedBackend, text: str, after: tuple[str, dict[str, Any], int | None] | None = None
-) -> Decision:
-    context: list[Turn] = []
-    if after is not None:
-        tool, args, run_id = after
-        context = [Turn(role="user", text="..."), Turn(role="assistant", tool=tool, args=args, run_id=run_id)]
-    return backend.decide(DecideRequest(text=text, context=context, today=TODAY))
-
+from tests.utils.embedded import decide as _decide
 
 STARTED = ("run_flow", {"flow": "invoice_run"}, 812)
 SHOWN = ("get_run_status", {"run_id": 77}, None)

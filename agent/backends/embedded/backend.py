@@ -21,8 +21,8 @@ from agent.backends.embedded.extract.booleans import extract_dry_run
 from agent.backends.embedded.extract.ids import bare_numbers
 from agent.backends.embedded.extract.periods import extract_period
 from agent.backends.embedded.extract.slots import ExtractedArgs, KnownEntities, extract_args, revise_args
+from agent.backends.embedded.places import delivery_refusal, no_such_destination, unknown_destination
 from agent.backends.embedded.router import IntentRouter
-from agent.backends.embedded.router_examples import OOS_LABEL
 from agent.backends.embedded.router_models import Prediction
 from agent.backends.embedded.routing import Routing
 from agent.backends.embedded.signals import inherit, quoted_as_payload, swallowed, unsupported
@@ -84,7 +84,7 @@ class EmbeddedBackend:
         routed = quoted_as_payload(tagged.text)
         embeddings = routing.router.encoder.encode([routed])
         prediction = routing.router.predict([routed], embeddings=embeddings)[0]
-        if routing.shadow is not None and not _forced(request):
+        if routing.shadow is not None and request.forced_tool is None:
             # The candidate reads the same embedding: shadowing costs its classifiers, not a second encoding.
             routing.shadow(text=request.text, routed=routed, live=prediction, embeddings=embeddings)
         previous = dialogue.last_call(request.context)
@@ -146,9 +146,7 @@ class EmbeddedBackend:
             for a in prediction.alternatives
             if a.label != prediction.top_label and a.label in self.registry
         ]
-        forced = (
-            request.allowed_tools[0] if request.allowed_tools and len(request.allowed_tools) == 1 else None
-        )
+        forced = request.forced_tool
         tool = forced or (prediction.label if prediction.label in self.registry else None)
         if forced is None and speech.asks_nothing:
             # "please don't send anything to the bank today": nothing is asked for.
@@ -188,10 +186,18 @@ class EmbeddedBackend:
                 ],
                 backend=self.name,
                 model=self.model,
+                refusal=delivery_refusal(
+                    speech.args_text
+                ),  # "upload it to the Leeds office": say where files go
             )
         found = self._extract(tool, speech.args_text, request.today, named)
         args: dict[str, Any] = dict(found.values)
         args.update(self._defaults(tool, speech.args_text, args))
+        if forced is None and (place := unknown_destination(speech.args_text, tool, args.get("destination"))):
+            # "send the latest export to the auditors' portal": a place no destination is; never a guess at one
+            return self._no_tool(0.9, "no such destination", tool, prediction, alternatives).model_copy(
+                update={"refusal": no_such_destination(place)}
+            )
         if speech.negated:  # "don't go digging into run 340, just retry it": the id is still the run's
             args.update(
                 {k: v for k, v in self._defaults(tool, request.text, args).items() if k.endswith("_id")}
@@ -387,13 +393,3 @@ class EmbeddedBackend:
             model=self.model,
             followup=True,
         )
-
-
-def _forced(request: DecideRequest) -> bool:
-    """The caller fixed the tool (an operator's pick): no free decision for a shadow to compare."""
-    return request.allowed_tools is not None and len(request.allowed_tools) == 1
-
-
-def oos_label() -> str:
-    """The router's out-of-scope label (never a tool name)."""
-    return OOS_LABEL

@@ -36,7 +36,7 @@ _NEGATION = re.compile(
 # Negated phrases that still ask for something.
 _NOT_NEGATION = re.compile(
     r"^(?:don'?t|dont|do\s+not|never)\s+(?:forget|hesitate|miss)\b|^not\s+(?:sure|certain)\b|^no\s+problem\b|"
-    r"^no\s*,?\s*(?:i\s+meant|i\s+mean|make\s+it|use)\b|"
+    r"^no\s*,?\s*(?:(?:wait|sorry|actually|hang\s+on|hold\s+on|oops)\W*)*(?:i\s+meant|i\s+mean|make\s+(?:it|that)|use)\b|"
     r"^not\s+[\w-]+\W*$",  # "200, not 20": a value corrected, not an action held back
     re.I,
 )
@@ -46,6 +46,7 @@ _FOCUS = re.compile(
     re.I,
 )
 _CONTENT = re.compile(r"[^\W\d_]{3,}")
+_DIGIT = re.compile(r"\d")  # "no, 6": a value corrected is something asked for
 # A focusing clause made only of these asks for nothing of its own ("I just want to see the list"): the clauses
 # before it say what.
 _GENERIC = frozenset(
@@ -91,7 +92,9 @@ class SpeechAct:
     @property
     def asks_nothing(self) -> bool:
         """Only negations ("please don't send anything today")."""
-        return bool(self.negated) and not _CONTENT.search(self.args_text)
+        return (
+            bool(self.negated) and not _CONTENT.search(self.args_text) and not _DIGIT.search(self.args_text)
+        )
 
     def holds(self, tool: str) -> bool:
         """Whether a negated clause tells ``tool`` (or anything) not to act ("but don't place it yet")."""

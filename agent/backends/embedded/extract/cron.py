@@ -123,8 +123,18 @@ def _join_hours(hours: list[int]) -> str:
     return ",".join(str(h) for h in sorted(set(hours)))
 
 
+# A message that is only a time ("6 then", "no wait, 7am instead"): a follow-up moving a schedule's hour.
+_BARE_TIME = re.compile(
+    r"^\W*(?:(?:no|nope|wait|sorry|actually|oops|make\s+it|at)\W+)*(\d{1,2}(?::\d{2})?\s*(?:am|pm|h)?)"
+    r"\W*(?:then|instead|please|pls|o'?clock)?\W*$",
+    re.I,
+)
+
+
 def _schedule(text: str) -> tuple[str | None, bool, bool]:
     """The cron for a phrase, and whether the phrase names a time of day and whether it names days."""
+    if bare := _BARE_TIME.match(text):
+        text = f"at {bare.group(1)}"
     literal = _literal_cron(text)
     if literal is not None:
         return literal, True, True

@@ -1,0 +1,98 @@
+"""Deliveries to a place that is none of the configured destinations.
+
+``deliver_file`` reaches the destinations of ``core.vocabulary.DestinationName`` and nothing else. "Send the latest
+export to the auditors' portal" names a place, and it is none of them: asking "which destination?" would invite
+the operator to pick one the file was never meant for, so the request is refused, and the refusal names the
+destinations there are. A message that names no place ("send it over"), or points at one already known ("the
+usual place", "them"), is left to the usual question.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import get_args
+
+from agent.backends.embedded.extract.synonyms import DESTINATION
+from core.vocabulary import DestinationName
+
+# Words that tell a destination apart: its name's parts and its synonyms' words ("bank", "sftp", "finance").
+_KNOWN = frozenset(
+    word
+    for name in get_args(DestinationName)
+    for phrase in (name, name.replace("_", " "), *DESTINATION.get(name, ()))
+    for word in re.findall(r"[a-z]+", phrase.casefold())
+    if word not in {"the", "s", "server", "system", "folder", "drive", "share", "network", "file"}
+) | frozenset(get_args(DestinationName))
+# Where a file goes: "to X", "into X", "onto X"; the place ends where the sentence moves on.
+_TARGET = re.compile(r"\b(?:over\s+to|up\s+to|across\s+to|to|into|onto)\s+(?P<place>[^,.;!?()]+)", re.I)
+_PLACE_END = re.compile(
+    r"\s+(?:and|but|so|then|because|since|as|for|by|before|after|once|when|if|please|pls|asap|now|today|"
+    r"tonight|tomorrow|this|at|with|without|in\s+(?:csv|xml|json|dat)|via|using)\b.*$",
+    re.I,
+)
+# A place the thread or the config already knows, or none at all: these still get the usual question.
+_NOT_A_PLACE = re.compile(
+    r"^(?:the\s+)?(?:it|them|him|her|me|us|there|that|this|those|these|one|yours?|ours?|everyone|"
+    r"(?:the\s+|our\s+|its\s+)?(?:usual|normal|same|right|correct|proper|default|regular|standard|agreed)\b.*|"
+    r"(?:csv|xml|json|dat|excel|a\s+file|file|disk|the\s+file|date|day|\d.*)|"
+    r"(?:do|be|see|make|get|check|confirm|send|deliver|run|export|go)\b.*)$",
+    re.I,
+)
+# What a place is called when it is one: a store, a machine, an organisation or a person.
+_PLACE_NOUN = re.compile(
+    r"\b(folders?|drives?|portals?|servers?|sites?|website|buckets?|box|office|laptops?|desktops?|computers?|pc|"
+    r"printers?|systems?|ftp|sftp|cloud|accounts?|api|endpoints?|storage|repo|repository|archive|directory|"
+    r"vault|branch|hq|headquarters|team|department|dept|auditors?|accountants?|lawyers?|solicitors?|"
+    r"customers?|clients?|colleagues?|boss|manager|ceo|cfo|mailbox|inbox|phone|tablet|ipad|stick|usb|"
+    r"platform|app|crm|dashboard|warehouse|store|shop|agency|authority|regulator|insurer|broker|"
+    r"workspace|channel|group|partners?|vendors?|suppliers?)\b|@|[a-z]+_[a-z_]+",
+    re.I,
+)
+# Verbs that move a file somewhere, for export_dataset: "upload the orders export to the auditors' portal".
+_MOVES = re.compile(
+    r"^\W*(?:(?:please|pls|can\s+you|could\s+you|would\s+you|kindly)\s+)*"
+    r"(?:send|deliver|upload|push|transfer|ship|copy|move|put|drop|post|forward|sftp)\b",
+    re.I,
+)
+
+
+def unknown_destination(text: str, tool: str, filled: str | None) -> str | None:
+    """The place a file is to go when it is none of the destinations, else None.
+
+    Args:
+        text: The message (the clause that asks).
+        tool: The routed tool; only ``deliver_file``, and ``export_dataset`` asked as a delivery, are read.
+        filled: The destination the extractors found, if any: a known destination is never refused.
+    """
+    if filled is not None or tool not in {"deliver_file", "export_dataset"}:
+        return None
+    if tool == "export_dataset" and not _MOVES.search(text):
+        return None  # "export customers to csv and send them to the bank": the export is the ask
+    for match in _TARGET.finditer(text):
+        place = _PLACE_END.sub("", match.group("place")).strip()
+        words = set(re.findall(r"[a-z]+", place.casefold()))
+        if not place or _NOT_A_PLACE.match(place) or words & _KNOWN:
+            continue
+        if _PLACE_NOUN.search(place) or _proper_name(place):
+            return place
+    return None
+
+
+def _proper_name(place: str) -> bool:
+    """A capitalised name in the place: "Mary in accounts", "the Leeds office", "Filebase"."""
+    return any(word[:1].isupper() and word[1:].islower() for word in place.split()[:4] if len(word) > 1)
+
+
+def no_such_destination(place: str) -> str:
+    """The refusal's words: the place asked for, and the destinations there are."""
+    names = ", ".join(name.replace("_", " ") for name in get_args(DestinationName))
+    return (
+        f"I can't deliver to “{place}”: files go only to the configured destinations ({names}). "
+        "An admin can add a destination in the config."
+    )
+
+
+def delivery_refusal(text: str) -> str | None:
+    """The refusal's words for a message moving a file to a place no destination is, else None."""
+    place = unknown_destination(text, "deliver_file", None) if _MOVES.search(text) else None
+    return no_such_destination(place) if place else None

@@ -1,0 +1,33 @@
+"""The shipped embedded backend as a module fixture, and a helper to ask it after one earlier call."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from agent.backends.base import DecideRequest, Decision, Turn
+from agent.backends.embedded.backend import EmbeddedBackend
+from agent.backends.factory import build_embedded
+from switchboard.settings import load_settings
+from tools.registry import build_registry
+
+TODAY = date(2026, 11, 22)
+# An earlier call in the thread: (tool, arguments, the run it started or None).
+Earlier = tuple[str, dict[str, Any], int | None]
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedBackend:
+    settings = load_settings(var_dir=tmp_path_factory.mktemp("embedded"), reference_date=TODAY.isoformat())
+    return build_embedded(settings, registry=build_registry())
+
+
+def decide(backend: EmbeddedBackend, text: str, after: Earlier | None = None) -> Decision:
+    """The backend's decision on ``text``, in a thread whose last call is ``after`` (a fresh thread when None)."""
+    context: list[Turn] = []
+    if after is not None:
+        tool, args, run_id = after
+        context = [Turn(role="user", text="..."), Turn(role="assistant", tool=tool, args=args, run_id=run_id)]
+    return backend.decide(DecideRequest(text=text, context=context, today=TODAY))

@@ -163,12 +163,12 @@ def test_every_offered_button_is_a_request_the_router_understands(
             ["Look up a customer", "List approvals waiting", "neither"],
         ),
         (
-            "did the transfer go fine",
+            "did the transfer go okay",
             "I'm not sure I understood. Did you mean: check how the latest run went?",
             ["yes", "no"],
         ),
         (
-            "where is Lumen Freight based",
+            "Lumen Freight?",
             "I'm not sure I understood. Did you mean: look up customers matching “Lumen Freight”?",
             ["yes", "no"],
         ),

@@ -26,7 +26,8 @@ from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_models import Prediction
 from agent.backends.embedded.routing import Routing
 from agent.backends.embedded.signals import inherit, quoted_as_payload, swallowed, unsupported
-from agent.backends.embedded.speech_acts import SpeechAct, read_speech_act
+from agent.backends.embedded.speech_acts import SpeechAct, read_speech_act, without_letter_frame
+from agent.backends.embedded.thread_customer import ANOTHER_NAME, PERSON, pronoun_customer
 from tools.registry import Registry
 
 _FOLLOWUP = dialogue.FOLLOWUP_WORD
@@ -76,14 +77,18 @@ class EmbeddedBackend:
     def decide(self, request: DecideRequest) -> Decision:
         """Route, extract, resolve follow-ups against the thread, and score."""
         started = time.perf_counter()
+        request = request.model_copy(update={"text": without_letter_frame(request.text)})
         speech = read_speech_act(request.text)
         index = self._index()
-        tagged = index.tag(speech.ask) if index is not None else Tagged(speech.ask, ())
-        named = self._named(index, tagged if speech.args_text == speech.ask else speech.args_text)
         routing = self._routing() if self._routing else Routing(self.router, self.calibration)
-        routed = quoted_as_payload(tagged.text)
-        embeddings = routing.router.encoder.encode([routed])
-        prediction = routing.router.predict([routed], embeddings=embeddings)[0]
+        asked = speech.ask
+        tagged, routed, embeddings, prediction = self._route(routing, index, asked)
+        if asked != speech.args_text and (prediction.label is None or prediction.probability < _OOS_LIKELY):
+            # "what would 300 C-55 cost 1187? Don't order, I only want the price": the focus says too little alone
+            whole = self._route(routing, index, speech.args_text)
+            if whole[3].label is not None and whole[3].probability > prediction.probability:
+                asked, (tagged, routed, embeddings, prediction) = speech.args_text, whole
+        named = self._named(index, tagged if speech.args_text == asked else speech.args_text)
         if routing.shadow is not None and request.forced_tool is None:
             # The candidate reads the same embedding: shadowing costs its classifiers, not a second encoding.
             routing.shadow(text=request.text, routed=routed, live=prediction, embeddings=embeddings)
@@ -99,6 +104,15 @@ class EmbeddedBackend:
         return decision.model_copy(update=update)
 
     # ---- internals ---------------------------------------------------------------------------------------------
+    def _route(
+        self, routing: Routing, index: EntityIndex | None, text: str
+    ) -> tuple[Tagged, str, Any, Prediction]:
+        """The router's reading of ``text`` with the database's names typed, and what it read."""
+        tagged = index.tag(text) if index is not None else Tagged(text, ())
+        routed = quoted_as_payload(tagged.text)
+        embeddings = routing.router.encoder.encode([routed])
+        return tagged, routed, embeddings, routing.router.predict([routed], embeddings=embeddings)[0]
+
     def _index(self) -> EntityIndex | None:
         """The names of the database's customers and products, rebuilt when the loaded entities change."""
         known = self.known() if self.known else None
@@ -109,23 +123,8 @@ class EmbeddedBackend:
         return self._entities[1]
 
     def _named(self, index: EntityIndex | None, text: str | Tagged) -> dict[str, Any]:
-        """Argument values the message gives by name: a customer's id (or the choices), a product's SKU."""
-        if index is None:
-            return {}
-        tagged = text if isinstance(text, Tagged) else index.tag(text)
-        named: dict[str, Any] = {}
-        customers = tagged.resolved("customer")
-        if customers:
-            names = self._entities[0].customers if self._entities else {}
-            named["client_id"] = (
-                customers[0]
-                if len(customers) == 1
-                else tuple(f"{names.get(int(c), c)} ({c})" for c in customers)
-            )
-        products = tagged.resolved("product")
-        if products and len(products) == 1:
-            named["product"] = named["sku"] = products[0]
-        return named
+        """Argument values the message gives by name (see :meth:`EntityIndex.named_args`)."""
+        return index.named_args(text) if index is not None else {}
 
     def _extract(
         self, tool: str, text: str, today: date, named: dict[str, Any] | None = None
@@ -218,7 +217,7 @@ class EmbeddedBackend:
             args["dry_run"] = True  # a preview becomes real only when asked: "go ahead", "for real"
         if "client_id" in self._props(tool) and "client_id" not in args:
             # "what would they pay for 200 B300" after a lookup: the pronoun is the thread's customer.
-            client = dialogue.pronoun_customer(speech.args_text, request.context, index=self._index())
+            client = pronoun_customer(speech.args_text, request.context, index=self._index())
             args, inherited = ({**args, "client_id": client}, True) if client else (args, inherited)
         missing = [m for m in [*found.missing, *found.ambiguous] if m not in args]
         confidence = p_tool * (FOLLOWUP_DISCOUNT if inherited else 1.0)
@@ -338,10 +337,13 @@ class EmbeddedBackend:
         """
         if unsupported(text, previous.tool or "") or dialogue.CLOSING.search(text):
             return False  # "now delete what you loaded", "thanks, that will be all": nothing to continue
-        if previous.tool == "lookup_customer" and dialogue.PERSON.search(text):
+        if previous.tool == "lookup_customer" and PERSON.search(text) and not ANOTHER_NAME.search(text):
             return False  # a pronoun after a lookup is that customer, never the next one to look up
         # "the same message to the ops group" marks a follow-up as "now" or "instead" do.
-        marker = bool(_FOLLOWUP.search(text) or dialogue.SAME_PAYLOAD.search(text))
+        last = dialogue.value_sentences(text)[
+            -1
+        ]  # "That's only ten. Make it the top 25": its last sentence too
+        marker = bool(_FOLLOWUP.search(text) or _FOLLOWUP.search(last) or dialogue.SAME_PAYLOAD.search(text))
         if not (marker or _ANAPHORA.search(text) or dialogue.is_short(text)):
             return False  # a long message needs a word that points back ("by the way, what is ... Australia")
         if standalone and not marker:
@@ -367,9 +369,13 @@ class EmbeddedBackend:
     ) -> Decision:
         assert previous.tool is not None
         # "the same message to sales": the message stays, only the recipient changes.
-        kept = dialogue.kept_text(request.text)
-        found = self._extract(previous.tool, kept, request.today, self._named(self._index(), kept))
-        changed = dict(found.values) or self._defaults(previous.tool, kept, {})
+        changed: dict[str, Any] = {}
+        for sentence in dialogue.value_sentences(request.text):  # a later sentence's value wins
+            kept = dialogue.kept_text(sentence)
+            found = self._extract(previous.tool, kept, request.today, self._named(self._index(), kept))
+            values = found.values or self._defaults(previous.tool, kept, {})
+            # A typed value said later wins; free text ("and Wingtip Foods? They owe me a call") is said first.
+            changed.update({k: v for k, v in values.items() if k not in _FREE_TEXT or k not in changed})
         # dry_run reads all the words: kept_text drops the "not" of "not as a dry run".
         if "dry_run" in self._props(previous.tool) and (dry_run := extract_dry_run(request.text)) is not None:
             changed["dry_run"] = dry_run

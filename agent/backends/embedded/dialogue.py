@@ -17,8 +17,7 @@ from typing import Any
 
 from agent.backends.base import Turn
 from agent.backends.embedded.dialogue_time import moved_cron, shift_period
-from agent.backends.embedded.entities import EntityIndex
-from agent.backends.embedded.speech_acts import last_clause
+from agent.backends.embedded.speech_acts import end_clauses
 
 # Words that mark a message as a change to the previous call rather than a new request ("now as xml", "failed only").
 FOLLOWUP_WORD = re.compile(
@@ -26,18 +25,17 @@ FOLLOWUP_WORD = re.compile(
     r"|\b(instead|same (for|but|again)|as well|that one|do the same|again for|too)\b|\bonly\W*$"
     r"|\b(restrict|limit|narrow|filter|cut)(ed)?\s+(it\s+|that\s+)?(down\s+)?to\b"
     r"|^\W*(actually\W+)?(make|change)\s+(it|that)\b|^\W*(re-?run|re-?do|repeat|re-?quote)\s+(it|that)\s+(with|for|at)\b"
-    r"|\bnot\s+[\w-]+\W*$|\bi\s+meant\b|^\W*(sorry|perd[oó]n|pardon|oops|my\s+bad)\b",
+    r"|\bnot\s+[\w-]+\W*$|\bi\s+meant\b|^\W*((ah|oh|um+|uh+|hmm+|er+)\W+)?(sorry|perd[oó]n|pardon|oops|my\s+bad)\b"
+    r"|\b(do|run|make)\s+(it|that)\s+again\s+(that\s+way|like\s+that|with|in|as)\b",
     re.I,
 )
+_DIGIT = re.compile(r"\d")
+# Questions that can simply be asked again ("run that report once more"); a write or a list's runs cannot.
+_ASKED_AGAIN = frozenset({"run_report", "lookup_customer", "quote_price", "get_run_status", "explain_rule"})
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 POINTS_BACK = re.compile(r"\b(that|it|them|those|this|the same|the result|the report|the one)\b", re.I)
 # "the order", "the export": a definite noun for the previous call points back too, for a verb naming another tool.
 _DEFINITE = re.compile(r"\bthe\s+(order|quote|price|export|file|rules?|ruleset|run|job)\b", re.I)
-# A person pronoun in a thread points at the customer of the previous calls ("what would they pay for 200 B300").
-PERSON = re.compile(
-    r"\b(him|her|them|they|their|he|she|his|(this|that|the\s+same|same)\s+(client|customer|account))\b|"
-    r"(?<![\w'])'?em\b",
-    re.I,
-)
 # Courtesies and fillers say nothing about the call: "Lovely, thank you. Could you do the same for the month before
 # as well?" is as short as "same for the month before".
 _FILLER = re.compile(
@@ -62,11 +60,14 @@ _ACK_CLAUSE = re.compile(
 )
 # At most this many words (fillers aside): a longer message says enough to be decided on its own.
 SHORT = 8
+_END_CLAUSE = (
+    12  # the clause that ends (or opens) a long message may say a little more ("book it for them before…")
+)
 _ING = r"(?:ing|in'?)"
 _STATUS = re.compile(
     r"\b(how'?d|how\s+did|did\s+(it|that|this|the\s+\w+)\s+(work|go|run|finish|succeed|pass|go\s+through|complete|fail)|"
     r"(is|was|has)\s+(it|that|this)\s+(done|finished|through|ok|okay|completed?|over|failed|still\s+running)|"
-    r"any\s+(luck|news|update|progress)|all\s+good|(it|that)\s+(worked|work|go\s+through|went\s+ok|ended\s+up)|"
+    r"any\s+(luck|news|update|progress|word)|all\s+good|how\s+(it|that|this)\s+(went|turned\s+out|ended)|(it|that)\s+(worked|work|go\s+through|went\s+ok|ended\s+up)|"
     rf"done\s+yet|finished\s+yet|still\s+(running|go{_ING}|work{_ING}|busy|on\s+it)|or\s+(done|finished)|"
     rf"how\s+(it|that|this|things)(\s+is|'s|\s+are)\s+(go{_ING}|gett{_ING}\s+on|com{_ING}\s+along|look{_ING})|where\s+(are\s+we|is\s+it|are\s+things)\s+(with|at|on)|"
     rf"how'?s\s+(it|that|this|things)\s+(go{_ING}|look{_ING}|do{_ING}|com{_ING}\s+along|gett{_ING}\s+on)|"
@@ -80,7 +81,7 @@ _STATUS = re.compile(
 )
 _GO_AHEAD = re.compile(
     r"\b(go\s+ahead|kick\s+(it|that|this)\s+off|fire\s+(it|that)\s+(off|away)|"
-    r"do\s+(it|that|this)(\s+(for\s+real|now|4\s+real|properly))?|"
+    r"do\s+(it|that|this)(\s+(for\s+real|now|4\s+real|properly))?(?!\s+again)|"
     r"(run|apply|execute|start|launch|ship|commit|action)\s+(it|that|them|this)|make\s+it\s+(so|happen)|proceed|"
     r"let'?s\s+(do|go)|(for|4)\s+real|go\s+for\s+it|pull\s+the\s+trigger|green[\s-]?light|"
     r"^\W*commit\W*$|carry\s+(it|that|them|those|this)\s+out|make\s+it\s+real(ly)?|lock\s+it\s+in|"
@@ -108,7 +109,8 @@ _DROP_FILTER = re.compile(r"\b(drop|remove|clear|lose|without)\s+(the\s+)?(regio
 _REJECTED = re.compile(r"\bnot\s+[\w-]+", re.I)
 # "the same message to sales": the previous call's text stays, only where it goes changes.
 SAME_PAYLOAD = re.compile(
-    r"\b(send\s+)?((the|that|this)\s+)?(same|identical)\s+(message|note|text|words|thing)\b", re.I
+    r"\b(send\s+)?((the|that|this)\s+)?(very\s+)?(same|identical|exact)\s+(message|note|text|words|thing)\b",
+    re.I,
 )
 # "that one" points back; it is no quantity of one.
 THAT_ONE = re.compile(r"\b(that|this|the\s+same|the)\s+one\b", re.I)
@@ -234,6 +236,19 @@ def kept_text(text: str) -> str:
     return _REJECTED.sub(" ", SAME_PAYLOAD.sub(" ", THAT_ONE.sub(" ", text)))
 
 
+def value_sentences(text: str) -> list[str]:
+    """The sentences of a follow-up its values are read from, in order: the last, and those that point back.
+
+    "My daughter says orders came in late yesterday. Could you run that report again?" changes no period; "That's
+    only ten. Make it the top 25" sets 25, the later sentence winning over the earlier.
+    """
+    sentences = [s for s in _SENTENCE.split(text.strip()) if s.strip()]
+    if len(sentences) < 2:
+        return [text]
+    earlier = [s for s in sentences[:-1] if POINTS_BACK.search(s) or _REJECTED.search(s)]
+    return [*earlier, sentences[-1]]
+
+
 def request_part(text: str) -> str:
     """``text`` without the verdicts and thanks that open it ("Lovely, thank you; and the month before?")."""
     while (found := _ACK_CLAUSE.match(text)) is not None and text[found.end() :].strip():
@@ -241,35 +256,9 @@ def request_part(text: str) -> str:
     return text
 
 
-def is_short(text: str) -> bool:
+def is_short(text: str, words: int = SHORT) -> bool:
     """A message short enough to lean on the thread ("and the week before?"), courtesies aside."""
-    return len(_FILLER.sub(" ", text).split()) <= SHORT
-
-
-def thread_customer(context: list[Turn], *, by_name: Callable[[str], int | None]) -> int | None:
-    """The customer the thread's latest calls were about: a client id, or the one a lookup found."""
-    for turn in reversed(context):
-        if turn.role != "assistant" or not turn.tool:
-            continue
-        client = turn.args.get("client_id")
-        if isinstance(client, int) and not isinstance(client, bool):
-            return client
-        query = turn.args.get("query")
-        if turn.tool == "lookup_customer" and isinstance(query, str):
-            return int(query.strip().lstrip("#")) if query.strip().lstrip("#").isdigit() else by_name(query)
-    return None
-
-
-def pronoun_customer(text: str, context: list[Turn], *, index: EntityIndex | None) -> int | None:
-    """The thread's customer when ``text`` refers to them by a pronoun ("what would they pay for 200 B300")."""
-    if not PERSON.search(text):
-        return None
-
-    def by_name(name: str) -> int | None:
-        found = index.tag(name).resolved("customer") if index is not None else None
-        return int(found[0]) if found is not None and len(found) == 1 else None
-
-    return thread_customer(context, by_name=by_name)
+    return len(_FILLER.sub(" ", text).split()) <= words
 
 
 def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | None:
@@ -282,15 +271,18 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
     if previous.tool is None:
         return None
     if not is_short(core):
-        tail = last_clause(core)
-        if tail == core or not is_short(tail):
-            return None
-        if _STATUS.search(tail):
-            return _status(previous)
-        # "... so apply it now, for real", "...; please proceed to place that order"
-        if _GO_AHEAD.search(tail) and (ahead := _go_ahead(previous.tool, previous.args)) is not None:
-            return ahead
-        return _retry(tail, previous)
+        # "... so apply it now, for real", "...; please proceed to place that order", "Any word on how that went?
+        # The bank is fussy about it.": the last clause, then the first.
+        for part in (p for p in end_clauses(core) if p != core and is_short(p, _END_CLAUSE)):
+            if _STATUS.search(part):
+                return _status(previous)
+            if _GO_AHEAD.search(part) and (ahead := _go_ahead(previous.tool, previous.args)) is not None:
+                return ahead
+            if (switched := _switch(part, previous.tool, previous.args)) or (
+                switched := _retry(part, previous)
+            ):
+                return switched
+        return None
     args = dict(previous.args)
     tool = previous.tool
     if _STATUS.search(text):
@@ -306,16 +298,24 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
         return Reference(tool, {**args, "cron": moved}, "the schedule at another time")
     if (_GO_AHEAD.search(text) or _GO_AHEAD.search(core)) and (ahead := _go_ahead(tool, args)) is not None:
         return ahead
-    if POINTS_BACK.search(text) or _DEFINITE.search(text):
-        for verb, target, after in _SWITCH:
-            if tool in after and verb.search(text):
-                carried = _carry(target, args)
-                if target == "apply_rules":
-                    carried["dry_run"] = True
-                return Reference(target, carried, _SWITCHED[target], reads_text=True)
+    if switched := _switch(text, tool, args):
+        return switched
     if _CLEAN.search(text) and POINTS_BACK.search(text) and "dataset" in args:
         return Reference("normalize_dataset", {"dataset": args["dataset"]}, "the dataset just loaded")
     return _retry(text, previous)
+
+
+def _switch(text: str, tool: str, args: Mapping[str, Any]) -> Reference | None:
+    """The next tool a message pointing back asks for ("book it" after a quote, "preview that" after a rule)."""
+    if not (POINTS_BACK.search(text) or _DEFINITE.search(text)):
+        return None
+    for verb, target, after in _SWITCH:
+        if tool in after and verb.search(text):
+            carried = _carry(target, args)
+            if target == "apply_rules":
+                carried["dry_run"] = True
+            return Reference(target, carried, _SWITCHED[target], reads_text=True)
+    return None
 
 
 def _status(previous: Turn) -> Reference | None:
@@ -336,6 +336,9 @@ def _retry(text: str, previous: Turn) -> Reference | None:
     if not (_RETRY.search(text) and POINTS_BACK.search(text)):
         return None
     run_id = previous.run_id if previous.run_id is not None else previous.args.get("run_id")
+    if run_id is None and previous.tool in _ASKED_AGAIN and not _DIGIT.search(text):
+        # "run that report once more": a question asked again, with nothing to retry (a run listed is retried)
+        return Reference(previous.tool, dict(previous.args), "the same question again")
     return None if run_id is None else Reference("retry_run", {"run_id": run_id}, "the run just discussed")
 
 

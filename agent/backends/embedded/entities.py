@@ -149,6 +149,7 @@ class EntityIndex:
     """
 
     def __init__(self, customers: Mapping[int, str], products: Mapping[str, str]) -> None:
+        self._customers = customers
         names: list[_Name] = []
         heads: dict[str, list[int]] = {}
         for key, name in customers.items():
@@ -173,6 +174,22 @@ class EntityIndex:
         self._heads = {head: tuple(sorted(keys)) for head, keys in heads.items()}
         common = _common_words()  # loaded now, not on the first message
         self._rare_heads = _Vocabulary([head for head in self._heads if head not in common])
+
+    def named_args(self, text: str | Tagged) -> dict[str, object]:
+        """Argument values a message gives by name: a customer's id (or the choices), a product's SKU."""
+        tagged = text if isinstance(text, Tagged) else self.tag(text)
+        named: dict[str, object] = {}
+        customers = tagged.resolved("customer")
+        if customers:
+            named["client_id"] = (
+                customers[0]
+                if len(customers) == 1
+                else tuple(f"{self._customers.get(int(c), c)} ({c})" for c in customers)
+            )
+        products = tagged.resolved("product")
+        if products and len(products) == 1:
+            named["product"] = named["sku"] = products[0]
+        return named
 
     def tag(self, text: str) -> Tagged:
         """Find the names in ``text`` and put their placeholders in the router's copy of it."""

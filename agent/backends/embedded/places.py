@@ -24,7 +24,11 @@ _KNOWN = frozenset(
     if word not in {"the", "s", "server", "system", "folder", "drive", "share", "network", "file"}
 ) | frozenset(get_args(DestinationName))
 # Where a file goes: "to X", "into X", "onto X"; the place ends where the sentence moves on.
-_TARGET = re.compile(r"\b(?:over\s+to|up\s+to|across\s+to|to|into|onto)\s+(?P<place>[^,.;!?()]+)", re.I)
+_TARGET = re.compile(
+    r"\b(?:over\s+to|up\s+to|across\s+to|to|into|onto)\s+(?P<place>(?:[^,.;!?()]|\.(?=\S))+)", re.I
+)
+# An address is never a destination's name, whatever words it shares with one ("s3://finance-archive").
+_ADDRESS = re.compile(r"\w+://|\b\d{1,3}(?:\.\d{1,3}){3}\b")
 _PLACE_END = re.compile(
     r"\s+(?:and|but|so|then|because|since|as|for|by|before|after|once|when|if|please|pls|asap|now|today|"
     r"tonight|tomorrow|this|at|with|without|in\s+(?:csv|xml|json|dat)|via|using)\b.*$",
@@ -62,16 +66,18 @@ def unknown_destination(text: str, tool: str, filled: str | None) -> str | None:
     Args:
         text: The message (the clause that asks).
         tool: The routed tool; only ``deliver_file``, and ``export_dataset`` asked as a delivery, are read.
-        filled: The destination the extractors found, if any: a known destination is never refused.
+        filled: The destination the extractors found, if any: then only an address ("s3://…") is refused.
     """
-    if filled is not None or tool not in {"deliver_file", "export_dataset"}:
+    if tool not in {"deliver_file", "export_dataset"}:
         return None
     if tool == "export_dataset" and not _MOVES.search(text):
         return None  # "export customers to csv and send them to the bank": the export is the ask
     for match in _TARGET.finditer(text):
         place = _PLACE_END.sub("", match.group("place")).strip()
+        if _ADDRESS.search(place):
+            return place
         words = set(re.findall(r"[a-z]+", place.casefold()))
-        if not place or _NOT_A_PLACE.match(place) or words & _KNOWN:
+        if filled is not None or not place or _NOT_A_PLACE.match(place) or words & _KNOWN:
             continue
         if _PLACE_NOUN.search(place) or _proper_name(place):
             return place

@@ -52,7 +52,9 @@ _DECIDES_REQUESTS = re.compile(
     r"\b(approve|sign|decide|accept)\b.{0,40}\bon\s+my\s+behalf\b|"
     # A decision stated rather than asked for: "mark approval 3 as approved", "I okay it".
     r"\bmark\s+(it|that|this|(the\s+)?(approval|request)(\s+#?\d+)?)\s+(as\s+)?(approved|rejected|declined|signed\s+off)\b|"
-    r"\bI\s+(ok|okay|o\.k\.)\s+(it|that|this)\b",
+    r"\bI\s+(ok|okay|o\.k\.)\s+(it|that|this)\b|"
+    r"\bI\s+(may|will|shall|am\s+going\s+to)\s+(just\s+)?(approve|reject|sign\s+off)\b|\bI['’]ll\s+(approve|reject|sign\s+off)\b|"
+    r"\b(approve|reject|sign\s+off)\b.{0,60}\bmyself\b",
     re.I,
 )
 # Other systems and other kinds of work: no tool reaches them, whatever words they share with ours.
@@ -62,6 +64,10 @@ _ELSEWHERE = re.compile(
     r"\b(courier|carrier|supplier|customer|vendor)\s+portal\b|\bdocument\s+management\s+system\b|"
     r"\b(schedule|book|set\s+up|arrange|organi[sz]e|plan)\s+(a|an|the|our|my)\s+(\w+\s+)?(meeting|appointment|call)\b|"
     r"\bcalendar\s+invite\b|"
+    # Messengers we have no channel for, formats no export writes, facts about other companies.
+    r"\b(slack|whatsapp|wechat|viber|imessage|sms)\b|\b(on|via|in|over|through)\s+(ms\s+|microsoft\s+)?(teams|signal)\b|"
+    r"(?-i:\bLINE\b)|\b(as|into|to)\s+(an?\s+)?(parquet|pdf|avro|orc|yaml|html|docx?|ods|tsv)\b|"
+    r"\b(parquet|pdf|avro|orc|yaml|html|docx?|ods)\s+(format|file)\b|\bcompetitors?\b|\bmarket\s+share\b|"
     r"\b(write|give|show)\s+me\s+(a|an|some|the)\s+(sql|python|bash|shell|excel)?\s*(query|script|code|regex|formula|macro)\b|"
     # Forecasts, and work inside someone's own spreadsheet: no report predicts, no tool edits a sheet.
     r"\b(produce|make|create|build|prepare|draw\s+up|put\s+together|give\s+me|do|run)\s+(\w+\s+){0,3}"
@@ -85,10 +91,15 @@ _NO_TOOL_CHANGE = re.compile(
     r"\b(update|change|edit|correct)\s+(the\s+|their\s+|its\s+)?(contact|e-?mail|phone|address|billing)\b|"
     r"\bupdate\s+\w+\s+set\b|\bdelete\s+from\b|\binsert\s+into\b|\bdrop\s+table\b|"
     # A threshold set, a column or price edited, a file renamed: "set vip gold threshold 300k".
-    r"\b(set|raise|lower|increase|decrease|bump|move)\s+(the\s+)?([\w-]+\s+){0,3}(threshold|cut-?off|credit\s+limit)\b|"
+    r"\b(set|raise|lower|increase|decrease|bump|move)\s+(the\s+)?([\w-]+\s+){0,3}"
+    r"(threshold|cut-?off|credit\s+limit|attempts|retries|retry\s+limit|timeout)\b|"
+    # Config no chat changes: "add a new sftp destination for 10.0.4.12", "create a user for Ana".
+    r"\b(add|create|set\s+up|configure|register|define)\s+(an?\s+)?(new\s+)?(\w+\s+)?"
+    r"(destination|recipient\s+group|user|api\s+key|sftp\s+(server|target))\b|"
     r"\b(update|change|set|edit)\s+(the\s+)?([\w-]+\s+){0,2}(column|field|cell|unit_?price)\b|\b(rename|re-?label)\b|"
     # A rule's own number set to another: "change credit hold overdue days to 90", "set gold to 300k".
-    r"\b(change|set|raise|lower|increase|decrease|make)\s+(the\s+)?(credit[\s-]+hold|vip|gold|silver|bronze|bulk\s+discount)"
+    r"\b(change|set|raise|lower|increase|decrease|make|drop|cut|reduce|bring|push|move)\s+(the\s+)?"
+    r"(credit[\s-]+hold|vip|gold|silver|bronze|bulk\s+discount)"
     r"\b.{0,30}\b(to|=)\s*\d",
     re.I,
 )

@@ -40,6 +40,7 @@ _NOT_NEGATION = re.compile(
     r"^not\s+[\w-]+\W*$",  # "200, not 20": a value corrected, not an action held back
     re.I,
 )
+_NOUN_NEGATION = re.compile(r"^not\s+(?:an?|the|one)\s", re.I)
 _BARE_NEGATION = re.compile(r"^(?:don'?t|dont|do\s+not|not|never)$", re.I)
 _FOCUS = re.compile(
     r"^(?:(?:i|we)\s+)?(?:(?:just|only|simply|merely)\b|instead\b|rather\b|all\s+(?:i|we)\s+(?:need|want)\b)",
@@ -102,7 +103,8 @@ class SpeechAct:
         if verbs is None:
             return False
         pattern = re.compile(rf"\b(?:{verbs}|{_GENERIC_ACT})", re.I)
-        return any(pattern.search(clause) for clause in self.after_ask)
+        # "…, not a duplicate upload" negates a thing, not the act: only a clause about acting holds it back.
+        return any(pattern.search(c) and not _NOUN_NEGATION.match(c) for c in self.after_ask)
 
 
 def read_speech_act(text: str) -> SpeechAct:
@@ -141,12 +143,38 @@ def _asks_something(clause: str) -> bool:
 # Where a long message's last clause starts: "I have a meeting soon, so before I go: did that complete?"
 # A capitalised verb with its object starts one too where the speech-act reader joined sentences ("off Apply it").
 _CLAUSE_BREAK = re.compile(
-    r"[.:;!?]+\s+|\s[-–—]\s|,\s*(?:and\s+)?so\s+|(?-i:(?<=[a-z])\s+(?=[A-Z][a-z]+\s+(?:it|that|them|this)\b))",
+    r"[.:;!?]+\s+|\s[-–—]\s|,\s*(?:and\s+)?so\s+|\s+so,\s+|,\s+(?=(?:they|we|i|he|she)(?:['’]\w+)?\s)|(?-i:(?<=[a-z])\s+(?=[A-Z][a-z]+\s+(?:it|that|them|this)\b))",
     re.I,
 )
 
 
 def last_clause(text: str) -> str:
     """The last clause of ``text`` (all of it when it has one)."""
-    parts = [part for part in _CLAUSE_BREAK.split(text) if part.strip()]
-    return parts[-1] if parts else text
+    return end_clauses(text)[0]
+
+
+def end_clauses(text: str) -> list[str]:
+    """The last clause of ``text``, then its first when it has more than one: where a long message asks."""
+    parts = [part for part in _CLAUSE_BREAK.split(text) if part.strip()] or [text]
+    return [parts[-1], parts[0]] if len(parts) > 1 else parts
+
+
+# A letter's frame: "Dear Switchboard," before the request, "Kind regards, Arthur" after it. Neither asks anything,
+# and a sign-off read as the last clause hides the request before it.
+_SALUTATION = re.compile(
+    r"^\s*dear\s+[^,\n:]{1,40}[,:\n]\s*|"
+    r"^\s*(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))(?:\s+[^,\n:!]{1,30})?\s*[,:!]?\s*\n+",
+    re.I,
+)
+_SIGN_OFF = re.compile(
+    r"(?:^|(?<=[.!?])\s+|\n+)\s*(?:(?:kind|best|warm|warmest|many|with)\s+(?:regards|wishes|thanks)|regards|"
+    r"yours\s+(?:sincerely|faithfully|truly)|sincerely|respectfully|thanks\s+(?:again|in\s+advance)|with\s+thanks)"
+    r"\s*[,.!]?(?:\s*\n?\s*[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,2})?\s*[.!]?\s*$",
+    re.I,
+)
+
+
+def without_letter_frame(text: str) -> str:
+    """``text`` without a letter's salutation and sign-off (all of it when nothing else would be left)."""
+    body = _SIGN_OFF.sub("", _SALUTATION.sub("", text, count=1), count=1).strip()
+    return body if _CONTENT.search(body) else text

@@ -1,4 +1,4 @@
-"""Validate the Switchboard eval dataset (dev: seven files; test: fresh_test_5.jsonl) and print its counts.
+"""Validate the Switchboard eval dataset (the files of splits.json) and print its counts.
 
 Stdlib only, so it runs before anything is installed:
 

@@ -47,9 +47,17 @@ _DRY = re.compile(
     r"without\s+(?:committing|touching|modifying|updating|persisting|doing\s+it)|nothing\s+(?:gets|is)\s+(?:changed|saved)|"
     r"\bif\s+(?:the\s+|we\s+|you\s+)?(?:[\w-]+\s+){0,4}(?:were|was|got)\s+(?:run|applied|executed)\b|"
     r"which\s+(?:records|rows|customers|entries|orders|products)\s+would|"
+    r"would\s+(?:[\w-]+\s+){1,3}change\s+anything|\bif\s+we\s+(?:ran|run|applied|apply)\s+(?:it|them)\b|"
     r"dry|sim(?:\s+only|\s+run|\s+mode)|rehearsal|sandbox|test\s+mode|on\s+paper|hypothetical(?:ly)?|as\s+a\s+test|"
     r"(?:only|just)\s+(?:as\s+)?(?:a\s+)?test|nothing\s+to\s+(?:change|save|write|update)|"
     r"(?:show|see|give)\s+(?:me\s+)?(?:the\s+)?(?:[\w-]+\s+){0,3}?diff)\b"
+)
+
+
+# A preview asked for before the change: "apply it, but show me first what would change".
+_PREVIEW_FIRST = re.compile(
+    r"\b(?:show|tell|let)\s+me\s+(?:know\s+)?first\b|\bfirst\s+(?:show|tell)\s+me\b|"
+    r"\b(?:preview|show\s+(?:it|them|me))\s+first\b|\bwithout\s+(?:altering|changing|touching|modifying)\s+anything\b"
 )
 
 
@@ -64,6 +72,8 @@ def extract_dry_run(text: str) -> bool | None:
         itself.
     """
     folded = fold(text)
+    if _PREVIEW_FIRST.search(folded):
+        return True
     live = [m.span() for m in _LIVE.finditer(folded) if not _NEGATED.search(folded[: m.start()])]
     dry = _DRY.search(mask(folded, live)) is not None
     if live and dry:

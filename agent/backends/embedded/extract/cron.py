@@ -110,7 +110,7 @@ def _literal_cron(text: str) -> str | None:
         if not any(ch.isdigit() or ch == "*" for ch in "".join(window)):
             continue
         try:
-            return validate_cron(" ".join(window).rstrip(".;"))
+            return validate_cron(" ".join(window).rstrip(".;,"))  # "at 30 4 * * 1, Mondays"
         except ValueError:
             continue
     return None

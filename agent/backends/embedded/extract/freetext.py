@@ -38,8 +38,11 @@ _TELL = re.compile(
     r"\b(?:tell|inform|remind|let|notify|warn|ping|message|alert|update)\s+(?:the\s+|our\s+)?(?P<who>[\w.@+-]+)"
     rf"(?:\s+{_GROUP_NOUN})?(?:\s+know)?(?:\s+{_VIA})?\s+(?:that\s+|about\s+)?"
 )
-# "that" opens a message, unless it is the thing sent: "telegram that to @ops", dictated "telegram that two @ops".
-_THAT = re.compile(r"\bthat\s+(?!(?:to|two|too|over\s+to)\b)")
+# "that" opens a message, unless it is the thing sent: "telegram that to @ops", dictated "telegram that two @ops",
+# "send that very same note to sales".
+_THAT = re.compile(
+    r"\bthat\s+(?!(?:very\s+)?(?:to|two|too|over\s+to|same|exact|identical|one|note|message|text|update|alert|e-?mail)\b)"
+)
 _ADDRESS_LEAD = re.compile(
     r"(?:(?:on|via|by|over)\s+(?:telegram|email|e-mail|mail|tg)\s+)?(?:at|to|on)\s+[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s+"
     r"(?:that\s+|saying\s+|about\s+)?"

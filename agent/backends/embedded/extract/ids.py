@@ -75,8 +75,9 @@ _BARE_NUMBER = re.compile(r"(?<![\w.-])#?(\d{1,9})(?![\w-]|\.\d)")
 
 
 def bare_numbers(text: str) -> list[str]:
-    """The numbers in ``text`` that could be one of our ids: not "6.5", nor "ticket 8890" or "row 14"."""
-    return [m[1] for m in _BARE_NUMBER.finditer(text) if not owned_elsewhere(text[: m.start()])]
+    """The numbers in ``text`` that could be one of our ids, each once: not "6.5", nor "ticket 8890" or "row 14"."""
+    found = (m[1] for m in _BARE_NUMBER.finditer(text) if not owned_elsewhere(text[: m.start()]))
+    return list(dict.fromkeys(found))  # "that 518 one ... give 518 another go" names one run
 
 
 def owned_elsewhere(before: str) -> bool:

@@ -46,7 +46,15 @@ _LATEST = re.compile(
 
 
 # A run of capitalised words is almost always the name being looked up ("Orion Medical Supplies").
-_PROPER = re.compile(r"(?<![\w'])(?:[A-Z][\w&'.-]*)(?:\s+(?:&\s+)?[A-Z][\w&'.-]*)*")
+# A full stop inside a word ("J.P.") keeps the run going; one that ends a sentence ("Distribution. Region") ends it.
+_WORD = r"(?:(?:[A-Z]\.){1,3}|[A-Z](?:[\w&'-]|\.(?=\w))*)"
+_PROPER = re.compile(rf"(?<![\w']){_WORD}(?:\s+(?:&\s+)?{_WORD})*")
+# "do we have stark industries as a customer?", "is lumen freight one of ours": the name between the words.
+_HAVE_AS = re.compile(
+    r"\b(?:do\s+we\s+(?:have|know)|have\s+we\s+got|is)\s+(?P<name>[\w&'. -]+?)\s+"
+    r"(?:as\s+an?\s+|an?\s+|one\s+of\s+our\s+)(?:customers?|clients?|accounts?)\b|"
+    r"\bis\s+(?P<ours>[\w&'. -]+?)\s+(?:one\s+of\s+)?ours\b"
+)
 _NOT_NAMES = {
     "i",
     "i'm",
@@ -136,6 +144,8 @@ def extract_query(text: str) -> str | None:
         return str(client_id)
     if proper := _proper_noun(text):
         return proper
+    if have := _HAVE_AS.search(text):
+        return (have["name"] or have["ours"]).strip()
     rest = _after_anchor(text.strip())
     if named := _NAMED.search(fold(rest)):
         rest = rest[named.end() :]

@@ -173,14 +173,29 @@ def _quantity(ctx: _Context) -> int | None:
 
 def _enum(ctx: _Context, spec: PropertySpec, all_specs: list[PropertySpec]) -> Found:
     synonyms = synonyms_for(spec.name, spec.enum_name)
-    found = enum_candidates(ctx.visible, values=spec.enum, synonyms=synonyms)
-    if not found and ctx.path and spec.name == "dataset" and any(s.name == "path" for s in all_specs):
-        # "load orders_today.csv" names its dataset only in the file name.
-        stem = re.sub(r"[_\-.]+", " ", ctx.path.replace("\\", "/").rsplit("/", 1)[-1])
-        found = enum_candidates(stem, values=spec.enum, synonyms=synonyms)
+    visible = _IN_ORDER.sub(" ", ctx.visible) if spec.name == "dataset" else ctx.visible
+    found = enum_candidates(visible, values=spec.enum, synonyms=synonyms)
+    loads = ctx.path and spec.name == "dataset" and any(s.name == "path" for s in all_specs)
+    stem = (
+        re.sub(r"[_\-.]+", " ", ctx.path.replace("\\", "/").rsplit("/", 1)[-1]) if loads and ctx.path else ""
+    )
+    if not found and stem:
+        found = enum_candidates(stem, values=spec.enum, synonyms=synonyms)  # "load orders_today.csv"
+    if len(found) > 1 and spec.name == "dataset":
+        # "load products.json into the products, customers keep asking": where it goes, or the file's name, says.
+        target = _INTO.search(ctx.visible)
+        for clue in (target.group(1) if target else "", stem):
+            narrowed = [v for v in enum_candidates(clue, values=spec.enum, synonyms=synonyms) if v in found]
+            if clue and len(narrowed) == 1:
+                return narrowed[0]
     if len(found) == 1:
         return found[0]
     return found or None
+
+
+# "put the customer records in order" names no orders.
+_IN_ORDER = re.compile(r"\bin\s+(?:good\s+|proper\s+|better\s+)?order\b(?!s)", re.I)
+_INTO = re.compile(r"\b(?:into|in\s+to|onto)\s+((?:the\s+|our\s+)?[\w-]+(?:\s+[\w-]+)?)", re.I)
 
 
 def _prefer_stated(ctx: _Context, name: str, found: Found, by_name: Found) -> Found:

@@ -236,7 +236,7 @@ def test_a_new_quantity_after_a_quote_is_another_quote(backend: EmbeddedBackend)
 
 
 def test_every_switch_to_another_tool_reads_as_words_in_the_reply() -> None:
-    from agent.backends.embedded.dialogue import _SWITCH, _SWITCHED
+    from agent.backends.embedded.next_step import _SWITCH, _SWITCHED
 
     assert {target for _, target, _ in _SWITCH} == set(_SWITCHED)
     assert not any("_" in why for why in _SWITCHED.values())  # no tool names in a reply's note

@@ -21,7 +21,7 @@ from agent.backends.embedded.extract.booleans import extract_dry_run
 from agent.backends.embedded.extract.ids import bare_numbers
 from agent.backends.embedded.extract.periods import extract_period
 from agent.backends.embedded.extract.slots import ExtractedArgs, KnownEntities, extract_args, revise_args
-from agent.backends.embedded.places import delivery_refusal, no_such_destination, unknown_destination
+from agent.backends.embedded.places import named_refusal, target_refusal
 from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_models import Prediction
 from agent.backends.embedded.routing import Routing
@@ -185,18 +185,17 @@ class EmbeddedBackend:
                 ],
                 backend=self.name,
                 model=self.model,
-                refusal=delivery_refusal(
-                    speech.args_text
-                ),  # "upload it to the Leeds office": say where files go
+                # "upload it to the Leeds office", "run the payroll flow": say what there is instead
+                refusal=named_refusal(speech.args_text),
             )
         found = self._extract(tool, speech.args_text, request.today, named)
         args: dict[str, Any] = dict(found.values)
         args.update(self._defaults(tool, speech.args_text, args))
-        if forced is None and (place := unknown_destination(speech.args_text, tool, args.get("destination"))):
-            # "send the latest export to the auditors' portal": a place no destination is; never a guess at one
-            return self._no_tool(0.9, "no such destination", tool, prediction, alternatives).model_copy(
-                update={"refusal": no_such_destination(place)}
-            )
+        if forced is None and (refused := target_refusal(speech.args_text, tool, args)):
+            # "send the latest export to the auditors' portal", "run the fleet flow": never a guess at another one
+            return self._no_tool(
+                0.9, "no such destination or flow", tool, prediction, alternatives
+            ).model_copy(update={"refusal": refused})
         if speech.negated:  # "don't go digging into run 340, just retry it": the id is still the run's
             args.update(
                 {k: v for k, v in self._defaults(tool, request.text, args).items() if k.endswith("_id")}

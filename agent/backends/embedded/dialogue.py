@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from agent.backends.base import Turn
 from agent.backends.embedded.dialogue_time import moved_cron, shift_period
+from agent.backends.embedded.next_step import Reference, go_ahead, switch
+from agent.backends.embedded.places import delivery_refusal
+from agent.backends.embedded.signals import no_tool_does
 from agent.backends.embedded.speech_acts import end_clauses
 
 # Words that mark a message as a change to the previous call rather than a new request ("now as xml", "failed only").
@@ -26,12 +28,21 @@ FOLLOWUP_WORD = re.compile(
     r"|\b(restrict|limit|narrow|filter|cut)(ed)?\s+(it\s+|that\s+)?(down\s+)?to\b"
     r"|^\W*(actually\W+)?(make|change)\s+(it|that)\b|^\W*(re-?run|re-?do|repeat|re-?quote)\s+(it|that)\s+(with|for|at)\b"
     r"|\bnot\s+[\w-]+\W*$|\bi\s+meant\b|^\W*((ah|oh|um+|uh+|hmm+|er+)\W+)?(sorry|perd[oó]n|pardon|oops|my\s+bad)\b"
-    r"|\b(do|run|make)\s+(it|that)\s+again\s+(that\s+way|like\s+that|with|in|as)\b",
+    r"|\b(do|run|make)\s+(it|that)\s+again\s+(that\s+way|like\s+that|with|in|as)\b"
+    r"|\b(the\s+)?(rest|everything\s+else|all\s+else)\b.{0,25}\b(unchanged|the\s+same|as\s+(it\s+)?(is|was))\b",
     re.I,
 )
 _DIGIT = re.compile(r"\d")
 # Questions that can simply be asked again ("run that report once more"); a write or a list's runs cannot.
 _ASKED_AGAIN = frozenset({"run_report", "lookup_customer", "quote_price", "get_run_status", "explain_rule"})
+# An earlier sentence that still asks: it points back, rejects a value, or is a question ("And if they take 120?").
+_ASKS_ON = re.compile(r"\b(that|it|them|those|this|the same)\b|\bnot\s+\w|\?\W*$", re.I)
+# A new count alone: "make it 20", "30 instead", "how about 50?".
+_NEW_COUNT = re.compile(
+    r"^\W*(?:(?:no|ok(?:ay)?|actually|sorry|hmm+)\W+)*(?:(?:make|change|set)\s+(?:it|that)(?:\s+to)?|how\s+about|"
+    r"what\s+about)\s*(\d{1,6})\s*(?:instead|then|please|pls)?\W*$|^\W*(\d{1,6})\s*(?:instead|then)\W*$",
+    re.I,
+)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 POINTS_BACK = re.compile(r"\b(that|it|them|those|this|the same|the result|the report|the one)\b", re.I)
 # "the order", "the export": a definite noun for the previous call points back too, for a verb naming another tool.
@@ -86,7 +97,8 @@ _GO_AHEAD = re.compile(
     r"let'?s\s+(do|go)|(for|4)\s+real|go\s+for\s+it|pull\s+the\s+trigger|green[\s-]?light|"
     r"^\W*commit\W*$|carry\s+(it|that|them|those|this)\s+out|make\s+it\s+real(ly)?|lock\s+it\s+in|"
     r"(apply|run|make|do)\s+(the|those|these)\s+\w+(\s+\w+)?\s+(now|for\s+real|properly)|"
-    r"(ok|okay|yes|yep|fine|good)\s*,?\s*(now|then)?\s*(run|apply|do)\b)",
+    r"(ok|okay|yes|yep|fine|good)\s*,?\s*(now|then)?\s*(run|apply|do)\b|"
+    r"convert\s+(it\s+|that\s+|this\s+)?(in)?to\s+(an?\s+)?order|execute\s+(it|that|this|with|now|for\s+real))",
     re.I,
 )
 _CLEAN = re.compile(r"\b(clean|tidy|dedupe|de-duplicate|normali[sz]e|fix)\b", re.I)
@@ -106,7 +118,7 @@ _AFTER = re.compile(rf"\b(the\s+)?{_UNIT}\s+after(\s+that)?\b|\bthe\s+following\
 # "now drop the region filter": the previous call without that argument.
 _DROP_FILTER = re.compile(r"\b(drop|remove|clear|lose|without)\s+(the\s+)?(region|status|limit)\b", re.I)
 # A correction's rejected value ("is G200, not G100X") is no value of the call.
-_REJECTED = re.compile(r"\bnot\s+[\w-]+", re.I)
+_REJECTED = re.compile(r"\bnot\s+(?:(?:in|as|into|to|for|a|an|the)\s+)?[\w-]+", re.I)  # "not in csv"
 # "the same message to sales": the previous call's text stays, only where it goes changes.
 SAME_PAYLOAD = re.compile(
     r"\b(send\s+)?((the|that|this)\s+)?(very\s+)?(same|identical|exact)\s+(message|note|text|words|thing)\b",
@@ -132,7 +144,7 @@ CLOSING = re.compile(
     re.I,
 )
 # A rule explained and the ruleset that applies it (tools/rules.py).
-_RULESET_OF = {"vip_customer": "vip_tiering", "credit_hold": "credit_hold"}
+
 # Calls that start work: "how'd that go" after one of them asks about its run.
 _STARTS_RUNS = frozenset(
     {
@@ -147,63 +159,6 @@ _STARTS_RUNS = frozenset(
         "create_order",
     }
 )
-
-
-# "book it" after a quote, "quote it first" after an order, "simulate it" after a rule: a verb that names another
-# tool, pointing back at the call whose arguments it takes over. (verb pattern, tool, from these previous tools)
-_SWITCH: tuple[tuple[re.Pattern[str], str, frozenset[str]], ...] = (
-    (
-        re.compile(
-            r"\b(book|order|place|buy|put\s+through|go\s+ahead\s+and\s+order|(raise|submit|enter)\s+(it|that)\b)\b",
-            re.I,
-        ),
-        "create_order",
-        frozenset({"quote_price"}),
-    ),
-    (re.compile(r"\b(quote|price)\b", re.I), "quote_price", frozenset({"create_order"})),
-    (
-        re.compile(r"\b(simulate|preview|dry[\s-]?run|try)\b", re.I),
-        "apply_rules",
-        frozenset({"explain_rule", "apply_rules"}),
-    ),
-    (
-        re.compile(
-            r"\b(explain|how\s+(does|do|did)\s+(that|it|this|the|those)\b.*\bwork|what\s+does\s+(that|it|this)\b.*\bdo|"
-            r"logic\s+behind|remind\s+me\s+how)\b",
-            re.I,
-        ),
-        "explain_rule",
-        frozenset({"apply_rules"}),
-    ),
-    (re.compile(r"\b(export|extract|dump|download)\b", re.I), "export_dataset", frozenset({"run_report"})),
-    (
-        re.compile(
-            r"\b(send|deliver|ship|push|upload|transfer|transmit|forward|pass\s+(it|that)\s+on)\b", re.I
-        ),
-        "deliver_file",
-        frozenset({"export_dataset"}),
-    ),
-)
-
-# What a switch is read as, in the reply's note ("read as …"); a delivery's note names the file instead.
-_SWITCHED = {
-    "create_order": "an order for what was just quoted",
-    "quote_price": "a quote for the order just discussed",
-    "apply_rules": "a preview of those rules",
-    "explain_rule": "the rule behind what was just applied",
-    "export_dataset": "an export of the report just shown",
-    "deliver_file": "",
-}
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A short message resolved against the previous call: the tool and arguments it asks for."""
-
-    tool: str
-    args: Mapping[str, Any]
-    why: str
-    reads_text: bool = False  # the message's own values for the tool count too ("export that as xml")
 
 
 def keeps_preview(previous: Turn | None, tool: str, said: Mapping[str, Any]) -> bool:
@@ -245,7 +200,7 @@ def value_sentences(text: str) -> list[str]:
     sentences = [s for s in _SENTENCE.split(text.strip()) if s.strip()]
     if len(sentences) < 2:
         return [text]
-    earlier = [s for s in sentences[:-1] if POINTS_BACK.search(s) or _REJECTED.search(s)]
+    earlier = [s for s in sentences[:-1] if _ASKS_ON.search(s) or FOLLOWUP_WORD.search(s)]
     return [*earlier, sentences[-1]]
 
 
@@ -264,11 +219,12 @@ def is_short(text: str, words: int = SHORT) -> bool:
 def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | None:
     """The call a short, pointing-back message asks for, or None when it is not one of those.
 
-    A long message is read by its last clause alone, and only as a status question, a retry or a preview's go-ahead:
-    what comes before "did that complete?" or "so please retry it" does not say which call is meant.
+    A long message is read by its last clause, then its first, and only as a status question, a go-ahead, a switch
+    or a retry: what comes between does not say which call is meant. Work no tool does is never a reference
+    ("deliver it to our Salesforce sandbox" after an export).
     """
     core = request_part(text)  # without the verdicts and thanks in front ("Fine. Commit.")
-    if previous.tool is None:
+    if previous.tool is None or no_tool_does(text) or delivery_refusal(text):
         return None
     if not is_short(core):
         # "... so apply it now, for real", "...; please proceed to place that order", "Any word on how that went?
@@ -276,7 +232,7 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
         for part in (p for p in end_clauses(core) if p != core and is_short(p, _END_CLAUSE)):
             if _STATUS.search(part):
                 return _status(previous)
-            if _GO_AHEAD.search(part) and (ahead := _go_ahead(previous.tool, previous.args)) is not None:
+            if _GO_AHEAD.search(part) and (ahead := go_ahead(previous.tool, previous.args)) is not None:
                 return ahead
             if (switched := _switch(part, previous.tool, previous.args)) or (
                 switched := _retry(part, previous)
@@ -296,7 +252,10 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
         return Reference(tool, {k: v for k, v in args.items() if k != dropped.group(3).lower()}, "")
     if tool == "schedule_flow" and (moved := moved_cron(text, args.get("cron"))) is not None:
         return Reference(tool, {**args, "cron": moved}, "the schedule at another time")
-    if (_GO_AHEAD.search(text) or _GO_AHEAD.search(core)) and (ahead := _go_ahead(tool, args)) is not None:
+    if (number := _NEW_COUNT.match(text)) and (slot := _count_slot(args)) is not None:
+        count = int(number.group(1) or number.group(2))
+        return Reference(tool, {**args, slot: count}, "")  # "make it 20" after the top 10
+    if (_GO_AHEAD.search(text) or _GO_AHEAD.search(core)) and (ahead := go_ahead(tool, args)) is not None:
         return ahead
     if switched := _switch(text, tool, args):
         return switched
@@ -305,17 +264,16 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
     return _retry(text, previous)
 
 
+def _count_slot(args: Mapping[str, Any]) -> str | None:
+    """The count a bare number changes: the list's length, or the quantity quoted or ordered."""
+    if "quantity" in args:
+        return "quantity"
+    return "limit" if "limit" in args or args.get("report") in ("top_customers", "top_products") else None
+
+
 def _switch(text: str, tool: str, args: Mapping[str, Any]) -> Reference | None:
     """The next tool a message pointing back asks for ("book it" after a quote, "preview that" after a rule)."""
-    if not (POINTS_BACK.search(text) or _DEFINITE.search(text)):
-        return None
-    for verb, target, after in _SWITCH:
-        if tool in after and verb.search(text):
-            carried = _carry(target, args)
-            if target == "apply_rules":
-                carried["dry_run"] = True
-            return Reference(target, carried, _SWITCHED[target], reads_text=True)
-    return None
+    return switch(text, tool, args) if POINTS_BACK.search(text) or _DEFINITE.search(text) else None
 
 
 def _status(previous: Turn) -> Reference | None:
@@ -366,34 +324,3 @@ def answer_to_lack(
     if not given:
         return None
     return Reference(previous.tool, {**previous.args, **given}, "the answer to what the call lacked")
-
-
-def _go_ahead(tool: str, args: Mapping[str, Any]) -> Reference | None:
-    """What "go ahead" asks for after ``tool``: the previewed call for real, or the step a quote or export leads to."""
-    if args.get("dry_run") is True:
-        return Reference(tool, {**args, "dry_run": False}, "the previewed call, for real")
-    if tool == "explain_rule" and args.get("rule") in _RULESET_OF:
-        return Reference("apply_rules", {"ruleset": _RULESET_OF[args["rule"]]}, "the rule just explained")
-    if "flow" in args and tool in ("schedule_flow", "get_run_status", "list_runs"):
-        return Reference("run_flow", {"flow": args["flow"]}, "the flow just discussed")
-    if tool == "quote_price":
-        return Reference("create_order", _carry("create_order", args), "an order as quoted", reads_text=True)
-    if tool == "export_dataset":
-        return Reference("deliver_file", {}, "delivery of the file just exported", reads_text=True)
-    return None
-
-
-def _carry(target: str, args: Mapping[str, Any]) -> dict[str, Any]:
-    """The previous call's arguments that ``target`` takes (a rule explained becomes the ruleset applied)."""
-    if target == "apply_rules":
-        rule = args.get("rule", args.get("ruleset"))
-        rule = _RULESET_OF.get(rule, rule) if isinstance(rule, str) else rule
-        return {"ruleset": rule} if rule in ("vip_tiering", "credit_hold") else {}
-    if target == "explain_rule":
-        rules = {ruleset: rule for rule, ruleset in _RULESET_OF.items()}
-        return {"rule": rules[args["ruleset"]]} if args.get("ruleset") in rules else {}
-    if target == "export_dataset":
-        return {k: v for k, v in (("dataset", args.get("report")), ("period", args.get("period"))) if v}
-    if target == "deliver_file":
-        return {}
-    return {k: v for k, v in args.items() if k in ("client_id", "product", "quantity")}

@@ -1,10 +1,11 @@
-"""Deliveries to a place that is none of the configured destinations.
+"""Deliveries to a place that is none of the configured destinations, and flows that are none of the flows.
 
 ``deliver_file`` reaches the destinations of ``core.vocabulary.DestinationName`` and nothing else. "Send the latest
 export to the auditors' portal" names a place, and it is none of them: asking "which destination?" would invite
 the operator to pick one the file was never meant for, so the request is refused, and the refusal names the
 destinations there are. A message that names no place ("send it over"), or points at one already known ("the
-usual place", "them"), is left to the usual question.
+usual place", "them"), is left to the usual question. "Run the fleet maintenance flow" is refused the same way,
+naming the flows there are.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import get_args
 
-from agent.backends.embedded.extract.synonyms import DESTINATION
-from core.vocabulary import DestinationName
+from agent.backends.embedded.extract.synonyms import DESTINATION, FLOW
+from core.vocabulary import DestinationName, FlowName
 
 # Words that tell a destination apart: its name's parts and its synonyms' words ("bank", "sftp", "finance").
 _KNOWN = frozenset(
@@ -102,3 +103,56 @@ def delivery_refusal(text: str) -> str | None:
     """The refusal's words for a message moving a file to a place no destination is, else None."""
     place = unknown_destination(text, "deliver_file", None) if _MOVES.search(text) else None
     return no_such_destination(place) if place else None
+
+
+def named_refusal(text: str) -> str | None:
+    """For a message the router refused: why, when it names a place or a flow that is not configured."""
+    return delivery_refusal(text) or (target_refusal(text, "run_flow", {}) if _STARTS.search(text) else None)
+
+
+_STARTS = re.compile(r"\b(run|start|kick|launch|trigger|fire|schedule)\b", re.I)
+
+
+def target_refusal(text: str, tool: str, args: dict[str, object]) -> str | None:
+    """The refusal for a call whose destination or flow is named but is none of the configured ones, else None."""
+    filled = args.get("destination")
+    if place := unknown_destination(text, tool, filled if isinstance(filled, str) else None):
+        return no_such_destination(place)
+    if tool in {"run_flow", "schedule_flow"} and args.get("flow") is None and (flow := _unknown_flow(text)):
+        names = ", ".join(name.replace("_", " ") for name in get_args(FlowName))
+        return f"There is no “{flow}” flow: the flows are {names}. An engineer adds flows to the config."
+    return None
+
+
+# "the fleet maintenance flow": a flow named with its article, so the name is what stands between them.
+_NAMED_FLOW = re.compile(
+    r"\b(?:the|a|an|our|my|this|that)\s+(?P<name>[\w-]+(?:\s+[\w-]+){0,2})\s+(?:flow|pipeline|workflow)\b",
+    re.I,
+)
+_FLOW_WORDS = frozenset(
+    word
+    for name in get_args(FlowName)
+    for phrase in (name, *FLOW.get(name, ()))
+    for word in re.findall(r"[a-z]+", phrase.replace("_", " ").casefold())
+) | {
+    "same",
+    "whole",
+    "entire",
+    "new",
+    "next",
+    "usual",
+    "last",
+    "other",
+    "first",
+    "daily",
+    "scheduled",
+    "failed",
+}
+
+
+def _unknown_flow(text: str) -> str | None:
+    for match in _NAMED_FLOW.finditer(text):
+        words = set(re.findall(r"[a-z]+", match.group("name").casefold()))
+        if words and not words & _FLOW_WORDS:
+            return match.group("name")
+    return None

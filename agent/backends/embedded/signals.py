@@ -24,7 +24,7 @@ from agent.backends.embedded.extract.schema import describe_schema
 _DESTRUCTIVE = re.compile(
     r"\b(delet(?:e|ing)|drop|remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|"
     r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt|"
-    r"void|undo|revert|roll ?back|suppress)\b",
+    r"void|undo|revert|roll ?back|suppress|pause|suspend)\b",
     re.I,
 )
 # What normalising removes: "remove the duplicates" cleans a dataset, "remove the test customers" deletes them.
@@ -48,7 +48,8 @@ _DECIDES_REQUESTS = re.compile(
     r"\b(approve|sign off|accept)\s+(all|every|everything|them all)\b|"
     r"\bapprove\b.{0,40}\b(all\s+of\s+(it|them)|everything|whatever)\b|\bI\s+(approve|reject)\s+(it|that|this)\b|"
     r"(^\W*|\b(please|pls|kindly|could\s+you|can\s+you|would\s+you)\s+)(approve|reject|decline|deny)\s+"
-    r"(it|that|this|request\s+#?\d+|(the|this|that)\s+(\w+\s+){0,3}request)\b|"
+    r"(it|that|this|request\s+#?\d+|((the|this|that)\s+|\w+['’]s\s+)(\w+\s+){0,3}request)\b|"
+    r"\b(approve|reject|decline)\s+(the\s+)?(pending\s+)?(approval|request)\s*#?\s*\d+|"
     r"\b(approve|sign|decide|accept)\b.{0,40}\bon\s+my\s+behalf\b|"
     # A decision stated rather than asked for: "mark approval 3 as approved", "I okay it".
     r"\bmark\s+(it|that|this|(the\s+)?(approval|request)(\s+#?\d+)?)\s+(as\s+)?(approved|rejected|declined|signed\s+off)\b|"
@@ -66,8 +67,8 @@ _ELSEWHERE = re.compile(
     r"\bcalendar\s+invite\b|"
     # Messengers we have no channel for, formats no export writes, facts about other companies.
     r"\b(slack|whatsapp|wechat|viber|imessage|sms)\b|\b(on|via|in|over|through)\s+(ms\s+|microsoft\s+)?(teams|signal)\b|"
-    r"(?-i:\bLINE\b)|\b(as|into|to)\s+(an?\s+)?(parquet|pdf|avro|orc|yaml|html|docx?|ods|tsv)\b|"
-    r"\b(parquet|pdf|avro|orc|yaml|html|docx?|ods)\s+(format|file)\b|\bcompetitors?\b|\bmarket\s+share\b|"
+    r"(?-i:\bLINE\b)|\bcompetitors?\b|\bmarket\s+share\b|\bconvert\b.{0,40}\b(to|into)\s+(rand|euros?|dollars?|pounds?|yen|usd|eur|gbp|zar)\b|"
+    r"\bexchange\s+rates?\b|\b(build|create|make|add|design|want|need)\s+(me\s+)?(a\s+)?(new|custom)\s+report\b|"
     r"\b(write|give|show)\s+me\s+(a|an|some|the)\s+(sql|python|bash|shell|excel)?\s*(query|script|code|regex|formula|macro)\b|"
     # Forecasts, and work inside someone's own spreadsheet: no report predicts, no tool edits a sheet.
     r"\b(produce|make|create|build|prepare|draw\s+up|put\s+together|give\s+me|do|run)\s+(\w+\s+){0,3}"
@@ -77,6 +78,12 @@ _ELSEWHERE = re.compile(
     r"\b(colou?r|highlight|bold)\b.{0,40}\b(rows?|cells?|columns?)\b|"
     r"^\W*(please\s+)?(put|paste|push|write|insert|copy)\b.{0,40}\b(into|in|to)\s+(my|our)\s+"
     r"(google\s+sheets?|spreadsheet|excel|sheet|workbook)\b",
+    re.I,
+)
+# Formats no export or report writes (a load reads xlsx, so the load is spared): "export the orders as a pdf".
+_NO_SUCH_FORMAT = re.compile(
+    r"\b(as|into|to|in)\s+(an?\s+)?(parquet|pdf|avro|orc|yaml|html|docx?|ods|tsv|xlsx?)\b|"
+    r"\b(parquet|pdf|avro|orc|yaml|html|docx?|ods|xlsx?|excel)\s+(format|file)s?\b",
     re.I,
 )
 # Changes no tool makes: a rule edited or waived for one customer, a discount, an order edited, SQL to run.
@@ -124,11 +131,18 @@ def unsupported(text: str, tool: str) -> bool:
     """
     if any(p.search(text) for p in (_DECIDES_REQUESTS, _INJECTION, _ELSEWHERE, _NO_TOOL_CHANGE)):
         return True
+    if tool != "ingest_file" and _NO_SUCH_FORMAT.search(text):
+        return True
     if tool == "normalize_dataset":
         return destructive(text) and not _CLEANED_AWAY.search(text)
     if tool == "ingest_file":
         return destructive(text) and not _REPLACES.search(text)
     return tool not in _REMOVES_DATA and destructive(text)
+
+
+def no_tool_does(text: str) -> bool:
+    """Another system's job, a change no tool makes, or deciding a request: never what a follow-up points at."""
+    return any(p.search(text) for p in (_DECIDES_REQUESTS, _ELSEWHERE, _NO_TOOL_CHANGE))
 
 
 def destructive(text: str) -> bool:

@@ -143,7 +143,8 @@ def _asks_something(clause: str) -> bool:
 # Where a long message's last clause starts: "I have a meeting soon, so before I go: did that complete?"
 # A capitalised verb with its object starts one too where the speech-act reader joined sentences ("off Apply it").
 _CLAUSE_BREAK = re.compile(
-    r"[.:;!?]+\s+|\s[-–—]\s|,\s*(?:and\s+)?so\s+|\s+so,\s+|,\s+(?=(?:they|we|i|he|she)(?:['’]\w+)?\s)|(?-i:(?<=[a-z])\s+(?=[A-Z][a-z]+\s+(?:it|that|them|this)\b))",
+    r"(?<!dry_run)(?<!dry run)[.:;!?]+\s+|\s[-–—]\s|,\s*(?:and\s+)?so\s+|\s+so,\s+|"  # not "dry_run: false"
+    r",\s+(?=(?:they|we|i|he|she)(?:['’]\w+)?\s)|(?-i:(?<=[a-z])\s+(?=[A-Z][a-z]+\s+(?:it|that|them|this)\b))",
     re.I,
 )
 

@@ -131,10 +131,18 @@ _BARE_TIME = re.compile(
 )
 
 
+# Four-digit clock times: "at 0200", "0630 hours".
+_MILITARY = re.compile(
+    r"\b(?:at\s+)?([01]\d|2[0-3])([0-5]\d)(?:\s*(?:hours|hrs|h))?\b(?=\W*(?:$|,|\.|over|utc|daily|every|on))",
+    re.I,
+)
+
+
 def _schedule(text: str) -> tuple[str | None, bool, bool]:
     """The cron for a phrase, and whether the phrase names a time of day and whether it names days."""
     if bare := _BARE_TIME.match(text):
         text = f"at {bare.group(1)}"
+    text = _MILITARY.sub(r"at \1:\2", text)
     literal = _literal_cron(text)
     if literal is not None:
         return literal, True, True

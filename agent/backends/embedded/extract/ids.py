@@ -14,9 +14,7 @@ _ID_TAIL = (
     r"(?:[\s_-]*(?:id|no\.?|n[°º]|number|num|nr)(?:\s+is)?)?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})(?![\w-]|[.:/,]\d)"
 )
 # "the customer with id 1333", "client whose number is 1042": the id word is required after "with".
-_ID_WITH = (
-    r"(?:\s+(?:with|having|whose|under|of)(?:\s+(?:the|an?))?\s+(?:id|no\.?|number|num|nr)(?:\s+(?:is|of))?)?"
-)
+_ID_WITH = r"(?:\s+(?:with|having|whose|under|of)(?:\s+(?:the|an?))?\s+(?:id|no\.?|number|num|nr|code)(?:\s+(?:is|of))?)?"
 _CLIENT = re.compile(rf"\b(?:client|cliente|customer|cust|acct|account|company)s?{_ID_WITH}{_ID_TAIL}")
 _RUN = re.compile(rf"\b(?:run|job|execution|build|attempt){_ID_TAIL}")
 _RUN_VERB = re.compile(
@@ -36,7 +34,10 @@ _UNIT_AFTER = re.compile(
     r"dozens?\b|lots?\b|bundles?\b|of\b|more\b|off\b)"
 )
 _QTY_BEFORE = re.compile(r"(?:\bqty|\bquantity|\bx|×|\bcount|\bamount)\s*(?:of\s*)?[:=]?\s*$")
-_QTY_GLUED = re.compile(r"(?<![\w-])(?:(?P<a>\d{1,6})\s*[x×]|[x×]\s*(?P<b>\d{1,6}))(?![\w-])")
+# "500 x", "x 7", "1,500 x E100X" (a thousands comma is part of the count).
+_QTY_GLUED = re.compile(
+    r"(?<![\w,.-])(?:(?P<a>\d{1,3}(?:,\d{3})+|\d{1,6})\s*[x×]|[x×]\s*(?P<b>\d{1,3}(?:,\d{3})+|\d{1,6}))(?![\w-])"
+)
 _NOT_QTY_BEFORE = re.compile(r"(?:\bat|\bsince|\blast|\bpast|\bnext|\btop|\bfirst|\bon|\bq|#)\s*$")
 # Another system's number is no count or id of ours, whatever follows it: "row 14 of my sheet", "ticket 8890".
 _OTHER_NUMBER_BEFORE = re.compile(
@@ -224,7 +225,7 @@ def extract_quantity(
     folded = fold(text)
     glued = _QTY_GLUED.search(folded)
     if glued:
-        return int(glued.group("a") or glued.group("b"))
+        return int((glued.group("a") or glued.group("b")).replace(",", ""))
     counted = _Counted(text, known, products)
     candidates = _quantity_candidates(text, counted)
     # "create_order 1119 B-55 qty 75": the count said outright beats a number that merely precedes the SKU.

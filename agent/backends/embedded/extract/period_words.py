@@ -32,6 +32,7 @@ _ALIASES = {
     "mnth": "month",
     "mths": "months",
     "mos": "months",
+    "mo": "month",
     "wk": "week",
     "weak": "week",  # autocorrect: "last weak"
     "wks": "weeks",

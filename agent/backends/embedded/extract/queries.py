@@ -90,6 +90,8 @@ _NOT_NAMES = {
     "ceo",
     "crm",
     "id",
+    "try",  # "Wrong one. Try Redwood Retail."
+    "negative",
 }
 # Lower-case messages: the name follows the last of these ("phone number for acme logistics").
 _ANCHOR = re.compile(r"\b(?:for|about|at|called|named|under the name|regarding|on)\s+")

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from agent.backends.base import Decision, Turn
+from agent.backends.embedded.dialogue import SAME_AGAIN
 from agent.prompts import Prompts
 from core.errors import NotFound
 from core.store.runs import FAILED_STATUSES, Run, RunStore
@@ -24,9 +25,6 @@ _FAILED = re.compile(
     r"\b(the|that)\s+(one|run|flow|job)\s+(that|which)\s+(failed|broke|errored)\b|\bthe failed (one|run)\b",
     re.I,
 )
-_SAME_AGAIN = re.compile(
-    r"^\W*(same|do it|the same|that|once more)\s*(again|one more time|thing again)\W*$|^\W*again\W*$", re.I
-)
 FILE_ARGUMENT = "file"
 RUN_ARGUMENT = "run_id"
 
@@ -35,7 +33,7 @@ def resolve_results(
     decision: Decision, *, text: str, turns: Sequence[Turn], runs: RunStore, prompts: Prompts
 ) -> Decision:
     """``decision`` with what its words point back at filled in from the thread's runs (noted), else unchanged."""
-    if decision.tool is None and _SAME_AGAIN.search(text):
+    if SAME_AGAIN.search(text):
         last = next((t for t in reversed(turns) if t.role == "assistant" and t.tool), None)
         if last is not None and last.tool is not None:
             what = prompts.wording.phrase(last.tool, last.args)
@@ -44,6 +42,7 @@ def resolve_results(
                 update={
                     "tool": last.tool,
                     "args": dict(last.args),
+                    "missing": [],  # whatever the router guessed lacked, the repeated call had it all
                     "confidence": 0.9,
                     "notes": [*decision.notes, note],
                 }

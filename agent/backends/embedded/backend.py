@@ -7,7 +7,6 @@ arguments are reported as ``missing`` so the graph asks back instead of guessing
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -18,7 +17,6 @@ from agent.backends.embedded import dialogue
 from agent.backends.embedded.calibration import JointCalibration
 from agent.backends.embedded.entities import EntityIndex, Tagged
 from agent.backends.embedded.extract.booleans import extract_dry_run
-from agent.backends.embedded.extract.ids import bare_numbers
 from agent.backends.embedded.extract.periods import extract_period
 from agent.backends.embedded.extract.slots import ExtractedArgs, KnownEntities, extract_args, revise_args
 from agent.backends.embedded.places import named_refusal, target_refusal
@@ -32,8 +30,6 @@ from tools.registry import Registry
 
 _FOLLOWUP = dialogue.FOLLOWUP_WORD
 _ANAPHORA = dialogue.POINTS_BACK
-# When a sales question names no report, the regional breakdown is the default view.
-_SALES_WORDS = re.compile(r"\b(sales|sell|sells|sold|selling|revenue|turnover)\b", re.I)
 FOLLOWUP_DISCOUNT = 0.97
 # A call with a required argument missing or ambiguous cannot be right as it stands: its confidence stays below
 # every execute threshold (the policy asks back about it anyway).
@@ -47,6 +43,7 @@ REFERENCE_CONFIDENCE = 0.9
 _FREE_TEXT = frozenset({"query", "message", "recipient", "file", "path"})
 # Out-of-scope class probability above which a router pick is not taken as a request of its own.
 _OOS_LIKELY = 0.5
+_FOCUS_FIRM = 0.7  # below it, a focusing clause's reading yields to all the clauses that ask
 
 
 class EmbeddedBackend:
@@ -83,10 +80,13 @@ class EmbeddedBackend:
         routing = self._routing() if self._routing else Routing(self.router, self.calibration)
         asked = speech.ask
         tagged, routed, embeddings, prediction = self._route(routing, index, asked)
-        if asked != speech.args_text and (prediction.label is None or prediction.probability < _OOS_LIKELY):
-            # "what would 300 C-55 cost 1187? Don't order, I only want the price": the focus says too little alone
+        if asked != speech.args_text and (prediction.label is None or prediction.probability < _FOCUS_FIRM):
+            # "what would 300 C-55 cost 1187? Don't order, I only want the price": the focus says too little alone,
+            # but never for the call it holds back ("order 40 A100X, don't place it yet, just quote")
             whole = self._route(routing, index, speech.args_text)
-            if whole[3].label is not None and whole[3].probability > prediction.probability:
+            label = whole[3].label or ""
+            held = speech.holds(label) and "dry_run" not in self._props(label)  # a preview is never held back
+            if label and whole[3].probability > prediction.probability and not held:
                 asked, (tagged, routed, embeddings, prediction) = speech.args_text, whole
         named = self._named(index, tagged if speech.args_text == asked else speech.args_text)
         if routing.shadow is not None and request.forced_tool is None:
@@ -300,17 +300,7 @@ class EmbeddedBackend:
         )
 
     def _defaults(self, tool: str, text: str, args: Mapping[str, Any]) -> dict[str, Any]:
-        """Fill what the words imply but no extractor names: a lone id number, the default sales report."""
-        props = self._schemas[tool].get("properties", {})
-        extra: dict[str, Any] = {}
-        ids = [name for name in props if name.endswith("_id") and name not in args]
-        used = {str(v) for v in args.values() if isinstance(v, int) and not isinstance(v, bool)}
-        numbers = [n for n in bare_numbers(dialogue.kept_text(text)) if n not in used]  # not "not 20"
-        if len(ids) == 1 and len(numbers) == 1 and sum(1 for n in props if n.endswith("_id")) == 1:
-            extra[ids[0]] = int(numbers[0])  # "what happened to 9931?" → run_id 9931
-        if "report" in props and "report" not in args and _SALES_WORDS.search(text):
-            extra["report"] = "sales_by_region"
-        return extra
+        return dialogue.implied_args(self._schemas[tool].get("properties", {}), text, args)
 
     def _continues(self, text: str, tool: str, found: ExtractedArgs, previous: Turn) -> bool:
         """Whether a request for ``tool`` builds on the previous call, so its arguments may carry over.

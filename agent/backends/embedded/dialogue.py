@@ -16,6 +16,7 @@ from typing import Any
 
 from agent.backends.base import Turn
 from agent.backends.embedded.dialogue_time import moved_cron, shift_period
+from agent.backends.embedded.extract.ids import bare_numbers
 from agent.backends.embedded.next_step import Reference, go_ahead, switch
 from agent.backends.embedded.places import delivery_refusal
 from agent.backends.embedded.signals import no_tool_does
@@ -42,6 +43,11 @@ _NEW_COUNT = re.compile(
     r"^\W*(?:(?:no|ok(?:ay)?|actually|sorry|hmm+)\W+)*(?:(?:make|change|set)\s+(?:it|that)(?:\s+to)?|how\s+about|"
     r"what\s+about)\s*(\d{1,6})\s*(?:instead|then|please|pls)?\W*$|^\W*(\d{1,6})\s*(?:instead|then)\W*$",
     re.I,
+)
+# "same again", "once more": the thread's last call exactly as it was made, whatever a router makes of the words
+# (agent.references repeats it for every backend).
+SAME_AGAIN = re.compile(
+    r"^\W*(same|do it|the same|that|once more)\s*(again|one more time|thing again)\W*$|^\W*again\W*$", re.I
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 POINTS_BACK = re.compile(r"\b(that|it|them|those|this|the same|the result|the report|the one)\b", re.I)
@@ -324,3 +330,20 @@ def answer_to_lack(
     if not given:
         return None
     return Reference(previous.tool, {**previous.args, **given}, "the answer to what the call lacked")
+
+
+# When a sales question names no report, the regional breakdown is the default view.
+_SALES_WORDS = re.compile(r"\b(sales|sell|sells|sold|selling|revenue|turnover)\b", re.I)
+
+
+def implied_args(props: Mapping[str, Any], text: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """What the words imply but no extractor names, for a tool with ``props``: a lone id, the default sales report."""
+    extra: dict[str, Any] = {}
+    ids = [name for name in props if name.endswith("_id") and name not in args]
+    used = {str(v) for v in args.values() if isinstance(v, int) and not isinstance(v, bool)}
+    numbers = [n for n in bare_numbers(kept_text(text)) if n not in used]  # not "not 20"
+    if len(ids) == 1 and len(numbers) == 1 and sum(1 for n in props if n.endswith("_id")) == 1:
+        extra[ids[0]] = int(numbers[0])  # "what happened to 9931?" → run_id 9931
+    if "report" in props and "report" not in args and _SALES_WORDS.search(text):
+        extra["report"] = "sales_by_region"
+    return extra

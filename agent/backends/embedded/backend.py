@@ -160,7 +160,10 @@ class EmbeddedBackend:
             )
         if tool is not None and forced is None and unsupported(speech.args_text, tool):
             # "kill run 482", "unschedule the sync", "approve all": no tool does that; never map it onto one.
-            return self._no_tool(0.9, "unsupported action", tool, prediction, alternatives)
+            refused = self._no_tool(0.9, "unsupported action", tool, prediction, alternatives)
+            return refused.model_copy(
+                update={"refusal": named_refusal(speech.args_text)}
+            )  # "… to their portal"
         p_tool = prediction.probability_of(tool)
         # A pick the router itself finds more likely out of scope than not ("do a dry run first") does not
         # stand on its own; like a refusal, it is read against the thread before it is acted on.
@@ -324,15 +327,21 @@ class EmbeddedBackend:
         ``standalone`` says the router found a tool for the message on its own; such a message needs a
         follow-up word ("now", "instead", "also") to be read as a change to the previous call.
         """
-        if unsupported(text, previous.tool or "") or dialogue.CLOSING.search(text):
+        files = previous.tool in ("deliver_file", "export_dataset") and named_refusal(
+            text
+        )  # "to our HubSpot"
+        if unsupported(text, previous.tool or "") or files or dialogue.CLOSING.search(text):
             return False  # "now delete what you loaded", "thanks, that will be all": nothing to continue
         if previous.tool == "lookup_customer" and PERSON.search(text) and not ANOTHER_NAME.search(text):
             return False  # a pronoun after a lookup is that customer, never the next one to look up
-        # "the same message to the ops group" marks a follow-up as "now" or "instead" do.
-        last = dialogue.value_sentences(text)[
-            -1
-        ]  # "That's only ten. Make it the top 25": its last sentence too
-        marker = bool(_FOLLOWUP.search(text) or _FOLLOWUP.search(last) or dialogue.SAME_PAYLOAD.search(text))
+        # "the same message to the ops group" marks a follow-up as "now" or "instead" do; so does a marker that opens
+        # the last sentence ("That's only ten. Make it the top 25") or follows a courtesy ("tidy, now just emea").
+        ends = (dialogue.value_sentences(text)[-1], dialogue.request_part(text))
+        marker = bool(
+            _FOLLOWUP.search(text)
+            or any(_FOLLOWUP.search(e) for e in ends)
+            or dialogue.SAME_PAYLOAD.search(text)
+        )
         if not (marker or _ANAPHORA.search(text) or dialogue.is_short(text)):
             return False  # a long message needs a word that points back ("by the way, what is ... Australia")
         if standalone and not marker:

@@ -24,7 +24,7 @@ from agent.backends.embedded.speech_acts import end_clauses
 
 # Words that mark a message as a change to the previous call rather than a new request ("now as xml", "failed only").
 FOLLOWUP_WORD = re.compile(
-    r"^\s*(now|and|also|same|what about|how about|ok(ay)? (now|and)|then|instead|just|only|but)\b"
+    r"^\s*((please|pls|kindly)\s+)?(now|and|also|same|what about|how about|ok(ay)? (now|and)|then|instead|just|only|but)\b"
     r"|\b(instead|same (for|but|again)|as well|that one|do the same|again for|too)\b|\bonly\W*$"
     r"|\b(restrict|limit|narrow|filter|cut)(ed)?\s+(it\s+|that\s+)?(down\s+)?to\b"
     r"|^\W*(actually\W+)?(make|change)\s+(it|that)\b|^\W*(re-?run|re-?do|repeat|re-?quote)\s+(it|that)\s+(with|for|at)\b"
@@ -67,7 +67,7 @@ _ACK_CLAUSE = re.compile(
     r"^\W*(?:(?:that|this|it)(?:'s|\s+is|\s+all)?\s+(?:all\s+)?(?:(?:looks?|sounds?|seems?|reads?)\s+)?"
     r"(?:(?:very|really|perfectly|most)\s+)?(?:sensible|good|great|fine|clear|helpful|perfect|right|lovely|useful|"
     r"ok(?:ay)?)(?:\s+to\s+(?:me|us))?|thanks?(?:\s+(?:a\s+lot|so\s+much))?|thank\s+you(?:\s+(?:so|very)\s+much)?|"
-    r"cheers|lovely|wonderful|great|perfect|excellent|brilliant|super|splendid|fantastic|nice|cool|got\s+it|"
+    r"cheers|lovely|wonderful|great|perfect|excellent|brilliant|super|splendid|fantastic|nice|cool|got\s+it|tidy|lush|"
     r"fine|good|ok(?:ay)?|right|alright|sure|bet|(?:looks?|sounds?)\s+(?:good|fine|right|great)|"
     r"(?:the\s+)?(?:preview|results?|numbers|figures|changes|corrections|list)\s+(?:is|are|looks?|seems?)\s+"
     r"(?:\w+\s+)?(?:satisfactory|good|fine|ok(?:ay)?|right|correct|sensible|in\s+order)|"
@@ -93,7 +93,9 @@ _STATUS = re.compile(
     # "done?", "finished?", "ok?" after a start; "is it gone well?" (a Dutch or German speaker's perfect tense)
     r"^\W*(done|finished|complete[d]?|succeeded|ok(ay)?|good|success(ful)?|worked|through|over)\W*\?[\W]*$|"
     r"\b(is|has)\s+(it|that|this)\s+(gone|went|run|ran)\s+(well|ok(ay)?|fine|alright|through|smoothly)\b|"
-    r"^\W*how\s+is\s+it\b|\b(finish(ed)?|done|complete[d]?)\s+already\b",
+    r"^\W*how\s+is\s+it\b|\b(finish(ed)?|done|complete[d]?)\s+already\b|"
+    r"\b(is|was|has)\s+the\s+(retry|rerun|run|job|export|sync|load|import|upload|delivery)\s+(done|finished|through|"
+    r"ok(ay)?|complete[d]?|over)\b",
     re.I,
 )
 _GO_AHEAD = re.compile(

@@ -22,14 +22,18 @@ _KNOWN = frozenset(
     for name in get_args(DestinationName)
     for phrase in (name, name.replace("_", " "), *DESTINATION.get(name, ()))
     for word in re.findall(r"[a-z]+", phrase.casefold())
-    if word not in {"the", "s", "server", "system", "folder", "drive", "share", "network", "file"}
+    if word
+    not in {"the", "s", "server", "system", "folder", "drive", "share", "network", "file", "sftp", "webhook"}
 ) | frozenset(get_args(DestinationName))
 # Where a file goes: "to X", "into X", "onto X"; the place ends where the sentence moves on.
 _TARGET = re.compile(
     r"\b(?:over\s+to|up\s+to|across\s+to|to|into|onto)\s+(?P<place>(?:[^,.;!?()]|\.(?=\S))+)", re.I
 )
 # An address is never a destination's name, whatever words it shares with one ("s3://finance-archive").
-_ADDRESS = re.compile(r"\w+://|\b\d{1,3}(?:\.\d{1,3}){3}\b")
+_ADDRESS = re.compile(
+    r"\w+://|\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|example|local|internal|co)\b",
+    re.I,
+)
 _PLACE_END = re.compile(
     r"\s+(?:and|but|so|then|because|since|as|for|by|before|after|once|when|if|please|pls|asap|now|today|"
     r"tonight|tomorrow|this|at|with|without|in\s+(?:csv|xml|json|dat)|via|using)\b.*$",
@@ -40,6 +44,7 @@ _NOT_A_PLACE = re.compile(
     r"^(?:the\s+)?(?:it|them|him|her|me|us|there|that|this|those|these|one|yours?|ours?|everyone|"
     r"(?:the\s+|our\s+|its\s+)?(?:usual|normal|same|right|correct|proper|default|regular|standard|agreed)\b.*|"
     r"(?:csv|xml|json|dat|excel|a\s+file|file|disk|the\s+file|date|day|\d.*)|"
+    r"(?:an?\s+|our\s+)?(?:s?ftp|sftp\s+server|server|webhook|share)|"  # a kind alone: which one is asked
     r"(?:do|be|see|make|get|check|confirm|send|deliver|run|export|go)\b.*)$",
     re.I,
 )
@@ -55,7 +60,7 @@ _PLACE_NOUN = re.compile(
 )
 # Verbs that move a file somewhere, for export_dataset: "upload the orders export to the auditors' portal".
 _MOVES = re.compile(
-    r"^\W*(?:(?:please|pls|can\s+you|could\s+you|would\s+you|kindly)\s+)*"
+    r"^\W*(?:(?:please|pls|can\s+you|could\s+you|would\s+you|kindly|also|just|now|then)\s+)*"
     r"(?:send|deliver|upload|push|transfer|ship|copy|move|put|drop|post|forward|sftp)\b",
     re.I,
 )

@@ -24,7 +24,8 @@ from agent.backends.embedded.extract.schema import describe_schema
 _DESTRUCTIVE = re.compile(
     r"\b(delet(?:e|ing)|drop|remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|"
     r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt|"
-    r"void|undo|revert|roll ?back|suppress|pause|suspend)\b",
+    r"void|undo|revert(?!\s+(?:with|once|when|after|to\s+(?:me|us)|back|asap)\b|\W*$)|roll ?back|suppress|pause|"
+    r"suspend|unsend|pull\s+(?:it|that|them)\s+back)\b",
     re.I,
 )
 # What normalising removes: "remove the duplicates" cleans a dataset, "remove the test customers" deletes them.
@@ -41,6 +42,7 @@ _INJECTION = re.compile(
     r"\b(password|passwd|credentials|private\s+key|api\s+key|secret\s+key)\b",
     re.I,
 )
+_NOUN_BEFORE = re.compile(r"\b(the|a|an|for|of|my|our|their|this|that)\s+$", re.I)
 _DROP_OFF = re.compile(r"\bdrop\b.+\b(in|into|on|onto|to)\s+(the\s+)?\w", re.I)
 # Deciding a request is the approver's own act, never a tool's: "approve all", "approve it on my behalf",
 # "reject request 12", "I approve it".
@@ -62,11 +64,11 @@ _DECIDES_REQUESTS = re.compile(
 _ELSEWHERE = re.compile(
     r"(?<![\w/.-])(sap|outlook|gmail|service\s?now|jira|zendesk|salesforce|hubspot|dbt|airflow|quickbooks|xero|"
     r"tableau|power\s?bi|looker|snowflake|confluence|sharepoint|google\s+drive|dropbox|onedrive|imanage)(?![\w/.-])|"
-    r"\b(courier|carrier|supplier|customer|vendor)\s+portal\b|\bdocument\s+management\s+system\b|"
+    r"\b(send|deliver|upload|push|forward|transfer|put|drop|post)\b.{0,60}\bportals?\b|\bdocument\s+management\s+system\b|"
     r"\b(schedule|book|set\s+up|arrange|organi[sz]e|plan)\s+(a|an|the|our|my)\s+(\w+\s+)?(meeting|appointment|call)\b|"
     r"\bcalendar\s+invite\b|"
     # Messengers we have no channel for, formats no export writes, facts about other companies.
-    r"\b(slack|whatsapp|wechat|viber|imessage|sms)\b|\b(on|via|in|over|through)\s+(ms\s+|microsoft\s+)?(teams|signal)\b|"
+    r"\b(slack|whatsapp|wechat|viber|imessage|sms|snapchat|instagram|facebook|linkedin|discord|skype)\b|\b(on|via|in|over|through)\s+(ms\s+|microsoft\s+)?(teams|signal)\b|"
     r"(?-i:\bLINE\b)|\bcompetitors?\b|\bmarket\s+share\b|\bconvert\b.{0,40}\b(to|into)\s+(rand|euros?|dollars?|pounds?|yen|usd|eur|gbp|zar)\b|"
     r"\bexchange\s+rates?\b|\b(build|create|make|add|design|want|need)\s+(me\s+)?(a\s+)?(new|custom)\s+report\b|"
     r"\b(write|give|show)\s+me\s+(a|an|some|the)\s+(sql|python|bash|shell|excel)?\s*(query|script|code|regex|formula|macro)\b|"
@@ -147,7 +149,10 @@ def no_tool_does(text: str) -> bool:
 
 def destructive(text: str) -> bool:
     """A verb that removes, stops or pays out ("drop the table"), but not "drop the file in the share"."""
-    verbs = {m.group(1).lower() for m in _DESTRUCTIVE.finditer(text)}
+    # "I need their id for the refund": after an article the word is a thing, not an act
+    verbs = {
+        m.group(1).lower() for m in _DESTRUCTIVE.finditer(text) if not _NOUN_BEFORE.search(text[: m.start()])
+    }
     if "drop" in verbs and _DROP_OFF.search(text):
         verbs.discard("drop")  # "drop the file in the finance folder" delivers it
     return bool(verbs)

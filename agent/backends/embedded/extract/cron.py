@@ -138,11 +138,17 @@ _MILITARY = re.compile(
 )
 
 
+# British "half eleven" is half past eleven.
+_HALF_HOUR = re.compile(
+    r"\bhalf\s+(?!past\b)(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})\b", re.I
+)
+
+
 def _schedule(text: str) -> tuple[str | None, bool, bool]:
     """The cron for a phrase, and whether the phrase names a time of day and whether it names days."""
     if bare := _BARE_TIME.match(text):
         text = f"at {bare.group(1)}"
-    text = _MILITARY.sub(r"at \1:\2", text)
+    text = _HALF_HOUR.sub(r"half past \1", _MILITARY.sub(r"at \1:\2", text))
     literal = _literal_cron(text)
     if literal is not None:
         return literal, True, True

@@ -27,6 +27,7 @@ _LEAD = re.compile(
 )
 _TRAIL = re.compile(
     r"[\s,:;.!?]*(?:\b(?:please|pls|plz|for\s+me|4\s+me|for\s+us|details?|record|info|profile|thanks|thank\s+you|again|now|"
+    r"real\s+quick|quickly|asap|when\s+you\s+can|"
     r"in\s+the\s+(?:crm|database|db|system)|customer|client|account)\b[\s,:;.!?]*)*$"
 )
 _NAMED = re.compile(r"\b(?:named|called)\s+")
@@ -91,6 +92,7 @@ _NOT_NAMES = {
     "crm",
     "id",
     "try",  # "Wrong one. Try Redwood Retail."
+    "kindly",
     "negative",
 }
 # Lower-case messages: the name follows the last of these ("phone number for acme logistics").

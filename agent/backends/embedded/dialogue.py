@@ -106,7 +106,8 @@ _GO_AHEAD = re.compile(
     r"^\W*commit\W*$|carry\s+(it|that|them|those|this)\s+out|make\s+it\s+real(ly)?|lock\s+it\s+in|"
     r"(apply|run|make|do)\s+(the|those|these)\s+\w+(\s+\w+)?\s+(now|for\s+real|properly)|"
     r"(ok|okay|yes|yep|fine|good)\s*,?\s*(now|then)?\s*(run|apply|do)\b|"
-    r"convert\s+(it\s+|that\s+|this\s+)?(in)?to\s+(an?\s+)?order|execute\s+(it|that|this|with|now|for\s+real))",
+    r"convert\s+(it\s+|that\s+|this\s+)?(in)?to\s+(an?\s+)?order|execute\s+(it|that|this|with|now|for\s+real)|"
+    r"^\W*(lgtm|ship\s+it)\W*(\W+apply)?\W*$|\W(->|→)\s*(apply|run|go)\W*$)",
     re.I,
 )
 _CLEAN = re.compile(r"\b(clean|tidy|dedupe|de-duplicate|normali[sz]e|fix)\b", re.I)

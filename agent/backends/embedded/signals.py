@@ -25,7 +25,7 @@ _DESTRUCTIVE = re.compile(
     r"\b(delet(?:e|ing)|drop|remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|"
     r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt|"
     r"void|undo|revert(?!\s+(?:with|once|when|after|to\s+(?:me|us)|back|asap)\b|\W*$)|roll ?back|suppress|pause|"
-    r"suspend|unsend|pull\s+(?:it|that|them)\s+back)\b",
+    r"suspend|unsend|pull\s+(?:it|that|them)\s+back|rm)\b",
     re.I,
 )
 # What normalising removes: "remove the duplicates" cleans a dataset, "remove the test customers" deletes them.
@@ -68,7 +68,8 @@ _ELSEWHERE = re.compile(
     r"\b(schedule|book|set\s+up|arrange|organi[sz]e|plan)\s+(a|an|the|our|my)\s+(\w+\s+)?(meeting|appointment|call)\b|"
     r"\bcalendar\s+invite\b|"
     # Messengers we have no channel for, formats no export writes, facts about other companies.
-    r"\b(slack|whatsapp|wechat|viber|imessage|sms|snapchat|instagram|facebook|linkedin|discord|skype)\b|\b(on|via|in|over|through)\s+(ms\s+|microsoft\s+)?(teams|signal)\b|"
+    r"\b(slack|whatsapp|wechat|viber|imessage|sms|snapchat|instagram|facebook|linkedin|discord|skype)\b|"
+    r"\b(kubectl|docker|terraform|helm|ansible)\b|\b(on|via|in|over|through)\s+(ms\s+|microsoft\s+)?(teams|signal)\b|"
     r"(?-i:\bLINE\b)|\bcompetitors?\b|\bmarket\s+share\b|\bconvert\b.{0,40}\b(to|into)\s+(rand|euros?|dollars?|pounds?|yen|usd|eur|gbp|zar)\b|"
     r"\bexchange\s+rates?\b|\b(build|create|make|add|design|want|need)\s+(me\s+)?(a\s+)?(new|custom)\s+report\b|"
     r"\b(write|give|show)\s+me\s+(a|an|some|the)\s+(sql|python|bash|shell|excel)?\s*(query|script|code|regex|formula|macro)\b|"
@@ -95,7 +96,11 @@ _NO_TOOL_CHANGE = re.compile(
     r"\b(lift|release|waive)\s+(the\s+)?(credit\s+)?hold\s+(on|for)\b|"
     r"\boff\s+(the\s+)?(credit\s+)?hold\b.{0,30}\b(just|only|alone)\b|"
     r"\b(knock|take)\s+(another\s+|an?\s+(extra\s+)?)?\d+\s*%?\s*(percent\s+)?off\b|"
-    r"\b(give|apply|offer|grant)\s+(\w+\s+){0,3}(an?\s+)?(\d+\s*%\s*)?discount\b|"
+    r"\b(give|apply|offer|grant)\s+(\w+\s+){0,3}(an?\s+)?(\d+\s*%\s*)?discount\b|\b(give|take|knock|apply|offer|add)\b.{0,30}\b\d+\s*%\s*off\b|"
+    # A tier, a flow or a role set by hand: "give Initech gold status", "make a new flow", "make me an approver".
+    r"\b(give|grant|make|set|move|put|bump)\b.{0,40}\b(gold|silver|bronze|vip)\s+(status|tier|level)\b|"
+    r"\b(make|create|build|add|set\s+up|write)\s+(me\s+)?(an?\s+)?new\s+(flow|pipeline|workflow|job)\b|"
+    r"\b(make|add|set)\s+(me|myself|him|her|them|\w+)\s+(an?\s+)?(approver|admin|administrator)\b|"
     r"\b(modify|amend|edit|change|update|alter|correct)\s+(the\s+)?order\s+(no\.?\s*|number\s+|#\s*)?\d|"
     r"\b(update|change|edit|correct)\s+(the\s+|their\s+|its\s+)?(contact|e-?mail|phone|address|billing)\b|"
     r"\bupdate\s+\w+\s+set\b|\bdelete\s+from\b|\binsert\s+into\b|\bdrop\s+table\b|"

@@ -99,7 +99,7 @@ DESTINATION: Synonyms = {
 }
 CHANNEL: Synonyms = {
     "telegram": ("tg", "telegram chat", "telegram group", "the bot", "telegramm", "telegrams", "telegram channel"),
-    "email": ("mail", "e-mail", "by email", "via email", "emails", "e mail", "email", "per mail", "inbox",
+    "email": ("mail", "e-mail", "by email", "via email", "emails", "e mail", "email", "per mail", "inbox", "courriel",
         "mailbox", "electronic mail"),
     "webhook": ("web hook", "hook", "http callback"),
 }

@@ -18,6 +18,7 @@ import pytest
 from agent.backends.embedded.backend import EmbeddedBackend
 from agent.backends.embedded.signals import unsupported
 from tests.utils.embedded import decide as _decide
+from tests.utils.embedded import picked
 
 STARTED = ("run_flow", {"flow": "invoice_run"}, 812)
 SHOWN = ("get_run_status", {"run_id": 77}, None)
@@ -100,7 +101,7 @@ def test_a_thread_reply_continues_the_call_it_points_at(
     args: dict[str, Any],
 ) -> None:
     decision = _decide(backend, text, after)
-    assert (decision.tool, {k: decision.args.get(k) for k in args}) == (tool, args)
+    assert (decision.tool, picked(decision, args)) == (tool, args)
 
 
 @pytest.mark.parametrize(
@@ -125,7 +126,7 @@ def test_arguments_are_the_ones_the_message_means(
     backend: EmbeddedBackend, text: str, tool: str, args: dict[str, Any]
 ) -> None:
     decision = _decide(backend, text)
-    assert (decision.tool, {k: decision.args.get(k) for k in args}) == (tool, args)
+    assert (decision.tool, picked(decision, args)) == (tool, args)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -31,3 +32,8 @@ def decide(backend: EmbeddedBackend, text: str, after: Earlier | None = None) ->
         tool, args, run_id = after
         context = [Turn(role="user", text="..."), Turn(role="assistant", tool=tool, args=args, run_id=run_id)]
     return backend.decide(DecideRequest(text=text, context=context, today=TODAY))
+
+
+def picked(decision: Decision, names: Iterable[str]) -> dict[str, Any]:
+    """The decision's values for ``names`` only (None where it has none): what a test's expected arguments check."""
+    return {name: decision.args.get(name) for name in names}

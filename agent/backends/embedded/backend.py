@@ -159,11 +159,10 @@ class EmbeddedBackend:
                 update={"refusal": "You asked me not to do that yet, so nothing was started."}
             )
         if tool is not None and forced is None and unsupported(speech.args_text, tool):
-            # "kill run 482", "unschedule the sync", "approve all": no tool does that; never map it onto one.
-            refused = self._no_tool(0.9, "unsupported action", tool, prediction, alternatives)
-            return refused.model_copy(
-                update={"refusal": named_refusal(speech.args_text)}
-            )  # "… to their portal"
+            # "kill run 482", "unschedule the sync", "approve all": no tool does that; never map it onto one. When it
+            # is a delivery to a place that is none of ours ("… via their portal"), the refusal names ours.
+            unsupported_ = self._no_tool(0.9, "unsupported action", tool, prediction, alternatives)
+            return unsupported_.model_copy(update={"refusal": named_refusal(speech.args_text)})
         p_tool = prediction.probability_of(tool)
         # A pick the router itself finds more likely out of scope than not ("do a dry run first") does not
         # stand on its own; like a refusal, it is read against the thread before it is acted on.
@@ -327,9 +326,8 @@ class EmbeddedBackend:
         ``standalone`` says the router found a tool for the message on its own; such a message needs a
         follow-up word ("now", "instead", "also") to be read as a change to the previous call.
         """
-        files = previous.tool in ("deliver_file", "export_dataset") and named_refusal(
-            text
-        )  # "to our HubSpot"
+        # "deliver it to our HubSpot account" after an export: a place no destination is, so nothing to continue
+        files = previous.tool in ("deliver_file", "export_dataset") and named_refusal(text)
         if unsupported(text, previous.tool or "") or files or dialogue.CLOSING.search(text):
             return False  # "now delete what you loaded", "thanks, that will be all": nothing to continue
         if previous.tool == "lookup_customer" and PERSON.search(text) and not ANOTHER_NAME.search(text):

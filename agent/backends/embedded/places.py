@@ -99,8 +99,8 @@ def no_such_destination(place: str) -> str:
     """The refusal's words: the place asked for, and the destinations there are."""
     names = ", ".join(name.replace("_", " ") for name in get_args(DestinationName))
     return (
-        f"I can't deliver to “{place}”: files go only to the configured destinations ({names}). "
-        "An admin can add a destination in the config."
+        f"I can't deliver to “{place}”: files go only to the destinations set up here ({names}). "
+        "A new destination is added by an engineer."
     )
 
 

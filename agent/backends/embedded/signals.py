@@ -25,7 +25,7 @@ _DESTRUCTIVE = re.compile(
     r"\b(delet(?:e|ing)|drop|remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|"
     r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt|"
     r"void|undo|revert(?!\s+(?:with|once|when|after|to\s+(?:me|us)|back|asap)\b|\W*$)|roll ?back|suppress|pause|"
-    r"suspend|unsend|pull\s+(?:it|that|them)\s+back|rm)\b",
+    r"suspend|unsend|pull\s+(?:it|that|them)\s+back|rm(?=\s+(?:-\w+\s+)?(?:the|that|it|this|/|[\w-]+\.\w)))\b",
     re.I,
 )
 # What normalising removes: "remove the duplicates" cleans a dataset, "remove the test customers" deletes them.

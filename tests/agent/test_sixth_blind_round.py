@@ -45,4 +45,6 @@ def test_a_french_channel_word_is_email() -> None:
 def test_the_same_words_where_a_tool_serves_them() -> None:
     assert not unsupported("why did their 600 unit order get 13% off?", "explain_rule")
     assert not unsupported("which customers have gold status", "run_report")
-    assert not unsupported("email the RM that the bank file is late", "send_notification")  # a relationship manager
+    assert not unsupported(
+        "email the RM that the bank file is late", "send_notification"
+    )  # a relationship manager

@@ -1,3 +1,3 @@
 """The agent tests' shared fixtures."""
 
-from tests.utils.embedded import backend  # noqa: F401  (a fixture, found by name)
+from tests.utils.embedded import backend, db_backend  # noqa: F401  (fixtures, found by name)

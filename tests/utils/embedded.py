@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -11,6 +11,7 @@ import pytest
 from agent.backends.base import DecideRequest, Decision, Turn
 from agent.backends.embedded.backend import EmbeddedBackend
 from agent.backends.factory import build_embedded
+from evals.commands import demo_database
 from switchboard.settings import load_settings
 from tools.registry import build_registry
 
@@ -23,6 +24,14 @@ Earlier = tuple[str, dict[str, Any], int | None]
 def backend(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedBackend:
     settings = load_settings(var_dir=tmp_path_factory.mktemp("embedded"), reference_date=TODAY.isoformat())
     return build_embedded(settings, registry=build_registry())
+
+
+@pytest.fixture(scope="module")
+def db_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBackend]:
+    """The backend as it runs live: names and ids resolve against the demo database (as ``eval --with-db``)."""
+    settings = load_settings(var_dir=tmp_path_factory.mktemp("embedded-db"), reference_date=TODAY.isoformat())
+    with demo_database(settings, today=TODAY) as engine:
+        yield build_embedded(settings, registry=build_registry(), engine=engine)
 
 
 def decide(backend: EmbeddedBackend, text: str, after: Earlier | None = None) -> Decision:

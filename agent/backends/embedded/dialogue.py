@@ -39,9 +39,12 @@ _ASKED_AGAIN = frozenset({"run_report", "lookup_customer", "quote_price", "get_r
 # An earlier sentence that still asks: it points back, rejects a value, or is a question ("And if they take 120?").
 _ASKS_ON = re.compile(r"\b(that|it|them|those|this|the same)\b|\bnot\s+\w|\?\W*$", re.I)
 # A new count alone: "make it 20", "30 instead", "how about 50?".
+_COUNT = r"(\d{1,3}(?:,\d{3})+|\d{1,6})"
 _NEW_COUNT = re.compile(
-    r"^\W*(?:(?:no|ok(?:ay)?|actually|sorry|hmm+)\W+)*(?:(?:make|change|set)\s+(?:it|that)(?:\s+to)?|how\s+about|"
-    r"what\s+about)\s*(\d{1,6})\s*(?:instead|then|please|pls)?\W*$|^\W*(\d{1,6})\s*(?:instead|then)\W*$",
+    r"^\W*(?:(?:no|ok(?:ay)?|actually|sorry|hmm+|and)\W+)*(?:(?:make|change|set|bump|up)\s+(?:it|that)(?:\s+(?:up\s+)?to)?|"
+    r"how\s+about|what\s+about|what\s+if\s+(?:they|we|it|he|she)\s+(?:go|goes|went|take|takes|order|orders|"
+    r"bump\s+it|push\s+it)(?:\s+(?:up\s+)?to)?)\s*"
+    rf"{_COUNT}\s*(?:units|pcs|pieces|x)?\s*(?:instead|then|please|pls)?\W*$|^\W*{_COUNT}\s*(?:instead|then)\W*$",
     re.I,
 )
 # "same again", "once more": the thread's last call exactly as it was made, whatever a router makes of the words
@@ -262,7 +265,7 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
     if tool == "schedule_flow" and (moved := moved_cron(text, args.get("cron"))) is not None:
         return Reference(tool, {**args, "cron": moved}, "the schedule at another time")
     if (number := _NEW_COUNT.match(text)) and (slot := _count_slot(args)) is not None:
-        count = int(number.group(1) or number.group(2))
+        count = int((number.group(1) or number.group(2)).replace(",", ""))
         return Reference(tool, {**args, slot: count}, "")  # "make it 20" after the top 10
     if (_GO_AHEAD.search(text) or _GO_AHEAD.search(core)) and (ahead := go_ahead(tool, args)) is not None:
         return ahead

@@ -79,7 +79,11 @@ _HOUR_WINDOW = re.compile(
 _DOW_RANGE = re.compile(rf"\b(?P<a>{_DOW_ALT})s?\s*(?:-|to|through|thru|till|until)\s*(?P<b>{_DOW_ALT})s?\b")
 _DOW_ONE = re.compile(rf"\b(?P<d>{_DOW_ALT})s?\b")
 _WEEKDAYS = re.compile(r"\b(?:week\s*days?|working\s+days?|business\s+days?|work\s*days?)\b")
-_WEEKENDS = re.compile(r"\bweekends?\b")
+# "every weekend" is a schedule; "so my weekend numbers are clean" is not.
+_WEEKENDS = re.compile(
+    r"(?<!my )(?<!our )(?<!your )(?<!their )\bweekends?\b"
+    r"(?!\s+(?:numbers|figures|reports?|team|shift|crew|staff|sales|totals|data|plans?)\b)"
+)
 _DOM_OF_MONTH = re.compile(
     rf"\b(?:the\s+)?(?P<d>{DAYNUM})\s+(?:day\s+)?of\s+(?:(?:the|every|each|a)\s+)?month\b"
 )

@@ -35,7 +35,8 @@ _CHANNEL_WORD = r"(?:telegram|e-?mail|mail|tg|webhook)"
 _VIA = rf"(?:on|via|by|over|with|through|using|per|in|for)\s+(?:the\s+|an?\s+)?{_CHANNEL_WORD}"
 _GROUP_NOUN = r"(?:team|group|people|folks|guys|department|dept|colleagues|crew|desk|squad|channel|chat)"
 _TELL = re.compile(
-    r"\b(?:tell|inform|remind|let|notify|warn|ping|message|alert|update)\s+(?:the\s+|our\s+)?(?P<who>[\w.@+-]+)"
+    r"\b(?:tell|inform|remind|let|notify|warn|ping|message|alert|update)\s+(?:the\s+|our\s+)?"
+    r"(?!(?:to|for|on|in)\s)(?P<who>[\w.@+-]+)"
     rf"(?:\s+{_GROUP_NOUN})?(?:\s+know)?(?:\s+{_VIA})?\s+(?:that\s+|about\s+)?"
 )
 # "that" opens a message, unless it is the thing sent: "telegram that to @ops", dictated "telegram that two @ops",

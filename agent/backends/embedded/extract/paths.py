@@ -44,6 +44,9 @@ def find_path(text: str) -> tuple[str, tuple[int, int]] | None:
     for m in _QUOTED.finditer(folded):
         group = next(i for i in (1, 2, 3) if m.group(i) is not None)
         inner = m.group(group).strip()
+        if group == 3 and " " in inner:
+            # Backticks quote code ("`ingest_file products.json`"): the path is a word of it, not all of it.
+            continue
         ext = inner.rsplit(".", 1)[1] if "." in inner else None
         if inner and _looks_like_path(inner, ext):
             start = m.start(group) + (len(m.group(group)) - len(m.group(group).lstrip()))

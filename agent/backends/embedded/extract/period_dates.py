@@ -80,7 +80,11 @@ _SINCE_QUARTER = re.compile(
     rf"{_SINCE_STRICT}(?:the\s+(?:start|beginning)\s+of\s+)?q(?P<q>[1-4])\b(?:\s*(?P<y>{YEAR}))?"
 )
 _SINCE_YEAR = re.compile(rf"{_SINCE_STRICT}(?:the\s+start\s+of\s+)?(?P<y>{YEAR})(?![-/]\d)")
-_SINCE_DAY = re.compile(rf"{_SINCE}(?:the\s+)(?P<d>{DAYNUM})(?!\s*(?:of\s+)?(?:{MONTH_ALT})\b)")
+# "since the 3rd" is a day of this month; "from the third quarter" or "the second week" is not.
+_SINCE_DAY = re.compile(
+    rf"{_SINCE}(?:the\s+)(?P<d>{DAYNUM})(?!\s*(?:of\s+)?(?:{MONTH_ALT})\b)"
+    r"(?!\s+(?:quarter|half|week|month|year|fiscal|term|period)\b)"
+)
 _SINGLE = re.compile(rf"(?P<a>{DATE})")
 _ISO_PARTS = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 _MON_ONLY = re.compile(MON)

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.backends.embedded.signals import quoted_as_payload
+from core.errors import SwitchboardError
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "prompts" / "examples"
 VOICES = "voices"
@@ -47,8 +48,10 @@ class VoiceFile(BaseModel):
     examples: dict[str, list[str]]
 
 
-class ExampleFileError(ValueError):
-    """An examples file is unreadable or malformed."""
+class ExampleFileError(SwitchboardError, ValueError):
+    """An examples file is unreadable or malformed (the CLI prints it as one line naming the file or utterance)."""
+
+    code = "example_file"
 
 
 def read_example_file(path: Path) -> ExampleFile:

@@ -197,13 +197,33 @@ def swallowed(text: str, args: Mapping[str, Any]) -> str | None:
 
 # A quoted passage of at least this many words is a payload; a quoted file name ("orders_today.csv") is not.
 PAYLOAD_WORDS = 3
+# A passage is what someone else asked when the words before it forward it ("my boss says: '...'", "the customer's
+# e-mail: '...'", "ticket text: '...'"), unless a clause there sends it ("please e-mail finance: '...'", "tell ops
+# '...'"). The request is then in it, so it is read as written; any other passage is a payload.
+_FORWARDED = re.compile(
+    r"\b(?:asks?|asked|asking|says|said|wrote|writes|wants|wanted|fw|fwd|forwarded|ticket|e-?mail|request|question|"
+    r"pasted?|verbatim|quote|inquiry|enquiry|rfq|po|boss|manager|cfo|ceo|coo|cto|director|customer|client|vendor|"
+    r"supplier|auditor|colleague|from)\b(?:\W+[\w.'-]+){0,5}\W*$",
+    re.I,
+)
+_SENDS = re.compile(
+    r"(?:(?:^|[.!?;:,(]|\b(?:please|pls|plz|can\s+you|could\s+you|would\s+you|and|then|also|just|now|so|to|go|"
+    r"quickly|kindly)\b)\s*(?:send|tell|notify|ping|post|alert|inform|warn|remind|announce|broadcast|dm|telegram|"
+    r"tg|message|msg|e-?mail|mail|text|shout|write|drop|put|reply|answer)\b(?:\W+[\w@.+-]+){0,8}"
+    r"|\b(?:saying|that\s+says|which\s+says|with\s+(?:the\s+)?(?:message|text|note|words)|reading)\b)\W*$",
+    re.I,
+)
+
+
+def _forwarded(before: str) -> bool:
+    return _FORWARDED.search(before) is not None and _SENDS.search(before) is None
 
 
 def quoted_as_payload(text: str) -> str:
-    """``text`` with each quoted passage of several words replaced by the word "message"."""
+    """``text`` with each quoted passage of several words replaced by the word "message", unless it is forwarded."""
     pieces, cursor = [], 0
     for start, end in quoted_spans(text):
-        if len(text[start:end].split()) >= PAYLOAD_WORDS:
+        if len(text[start:end].split()) >= PAYLOAD_WORDS and not _forwarded(text[:start]):
             pieces.extend([text[cursor:start], "message"])
             cursor = end
     pieces.append(text[cursor:])

@@ -13,9 +13,9 @@ from datetime import date
 from typing import Any
 
 from agent.backends.base import Alternative, DecideRequest, Decision, Turn
-from agent.backends.embedded import dialogue
+from agent.backends.embedded import dialogue, signals
 from agent.backends.embedded.calibration import JointCalibration
-from agent.backends.embedded.entities import EntityIndex, Tagged
+from agent.backends.embedded.entities import EntityIndex, Tagged, typed_names
 from agent.backends.embedded.extract.booleans import extract_dry_run
 from agent.backends.embedded.extract.periods import extract_period
 from agent.backends.embedded.extract.slots import ExtractedArgs, KnownEntities, extract_args, revise_args
@@ -23,16 +23,14 @@ from agent.backends.embedded.places import named_refusal, target_refusal
 from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_models import Prediction
 from agent.backends.embedded.routing import Routing
-from agent.backends.embedded.signals import inherit, quoted_as_payload, swallowed, unsupported
-from agent.backends.embedded.speech_acts import SpeechAct, read_speech_act, without_letter_frame
+from agent.backends.embedded.speech_acts import SpeechAct, as_typed, read_speech_act
 from agent.backends.embedded.thread_customer import ANOTHER_NAME, PERSON, pronoun_customer
 from tools.registry import Registry
 
 _FOLLOWUP = dialogue.FOLLOWUP_WORD
 _ANAPHORA = dialogue.POINTS_BACK
 FOLLOWUP_DISCOUNT = 0.97
-# A call with a required argument missing or ambiguous cannot be right as it stands: its confidence stays below
-# every execute threshold (the policy asks back about it anyway).
+# A call lacking a required argument cannot be right as it stands: its confidence stays below every threshold.
 INCOMPLETE_CAP = 0.5
 # Extraction disagrees with the router: a free-text argument swallowed the message (see signals.swallowed).
 DISAGREEMENT_DISCOUNT = 0.6
@@ -74,7 +72,8 @@ class EmbeddedBackend:
     def decide(self, request: DecideRequest) -> Decision:
         """Route, extract, resolve follow-ups against the thread, and score."""
         started = time.perf_counter()
-        request = request.model_copy(update={"text": without_letter_frame(request.text)})
+        known = self.known() if self.known else None
+        request = request.model_copy(update={"text": as_typed(request.text, known.skus if known else ())})
         speech = read_speech_act(request.text)
         index = self._index()
         routing = self._routing() if self._routing else Routing(self.router, self.calibration)
@@ -109,7 +108,7 @@ class EmbeddedBackend:
     ) -> tuple[Tagged, str, Any, Prediction]:
         """The router's reading of ``text`` with the database's names typed, and what it read."""
         tagged = index.tag(text) if index is not None else Tagged(text, ())
-        routed = quoted_as_payload(tagged.text)
+        routed = signals.quoted_as_payload(tagged.text)
         embeddings = routing.router.encoder.encode([routed])
         return tagged, routed, embeddings, routing.router.predict([routed], embeddings=embeddings)[0]
 
@@ -158,9 +157,14 @@ class EmbeddedBackend:
             return self._no_tool(0.9, "asked not to act yet", tool, prediction, alternatives).model_copy(
                 update={"refusal": "You asked me not to do that yet, so nothing was started."}
             )
-        if tool is not None and forced is None and unsupported(speech.args_text, tool):
-            # "kill run 482", "unschedule the sync", "approve all": no tool does that; never map it onto one. When it
-            # is a delivery to a place that is none of ours ("… via their portal"), the refusal names ours.
+        typed = typed_names(self._index(), speech.args_text)
+        if (
+            tool
+            and not forced
+            and (signals.unsupported(speech.args_text, tool) or signals.contacts_customer(typed))
+        ):
+            # "kill run 482", "approve all", "email Acme their numbers": no tool does that; never map it onto one.
+            # When it is a delivery to a place that is none of ours ("… via their portal"), the refusal names ours.
             unsupported_ = self._no_tool(0.9, "unsupported action", tool, prediction, alternatives)
             return unsupported_.model_copy(update={"refusal": named_refusal(speech.args_text)})
         p_tool = prediction.probability_of(tool)
@@ -213,7 +217,7 @@ class EmbeddedBackend:
             # after a quote: the thread supplies the rest.
             if previous.tool == tool:
                 args.update(revise_args(previous.args, found.values, request.text))
-            args, inherited = inherit(args, dialogue.previous_args(previous), self._schemas[tool])
+            args, inherited = signals.inherit(args, dialogue.previous_args(previous), self._schemas[tool])
         if dialogue.keeps_preview(previous, tool, found.values):
             args["dry_run"] = True  # a preview becomes real only when asked: "go ahead", "for real"
         if "client_id" in self._props(tool) and "client_id" not in args:
@@ -223,7 +227,7 @@ class EmbeddedBackend:
         missing = [m for m in [*found.missing, *found.ambiguous] if m not in args]
         confidence = p_tool * (FOLLOWUP_DISCOUNT if inherited else 1.0)
         notes = []
-        if (name := swallowed(speech.args_text, args)) is not None:
+        if (name := signals.swallowed(speech.args_text, args)) is not None:
             confidence *= DISAGREEMENT_DISCOUNT
             notes.append(f"{name} took in most of the message")
         return Decision(
@@ -307,9 +311,8 @@ class EmbeddedBackend:
     def _continues(self, text: str, tool: str, found: ExtractedArgs, previous: Turn) -> bool:
         """Whether a request for ``tool`` builds on the previous call, so its arguments may carry over.
 
-        It does when it points back ("that", "it"), or when it lacks a required argument and either asks for
-        the same tool again, reads as a follow-up ("now as a csv file"), or names nothing the previous call
-        could not supply ("try again" after a run's status).
+        It points back ("that"), or lacks a required argument and asks for the same tool again, reads as a
+        follow-up ("now as a csv"), or names nothing the previous call could not supply ("try again").
         """
         if _ANAPHORA.search(text):
             return True
@@ -317,7 +320,7 @@ class EmbeddedBackend:
             return False
         if previous.tool == tool or _FOLLOWUP.search(text):
             return True
-        carried, _ = inherit({}, previous.args, self._schemas[tool])
+        carried, _ = signals.inherit({}, previous.args, self._schemas[tool])
         return all(name in carried for name in found.missing)
 
     def _is_followup(self, text: str, standalone: bool, previous: Turn, today: date) -> bool:
@@ -328,7 +331,7 @@ class EmbeddedBackend:
         """
         # "deliver it to our HubSpot account" after an export: a place no destination is, so nothing to continue
         files = previous.tool in ("deliver_file", "export_dataset") and named_refusal(text)
-        if unsupported(text, previous.tool or "") or files or dialogue.CLOSING.search(text):
+        if signals.unsupported(text, previous.tool or "") or files or dialogue.CLOSING.search(text):
             return False  # "now delete what you loaded", "thanks, that will be all": nothing to continue
         if previous.tool == "lookup_customer" and PERSON.search(text) and not ANOTHER_NAME.search(text):
             return False  # a pronoun after a lookup is that customer, never the next one to look up

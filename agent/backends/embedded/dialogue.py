@@ -15,12 +15,12 @@ from datetime import date
 from typing import Any
 
 from agent.backends.base import Turn
-from agent.backends.embedded.dialogue_time import moved_cron, shift_period
+from agent.backends.embedded.dialogue_time import moved_cron, new_count, shift_period
 from agent.backends.embedded.extract.ids import bare_numbers
 from agent.backends.embedded.next_step import Reference, go_ahead, switch
 from agent.backends.embedded.places import delivery_refusal
 from agent.backends.embedded.signals import no_tool_does
-from agent.backends.embedded.speech_acts import end_clauses
+from agent.backends.embedded.speech_acts import clauses, end_clauses
 
 # Words that mark a message as a change to the previous call rather than a new request ("now as xml", "failed only").
 FOLLOWUP_WORD = re.compile(
@@ -38,15 +38,6 @@ _DIGIT = re.compile(r"\d")
 _ASKED_AGAIN = frozenset({"run_report", "lookup_customer", "quote_price", "get_run_status", "explain_rule"})
 # An earlier sentence that still asks: it points back, rejects a value, or is a question ("And if they take 120?").
 _ASKS_ON = re.compile(r"\b(that|it|them|those|this|the same)\b|\bnot\s+\w|\?\W*$", re.I)
-# A new count alone: "make it 20", "30 instead", "how about 50?".
-_COUNT = r"(\d{1,3}(?:,\d{3})+|\d{1,6})"
-_NEW_COUNT = re.compile(
-    r"^\W*(?:(?:no|ok(?:ay)?|actually|sorry|hmm+|and)\W+)*(?:(?:make|change|set|bump|up)\s+(?:it|that)(?:\s+(?:up\s+)?to)?|"
-    r"how\s+about|what\s+about|what\s+if\s+(?:they|we|it|he|she)\s+(?:go|goes|went|take|takes|order|orders|"
-    r"bump\s+it|push\s+it)(?:\s+(?:up\s+)?to)?)\s*"
-    rf"{_COUNT}\s*(?:units|pcs|pieces|x)?\s*(?:instead|then|please|pls)?\W*$|^\W*{_COUNT}\s*(?:instead|then)\W*$",
-    re.I,
-)
 # "same again", "once more": the thread's last call exactly as it was made, whatever a router makes of the words
 # (agent.references repeats it for every backend).
 SAME_AGAIN = re.compile(
@@ -55,7 +46,9 @@ SAME_AGAIN = re.compile(
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 POINTS_BACK = re.compile(r"\b(that|it|them|those|this|the same|the result|the report|the one)\b", re.I)
 # "the order", "the export": a definite noun for the previous call points back too, for a verb naming another tool.
-_DEFINITE = re.compile(r"\bthe\s+(order|quote|price|export|file|rules?|ruleset|run|job)\b", re.I)
+_DEFINITE = re.compile(
+    r"\bthe\s+(order|quote|price|export|file|rules?|ruleset|run|job|pedido|commande|po)\b", re.I
+)
 # Courtesies and fillers say nothing about the call: "Lovely, thank you. Could you do the same for the month before
 # as well?" is as short as "same for the month before".
 _FILLER = re.compile(
@@ -67,7 +60,7 @@ _FILLER = re.compile(
 # A verdict or thanks that opens a follow-up says nothing about the call: "That all looks sensible to me, so please
 # go ahead", "Wonderful, they've accepted, so place it", "Thank you, that's clear; now ...". Only whole clauses go.
 _ACK_CLAUSE = re.compile(
-    r"^\W*(?:(?:that|this|it)(?:'s|\s+is|\s+all)?\s+(?:all\s+)?(?:(?:looks?|sounds?|seems?|reads?)\s+)?"
+    r"^\W*(?:(?:yeah|yes|yep|yup|ya|ja|oui)\W+)?(?:(?:that|this|it)(?:'s|\s+is|\s+all)?\s+(?:all\s+)?(?:(?:looks?|sounds?|seems?|reads?)\s+)?"
     r"(?:(?:very|really|perfectly|most)\s+)?(?:sensible|good|great|fine|clear|helpful|perfect|right|lovely|useful|"
     r"ok(?:ay)?)(?:\s+to\s+(?:me|us))?|thanks?(?:\s+(?:a\s+lot|so\s+much))?|thank\s+you(?:\s+(?:so|very)\s+much)?|"
     r"cheers|lovely|wonderful|great|perfect|excellent|brilliant|super|splendid|fantastic|nice|cool|got\s+it|tidy|lush|"
@@ -97,6 +90,7 @@ _STATUS = re.compile(
     r"^\W*(done|finished|complete[d]?|succeeded|ok(ay)?|good|success(ful)?|worked|through|over)\W*\?[\W]*$|"
     r"\b(is|has)\s+(it|that|this)\s+(gone|went|run|ran)\s+(well|ok(ay)?|fine|alright|through|smoothly)\b|"
     r"^\W*how\s+is\s+it\b|\b(finish(ed)?|done|complete[d]?)\s+already\b|"
+    r"^\W*(is\s+it\s+|it'?s\s+)?already\s+(finish(ed)?|done|complete[d]?|through|over)\W*$|"
     r"\b(is|was|has)\s+the\s+(retry|rerun|run|job|export|sync|load|import|upload|delivery)\s+(done|finished|through|"
     r"ok(ay)?|complete[d]?|over)\b",
     re.I,
@@ -240,33 +234,34 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
         return None
     if not is_short(core):
         # "... so apply it now, for real", "...; please proceed to place that order", "Any word on how that went?
-        # The bank is fussy about it.": the last clause, then the first.
-        for part in (p for p in end_clauses(core) if p != core and is_short(p, _END_CLAUSE)):
+        # The bank is fussy about it.": the last clause, then the first, then a sentence between that asks on
+        # ("Thank you! Could I also see the month before that? I want to compare them.").
+        ends = [p for p in end_clauses(core) if p != core]
+        for part in (p for p in _asking_parts(core) if is_short(p, _END_CLAUSE)):
             if _STATUS.search(part):
                 return _status(previous)
-            if _GO_AHEAD.search(part) and (ahead := go_ahead(previous.tool, previous.args)) is not None:
-                return ahead
             if (switched := _switch(part, previous.tool, previous.args)) or (
-                switched := _retry(part, previous)
+                switched := _next_period(part, previous.tool, previous.args, today)
+                or _new_value(part, previous.tool, previous.args)
             ):
                 return switched
+            if part not in ends:
+                continue  # a go-ahead or a retry only where the message ends or opens: "do that again but ..."
+            if _GO_AHEAD.search(part) and (ahead := go_ahead(previous.tool, previous.args)) is not None:
+                return ahead
+            if retried := _retry(part, previous):
+                return retried
         return None
     args = dict(previous.args)
     tool = previous.tool
     if _STATUS.search(text):
         return _status(previous)
-    for pattern, step, why in ((_BEFORE, -1, "the period before"), (_AFTER, 1, "the period after")):
-        if pattern.search(text) and isinstance(args.get("period"), str):
-            shifted = shift_period(str(args["period"]), step, today=today)
-            if shifted is not None:
-                return Reference(tool, {**args, "period": shifted}, why)
+    if shifted := _next_period(text, tool, args, today):
+        return shifted
     if (dropped := _DROP_FILTER.search(text)) is not None and dropped.group(3).lower() in args:
         return Reference(tool, {k: v for k, v in args.items() if k != dropped.group(3).lower()}, "")
-    if tool == "schedule_flow" and (moved := moved_cron(text, args.get("cron"))) is not None:
-        return Reference(tool, {**args, "cron": moved}, "the schedule at another time")
-    if (number := _NEW_COUNT.match(text)) and (slot := _count_slot(args)) is not None:
-        count = int((number.group(1) or number.group(2)).replace(",", ""))
-        return Reference(tool, {**args, slot: count}, "")  # "make it 20" after the top 10
+    if changed := _new_value(text, tool, args):
+        return changed
     if (_GO_AHEAD.search(text) or _GO_AHEAD.search(core)) and (ahead := go_ahead(tool, args)) is not None:
         return ahead
     if switched := _switch(text, tool, args):
@@ -274,6 +269,48 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
     if _CLEAN.search(text) and POINTS_BACK.search(text) and "dataset" in args:
         return Reference("normalize_dataset", {"dataset": args["dataset"]}, "the dataset just loaded")
     return _retry(text, previous)
+
+
+def _asking_parts(text: str) -> list[str]:
+    """Where a long message asks: its last clause, its first (or the whole), then each sentence between that asks on."""
+    parts = end_clauses(text)
+    sentences = [s for s in _SENTENCE.split(text.strip()) if s.strip()]
+    between = [*sentences[1:-1], *clauses(text)[1:-1]]
+    return [
+        *parts,
+        *(s for s in between if (_ASKS_ON.search(s) or FOLLOWUP_WORD.search(s)) and s not in parts),
+    ]
+
+
+def _next_period(text: str, tool: str, args: Mapping[str, Any], today: date) -> Reference | None:
+    """The same call for the period before or after ("and the week before?"), or the run before ("the one before")."""
+    for pattern, step, why in ((_BEFORE, -1, "the period before"), (_AFTER, 1, "the period after")):
+        if not pattern.search(text):
+            continue
+        if isinstance(args.get("period"), str):
+            shifted = shift_period(str(args["period"]), step, today=today)
+            if shifted is not None:
+                return Reference(tool, {**args, "period": shifted}, why)
+        run_id = args.get("run_id")
+        if (
+            tool == "get_run_status"
+            and isinstance(run_id, int)
+            and THAT_ONE.search(text)
+            and run_id + step > 0
+        ):
+            return Reference(
+                tool, {**args, "run_id": run_id + step}, f"the run {'before' if step < 0 else 'after'}"
+            )
+    return None
+
+
+def _new_value(text: str, tool: str, args: Mapping[str, Any]) -> Reference | None:
+    """The same call at another time ("make it half five") or with another count ("make it 20" after the top 10)."""
+    if tool == "schedule_flow" and (moved := moved_cron(text, args.get("cron"))) is not None:
+        return Reference(tool, {**args, "cron": moved}, "the schedule at another time")
+    if (count := new_count(text)) is not None and (slot := _count_slot(args)) is not None:
+        return Reference(tool, {**args, slot: count}, "")
+    return None
 
 
 def _count_slot(args: Mapping[str, Any]) -> str | None:

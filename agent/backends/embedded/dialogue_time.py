@@ -1,6 +1,7 @@
-"""Moving a thread's previous call in time: a schedule to another time of day, a period to the one before or after.
+"""Changing one value of a thread's previous call: its time of day, its period, or its count.
 
-"make it 4 instead" or "no, 10pm" after a schedule, "and the week before?" after a report (``dialogue.py``).
+"make it 4 instead" or "no, 10pm" after a schedule, "and the week before?" after a report, "make that five hundred"
+after a quote (``dialogue.py``).
 """
 
 from __future__ import annotations
@@ -8,12 +9,21 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from agent.backends.embedded.extract.cron import revise_cron
 from agent.backends.embedded.extract.dates import format_range, resolve_period
+from agent.backends.embedded.extract.numbers import TEENS, TENS, UNITS, parse_number
 from core.periods import add_months
 
 # "make it 4 instead", "move it to 6:30" after a schedule: the new time of day.
 _NEW_TIME = re.compile(
     r"\b(make|change|move|set|switch|push|bump|shift)\s+(it|that)\s+(to\s+)?(at\s+)?(\d{1,2})(:(\d{2}))?\s*(am|pm)?\b",
+    re.I,
+)
+_HOUR_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})"
+_NEW_TIME_WORDS = re.compile(
+    r"\b(?:make|change|move|set|switch|push|bump|shift)\s+(?:it|that)\s+(?:to\s+)?(?P<time>(?:at\s+)?(?:"
+    rf"(?:half|quarter)\s+(?:past\s+|to\s+)?{_HOUR_WORD}|noon|midday|midnight|"
+    rf"{_HOUR_WORD}(?:\s+(?:thirty|fifteen|forty[\s-]five|o'?clock))?)(?:\s*(?:am|pm|in\s+the\s+(?:morning|evening)))?)\b",
     re.I,
 )
 # "no, 10pm" after a schedule: the new time of day alone.
@@ -28,7 +38,12 @@ def moved_cron(text: str, cron: object) -> str | None:
     if found is None and (bare := _BARE_TIME.match(text)) is not None:
         return _at_time(cron, int(bare.group(1)), int(bare.group(3) or 0), bare.group(4).lower())
     if found is None:
-        return None
+        # "actually make it half five, the shift starts at six": the time in words, up to the clause's end
+        worded = _NEW_TIME_WORDS.search(text)
+        if worded is None or not isinstance(cron, str):
+            return None
+        said = worded.group("time")
+        return revise_cron(cron, said if said.lower().startswith("at") else f"at {said}")
     return _at_time(cron, int(found.group(5)), int(found.group(7) or 0), (found.group(8) or "").lower())
 
 
@@ -62,3 +77,32 @@ def shift_period(period: str, step: int, *, today: date) -> str | None:
 def shift_back(period: str, *, today: date) -> str | None:
     """The period of the same length just before ``period`` ("last_week" → the week before it)."""
     return shift_period(period, -1, today=today)
+
+
+# A new count alone: "make it 20", "30 instead", "how about 50?", "make that five hundred", "20 instead of 10".
+_NUMBER_WORDS = "|".join([*UNITS, *TEENS, *TENS, "hundred", "thousand", "dozen"])
+_COUNT = rf"(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{1,6}}|(?:a\s+)?(?:{_NUMBER_WORDS})(?:[\s-]+(?:and\s+)?(?:{_NUMBER_WORDS}))*)"
+_NEW_COUNT = (
+    re.compile(
+        r"^\W*(?:(?:no|ok(?:ay)?|alright|right|fine|great|perfect|cool|yeah|yes|so|actually|sorry|hmm+|and)\W+)*"
+        r"(?:(?:make|change|set|bump|up)\s+(?:it|that)"
+        r"(?:\s+(?:up\s+)?to)?|how\s+about|what\s+about|what\s+if\s+(?:they|we|it|he|she)\s+(?:go|goes|went|take|"
+        rf"takes|order|orders|bump\s+it|push\s+it)(?:\s+(?:up\s+)?to)?)\s*{_COUNT}\s*(?:units|pcs|pieces|x)?\s*"
+        r"(?:instead|then|please|pls)?\W*$",
+        re.I,
+    ),
+    re.compile(rf"^\W*{_COUNT}\s*(?:instead|then)\W*$", re.I),
+    re.compile(
+        r"^\W*(?:(?:ok(?:ay)?|actually|sorry|and)\W+)*(?:(?:give|show|get)\s+me|let'?s\s+(?:do|see|have)|i\s+(?:want|"
+        rf"need|meant))?\s*{_COUNT}\s+(?:instead\s+of|rather\s+than|not)\s+(?:the\s+)?[\w,]+\W*$",
+        re.I,
+    ),
+)
+
+
+def new_count(text: str) -> int | None:
+    """The count a message sets alone ("make it 25", "make that five hundred", "give me 20 instead of 10")."""
+    for pattern in _NEW_COUNT:
+        if (found := pattern.match(text)) and (count := parse_number(found["n"])) is not None:
+            return count
+    return None

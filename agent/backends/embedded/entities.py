@@ -249,3 +249,8 @@ class EntityIndex:
             cursor = mention.end
         pieces.append(text[cursor:])
         return Tagged(text="".join(pieces), mentions=tuple(mentions))
+
+
+def typed_names(index: EntityIndex | None, text: str) -> str:
+    """``text`` with the database's customer and product names as the words "customer" and "product"."""
+    return index.tag(text).text if index is not None else text

@@ -18,7 +18,8 @@ _RULESET_OF = {"vip_customer": "vip_tiering", "credit_hold": "credit_hold"}
 _SWITCH: tuple[tuple[re.Pattern[str], str, frozenset[str]], ...] = (
     (
         re.compile(
-            r"\b(book|order|place|buy|put\s+through|go\s+ahead\s+and\s+order|(raise|submit|enter)\s+(it|that)\b)\b",
+            r"\b(book|order|place|buy|put\s+through|go\s+ahead\s+and\s+order|(raise|submit|enter)\s+(it|that)\b|"
+            r"(make|do|raise|create|enter|submit|put\s+in)\s+(the|an?|that|this)\s+(pedido|commande|bestellung|po)\b)\b",
             re.I,
         ),
         "create_order",
@@ -42,7 +43,9 @@ _SWITCH: tuple[tuple[re.Pattern[str], str, frozenset[str]], ...] = (
     (re.compile(r"\b(export|extract|dump|download)\b", re.I), "export_dataset", frozenset({"run_report"})),
     (
         re.compile(
-            r"\b(send|deliver|ship|push|upload|transfer|transmit|forward|pass\s+(it|that)\s+on)\b", re.I
+            r"\b(send|deliver|ship|push|upload|transfer|transmit|forward|pass\s+(it|that)\s+on|"
+            r"(chuck|put|drop|stick|pop|throw|copy|dump|park|file)\s+(it|that|this|the\s+\w+)\s+(on|onto|in|into|to)\b)\b",
+            re.I,
         ),
         "deliver_file",
         frozenset({"export_dataset"}),

@@ -147,6 +147,24 @@ def unsupported(text: str, tool: str) -> bool:
     return tool not in _REMOVES_DATA and destructive(text)
 
 
+# Notifications reach our own teams and addresses, never a customer: "email Acme their tracking numbers" (a named
+# customer reads "customer" once the database's names are typed), "send all the clients in LATAM the new prices".
+_CONTACTS_CUSTOMER = re.compile(
+    r"(?:^|[.!?;:,]\s*|\b(?:please|pls|can\s+you|could\s+you|would\s+you|and|then|also|just|now)\s+)"
+    r"(e-?mail|mail|text|call|ring|phone|message|write\s+to|contact|reach\s+out\s+to|chase|nudge|remind|notify|"
+    r"tell|inform|warn|thank|reply\s+to|respond\s+to|send(?:(?:\s+(?:an?\s+)?(?:e-?mail|message|note|text|reminder)s?)?"
+    r"\s+to)?)\s+(?:all\s+)?(?:of\s+)?(?:the\s+|our\s+|every\s+|each\s+|those\s+|these\s+)?(?:clients?|customers?|"
+    r"buyers?)\b(?![\'’]s|\s+(?:list|data|export|file|report|dataset|table|csv|sheet|master|team|group|success|"
+    r"service|care|ops|support|sync|records?|ids?|numbers?|details|query|lookup|search|to|as|\d))",
+    re.I,
+)
+
+
+def contacts_customer(text: str) -> bool:
+    """A message meant for a customer (``text`` with the database's names typed): no channel reaches one."""
+    return _CONTACTS_CUSTOMER.search(text) is not None
+
+
 def no_tool_does(text: str) -> bool:
     """Another system's job, a change no tool makes, or deciding a request: never what a follow-up points at."""
     return any(p.search(text) for p in (_DECIDES_REQUESTS, _ELSEWHERE, _NO_TOOL_CHANGE))

@@ -12,8 +12,10 @@ Messages without a leading negation in any clause are left exactly as they are.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+
+from agent.backends.embedded.extract.spoken import unspoken
 
 _SPLIT = re.compile(  # a comma or colon between digits ("1,000 units", "at 6:30") splits nothing
     r"(?:(?<!\d)[,:]|[,:](?!\d)|[;!?])+|\.(?:\s|$)|\s+[-–—]\s+|"
@@ -41,6 +43,10 @@ _NOT_NEGATION = re.compile(
     re.I,
 )
 _NOUN_NEGATION = re.compile(r"^not\s+(?:an?|the|one)\s", re.I)
+# A worry about doing it wrong is no order not to do it: "I don't want to send it to the wrong place".
+_WORRY = re.compile(
+    r"\b(?:wrong|by\s+mistake|by\s+accident|accidentally|twice|mess\s+(?:it|this|that|things)\s+up)\b", re.I
+)
 _BARE_NEGATION = re.compile(r"^(?:don'?t|dont|do\s+not|not|never)$", re.I)
 _FOCUS = re.compile(
     r"^(?:(?:i|we)\s+)?(?:(?:just|only|simply|merely)\b|instead\b|rather\b|all\s+(?:i|we)\s+(?:need|want)\b)",
@@ -104,7 +110,9 @@ class SpeechAct:
             return False
         pattern = re.compile(rf"\b(?:{verbs}|{_GENERIC_ACT})", re.I)
         # "…, not a duplicate upload" negates a thing, not the act: only a clause about acting holds it back.
-        return any(pattern.search(c) and not _NOUN_NEGATION.match(c) for c in self.after_ask)
+        return any(
+            pattern.search(c) and not _NOUN_NEGATION.match(c) and not _WORRY.search(c) for c in self.after_ask
+        )
 
 
 def read_speech_act(text: str) -> SpeechAct:
@@ -154,9 +162,14 @@ def last_clause(text: str) -> str:
     return end_clauses(text)[0]
 
 
+def clauses(text: str) -> list[str]:
+    """The clauses of ``text`` in order (the whole text when it has one)."""
+    return [part for part in _CLAUSE_BREAK.split(text) if part.strip()] or [text]
+
+
 def end_clauses(text: str) -> list[str]:
     """The last clause of ``text``, then its first when it has more than one: where a long message asks."""
-    parts = [part for part in _CLAUSE_BREAK.split(text) if part.strip()] or [text]
+    parts = clauses(text)
     return [parts[-1], parts[0]] if len(parts) > 1 else parts
 
 
@@ -173,6 +186,17 @@ _SIGN_OFF = re.compile(
     r"\s*[,.!]?(?:\s*\n?\s*[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,2})?\s*[.!]?\s*$",
     re.I,
 )
+
+
+# "1) Top customers 2) EMEA only 3) YTD 4) top 25": the items' numbers are no values.
+_ENUMERATOR = re.compile(r"(?:^|(?<=\s))\(?\d{1,2}[).]\s+")
+
+
+def as_typed(text: str, skus: Collection[str] = ()) -> str:
+    """The message as if typed: no letter's frame or list numbering, dictation ("run one oh seven") in digits."""
+    if len(_ENUMERATOR.findall(text)) >= 2:
+        text = _ENUMERATOR.sub("", text)
+    return unspoken(without_letter_frame(text), skus)
 
 
 def without_letter_frame(text: str) -> str:

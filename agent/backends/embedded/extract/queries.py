@@ -31,6 +31,7 @@ _TRAIL = re.compile(
     r"in\s+the\s+(?:crm|database|db|system)|customer|client|account)\b[\s,:;.!?]*)*$"
 )
 _NAMED = re.compile(r"\b(?:named|called)\s+")
+_ID_LABEL = re.compile(r"\bid\s*[:#=]\s*(\d{3,7})\b", re.I)
 _POSSESSIVE = re.compile(r"'s?$")
 _ARTIFACT_ID = re.compile(
     r"\b(?:artifact|artefact|file|export|output)\s*(?:id|no\.?|number)?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})\b"
@@ -144,6 +145,8 @@ def extract_query(text: str) -> str | None:
     if quoted:
         return quoted
     client_id = extract_client_id(text)
+    if client_id is None and (labelled := _ID_LABEL.search(text)):
+        client_id = int(labelled.group(1))  # "Ask: customer lookup / ID: 1276 / Purpose: ..."
     if client_id is not None:
         return str(client_id)
     if proper := _proper_noun(text):

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from agent.backends.base import Turn
-from agent.backends.embedded.dialogue_time import moved_cron, new_count, shift_period
+from agent.backends.embedded.dialogue_time import new_value, shift_period
 from agent.backends.embedded.extract.ids import bare_numbers
 from agent.backends.embedded.next_step import Reference, go_ahead, switch
 from agent.backends.embedded.places import delivery_refusal
@@ -37,14 +37,21 @@ _DIGIT = re.compile(r"\d")
 # Questions that can simply be asked again ("run that report once more"); a write or a list's runs cannot.
 _ASKED_AGAIN = frozenset({"run_report", "lookup_customer", "quote_price", "get_run_status", "explain_rule"})
 # An earlier sentence that still asks: it points back, rejects a value, or is a question ("And if they take 120?").
-_ASKS_ON = re.compile(r"\b(that|it|them|those|this|the same)\b|\bnot\s+\w|\?\W*$", re.I)
+_ASKS_ON = re.compile(
+    r"\b(that|it|them|those|this|the same|correction|typo|(must|should)\s+be)\b|\bnot\s+\w|\?\W*$", re.I
+)
 # "same again", "once more": the thread's last call exactly as it was made, whatever a router makes of the words
 # (agent.references repeats it for every backend).
 SAME_AGAIN = re.compile(
     r"^\W*(same|do it|the same|that|once more)\s*(again|one more time|thing again)\W*$|^\W*again\W*$", re.I
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-POINTS_BACK = re.compile(r"\b(that|it|them|those|this|the same|the result|the report|the one)\b", re.I)
+# Indian business English uses a bare "same" for the thing just discussed: "revert with the status of same".
+POINTS_BACK = re.compile(
+    r"\b(that|it|them|those|this|the same|the result|the report|the one)\b|"
+    r"\b(of|for|on|with|about|apply|process|do|run|send|share)\s+same\b|^\W*(\w+\W+)?same\s+(may|can|should|to)\b",
+    re.I,
+)
 # "the order", "the export": a definite noun for the previous call points back too, for a verb naming another tool.
 _DEFINITE = re.compile(
     r"\bthe\s+(order|quote|price|export|file|rules?|ruleset|run|job|pedido|commande|po)\b", re.I
@@ -90,7 +97,8 @@ _STATUS = re.compile(
     r"^\W*(done|finished|complete[d]?|succeeded|ok(ay)?|good|success(ful)?|worked|through|over)\W*\?[\W]*$|"
     r"\b(is|has)\s+(it|that|this)\s+(gone|went|run|ran)\s+(well|ok(ay)?|fine|alright|through|smoothly)\b|"
     r"^\W*how\s+is\s+it\b|\b(finish(ed)?|done|complete[d]?)\s+already\b|"
-    r"^\W*(is\s+it\s+|it'?s\s+)?already\s+(finish(ed)?|done|complete[d]?|through|over)\W*$|"
+    r"(^|[.?!]\s*)\W*(is\s+it\s+|it'?s\s+)?already\s+(finish(ed)?|done|complete[d]?|through|over)\W*$|"
+    r"\b(revert|come\s+back|get\s+back)\s+(to\s+me\s+)?with\s+(the\s+)?status\b|"
     r"\b(is|was|has)\s+the\s+(retry|rerun|run|job|export|sync|load|import|upload|delivery)\s+(done|finished|through|"
     r"ok(ay)?|complete[d]?|over)\b",
     re.I,
@@ -104,7 +112,8 @@ _GO_AHEAD = re.compile(
     r"(apply|run|make|do)\s+(the|those|these)\s+\w+(\s+\w+)?\s+(now|for\s+real|properly)|"
     r"(ok|okay|yes|yep|fine|good)\s*,?\s*(now|then)?\s*(run|apply|do)\b|"
     r"convert\s+(it\s+|that\s+|this\s+)?(in)?to\s+(an?\s+)?order|execute\s+(it|that|this|with|now|for\s+real)|"
-    r"^\W*(lgtm|ship\s+it)\W*(\W+apply)?\W*$|\W(->|→)\s*(apply|run|go)\W*$)",
+    r"^\W*(lgtm|ship\s+it)\W*(\W+apply)?\W*$|\W(->|→)\s*(apply|run|go)\W*$|"
+    r"\b(may|can|should)\s+be\s+(applied|done|run|processed|executed|placed|actioned)\b)",
     re.I,
 )
 _CLEAN = re.compile(r"\b(clean|tidy|dedupe|de-duplicate|normali[sz]e|fix)\b", re.I)
@@ -116,7 +125,7 @@ _RETRY = re.compile(
 )
 _UNIT = r"(week|wk|month|mo|mth|quarter|qtr|year|yr|day|one|period)"
 _BEFORE = re.compile(
-    rf"\b(the\s+)?{_UNIT}\s+(before|prior|earlier)(\s+that)?\b|"
+    rf"\b(the\s+)?{_UNIT}\s+(before|prior|earlier)(\s+that)?\b|\b(one|a|1)\s+{_UNIT}\s+(back|earlier)\b|"
     r"\b(the\s+)?(previous|prior|preceding)\s+(one|week|wk|month|quarter|qtr|year|period)\b",
     re.I,
 )
@@ -124,7 +133,9 @@ _AFTER = re.compile(rf"\b(the\s+)?{_UNIT}\s+after(\s+that)?\b|\bthe\s+following\
 # "now drop the region filter": the previous call without that argument.
 _DROP_FILTER = re.compile(r"\b(drop|remove|clear|lose|without)\s+(the\s+)?(region|status|limit)\b", re.I)
 # A correction's rejected value ("is G200, not G100X") is no value of the call.
-_REJECTED = re.compile(r"\bnot\s+(?:(?:in|as|into|to|for|a|an|the)\s+)?[\w-]+", re.I)  # "not in csv"
+_REJECTED = re.compile(  # "not in csv", "Tuesday instead of Monday"
+    r"\b(?:not|instead\s+of|rather\s+than)\s+(?:(?:in|as|into|to|for|a|an|the|on)\s+)?[\w-]+", re.I
+)
 # "the same message to sales": the previous call's text stays, only where it goes changes.
 SAME_PAYLOAD = re.compile(
     r"\b(send\s+)?((the|that|this)\s+)?(very\s+)?(same|identical|exact)\s+(message|note|text|words|thing)\b",
@@ -242,7 +253,7 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
                 return _status(previous)
             if (switched := _switch(part, previous.tool, previous.args)) or (
                 switched := _next_period(part, previous.tool, previous.args, today)
-                or _new_value(part, previous.tool, previous.args)
+                or new_value(part, previous.tool, previous.args)
             ):
                 return switched
             if part not in ends:
@@ -260,7 +271,7 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
         return shifted
     if (dropped := _DROP_FILTER.search(text)) is not None and dropped.group(3).lower() in args:
         return Reference(tool, {k: v for k, v in args.items() if k != dropped.group(3).lower()}, "")
-    if changed := _new_value(text, tool, args):
+    if changed := new_value(text, tool, args):
         return changed
     if (_GO_AHEAD.search(text) or _GO_AHEAD.search(core)) and (ahead := go_ahead(tool, args)) is not None:
         return ahead
@@ -302,22 +313,6 @@ def _next_period(text: str, tool: str, args: Mapping[str, Any], today: date) -> 
                 tool, {**args, "run_id": run_id + step}, f"the run {'before' if step < 0 else 'after'}"
             )
     return None
-
-
-def _new_value(text: str, tool: str, args: Mapping[str, Any]) -> Reference | None:
-    """The same call at another time ("make it half five") or with another count ("make it 20" after the top 10)."""
-    if tool == "schedule_flow" and (moved := moved_cron(text, args.get("cron"))) is not None:
-        return Reference(tool, {**args, "cron": moved}, "the schedule at another time")
-    if (count := new_count(text)) is not None and (slot := _count_slot(args)) is not None:
-        return Reference(tool, {**args, slot: count}, "")
-    return None
-
-
-def _count_slot(args: Mapping[str, Any]) -> str | None:
-    """The count a bare number changes: the list's length, or the quantity quoted or ordered."""
-    if "quantity" in args:
-        return "quantity"
-    return "limit" if "limit" in args or args.get("report") in ("top_customers", "top_products") else None
 
 
 def _switch(text: str, tool: str, args: Mapping[str, Any]) -> Reference | None:

@@ -7,11 +7,14 @@ after a quote (``dialogue.py``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
 
 from agent.backends.embedded.extract.cron import revise_cron
 from agent.backends.embedded.extract.dates import format_range, resolve_period
 from agent.backends.embedded.extract.numbers import TEENS, TENS, UNITS, parse_number
+from agent.backends.embedded.next_step import Reference
 from core.periods import add_months
 
 # "make it 4 instead", "move it to 6:30" after a schedule: the new time of day.
@@ -26,6 +29,15 @@ _NEW_TIME_WORDS = re.compile(
     rf"{_HOUR_WORD}(?:\s+(?:thirty|fifteen|forty[\s-]five|o'?clock))?)(?:\s*(?:am|pm|in\s+the\s+(?:morning|evening)))?)\b",
     re.I,
 )
+# A change said as such: "make that the 2nd instead", "Tuesday instead of Monday", "change only the day".
+_CHANGE = re.compile(
+    r"\binstead\b|\brather\s+than\b|^\W*(actually\W+)?(make|change|move)\s+(it|that|only)\b", re.I
+)
+_REJECTED_DAY = re.compile(
+    r"\b(instead\s+of|rather\s+than|not)\s+(on\s+)?(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?s?\b",
+    re.I,
+)
+_NTH = re.compile(r"(?<!on )\bthe\s+(\d{1,2}(?:st|nd|rd|th))\b(?!\s+of)", re.I)
 # "no, 10pm" after a schedule: the new time of day alone.
 _BARE_TIME = re.compile(
     r"^\W*(?:(?:no|nah|actually|rather|better|instead)\W+)*(?:at\s+)?(\d{1,2})(:(\d{2}))?\s*(am|pm)\W*$", re.I
@@ -106,3 +118,28 @@ def new_count(text: str) -> int | None:
         if (found := pattern.match(text)) and (count := parse_number(found["n"])) is not None:
             return count
     return None
+
+
+def new_value(text: str, tool: str, args: Mapping[str, Any]) -> Reference | None:
+    """The same call at another time ("make it half five") or with another count ("make it 20" after the top 10)."""
+    if tool == "schedule_flow" and (moved := moved_cron(text, args.get("cron"))) is not None:
+        return Reference(tool, {**args, "cron": moved}, "the schedule at another time")
+    cron = args.get("cron")
+    if tool == "schedule_flow" and isinstance(cron, str) and _CHANGE.search(text):
+        # "Make that the 2nd instead", "Tuesday instead of Monday": the days change, the time stays
+        said = _REJECTED_DAY.sub(" ", text)
+        if cron.split()[2] != "*":  # a monthly schedule: "the 2nd" is its day of the month
+            said = _NTH.sub(r"on the \1", said)
+        revised = revise_cron(cron, said)
+        if revised is not None and revised != cron:
+            return Reference(tool, {**args, "cron": revised}, "the schedule on other days")
+    if (count := new_count(text)) is not None and (slot := count_slot(args)) is not None:
+        return Reference(tool, {**args, slot: count}, "")
+    return None
+
+
+def count_slot(args: Mapping[str, Any]) -> str | None:
+    """The count a bare number changes: the list's length, or the quantity quoted or ordered."""
+    if "quantity" in args:
+        return "quantity"
+    return "limit" if "limit" in args or args.get("report") in ("top_customers", "top_products") else None

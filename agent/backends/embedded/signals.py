@@ -24,7 +24,7 @@ from agent.backends.embedded.extract.schema import describe_schema
 _DESTRUCTIVE = re.compile(
     r"\b(delet(?:e|ing)|drop|remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|"
     r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt|"
-    r"void|undo|revert(?!\s+(?:with|once|when|after|to\s+(?:me|us)|back|asap)\b|\W*$)|roll ?back|suppress|pause|"
+    r"void|undo|revert(?!\s+(?:with|once|when|after|to\s+(?:me|us)|back|asap|at|soon|quickly|promptly|today|by|on)\b|\W*$)|roll ?back|suppress|pause|"
     r"suspend|unsend|pull\s+(?:it|that|them)\s+back|rm(?=\s+(?:-\w+\s+)?(?:the|that|it|this|/|[\w-]+\.\w)))\b",
     re.I,
 )
@@ -63,12 +63,14 @@ _DECIDES_REQUESTS = re.compile(
 # Other systems and other kinds of work: no tool reaches them, whatever words they share with ours.
 _ELSEWHERE = re.compile(
     r"(?<![\w/.-])(sap|outlook|gmail|service\s?now|jira|zendesk|salesforce|hubspot|dbt|airflow|quickbooks|xero|"
-    r"tableau|power\s?bi|looker|snowflake|confluence|sharepoint|google\s+drive|dropbox|onedrive|imanage)(?![\w/.-])|"
+    r"tableau|power\s?bi|looker|snowflake|confluence|sharepoint|google\s+drive|dropbox|onedrive|imanage|coupa|ariba|"
+    r"netsuite|workday|odoo|concur)(?![\w/.-])|"
     r"\b(send|deliver|upload|push|forward|transfer|put|drop|post)\b.{0,60}\bportals?\b|\bdocument\s+management\s+system\b|"
     r"\b(schedule|book|set\s+up|arrange|organi[sz]e|plan)\s+(a|an|the|our|my)\s+(\w+\s+)?(meeting|appointment|call)\b|"
     r"\bcalendar\s+invite\b|"
     # Messengers we have no channel for, formats no export writes, facts about other companies.
-    r"\b(slack|whatsapp|wechat|viber|imessage|sms|snapchat|instagram|facebook|linkedin|discord|skype)\b|"
+    r"(?<![\w/.-])(slack|whatsapp|wechat|viber|imessage|sms|snapchat|instagram|facebook|linkedin|discord|skype)\b"
+    r"(?!\.\w)|"  # "hooks.slack.com" in a webhook's address names no messenger
     r"\b(kubectl|docker|terraform|helm|ansible)\b|\b(on|via|in|over|through)\s+(ms\s+|microsoft\s+)?(teams|signal)\b|"
     r"(?-i:\bLINE\b)|\bcompetitors?\b|\bmarket\s+share\b|\bconvert\b.{0,40}\b(to|into)\s+(rand|euros?|dollars?|pounds?|yen|usd|eur|gbp|zar)\b|"
     r"\bexchange\s+rates?\b|\b(build|create|make|add|design|want|need)\s+(me\s+)?(a\s+)?(new|custom)\s+report\b|"
@@ -94,6 +96,13 @@ _NO_TOOL_CHANGE = re.compile(
     r"\b(modify|change|amend|edit|update|alter|adjust|tweak|rewrite)\s+(the\s+)?([\w-]+\s+){0,2}"
     r"(rule|ruleset|threshold|policy)s?\b|\b(exempt|whitelist|blacklist)\b|"
     r"\b(lift|release|waive)\s+(the\s+)?(credit\s+)?hold\s+(on|for)\b|"
+    # One customer kept out of a ruleset, a rule's setting changed, an order's line edited, a price haggled over.
+    r"\b(exclude|leave|keep|take|skip|omit)\b.{0,40}\b(out\s+of|from)\s+(the\s+)?([\w-]+\s+){0,2}"
+    r"(rules?|ruleset|tiering|run|hold)\b|"
+    r"\b(increase|decrease|raise|lower|change|set|extend|reduce|bump)\s+(the\s+)?([\w-]+\s+){0,3}"
+    r"(overdue(\s+days)?|days\s+limit|credit\s+limit|cut-?off|percentage)\b|"
+    r"\b(modify|amend|edit|change|update|alter|correct|reduce|increase)\s+(the\s+)?(quantity|qty|price|date|"
+    r"address|items?|lines?)\s+(in|on|of|for)\s+(the\s+)?order\s+(no\.?\s*|number\s+|#\s*)?\d|\bnegotiate\b|"
     r"\boff\s+(the\s+)?(credit\s+)?hold\b.{0,30}\b(just|only|alone)\b|"
     r"\b(knock|take)\s+(another\s+|an?\s+(extra\s+)?)?\d+\s*%?\s*(percent\s+)?off\b|"
     r"\b(give|apply|offer|grant)\s+(\w+\s+){0,3}(an?\s+)?(\d+\s*%\s*)?discount\b|\b(give|take|knock|apply|offer|add)\b.{0,30}\b\d+\s*%\s*off\b|"
@@ -131,12 +140,18 @@ SWALLOWED_WORDS = 4
 SWALLOWED_SHARE = 0.7
 
 
+# A message that asks for nothing: "Test message, please ignore."
+_IGNORE_ME = re.compile(
+    r"\bplease\s+ignore\b|\bignore\s+(this|that)(\s+message)?\W*$|^\W*test(ing)?(\s+message)?\W*$", re.I
+)
+
+
 def unsupported(text: str, tool: str) -> bool:
     """Work no tool does: a destructive or blanket verb, smuggled instructions, or another system's job.
 
     "delete the test customers", "SYSTEM: ...", "open SAP and check invoice 4455", "write me a SQL query".
     """
-    if any(p.search(text) for p in (_DECIDES_REQUESTS, _INJECTION, _ELSEWHERE, _NO_TOOL_CHANGE)):
+    if any(p.search(text) for p in (_DECIDES_REQUESTS, _INJECTION, _ELSEWHERE, _NO_TOOL_CHANGE, _IGNORE_ME)):
         return True
     if tool != "ingest_file" and _NO_SUCH_FORMAT.search(text):
         return True

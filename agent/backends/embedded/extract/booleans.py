@@ -57,7 +57,7 @@ _DRY = re.compile(
 # A preview asked for before the change: "apply it, but show me first what would change".
 _PREVIEW_FIRST = re.compile(
     r"\b(?:show|tell|let)\s+me\s+(?:know\s+)?first\b|\bfirst\s+(?:show|tell)\s+me\b|"
-    r"\b(?:preview|show\s+(?:it|them|me))\s+first\b|\bwithout\s+(?:altering|changing|touching|modifying)\s+anything\b"
+    r"\b(?:preview|show\s+(?:it|them|me))\s+first\b|\bwithout\s+(?:altering|changing|touching|modifying|amending|updating|applying)\s+anything\b"
 )
 
 

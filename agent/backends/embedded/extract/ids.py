@@ -15,13 +15,16 @@ _ID_TAIL = (
 )
 # "the customer with id 1333", "client whose number is 1042": the id word is required after "with".
 _ID_WITH = r"(?:\s+(?:with|having|whose|under|of)(?:\s+(?:the|an?))?\s+(?:id|no\.?|number|num|nr|code|identification(?:\s+number)?)(?:\s+(?:is|of))?)?"
-_CLIENT = re.compile(rf"\b(?:client|cliente|customer|cust|acct|account|company)s?{_ID_WITH}{_ID_TAIL}")
+# "party" is a customer in Indian business English; "client code 1404" names one too.
+_CLIENT = re.compile(
+    rf"\b(?:client|cliente|customer|cust|acct|account|company|party)s?(?:\s+code)?{_ID_WITH}{_ID_TAIL}"
+)
 _RUN = re.compile(rf"\b(?:run|job|execution|build|attempt){_ID_TAIL}")
 _RUN_VERB = re.compile(
     r"\b(?:retry|rerun|re-run|restart|resume|relaunch)\s+(?:it\s+)?#?\s*(?P<n>\d{1,9})\b(?![-:/.]\d)"
 )
 _ID_LEAD = r"(?:[\s_-]*(?:id|no\.?|number|num|nr))?\s*[:#=]?\s*#?\s*$"
-_CLIENT_BEFORE = re.compile(rf"\b(?:client|customer|cust|acct|account)s?{_ID_LEAD}")
+_CLIENT_BEFORE = re.compile(rf"\b(?:client|customer|cust|acct|account|party)s?(?:\s+code)?{_ID_LEAD}")
 _RUN_BEFORE = re.compile(rf"\b(?:run|job|execution|retry|rerun){_ID_LEAD}")
 _HASH = re.compile(r"(?<![\w#])#\s?(?P<n>\d{1,9})\b")
 _TIME_UNIT = re.compile(

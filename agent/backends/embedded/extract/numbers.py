@@ -47,13 +47,22 @@ TENS: dict[str, int] = {
     "eighty": 80,
     "ninety": 90,
 }
-SCALES: dict[str, int] = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
-_MULTIPLIERS: dict[str, int] = {"hundred": 100, "dozen": 12, **SCALES}
+# "lakh" and "crore" are how South Asian English counts 100,000 and 10,000,000.
+SCALES: dict[str, int] = {
+    "thousand": 1_000,
+    "million": 1_000_000,
+    "billion": 1_000_000_000,
+    "lakh": 100_000,
+    "lakhs": 100_000,
+    "crore": 10_000_000,
+    "crores": 10_000_000,
+}
+_MULTIPLIERS: dict[str, int] = {"hundred": 100, "dozen": 12, "dozens": 12, **SCALES}
 
 _DIGITS = re.compile(
     r"(?<![\w.:/])(?<!\w-)"
     r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?"
-    r"(?:(?P<k>k)|\s+(?P<mult>hundred|thousand|million|billion|dozen))?"
+    r"(?:(?P<k>k)|\s+(?P<mult>hundred|thousand|million|billion|dozens?|lakhs?|crores?))?"
     r"(?![\w:/]|[.,\-]\d)"
 )
 _WORD = re.compile(r"[a-z]+")

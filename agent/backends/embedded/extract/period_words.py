@@ -28,6 +28,11 @@ _ALIASES = {
     "prv": "previous",
     "yday": "yesterday",
     "yest": "yesterday",
+    # Portuguese and Spanish words an operator drops into English
+    "ontem": "yesterday",
+    "ayer": "yesterday",
+    "hoje": "today",
+    "hoy": "today",
     "mth": "month",
     "mnth": "month",
     "mths": "months",

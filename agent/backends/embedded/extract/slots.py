@@ -37,6 +37,7 @@ from agent.backends.embedded.extract.ids import (
     extract_sku,
     find_client_number,
 )
+from agent.backends.embedded.extract.labelled import labelled_values
 from agent.backends.embedded.extract.names import find_names_by_word, find_names_in_text, pick_name
 from agent.backends.embedded.extract.numbers import parse_number
 from agent.backends.embedded.extract.paths import find_path
@@ -325,6 +326,9 @@ def extract_args(
             ambiguous[spec.name] = found
         elif found is not None:
             values[spec.name] = found
+    for name, value in labelled_values(text, specs).items():  # "limit=1": a label says it outright
+        values[name] = value
+        ambiguous.pop(name, None)
     if (channel := _implied_channel(specs, values, ambiguous)) is not None:
         values["channel"] = channel
     bare = parse_number(text.strip().lstrip("#"))

@@ -47,9 +47,9 @@ DATASET: Synonyms = {
         "customer master", "cust", "custs", "cust data", "clientele", "client list", "clients list"),
     "products": ("product", "catalogue", "catalog", "skus", "sku", "items", "item master",
         "product catalogue", "price list", "prods", "prod", "product list", "products list",
-        "product data", "product master", "articles"),
+        "product data", "product master", "articles", "produtos", "productos"),
     "orders": ("order", "sales orders", "order lines", "order data", "purchase orders", "ords", "order list",
-        "order book"),
+        "order book", "pedidos", "encomendas"),
     "sales_by_region": ("sales by region", "regional sales", "sales per region", "region sales",
         "sales by regions"),
 }
@@ -157,7 +157,8 @@ RUN_STATUS: Synonyms = {
         "wedged in the queue", "stuck in the queue", "stuck in pending", "sitting in pending", "in wait",
         "on wait", "in waiting", "awaiting", "waiting to start", "waiting their turn", "in queue",
         "queued up", "yet to start", "not yet started", "haven't started", "have not started",
-        "did not start yet", "didn't start yet", "not started yet", "on standby", "in standby"),
+        "did not start yet", "didn't start yet", "not started yet", "on standby", "in standby", "pendent",
+        "pendente", "pendentes", "pendiente", "pendientes"),
 }
 INGEST_MODE: Synonyms = {
     "replace": ("overwrite", "wipe and load", "wipe", "replace", "replacing", "from scratch", "full reload",

@@ -34,6 +34,7 @@ FOLLOWUP_WORD = re.compile(
     re.I,
 )
 _DIGIT = re.compile(r"\d")
+_AGAIN = re.compile(r"\bagain\b|\bonce\s+more\b", re.I)
 # Questions that can simply be asked again ("run that report once more"); a write or a list's runs cannot.
 _ASKED_AGAIN = frozenset({"run_report", "lookup_customer", "quote_price", "get_run_status", "explain_rule"})
 # An earlier sentence that still asks: it points back, rejects a value, or is a question ("And if they take 120?").
@@ -248,7 +249,8 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
         # The bank is fussy about it.": the last clause, then the first, then a sentence between that asks on
         # ("Thank you! Could I also see the month before that? I want to compare them.").
         ends = [p for p in end_clauses(core) if p != core]
-        for part in (p for p in _asking_parts(core) if is_short(p, _END_CLAUSE)):
+        parts = [p for p in _asking_parts(core) if is_short(p, _END_CLAUSE + 4)]
+        for part in parts:  # what the message asks about the call: its status, the next step, a new value
             if _STATUS.search(part):
                 return _status(previous)
             if (switched := _switch(part, previous.tool, previous.args)) or (
@@ -256,8 +258,10 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
                 or new_value(part, previous.tool, previous.args)
             ):
                 return switched
-            if part not in ends:
-                continue  # a go-ahead or a retry only where the message ends or opens: "do that again but ..."
+        ends = [p for p in parts if p in ends and is_short(p, _END_CLAUSE)]
+        for part in ends:  # at the message's end or start: a go-ahead or a retry
+            if previous.tool in _ASKED_AGAIN and _AGAIN.search(part):
+                return _retry(part, previous)  # "What if we scale to 900? Run it again.": asked again
             if _GO_AHEAD.search(part) and (ahead := go_ahead(previous.tool, previous.args)) is not None:
                 return ahead
             if retried := _retry(part, previous):

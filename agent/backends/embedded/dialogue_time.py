@@ -73,7 +73,13 @@ def _at_time(cron: object, hour: int, minute: int, half: str) -> str | None:
 
 
 def shift_period(period: str, step: int, *, today: date) -> str | None:
-    """The period of the same length just before (``step`` -1) or after (+1) ``period``."""
+    """The period of the same length just before (``step`` -1) or after (+1) ``period``.
+
+    A calendar unit to date moves by the whole unit: the quarter before "this_quarter" is "last_quarter".
+    """
+    unit = period.removeprefix("this_")
+    if step == -1 and period.startswith("this_") and unit in ("week", "month", "quarter", "year"):
+        return f"last_{unit}"
     try:
         start, end = resolve_period(period, today=today)
     except ValueError:
@@ -104,6 +110,12 @@ _NEW_COUNT = (
         re.I,
     ),
     re.compile(rf"^\W*{_COUNT}\s*(?:instead|then)\W*$", re.I),
+    # "What if we scale to 500 to hit the next discount break?": the new count, whatever the reason after it.
+    re.compile(
+        r"^\W*(?:and\s+)?what\s+if\s+(?:we|they|he|she|it)\s+(?:scale|go|went|take|order|bump|increase|move|jump)\w*"
+        rf"\s+(?:it\s+)?(?:up\s+)?to\s+{_COUNT}\b",
+        re.I,
+    ),
     re.compile(
         r"^\W*(?:(?:ok(?:ay)?|actually|sorry|and)\W+)*(?:(?:give|show|get)\s+me|let'?s\s+(?:do|see|have)|i\s+(?:want|"
         rf"need|meant))?\s*{_COUNT}\s+(?:instead\s+of|rather\s+than|not)\s+(?:the\s+)?[\w,]+\W*$",

@@ -40,7 +40,15 @@ _SWITCH: tuple[tuple[re.Pattern[str], str, frozenset[str]], ...] = (
         "explain_rule",
         frozenset({"apply_rules"}),
     ),
-    (re.compile(r"\b(export|extract|dump|download)\b", re.I), "export_dataset", frozenset({"run_report"})),
+    (
+        re.compile(
+            r"\b(export|extract|dump|download)\b|\b(stick|put|pop|drop|save|get|give\s+me)\s+(it|that|this|them)\s+"
+            r"(in|into|as)\s+(an?\s+)?(csv|xml|json|dat|file|spreadsheet)\b",
+            re.I,
+        ),
+        "export_dataset",
+        frozenset({"run_report"}),
+    ),
     (
         re.compile(
             r"\b(send|deliver|ship|push|upload|transfer|transmit|forward|pass\s+(it|that)\s+on|"

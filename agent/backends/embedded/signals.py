@@ -91,6 +91,8 @@ _NO_SUCH_FORMAT = re.compile(
     r"\b(parquet|pdf|avro|orc|yaml|html|docx?|ods|xlsx?|excel)\s+(format|file)s?\b",
     re.I,
 )
+# A load reads xlsx, so an xlsx only refuses a load when the message asks for an export ("Export orders as XLSX").
+_EXPORTS = re.compile(r"^\W*(?:please\s+)?(?:export|extract|dump|download)\b", re.I)
 # Changes no tool makes: a rule edited or waived for one customer, a discount, an order edited, SQL to run.
 _NO_TOOL_CHANGE = re.compile(
     r"\b(modify|change|amend|edit|update|alter|adjust|tweak|rewrite)\s+(the\s+)?([\w-]+\s+){0,2}"
@@ -153,7 +155,7 @@ def unsupported(text: str, tool: str) -> bool:
     """
     if any(p.search(text) for p in (_DECIDES_REQUESTS, _INJECTION, _ELSEWHERE, _NO_TOOL_CHANGE, _IGNORE_ME)):
         return True
-    if tool != "ingest_file" and _NO_SUCH_FORMAT.search(text):
+    if (tool != "ingest_file" or _EXPORTS.search(text)) and _NO_SUCH_FORMAT.search(text):
         return True
     if tool == "normalize_dataset":
         return destructive(text) and not _CLEANED_AWAY.search(text)

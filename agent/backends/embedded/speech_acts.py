@@ -31,7 +31,8 @@ _LEAD = re.compile(
     r"^(?:(?:and|but|so|then|though|although|however|ok(?:ay)?|please|pls|plz|also)\s+)+", re.I
 )
 _NEGATION = re.compile(
-    r"^(?:(?:i|we)\s+)?(?:don'?t|dont|do\s+not|never|no\s+need\s+to|no\b|not\b|nothing\b|without\b|hold\s+off\b|"
+    r"^(?:(?:i|we|he|she|they|(?:mr|ms|mrs|dr)\.?\s+\w+)\s+)?(?:don'?t|dont|do\s+not|does\s+not|doesn'?t|"
+    r"never|no\s+need\s+to|no\b|not\b|nothing\b|without\b|hold\s+off\b|"
     r"skip\b|avoid\b|stop\b|(?:please\s+)?refrain\b|(?:there'?s\s+)?no\s+need\b)",
     re.I,
 )

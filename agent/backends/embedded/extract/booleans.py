@@ -61,6 +61,10 @@ _PREVIEW_FIRST = re.compile(
 )
 
 
+# "before we go live, show me what it would change": the live run comes later, this one is a preview.
+_BEFORE_IT = re.compile(r"\b(?:before|until|till|ahead\s+of)\s+(?:we\s+|i\s+|you\s+|it\s+|going\s+)?$")
+
+
 def extract_dry_run(text: str) -> bool | None:
     """Tell whether the operator asks to preview (True), to really apply (False), or does not say (None).
 
@@ -74,7 +78,11 @@ def extract_dry_run(text: str) -> bool | None:
     folded = fold(text)
     if _PREVIEW_FIRST.search(folded):
         return True
-    live = [m.span() for m in _LIVE.finditer(folded) if not _NEGATED.search(folded[: m.start()])]
+    live = [
+        m.span()
+        for m in _LIVE.finditer(folded)
+        if not _NEGATED.search(folded[: m.start()]) and not _BEFORE_IT.search(folded[: m.start()])
+    ]
     dry = _DRY.search(mask(folded, live)) is not None
     if live and dry:
         return None

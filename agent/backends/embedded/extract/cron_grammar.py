@@ -39,7 +39,7 @@ _T_NAMED = re.compile(r"\b(?P<w>noon|midday|midnight)\b")
 _T_WORD_HOUR = re.compile(rf"\bat\s+(?P<h>{_HOUR_WORDS})\b(?:\s*{_AMPM}(?!\w))?")
 # "at 23 hour" and "to the 7" are how some people say "at 23:00" and "at 7".
 _T_AT = re.compile(
-    r"(?:\bat(?:\s+the)?|@|\bto\s+the)\s*(?P<h>\d{1,2})(?![\d:.]|\s*(?:minutes?|mins?|past|%|th|st|nd|rd)\b)"
+    r"(?:\bat(?:\s+the)?|@|\bto\s+the)\s*(?P<h>\d{1,2})(?![\d:]|\.\d|\s*(?:minutes?|mins?|past|%|th|st|nd|rd)\b)"
 )
 _T_AND = re.compile(
     rf"(?:\band|&|,)\s*(?:at\s+)?(?P<h>\d{{1,2}})(?![\d:.]|\s*(?:minutes?|mins?|hours?|th|st|nd|rd|%)\b)(?:\s*{_AMPM}(?!\w))?"

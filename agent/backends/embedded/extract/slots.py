@@ -195,7 +195,9 @@ def _enum(ctx: _Context, spec: PropertySpec, all_specs: list[PropertySpec]) -> F
 
 
 # "put the customer records in order" names no orders.
-_IN_ORDER = re.compile(r"\bin\s+(?:good\s+|proper\s+|better\s+)?order\b(?!s)", re.I)
+_IN_ORDER = re.compile(
+    r"\bin\s+(?:good\s+|proper\s+|better\s+)?order\b(?!s|\s+(?:table|data|file|list|lines?)\b)", re.I
+)
 _INTO = re.compile(r"\b(?:into|in\s+to|onto)\s+((?:the\s+|our\s+)?[\w-]+(?:\s+[\w-]+)?)", re.I)
 
 

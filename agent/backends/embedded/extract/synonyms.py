@@ -32,8 +32,8 @@ REGION: Synonyms = {
         # Lower-case "na" is also "no"; only next to a sales word or a preposition is it the region.
         "in na", "for na", "from na", "sales na", "na sales", "na region", "na market", "na only", "revenue na",
         "na revenue", "orders na", "na orders", "na customers", "customers na",
-        # Lower-case "us" is mostly the pronoun; "us only", "us sales" and "in the us" are the country.
-        "us only", "only us", "just us", "us sales", "sales us", "us orders", "us customers", "us region"),
+        # Lower-case "us" is mostly the pronoun ("give us sales by region"); "us only" and "in the us" are the country.
+        "us only", "only us", "just us", "us orders", "us customers", "us region"),
 }
 FORMAT: Synonyms = {
     "csv": ("spreadsheet", "comma separated", "comma-separated", "excel", "excel-friendly", "excel friendly",
@@ -47,9 +47,9 @@ DATASET: Synonyms = {
         "customer master", "cust", "custs", "cust data", "clientele", "client list", "clients list"),
     "products": ("product", "catalogue", "catalog", "skus", "sku", "items", "item master",
         "product catalogue", "price list", "prods", "prod", "product list", "products list",
-        "product data", "product master", "articles", "produtos", "productos"),
+        "product data", "product master", "articles", "produtos", "productos", "product table", "products table"),
     "orders": ("order", "sales orders", "order lines", "order data", "purchase orders", "ords", "order list",
-        "order book", "pedidos", "encomendas"),
+        "order book", "pedidos", "encomendas", "order table", "orders table"),
     "sales_by_region": ("sales by region", "regional sales", "sales per region", "region sales",
         "sales by regions"),
 }
@@ -63,7 +63,8 @@ REPORT: Synonyms = {
         "sales of products", "which products", "selling products", "units sold", "sells best", "sell best",
         "sells the most", "sell the most", "most sold", "most popular products", "top items", "top skus",
         "best items", "popular products", "top selling", "top-selling"),
-    "top_customers": ("top customers", "biggest clients", "best accounts", "biggest customers",
+    "top_customers": ("top customers", "biggest clients", "best accounts", "biggest customers", "customer by revenue",
+        "client by revenue", "clients by revenue",
         "best customers", "top clients", "top accounts", "largest customers", "biggest accounts",
         "customers by revenue", "top buyers", "biggest buyers", "best clients", "largest clients", "top custs",
         "bought the most", "who bought", "spent the most", "biggest spenders", "buys the most", "buy the most",
@@ -102,7 +103,7 @@ DESTINATION: Synonyms = {
 CHANNEL: Synonyms = {
     "telegram": ("tg", "telegram chat", "telegram group", "the bot", "telegramm", "telegrams", "telegram channel"),
     "email": ("mail", "e-mail", "by email", "via email", "emails", "e mail", "email", "per mail", "inbox", "courriel",
-        "mailbox", "electronic mail"),
+        "mailbox", "electronic mail", "e-mailed", "emailed", "mailed"),
     "webhook": ("web hook", "hook", "http callback"),
 }
 FLOW: Synonyms = {

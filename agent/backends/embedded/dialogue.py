@@ -24,7 +24,8 @@ from agent.backends.embedded.speech_acts import clauses, end_clauses
 
 # Words that mark a message as a change to the previous call rather than a new request ("now as xml", "failed only").
 FOLLOWUP_WORD = re.compile(
-    r"^\s*((please|pls|kindly)\s+)?(now|and|also|same|what about|how about|ok(ay)? (now|and)|then|instead|just|only|but)\b"
+    r"^\s*((please|pls|kindly)\s+)?(now|and|also|same|what about|how about|ok(ay)? (now|and)|then|instead|just|only|but|"
+    r"actually)\b"
     r"|\b(instead|same (for|but|again)|as well|that one|do the same|again for|too)\b|\bonly\W*$"
     r"|\b(restrict|limit|narrow|filter|cut)(ed)?\s+(it\s+|that\s+)?(down\s+)?to\b"
     r"|^\W*(actually\W+)?(make|change)\s+(it|that)\b|^\W*(re-?run|re-?do|repeat|re-?quote)\s+(it|that)\s+(with|for|at)\b"

@@ -38,6 +38,9 @@ _REJECTED_DAY = re.compile(
     re.I,
 )
 _NTH = re.compile(r"(?<!on )\bthe\s+(\d{1,2}(?:st|nd|rd|th))\b(?!\s+of)", re.I)
+_DAYPART = re.compile(
+    r"\s*(?:o'?clock\s*)?(?:(?:in|at)\s+(?:the\s+)?(?:night|evening|afternoon|morning)|tonight)", re.I
+)
 # "no, 10pm" after a schedule: the new time of day alone.
 _BARE_TIME = re.compile(
     r"^\W*(?:(?:no|nah|actually|rather|better|instead)\W+)*(?:at\s+)?(\d{1,2})(:(\d{2}))?\s*(am|pm)\W*$", re.I
@@ -56,6 +59,9 @@ def moved_cron(text: str, cron: object) -> str | None:
             return None
         said = worded.group("time")
         return revise_cron(cron, said if said.lower().startswith("at") else f"at {said}")
+    if _DAYPART.search(text, found.end()) and isinstance(cron, str):
+        # "make it at 10 in the night instead": the part of the day says which 10
+        return revise_cron(cron, f"at {text[found.start(5) :]}")
     return _at_time(cron, int(found.group(5)), int(found.group(7) or 0), (found.group(8) or "").lower())
 
 

@@ -35,7 +35,8 @@ _CLEANED_AWAY = re.compile(
 )
 # Instructions smuggled in as data, and requests to hand data out wholesale: never mapped onto a tool.
 _INJECTION = re.compile(
-    r"^\W*(system|assistant|developer|admin)\s*:|\bignore\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|"
+    r"^\W*(system|assistant|developer|admin)\s*:|\bforget\s+(what|everything|all)\s+(you\s+(were|have\s+been)\s+told|"
+    r"your\s+(instructions|rules))|\bignore\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|"
     r"earlier|your)\s+(instructions|rules|prompt)|\|\s*(sh|bash|zsh|python3?)\b|\bcurl\s+\S+|"
     r"\b(post|upload|forward|exfiltrate|dump|leak)\b.{0,40}\b(all|every)\b.{0,30}\b(e-?mails?|messages|"
     r"passwords?|credentials|card\s+numbers?|records)\b|\bcredit\s+card\s+(numbers?|details)\b|"
@@ -105,6 +106,14 @@ _NO_TOOL_CHANGE = re.compile(
     r"(overdue(\s+days)?|days\s+limit|credit\s+limit|cut-?off|percentage)\b|"
     r"\b(modify|amend|edit|change|update|alter|correct|reduce|increase)\s+(the\s+)?(quantity|qty|price|date|"
     r"address|items?|lines?)\s+(in|on|of|for)\s+(the\s+)?order\s+(no\.?\s*|number\s+|#\s*)?\d|\bnegotiate\b|"
+    # An order placed is changed by a person ("reduce that order to 15 units"); payment terms are no tool's.
+    r"\b(reduce|increase|amend|modify|cut|lower|raise|change)\s+(that|the|this|my|our|their)\s+order\s+(to|by)\b|"
+    r"\b(give|grant|extend|allow)\b.{0,30}\b(\d+|more|extra|another)\s+(more\s+|extra\s+)?days?\s+to\s+pay\b|"
+    r"\bpayment\s+terms\b|\bnet[\s-]?(30|45|60|90)\b|"
+    # A customer added by hand: "add the new customer Al Noor Trading" (a file of new customers is a load).
+    r"\b(add|create|register|enter|set\s+up)\s+(the\s+|a\s+)?new\s+(customer|client|supplier|vendor)\b"
+    r"(?!s\b|\s+(file|list|data|records|csv|sheet|from)\b)|"
+    r"\b(put|move|bump|set|make)\b.{0,40}\b(on|to|as|into)\s+(gold|silver|bronze)\b|"
     r"\boff\s+(the\s+)?(credit\s+)?hold\b.{0,30}\b(just|only|alone)\b|"
     r"\b(knock|take)\s+(another\s+|an?\s+(extra\s+)?)?\d+\s*%?\s*(percent\s+)?off\b|"
     r"\b(give|apply|offer|grant)\s+(\w+\s+){0,3}(an?\s+)?(\d+\s*%\s*)?discount\b|\b(give|take|knock|apply|offer|add)\b.{0,30}\b\d+\s*%\s*off\b|"

@@ -18,6 +18,8 @@ _ID_WITH = r"(?:\s+(?:with|having|whose|under|of)(?:\s+(?:the|an?))?\s+(?:id|no\
 # "party" is a customer in Indian business English; "client code 1404" names one too.
 _CLIENT = re.compile(
     rf"\b(?:client|cliente|customer|cust|acct|account|company|party)s?(?:\s+code)?{_ID_WITH}{_ID_TAIL}"
+    # "kindly quote for this customer 100 units of E-10": a count, not an id
+    r"(?!\s+(?:units?|pcs|pieces?|boxes|cases?|pallets?|cartons?|items?|bags?|rolls?)\b)"
 )
 _RUN = re.compile(rf"\b(?:run|job|execution|build|attempt){_ID_TAIL}")
 _RUN_VERB = re.compile(
@@ -69,7 +71,7 @@ def _id_from(patterns: Sequence[re.Pattern[str]], before: re.Pattern[str], text:
             return int(m.group("n"))
     # Ids spelled out ("run fifty seven") are rare but cheap to support.
     for number in extract_numbers(text):
-        if before.search(folded[: number.span[0]]):
+        if before.search(folded[: number.span[0]]) and not _UNIT_AFTER.match(folded[number.span[1] :]):
             return number.value
     return None
 

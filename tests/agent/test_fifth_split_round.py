@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from agent.backends.embedded.backend import EmbeddedBackend
-from tests.utils.embedded import Earlier, decide, picked
+from tests.utils.embedded import Earlier, assert_call, decide
 
 
 @pytest.mark.parametrize(
@@ -68,9 +68,7 @@ from tests.utils.embedded import Earlier, decide, picked
     ],
 )
 def test_single_messages(db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any]) -> None:
-    decision = decide(db_backend, text)
-    assert decision.tool == tool, decision
-    assert picked(decision, expected) == expected
+    assert_call(db_backend, text, tool, expected)
 
 
 @pytest.mark.parametrize(
@@ -115,6 +113,4 @@ PREVIEW: Earlier = ("apply_rules", {"ruleset": "vip_tiering", "dry_run": True}, 
 def test_follow_ups(
     backend: EmbeddedBackend, after: Earlier, text: str, tool: str, expected: dict[str, Any]
 ) -> None:
-    decision = decide(backend, text, after)
-    assert decision.tool == tool, decision
-    assert picked(decision, expected) == expected
+    assert_call(backend, text, tool, expected, after)

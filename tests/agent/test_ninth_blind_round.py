@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from agent.backends.embedded.backend import EmbeddedBackend
-from tests.utils.embedded import Earlier, decide, picked
+from tests.utils.embedded import Earlier, assert_call, decide
 
 
 @pytest.mark.parametrize(
@@ -36,9 +36,7 @@ from tests.utils.embedded import Earlier, decide, picked
     ],
 )
 def test_single_messages(db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any]) -> None:
-    decision = decide(db_backend, text)
-    assert decision.tool == tool, decision
-    assert picked(decision, expected) == expected
+    assert_call(db_backend, text, tool, expected)
 
 
 def test_an_xlsx_export_is_refused_not_loaded(db_backend: EmbeddedBackend) -> None:
@@ -77,6 +75,4 @@ QUOTED: Earlier = ("quote_price", {"client_id": 1042, "product": "B200", "quanti
 def test_follow_ups(
     backend: EmbeddedBackend, after: Earlier, text: str, tool: str, expected: dict[str, Any]
 ) -> None:
-    decision = decide(backend, text, after)
-    assert decision.tool == tool, decision
-    assert picked(decision, expected) == expected
+    assert_call(backend, text, tool, expected, after)

@@ -15,7 +15,7 @@ import pytest
 
 from agent.backends.embedded.backend import EmbeddedBackend
 from agent.backends.embedded.extract.spoken import spoken_digits, unspoken
-from tests.utils.embedded import Earlier, decide, picked
+from tests.utils.embedded import Earlier, assert_call, decide
 
 SKUS = ("A100X", "B200", "C300", "G-55", "K-20")
 
@@ -89,9 +89,7 @@ def test_read_out_ids_join_their_groups() -> None:
     ],
 )
 def test_single_messages(db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any]) -> None:
-    decision = decide(db_backend, text)
-    assert decision.tool == tool, decision
-    assert picked(decision, expected) == expected
+    assert_call(db_backend, text, tool, expected)
 
 
 QUOTE: Earlier = ("quote_price", {"client_id": 1042, "product": "B200", "quantity": 100}, None)
@@ -142,9 +140,7 @@ PREVIEWED: Earlier = ("apply_rules", {"ruleset": "credit_hold", "dry_run": True}
 def test_follow_ups(
     backend: EmbeddedBackend, after: Earlier, text: str, tool: str, expected: dict[str, Any]
 ) -> None:
-    decision = decide(backend, text, after)
-    assert decision.tool == tool, decision
-    assert picked(decision, expected) == expected
+    assert_call(backend, text, tool, expected, after)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from agent.backends.embedded.backend import EmbeddedBackend
-from tests.utils.embedded import decide, picked
+from tests.utils.embedded import assert_call, decide, picked
 
 QUOTED = ("quote_price", {"client_id": 1042, "product": "A100", "quantity": 300}, None)
 REGIONAL = ("run_report", {"report": "sales_by_region", "period": "this_month"}, None)
@@ -62,9 +62,7 @@ def test_a_new_quantity_in_a_quote_thread_changes_only_the_quantity(
     ],
 )
 def test_single_messages(backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any]) -> None:
-    decision = decide(backend, text, None)
-    assert decision.tool == tool, decision
-    assert picked(decision, expected) == expected
+    assert_call(backend, text, tool, expected, None)
 
 
 def test_a_region_named_in_french_carries_the_report(backend: EmbeddedBackend) -> None:

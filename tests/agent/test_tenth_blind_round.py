@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from agent.backends.embedded.backend import EmbeddedBackend
-from tests.utils.embedded import Earlier, decide, picked
+from tests.utils.embedded import Earlier, assert_call, decide
 
 FAILED: Earlier = ("list_runs", {"status": "failed", "period": "this_week"}, None)
 NIGHTLY: Earlier = ("schedule_flow", {"flow": "nightly_sales_export", "cron": "0 1 * * *"}, None)
@@ -31,9 +31,7 @@ EXPORTED: Earlier = ("export_dataset", {"dataset": "customers", "format": "csv"}
 def test_follow_ups(
     backend: EmbeddedBackend, after: Earlier, text: str, tool: str, expected: dict[str, Any]
 ) -> None:
-    decision = decide(backend, text, after)
-    assert decision.tool == tool, decision
-    assert picked(decision, expected) == expected
+    assert_call(backend, text, tool, expected, after)
 
 
 @pytest.mark.parametrize(

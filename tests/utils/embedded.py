@@ -46,3 +46,13 @@ def decide(backend: EmbeddedBackend, text: str, after: Earlier | None = None) ->
 def picked(decision: Decision, names: Iterable[str]) -> dict[str, Any]:
     """The decision's values for ``names`` only (None where it has none): what a test's expected arguments check."""
     return {name: decision.args.get(name) for name in names}
+
+
+def assert_call(
+    backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any], after: Earlier | None = None
+) -> Decision:
+    """Assert the backend calls ``tool`` with ``expected`` among its arguments (after ``after``); return the call."""
+    decision = decide(backend, text, after)
+    assert decision.tool == tool, decision
+    assert picked(decision, expected) == expected
+    return decision

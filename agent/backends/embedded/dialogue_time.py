@@ -116,6 +116,12 @@ _NEW_COUNT = (
         re.I,
     ),
     re.compile(rf"^\W*{_COUNT}\s*(?:instead|then)\W*$", re.I),
+    # "Please revise the quotation to 180 units; all other particulars unchanged."
+    re.compile(
+        r"^\W*(?:(?:please|kindly|pls)\s+)?(?:revise|update|change|amend|adjust|increase|reduce|lower|raise)\s+"
+        rf"(?:the\s+|that\s+|this\s+)?(?:quote|quotation|quantity|qty|amount|count)\s+(?:up\s+|down\s+)?to\s+{_COUNT}\b",
+        re.I,
+    ),
     # "What if we scale to 500 to hit the next discount break?": the new count, whatever the reason after it.
     re.compile(
         r"^\W*(?:and\s+)?what\s+if\s+(?:we|they|he|she|it)\s+(?:scale|go|went|take|order|bump|increase|move|jump)\w*"

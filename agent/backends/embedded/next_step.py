@@ -49,6 +49,12 @@ _SWITCH: tuple[tuple[re.Pattern[str], str, frozenset[str]], ...] = (
         "export_dataset",
         frozenset({"run_report"}),
     ),
+    # "can we have that scheduled for weekdays at 11 pm?" after a run: the flow on a schedule
+    (
+        re.compile(r"\bschedul(e|ed|ing)\b|\bset\s+(it|that)\s+up\s+to\s+run\b", re.I),
+        "schedule_flow",
+        frozenset({"run_flow", "get_run_status"}),
+    ),
     (
         re.compile(
             r"\b(send|deliver|ship|push|upload|transfer|transmit|forward|pass\s+(it|that)\s+on|"
@@ -68,6 +74,7 @@ _SWITCHED = {
     "explain_rule": "the rule behind what was just applied",
     "export_dataset": "an export of the report just shown",
     "deliver_file": "",
+    "schedule_flow": "the flow just run, on a schedule",
 }
 
 
@@ -120,4 +127,6 @@ def carry(target: str, args: Mapping[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in (("dataset", args.get("report")), ("period", args.get("period"))) if v}
     if target == "deliver_file":
         return {}
+    if target == "schedule_flow":
+        return {"flow": args["flow"]} if "flow" in args else {}
     return {k: v for k, v in args.items() if k in ("client_id", "product", "quantity")}

@@ -114,6 +114,11 @@ _NO_TOOL_CHANGE = re.compile(
     r"\b(add|create|register|enter|set\s+up)\s+(the\s+|a\s+)?new\s+(customer|client|supplier|vendor)\b"
     r"(?!s\b|\s+(file|list|data|records|csv|sheet|from)\b)|"
     r"\b(put|move|bump|set|make)\b.{0,40}\b(on|to|as|into)\s+(gold|silver|bronze)\b|"
+    # One customer put on hold, a record annotated, a customer's details changed, an order changed in place.
+    r"\b(put|place|move|set)\s+(?:(?:customer|client|account)\s+\S+|\d{3,7})\s+on\s+(credit\s+)?hold\b|"
+    r"\b(annotate|tag)\s+(that|the|this|their)\s+(account|record|customer)\b|\badd\s+(a\s+)?notes?\s+to\b|"
+    r"\b(update|change|edit|correct|amend)\s+(customer|client|account)\s+\S+\s+(e-?mail|phone|address|contact|name)|"
+    r"\bon\s+the\s+same\s+order\b|\bdon'?t\s+(make|create|place|book)\s+(a\s+)?new\s+one\b|"
     r"\boff\s+(the\s+)?(credit\s+)?hold\b.{0,30}\b(just|only|alone)\b|"
     r"\b(knock|take)\s+(another\s+|an?\s+(extra\s+)?)?\d+\s*%?\s*(percent\s+)?off\b|"
     r"\b(give|apply|offer|grant)\s+(\w+\s+){0,3}(an?\s+)?(\d+\s*%\s*)?discount\b|\b(give|take|knock|apply|offer|add)\b.{0,30}\b\d+\s*%\s*off\b|"
@@ -176,11 +181,11 @@ def unsupported(text: str, tool: str) -> bool:
 # Notifications reach our own teams and addresses, never a customer: "email Acme their tracking numbers" (a named
 # customer reads "customer" once the database's names are typed), "send all the clients in LATAM the new prices".
 _CONTACTS_CUSTOMER = re.compile(
-    r"(?:^|[.!?;:,]\s*|\b(?:please|pls|can\s+you|could\s+you|would\s+you|and|then|also|just|now)\s+)"
+    r"(?:^|[.!?;:,]\s*|\b(?:please|pls|can\s+you|could\s+you|would\s+you|and|then|also|just|now|to)\s+)"
     r"(e-?mail|mail|text|call|ring|phone|message|write\s+to|contact|reach\s+out\s+to|chase|nudge|remind|notify|"
     r"tell|inform|warn|thank|reply\s+to|respond\s+to|send(?:(?:\s+(?:an?\s+)?(?:e-?mail|message|note|text|reminder)s?)?"
     r"\s+to)?)\s+(?:all\s+)?(?:of\s+)?(?:the\s+|our\s+|every\s+|each\s+|those\s+|these\s+)?(?:clients?|customers?|"
-    r"buyers?)\b(?![\'’]s|\s+(?:list|data|export|file|report|dataset|table|csv|sheet|master|team|group|success|"
+    r"buyers?|policyholders?|account\s+holders?)\b(?![\'’]s|\s+(?:list|data|export|file|report|dataset|table|csv|sheet|master|team|group|success|"
     r"service|care|ops|support|sync|records?|ids?|numbers?|details|query|lookup|search|to|as|\d))",
     re.I,
 )

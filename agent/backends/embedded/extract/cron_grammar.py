@@ -30,6 +30,8 @@ _T_AND_Q = re.compile(
     rf"(?<![\d:])(?P<h>\d{{1,2}}|\b(?:{_HOUR_WORDS}))\s+and\s+(?:a\s+)?(?P<q>half|quarter)\b(?:\s*{_AMPM}(?!\w))?"
 )
 _T_DOT = re.compile(rf"(?:\bat|@|\bthe|\bto)\s*(?P<h>\d{{1,2}})\.(?P<m>[0-5]\d)(?!\d)(?:\s*{_AMPM}(?!\w))?")
+# "every day 11.30pm": a dotted time with its am/pm needs no "at".
+_T_DOT_AMPM = re.compile(rf"(?<![\d.])(?P<h>\d{{1,2}})\.(?P<m>[0-5]\d)\s*{_AMPM}(?!\w)")
 _T_HOUR = re.compile(r"\b(?:at\s+)?(?:the\s+)?hour\s+(?P<h>\d{1,2})\b(?![:.]\d)")
 _T_HM = re.compile(
     rf"(?<![\d:])(?P<h>\d{{1,2}})\s*(?:[:h]|hours?\s)\s*(?P<m>\d{{2}})(?!\d|\s*min)(?:\s*{_AMPM}(?!\w))?"
@@ -169,6 +171,7 @@ def parse_times(folded: str) -> list[tuple[int, int]] | None:
         _T_PAST,
         _T_AND_Q,
         _T_DOT,
+        _T_DOT_AMPM,
         _T_HM,
         _T_AMPM,
         _T_NAMED,

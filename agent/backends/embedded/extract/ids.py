@@ -14,7 +14,7 @@ _ID_TAIL = (
     r"(?:[\s_-]*(?:id|no\.?|n[°º]|number|num|nr)(?:\s+is)?)?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})(?![\w-]|[.:/,]\d)"
 )
 # "the customer with id 1333", "client whose number is 1042": the id word is required after "with".
-_ID_WITH = r"(?:\s+(?:with|having|whose|under|of)(?:\s+(?:the|an?))?\s+(?:id|no\.?|number|num|nr|code|identification(?:\s+number)?)(?:\s+(?:is|of))?)?"
+_ID_WITH = r"(?:\s+(?:with|having|whose|under|of)(?:\s+(?:the|an?))?\s+(?:id|no\.?|number|num|nr|code|identifier|identification(?:\s+number)?)(?:\s+(?:is|of))?)?"
 # "party" is a customer in Indian business English; "client code 1404" names one too.
 _CLIENT = re.compile(
     rf"\b(?:client|cliente|customer|cust|acct|account|company|party)s?(?:\s+code)?{_ID_WITH}{_ID_TAIL}"

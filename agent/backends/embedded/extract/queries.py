@@ -31,6 +31,7 @@ _TRAIL = re.compile(
     r"in\s+the\s+(?:crm|database|db|system)|customer|client|account)\b[\s,:;.!?]*)*$"
 )
 _NAMED = re.compile(r"\b(?:named|called)\s+")
+_BARE_ID = re.compile(r"(?<![\w.,-])(\d{3,7})(?![\w.,-]|\.\d)")
 _ID_LABEL = re.compile(r"\bid\s*[:#=]\s*(\d{3,7})\b", re.I)
 _POSSESSIVE = re.compile(r"'s?$")
 _ARTIFACT_ID = re.compile(
@@ -151,6 +152,8 @@ def extract_query(text: str) -> str | None:
         return str(client_id)
     if proper := _proper_noun(text):
         return proper
+    if len(ids := set(_BARE_ID.findall(text))) == 1:
+        return ids.pop()  # "who was that customer, 1415? I can't read the rest"
     if have := _HAVE_AS.search(text):
         return (have["name"] or have["ours"]).strip()
     rest = _after_anchor(text.strip())

@@ -22,6 +22,7 @@ _ADDRESS = re.compile(
 )
 # Letters spelled out one by one ("x m l", "v i p"): only the words people spell are joined.
 _SPELLED = re.compile(r"\b[a-z](?:\s+[a-z]){1,4}\b", re.I)
+_SPELLED_DASHED = re.compile(r"(?<![\w-])[A-Za-z](?:-[A-Za-z]){2,}(?![\w-])")
 _SPELLED_WORDS = frozenset(
     "xml csv json vip sftp ftp emea apac erp dat ytd mtd qtd usa eu dq pdf tg sku id".split()
 )
@@ -129,6 +130,7 @@ def unspoken(text: str, skus: Collection[str] = ()) -> str:
     out = _FILLER.sub("", text)
     for pattern, typed in _SOUNDS:
         out = pattern.sub(typed, out)
+    out = _SPELLED_DASHED.sub(lambda m: m[0].replace("-", ""), out)  # "Wonka, W-O-N-K-A"
     out = _SPELLED.sub(
         lambda m: joined if (joined := m[0].replace(" ", "")).casefold() in _SPELLED_WORDS else m[0], out
     )

@@ -152,7 +152,7 @@ def extract_query(text: str) -> str | None:
         return str(client_id)
     if proper := _proper_noun(text):
         return proper
-    if len(ids := set(_BARE_ID.findall(text))) == 1:
+    if len(ids := {str(found) for found in _BARE_ID.findall(text)}) == 1:
         return ids.pop()  # "who was that customer, 1415? I can't read the rest"
     if have := _HAVE_AS.search(text):
         return (have["name"] or have["ours"]).strip()

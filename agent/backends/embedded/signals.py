@@ -100,7 +100,7 @@ _NO_TOOL_CHANGE = re.compile(
     r"(rule|ruleset|threshold|policy)s?\b|\b(exempt|whitelist|blacklist)\b|"
     r"\b(lift|release|waive)\s+(the\s+)?(credit\s+)?hold\s+(on|for)\b|"
     # One customer kept out of a ruleset, a rule's setting changed, an order's line edited, a price haggled over.
-    r"\b(exclude|leave|keep|take|skip|omit)\b.{0,40}\b(out\s+of|from)\s+(the\s+)?([\w-]+\s+){0,2}"
+    r"(\b(exclude|leave|keep|skip|omit)\b.{0,40}\b(out\s+of|from)|\btake\b.{0,40}\bout\s+of)\s+(the\s+)?([\w-]+\s+){0,2}"
     r"(rules?|ruleset|tiering|run|hold)\b|"
     r"\b(increase|decrease|raise|lower|change|set|extend|reduce|bump)\s+(the\s+)?([\w-]+\s+){0,3}"
     r"(overdue(\s+days)?|days\s+limit|credit\s+limit|cut-?off|percentage)\b|"

@@ -31,7 +31,7 @@ _TRAIL = re.compile(
     r"in\s+the\s+(?:crm|database|db|system)|customer|client|account)\b[\s,:;.!?]*)*$"
 )
 _NAMED = re.compile(r"\b(?:named|called)\s+")
-_BARE_ID = re.compile(r"(?<![\w.,-])(\d{3,7})(?![\w.,-]|\.\d)")
+_BARE_ID = re.compile(r"(?<![\w.,-])(\d{3,7})(?![\w.,-]|\.\d|\s*(?:units?|pcs|pieces?|items?|x\b|of\b|%))")
 _ID_LABEL = re.compile(r"\bid\s*[:#=]\s*(\d{3,7})\b", re.I)
 _POSSESSIVE = re.compile(r"'s?$")
 _ARTIFACT_ID = re.compile(

@@ -165,3 +165,9 @@ def test_a_message_meant_for_a_customer_is_refused(db_backend: EmbeddedBackend, 
 )
 def test_our_own_people_are_still_notified(db_backend: EmbeddedBackend, text: str) -> None:
     assert decide(db_backend, text).tool == "send_notification"
+
+
+def test_the_refusal_says_whom_a_notification_can_reach(db_backend: EmbeddedBackend) -> None:
+    decision = decide(db_backend, "email Acme Logistics their account details please")
+    assert decision.tool is None
+    assert decision.refusal is not None and "your own teams" in decision.refusal, decision

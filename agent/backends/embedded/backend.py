@@ -157,16 +157,13 @@ class EmbeddedBackend:
             return self._no_tool(0.9, "asked not to act yet", tool, prediction, alternatives).model_copy(
                 update={"refusal": "You asked me not to do that yet, so nothing was started."}
             )
-        typed = typed_names(self._index(), speech.args_text)
-        if (
-            tool
-            and not forced
-            and (signals.unsupported(speech.args_text, tool) or signals.contacts_customer(typed))
-        ):
+        contacted = signals.contacts_customer(typed_names(self._index(), speech.args_text))
+        if tool and not forced and (signals.unsupported(speech.args_text, tool) or contacted):
             # "kill run 482", "approve all", "email Acme their numbers": no tool does that; never map it onto one.
             # When it is a delivery to a place that is none of ours ("… via their portal"), the refusal names ours.
             unsupported_ = self._no_tool(0.9, "unsupported action", tool, prediction, alternatives)
-            return unsupported_.model_copy(update={"refusal": named_refusal(speech.args_text)})
+            refusal = named_refusal(speech.args_text) or (signals.FOR_CUSTOMERS if contacted else None)
+            return unsupported_.model_copy(update={"refusal": refusal})
         p_tool = prediction.probability_of(tool)
         # A pick the router itself finds more likely out of scope than not ("do a dry run first") does not
         # stand on its own; like a refusal, it is read against the thread before it is acted on.

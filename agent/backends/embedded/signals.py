@@ -191,6 +191,12 @@ _CONTACTS_CUSTOMER = re.compile(
 )
 
 
+FOR_CUSTOMERS = (
+    "I can't send anything to a customer: notifications go to your own teams and addresses (finance, ops, sales). "
+    "I can look the customer up, so you can contact them yourself."
+)
+
+
 def contacts_customer(text: str) -> bool:
     """A message meant for a customer (``text`` with the database's names typed): no channel reaches one."""
     return _CONTACTS_CUSTOMER.search(text) is not None

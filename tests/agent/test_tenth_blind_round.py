@@ -44,3 +44,14 @@ def test_follow_ups(
 )
 def test_work_no_tool_does_is_refused(db_backend: EmbeddedBackend, text: str, after: Earlier | None) -> None:
     assert decide(db_backend, text, after).tool is None
+
+
+def test_this_customer_is_the_one_looked_up_and_the_number_is_a_count(db_backend: EmbeddedBackend) -> None:
+    looked_up: Earlier = ("lookup_customer", {"query": "1264"}, None)
+    assert_call(
+        db_backend,
+        "kindly price this customer 40 units of B200",
+        "quote_price",
+        {"client_id": 1264, "quantity": 40},
+        looked_up,
+    )

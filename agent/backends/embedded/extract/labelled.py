@@ -1,7 +1,7 @@
 """Arguments written as labels: "limit=1", "period: last_90_days", "recipient=123456789", "format dat".
 
-Testers and engineers write them so. A label names the argument outright, so its value wins over whatever the prose around it suggests (a defaulted
-limit, a period read from elsewhere). Only values the argument accepts are taken.
+Testers and engineers write them so. A label names the argument outright, so its value wins over whatever the
+prose around it suggests (a defaulted limit, a period read from elsewhere). Only values the argument accepts count.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ _ALIASES = {
     "dryrun": "dry_run",
 }
 _PROSE = frozenset({"message", "query", "cron"})
+# "for this customer 100 units": a count after the label, not the customer's id
+_COUNTED = re.compile(r"\s+(?:units?|pcs|pieces?|items?|boxes|cases?|pallets?|cartons?|x\b)", re.I)
 _END = re.compile(r"\s*(?:$|[,;|)]|\.\s*$)")
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
@@ -54,11 +56,8 @@ def _typed(raw: str, spec: PropertySpec, *, strict: bool) -> ArgValue | None:
         except ValueError:
             return None
         return period if "_" in period or ".." in period or not strict else None
-    if strict or spec.name in _PROSE:
-        return (
-            None  # free text follows a bare word only when quoted; a message or a query is more than a word
-        )
-    return value if value else None
+    # Free text follows a bare word only when quoted; a message or a query is more than a word.
+    return None if strict or spec.name in _PROSE else value or None
 
 
 def labelled_values(text: str, specs: Sequence[PropertySpec]) -> dict[str, ArgValue]:
@@ -77,6 +76,8 @@ def labelled_values(text: str, specs: Sequence[PropertySpec]) -> dict[str, ArgVa
                 quoted or spec.enum or spec.type in ("integer", "boolean") or _END.match(text, match.end())
             ):
                 continue  # "to: the finance team": a free value is all of what follows the label, or quoted
+            if spec.type == "integer" and _COUNTED.match(text, match.end()):
+                continue
             value = _typed(match["value"], spec, strict=strict and not quoted)
             if value is not None:
                 found[name] = value

@@ -33,8 +33,8 @@ _ALIASES = {
     "dryrun": "dry_run",
 }
 _PROSE = frozenset({"message", "query", "cron"})
-# "for this customer 100 units": a count after the label, not the customer's id
-_COUNTED = re.compile(r"\s+(?:units?|pcs|pieces?|items?|boxes|cases?|pallets?|cartons?|x\b)", re.I)
+# "customer 1042" and "run 57" without "=" or ":" are the id extractors' (ids.py), which know "customer 100 units".
+_IDS = frozenset({"client_id", "run_id"})
 _END = re.compile(r"\s*(?:$|[,;|)]|\.\s*$)")
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
@@ -76,7 +76,7 @@ def labelled_values(text: str, specs: Sequence[PropertySpec]) -> dict[str, ArgVa
                 quoted or spec.enum or spec.type in ("integer", "boolean") or _END.match(text, match.end())
             ):
                 continue  # "to: the finance team": a free value is all of what follows the label, or quoted
-            if spec.type == "integer" and _COUNTED.match(text, match.end()):
+            if strict and name in _IDS:
                 continue
             value = _typed(match["value"], spec, strict=strict and not quoted)
             if value is not None:

@@ -100,7 +100,7 @@ def _digit_numbers(folded: str) -> list[ExtractedNumber]:
     return found
 
 
-def _parse_word_run(words: list[tuple[str, int, int]], i: int) -> tuple[int, int] | None:
+def parse_word_run(words: list[tuple[str, int, int]], i: int) -> tuple[int, int] | None:
     """Parse number words greedily from ``words[i]``; return (value, index after the last word used)."""
     total, current, last, last_scale = 0, 0, "", 10**12
     j, end_used = i, i
@@ -174,7 +174,7 @@ def _word_numbers(folded: str) -> list[ExtractedNumber]:
         run_end = i + 1
         while run_end < len(words) and _JOINERS.fullmatch(folded[words[run_end - 1][2] : words[run_end][1]]):
             run_end += 1
-        parsed = _parse_word_run(words[i:run_end], 0)
+        parsed = parse_word_run(words[i:run_end], 0)
         if parsed is None:
             i += 1
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from agent.backends.embedded.extract.numbers import TEENS, TENS, UNITS
+from agent.backends.embedded.extract.numbers import TEENS, TENS, UNITS, parse_word_run
 
 _EXT = "csv|tsv|json|jsonl|xml|xlsx|xls|dat|txt|yaml|zip"
 _TLD = "com|net|org|io|eu|de|fr|uk|nl|co"
@@ -66,29 +66,6 @@ _FREE_LETTERS = frozenset("bcdefghjklmnopqrstuwyz")
 _PRODUCT_SLOT = re.compile(rf"\b(?:of|the|dozen|units?|pieces|pcs|x|some|more|\d+|{_NUMBER_WORD})\s+$", re.I)
 
 
-def _value(words: list[str], i: int) -> tuple[int, int] | None:
-    """One number read from ``words[i:]`` ("forty two", "two hundred and five", "one thousand forty") and its end."""
-    word = words[i]
-    if word in TENS:
-        value, i = TENS[word], i + 1
-        if i < len(words) and words[i] in UNITS and words[i] != "zero":
-            value, i = value + UNITS[words[i]], i + 1
-    elif word in TEENS or word in UNITS:
-        value, i = {**TEENS, **UNITS}[word], i + 1
-    else:
-        return None
-    for scale, size in (("hundred", 100), ("thousand", 1000)):
-        if i < len(words) and words[i] == scale:
-            value, i = value * size, i + 1
-            i += 1 if i < len(words) and words[i] == "and" else 0
-            rest = (
-                _value(words, i) if i < len(words) and words[i] not in ("oh", "hundred", "thousand") else None
-            )
-            if rest is not None and rest[0] < size:
-                value, i = value + rest[0], rest[1]
-    return value, i
-
-
 def spoken_digits(phrase: str) -> str | None:
     """The digits a read-out number stands for: "ten forty two" → "1042", "one oh seven" → "107"."""
     words = [w for w in re.split(r"[\s-]+", phrase.casefold()) if w]
@@ -99,7 +76,7 @@ def spoken_digits(phrase: str) -> str | None:
             groups.append("0")
             i += 1
             continue
-        found = _value(words, i)
+        found = parse_word_run([(w, 0, 0) for w in words], i)  # "ten forty two": 10, then 42
         if found is None:
             return None
         groups.append(str(found[0]))

@@ -353,7 +353,9 @@ class EmbeddedBackend:
         # it is really a period ("the same for last month" is no customer called "last month").
         if extract_period(text, today=today) is not None and "period" not in self._props(previous.tool or ""):
             return False
-        return (marker or bool(_ANAPHORA.search(text))) and bool(found.values)
+        # "Thank you. Set out the criteria that apply to such an account": no customer is named there.
+        swallowed = signals.swallowed(kept, found.values)
+        return (marker or bool(_ANAPHORA.search(text))) and bool(found.values) and swallowed is None
 
     def _followup(
         self,

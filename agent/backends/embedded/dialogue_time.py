@@ -147,6 +147,10 @@ def new_count(text: str) -> int | None:
 def new_value(text: str, tool: str, args: Mapping[str, Any]) -> Reference | None:
     """The same call at another time ("make it half five") or with another count ("make it 20" after the top 10)."""
     if tool == "schedule_flow" and (moved := moved_cron(text, args.get("cron"))) is not None:
+        # "make it 5:15, and only on weekdays": the days said with the new time change too
+        days = revise_cron(moved, _NEW_TIME.sub(" ", text))
+        if days is not None and days.split()[:2] == moved.split()[:2]:
+            moved = days
         return Reference(tool, {**args, "cron": moved}, "the schedule at another time")
     cron = args.get("cron")
     if tool == "schedule_flow" and isinstance(cron, str) and _CHANGE.search(text):

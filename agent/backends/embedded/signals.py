@@ -121,6 +121,8 @@ _NO_TOOL_CHANGE = re.compile(
     r"\bon\s+the\s+same\s+order\b|\bdon'?t\s+(make|create|place|book)\s+(a\s+)?new\s+one\b|"
     r"\boff\s+(the\s+)?(credit\s+)?hold\b.{0,30}\b(just|only|alone)\b|"
     r"\b(knock|take)\s+(another\s+|an?\s+(extra\s+)?)?\d+\s*%?\s*(percent\s+)?off\b|"
+    # "how does the bulk discount work, when we give more discount" describes the rule: no request
+    r"(?<!\bwhen\swe\s)(?<!\bif\swe\s)(?<!\bwhen\syou\s)(?<!\bif\syou\s)"
     r"\b(give|apply|offer|grant)\s+(\w+\s+){0,3}(an?\s+)?(\d+\s*%\s*)?discount\b|\b(give|take|knock|apply|offer|add)\b.{0,30}\b\d+\s*%\s*off\b|"
     # A tier, a flow or a role set by hand: "give Initech gold status", "make a new flow", "make me an approver".
     r"\b(give|grant|make|set|move|put|bump)\b.{0,40}\b(gold|silver|bronze|vip)\s+(status|tier|level)\b|"

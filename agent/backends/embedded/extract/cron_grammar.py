@@ -86,12 +86,12 @@ _WEEKENDS = re.compile(
     r"(?<!my )(?<!our )(?<!your )(?<!their )\bweekends?\b"
     r"(?!\s+(?:numbers|figures|reports?|team|shift|crew|staff|sales|totals|data|plans?)\b)"
 )
+_DAY_LIST = rf"{DAYNUM}(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)(?:the\s+)?{DAYNUM})*"
+# "the 1st and the 15th of each month"
 _DOM_OF_MONTH = re.compile(
-    rf"\b(?:the\s+)?(?P<d>{DAYNUM})\s+(?:day\s+)?of\s+(?:(?:the|every|each|a)\s+)?month\b"
+    rf"(?<!\bat\s)\b(?:the\s+)?(?P<list>{_DAY_LIST})\s+(?:days?\s+)?of\s+(?:(?:the|every|each|a)\s+)?month\b"
 )
-_DOM_ON_THE = re.compile(
-    rf"\bon\s+the\s+(?P<list>{DAYNUM}(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)(?:the\s+)?{DAYNUM})*)"
-)
+_DOM_ON_THE = re.compile(rf"\bon\s+the\s+(?P<list>{_DAY_LIST})")
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)\b")
 _MONTH_START = re.compile(r"\b(?:start|beginning)\s+of\s+(?:the|every|each)\s+month\b")
 
@@ -230,11 +230,10 @@ def _days_of_month(folded: str, monthly: bool) -> str | None:
     on_the = _DOM_ON_THE.search(folded)
     # "on the 1st and 15th" names days of the month even without the word "month"; "on the 5" does not.
     of_month = _DOM_OF_MONTH.search(folded)
-    if on_the is not None and (monthly or _ORDINAL.search(on_the.group("list"))):
-        parts = re.split(r"\s*(?:,|\band\b|&)\s*", on_the.group("list"))
+    said = on_the if on_the is not None and (monthly or _ORDINAL.search(on_the.group("list"))) else of_month
+    if said is not None:
+        parts = re.split(r"\s*(?:,|\band\b|&)\s*(?:the\s+)?", said.group("list"))
         days.extend(parse_daynum(p) or 0 for p in parts if p.strip())
-    elif of_month is not None:
-        days.append(parse_daynum(of_month.group("d")) or 0)
     elif _MONTH_START.search(folded):
         days.append(1)
     if not days:

@@ -96,6 +96,14 @@ _NOT_NAMES = {
     "try",  # "Wrong one. Try Redwood Retail."
     "kindly",
     "negative",
+    # courtesy that opens a sentence: "Thank you. Please set out the rule"
+    "thank",
+    "thanks",
+    "thx",
+    "cheers",
+    "sorry",
+    "hello",
+    "dear",
 }
 # Lower-case messages: the name follows the last of these ("phone number for acme logistics").
 _ANCHOR = re.compile(r"\b(?:for|about|at|called|named|under the name|regarding|on)\s+")

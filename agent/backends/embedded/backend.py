@@ -27,21 +27,19 @@ from agent.backends.embedded.speech_acts import SpeechAct, as_typed, read_speech
 from agent.backends.embedded.thread_customer import ANOTHER_NAME, PERSON, pronoun_customer
 from tools.registry import Registry
 
-_FOLLOWUP = dialogue.FOLLOWUP_WORD
-_ANAPHORA = dialogue.POINTS_BACK
+_FOLLOWUP, _ANAPHORA = dialogue.FOLLOWUP_WORD, dialogue.POINTS_BACK
 FOLLOWUP_DISCOUNT = 0.97
 # A call lacking a required argument cannot be right as it stands: its confidence stays below every threshold.
 INCOMPLETE_CAP = 0.5
 # Extraction disagrees with the router: a free-text argument swallowed the message (see signals.swallowed).
 DISAGREEMENT_DISCOUNT = 0.6
-# A short message resolved against the previous call ("how'd that go", "go ahead" after a dry run).
-REFERENCE_CONFIDENCE = 0.9
+REFERENCE_CONFIDENCE = 0.9  # a short message resolved against the previous call ("how'd that go", "go ahead")
 # Slots whose value is free text: a value for one of them alone is no evidence that a message continues a call
 # ("great, thanks" is not a new customer search), unless the message also points back or reads as a follow-up.
 _FREE_TEXT = frozenset({"query", "message", "recipient", "file", "path"})
-# Out-of-scope class probability above which a router pick is not taken as a request of its own.
-_OOS_LIKELY = 0.5
+_OOS_LIKELY = 0.5  # out-of-scope probability above which a router pick is no request of its own
 _FOCUS_FIRM = 0.7  # below it, a focusing clause's reading yields to all the clauses that ask
+_NEW_REQUEST = 0.9  # from it, the router's pick of another tool than the thread's is a new request
 
 
 class EmbeddedBackend:
@@ -168,9 +166,12 @@ class EmbeddedBackend:
         # A pick the router itself finds more likely out of scope than not ("do a dry run first") does not
         # stand on its own; like a refusal, it is read against the thread before it is acted on.
         standalone = tool is not None and (forced is not None or prediction.oos_probability < _OOS_LIKELY)
+        # "now tidy up the orders table" after a load: a firm pick of another tool is a request of its own
+        anew = standalone and p_tool >= _NEW_REQUEST and dialogue.asks_anew(request.text)
         followup = (
             previous is not None
             and previous.tool in self.registry
+            and not (anew and tool != previous.tool)
             and self._is_followup(speech.args_text, standalone, previous, request.today)
         )
         if followup:

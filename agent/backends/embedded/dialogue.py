@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from agent.backends.base import Turn
-from agent.backends.embedded.dialogue_time import new_value, shift_period
+from agent.backends.embedded.dialogue_time import new_value, other_unit, shift_period
 from agent.backends.embedded.extract.ids import bare_numbers
 from agent.backends.embedded.next_step import Reference, go_ahead, switch
 from agent.backends.embedded.places import delivery_refusal
@@ -99,7 +99,7 @@ _STATUS = re.compile(
     r"^\W*(done|finished|complete[d]?|succeeded|ok(ay)?|good|success(ful)?|worked|through|over)\W*\?[\W]*$|"
     r"\b(is|has)\s+(it|that|this)\s+(gone|went|run|ran)\s+(well|ok(ay)?|fine|alright|through|smoothly)\b|"
     r"^\W*how\s+is\s+it\b|\b(finish(ed)?|done|complete[d]?)\s+already\b|"
-    r"(^|[.?!]\s*)\W*(is\s+it\s+|it'?s\s+)?already\s+(finish(ed)?|done|complete[d]?|through|over)\W*$|"
+    r"(^|[.?!]\s*)\W*(is\s+it\s+|it'?s\s+)?already\s+(finish(ed)?|done|complete[d]?|through|over)(\s+or\s+not(\s+yet)?)?\W*$|"
     r"\b(revert|come\s+back|get\s+back)\s+(to\s+me\s+)?with\s+(the\s+)?status\b|"
     r"\b(is|was|has)\s+the\s+(retry|rerun|run|job|export|sync|load|import|upload|delivery)\s+(done|finished|through|"
     r"ok(ay)?|complete[d]?|over)\b",
@@ -143,6 +143,7 @@ SAME_PAYLOAD = re.compile(
     r"\b(send\s+)?((the|that|this)\s+)?(very\s+)?(same|identical|exact)\s+(message|note|text|words|thing)\b",
     re.I,
 )
+_NARROWS = re.compile(r"\bsame\b|^\W*(and|what\s+about|how\s+about|only|just)\b", re.I)
 # "that one" points back; it is no quantity of one.
 THAT_ONE = re.compile(r"\b(that|this|the\s+same|the)\s+one\b", re.I)
 # At most this many words answer the argument a previous call lacked ("1090", "the finance share"), or this many
@@ -230,6 +231,11 @@ def request_part(text: str) -> str:
     return text
 
 
+def asks_anew(text: str) -> bool:
+    """A long request of its own ("now tidy up the orders table"), not a repeat ("the same for …") or a narrowing."""
+    return not is_short(text) and not _NARROWS.search(text)
+
+
 def is_short(text: str, words: int = SHORT) -> bool:
     """A message short enough to lean on the thread ("and the week before?"), courtesies aside."""
     return len(_FILLER.sub(" ", text).split()) <= words
@@ -301,8 +307,10 @@ def _asking_parts(text: str) -> list[str]:
 def _next_period(text: str, tool: str, args: Mapping[str, Any], today: date) -> Reference | None:
     """The same call for the period before or after ("and the week before?"), or the run before ("the one before")."""
     for pattern, step, why in ((_BEFORE, -1, "the period before"), (_AFTER, 1, "the period after")):
-        if not pattern.search(text):
+        if not (found := pattern.search(text)):
             continue
+        if other_unit(found.group(), args.get("period")):
+            return None  # "and for the previous month?" after the last 7 days: last month, said outright
         if isinstance(args.get("period"), str):
             shifted = shift_period(str(args["period"]), step, today=today)
             if shifted is not None:

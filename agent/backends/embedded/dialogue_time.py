@@ -136,6 +136,23 @@ _NEW_COUNT = (
 )
 
 
+# "Could you show just the top 3? The slide only has room for three." after a top-N report: a shorter list.
+_TOP_N = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|and|so|now|thanks|great)\W+)*(?:(?:could|can|would)\s+(?:you|u)\s+)?(?:(?:please|pls)\s+)?"
+    rf"(?:(?:show|give|list|get)\s+(?:me\s+|us\s+)?)?(?:just|only)\s+the\s+top\s+{_COUNT}\b",
+    re.I,
+)
+_PREVIOUS = re.compile(r"(the\s+)?(previous|prior|preceding)\s", re.I)
+
+
+def other_unit(said: str, period: object) -> bool:
+    """Whether "the previous <unit>" names another unit than a keyword period's ("last_7_days", "this_week")."""
+    unit = re.search(r"(week|month|quarter|year)\b", said.casefold())
+    if unit is None or not _PREVIOUS.match(said) or not isinstance(period, str) or ".." in period:
+        return False
+    return unit.group(1) not in period and not (unit.group(1) == "week" and period.endswith("_7_days"))
+
+
 def new_count(text: str) -> int | None:
     """The count a message sets alone ("make it 25", "make that five hundred", "give me 20 instead of 10")."""
     for pattern in _NEW_COUNT:
@@ -161,6 +178,8 @@ def new_value(text: str, tool: str, args: Mapping[str, Any]) -> Reference | None
         revised = revise_cron(cron, said)
         if revised is not None and revised != cron:
             return Reference(tool, {**args, "cron": revised}, "the schedule on other days")
+    if (top := _TOP_N.match(text)) and count_slot(args) == "limit" and (count := parse_number(top["n"])):
+        return Reference(tool, {**args, "limit": count}, "")
     if (count := new_count(text)) is not None and (slot := count_slot(args)) is not None:
         return Reference(tool, {**args, slot: count}, "")
     return None

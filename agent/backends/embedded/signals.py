@@ -70,6 +70,11 @@ _ELSEWHERE = re.compile(
     r"\b(schedule|book|set\s+up|arrange|organi[sz]e|plan)\s+(a|an|the|our|my)\s+(\w+\s+)?(meeting|appointment|call)\b|"
     r"\bcalendar\s+invite\b|"
     # Messengers we have no channel for, formats no export writes, facts about other companies.
+    # A purchase order goes to a supplier ("raise a PO to Bosch for 20 more"); orders here are customers'.
+    r"\b(raise|issue|send|place|cut|create)\s+(a\s+|an\s+|the\s+)?(new\s+)?(po|purchase\s+order)\s+(to|with)\b|"
+    # Data no tool holds: bank and card details, customs codes ("customers with their IBAN", "HS code for resin").
+    r"\biban\b|\b(swift|bic|sort|hs|tariff|customs|harmoni[sz]ed)\s+codes?\b|\bbank\s+(details|account\s+numbers?)\b|"
+    r"\btheir\s+bank\s+accounts?\b|\b(credit\s+)?card\s+numbers?\b|"
     r"(?<![\w/.-])(slack|whatsapp|wechat|viber|imessage|sms|snapchat|instagram|facebook|linkedin|discord|skype)\b"
     r"(?!\.\w)|"  # "hooks.slack.com" in a webhook's address names no messenger
     r"\b(kubectl|docker|terraform|helm|ansible)\b|\b(on|via|in|over|through)\s+(ms\s+|microsoft\s+)?(teams|signal)\b|"
@@ -104,8 +109,8 @@ _NO_TOOL_CHANGE = re.compile(
     r"(rules?|ruleset|tiering|run|hold)\b|"
     r"\b(increase|decrease|raise|lower|change|set|extend|reduce|bump)\s+(the\s+)?([\w-]+\s+){0,3}"
     r"(overdue(\s+days)?|days\s+limit|credit\s+limit|cut-?off|percentage)\b|"
-    r"\b(modify|amend|edit|change|update|alter|correct|reduce|increase)\s+(the\s+)?(quantity|qty|price|date|"
-    r"address|items?|lines?)\s+(in|on|of|for)\s+(the\s+)?order\s+(no\.?\s*|number\s+|#\s*)?\d|\bnegotiate\b|"
+    r"\b(modify|amend|edit|change|update|alter|correct|fix|reduce|increase)\s+(the\s+)?(quantity|qty|price|date|"
+    r"address|items?|lines?|total|amount|value)\s+(in|on|of|for)\s+(the\s+)?order\s+(no\.?\s*|number\s+|#\s*)?\d|\bnegotiate\b|"
     # An order placed is changed by a person ("reduce that order to 15 units"); payment terms are no tool's.
     r"\b(reduce|increase|amend|modify|cut|lower|raise|change)\s+(that|the|this|my|our|their)\s+order\s+(to|by)\b|"
     r"\b(give|grant|extend|allow)\b.{0,30}\b(\d+|more|extra|another)\s+(more\s+|extra\s+)?days?\s+to\s+pay\b|"
@@ -115,7 +120,8 @@ _NO_TOOL_CHANGE = re.compile(
     r"(?!s\b|\s+(file|list|data|records|csv|sheet|from)\b)|"
     r"\b(put|move|bump|set|make)\b.{0,40}\b(on|to|as|into)\s+(gold|silver|bronze)\b|"
     # One customer put on hold, a record annotated, a customer's details changed, an order changed in place.
-    r"\b(put|place|move|set)\s+(?:(?:customer|client|account)\s+\S+|\d{3,7})\s+on\s+(credit\s+)?hold\b|"
+    r"\b(put|place|move|set)\s+(?:(?:customer|client|account)\s+\S+|\d{3,7}|(?-i:[A-Z][\w&'.-]*)(?:\s+(?-i:[A-Z])[\w&'.-]*){0,3})"
+    r"\s+on\s+(credit\s+)?hold\b|\bon\s+(credit\s+)?hold\b.{0,40}\b(by\s+hand|manually)\b|"
     r"\b(annotate|tag)\s+(that|the|this|their)\s+(account|record|customer)\b|\badd\s+(a\s+)?notes?\s+to\b|"
     r"\b(update|change|edit|correct|amend)\s+(customer|client|account)\s+\S+\s+(e-?mail|phone|address|contact|name)|"
     r"\bon\s+the\s+same\s+order\b|\bdon'?t\s+(make|create|place|book)\s+(a\s+)?new\s+one\b|"

@@ -193,10 +193,16 @@ _SIGN_OFF = re.compile(
 _ENUMERATOR = re.compile(r"(?:^|(?<=\s))\(?\d{1,2}[).]\s+")
 
 
+# A counter's shorthand for the words that name a tool: "qte them 30 B300", "sched the sync for 6".
+_SHORTHAND = {"qte": "quote", "qtes": "quotes", "quot": "quote", "sched": "schedule", "rpt": "report"}
+_SHORTHAND_WORD = re.compile(rf"(?<![\w-])({'|'.join(_SHORTHAND)})(?![\w-])", re.I)
+
+
 def as_typed(text: str, skus: Collection[str] = ()) -> str:
-    """The message as if typed: no letter's frame or list numbering, dictation ("run one oh seven") in digits."""
+    """The message as if typed in full: no letter's frame, list numbering, dictation ("one oh seven") or shorthand."""
     if len(_ENUMERATOR.findall(text)) >= 2:
         text = _ENUMERATOR.sub("", text)
+    text = _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(1).casefold()], text)
     return unspoken(without_letter_frame(text), skus)
 
 

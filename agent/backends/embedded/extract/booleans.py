@@ -41,7 +41,7 @@ _DRY = re.compile(
     r"what\s+(?:will|would)\s+it\s+(?:change|do)|preview|simulat(?:e|ion|ed)|without\s+(?:applying|changing|saving|committing|writing)|"
     r"(?:don'?t|do\s+not|dont|never)\s+(?:want\s+(?:to\s+)?|need\s+(?:to\s+)?)?(?:actually\s+|really\s+|yet\s+)?"
     r"(?:change|apply|touch|modify|save|write|commit|update|persist|alter|execute)|no\s+changes|"
-    r"(?:change|touch|modify)\s+nothing|read[\s-]?only|test\s+run|trial\s+run|what[\s-]if|"
+    r"(?:change|touch|modify)\s+nothing|read[\s-]?only|test\s+run|trial\s+run|trial\s+(?:first|only)|what[\s-]if|"
     r"before\s+(?:applying|i\s+apply|we\s+apply)|leave\s+(?:the\s+|our\s+|all\s+)?(?:data|records?|customers|rows|everything|it)\s+(?:alone|untouched|as\s+(?:it\s+)?is)|"
     r"(?:nothing|no\s+data|no\s+records?)\s+(?:should|must|shall|will)\s+(?:actually\s+|really\s+)?(?:be\s+)?(?:changed|saved|written|updated|committed|touched|applied)|"
     r"without\s+(?:committing|touching|modifying|updating|persisting|doing\s+it)|nothing\s+(?:gets|is)\s+(?:changed|saved)|"

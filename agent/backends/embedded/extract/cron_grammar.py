@@ -32,6 +32,11 @@ _T_AND_Q = re.compile(
 _T_DOT = re.compile(rf"(?:\bat|@|\bthe|\bto)\s*(?P<h>\d{{1,2}})\.(?P<m>[0-5]\d)(?!\d)(?:\s*{_AMPM}(?!\w))?")
 # "every day 11.30pm": a dotted time with its am/pm needs no "at".
 _T_DOT_AMPM = re.compile(rf"(?<![\d.])(?P<h>\d{{1,2}})\.(?P<m>[0-5]\d)\s*{_AMPM}(?!\w)")
+# "every Wednesday 9.30 morning": a dotted time after a weekday or before a part of the day needs no "at" either.
+_T_DOT_DAY = re.compile(r"(?:(?<=days\s)|(?<=day\s))(?P<h>\d{1,2})\.(?P<m>[0-5]\d)(?![\d.])")
+_T_DOT_PART = re.compile(
+    r"(?<![\d.])(?P<h>\d{1,2})\.(?P<m>[0-5]\d)(?=\s*(?:in\s+the\s+)?(?:morning|afternoon|evening|night)\b)"
+)
 _T_HOUR = re.compile(r"\b(?:at\s+)?(?:the\s+)?hour\s+(?P<h>\d{1,2})\b(?![:.]\d)")
 _T_HM = re.compile(
     rf"(?<![\d:])(?P<h>\d{{1,2}})\s*(?:[:h]|hours?\s)\s*(?P<m>\d{{2}})(?!\d|\s*min)(?:\s*{_AMPM}(?!\w))?"
@@ -83,7 +88,8 @@ _DOW_ONE = re.compile(rf"\b(?P<d>{_DOW_ALT})s?\b")
 _WEEKDAYS = re.compile(r"\b(?:week\s*days?|working\s+days?|business\s+days?|work\s*days?)\b")
 # "every weekend" is a schedule; "so my weekend numbers are clean" is not.
 _WEEKENDS = re.compile(
-    r"(?<!my )(?<!our )(?<!your )(?<!their )\bweekends?\b"
+    r"(?<!my )(?<!our )(?<!your )(?<!their )(?<!before the )(?<!after the )(?<!over the )(?<!by the )"
+    r"(?<!until the )(?<!till the )(?<!for the )\bweekends?\b"
     r"(?!\s+(?:numbers|figures|reports?|team|shift|crew|staff|sales|totals|data|plans?)\b)"
 )
 _DAY_LIST = rf"{DAYNUM}(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)(?:the\s+)?{DAYNUM})*"
@@ -172,6 +178,8 @@ def parse_times(folded: str) -> list[tuple[int, int]] | None:
         _T_AND_Q,
         _T_DOT,
         _T_DOT_AMPM,
+        _T_DOT_DAY,
+        _T_DOT_PART,
         _T_HM,
         _T_AMPM,
         _T_NAMED,

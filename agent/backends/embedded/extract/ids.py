@@ -33,7 +33,7 @@ _TIME_UNIT = re.compile(
     r"^\s*(?:am|pm|a\.m\.|p\.m\.|o'?clock|h|hrs?|hours?|mins?|minutes?|secs?|seconds?|days?|weeks?|months?|"
     r"quarters?|years?|%|percent|st|nd|rd|th)\b"
 )
-_UNIT_AFTER = re.compile(
+UNIT_AFTER = re.compile(
     r"^\s*(?:units?|pcs|pc\b|pieces?|x\b|boxes|box|cases?|items?|pallets?|cartons?|packs?|packets?|each|ea\b|"
     r"rolls?\b|pairs?\b|sets?\b|kits?\b|bags?\b|reels?\b|bottles?\b|tubes?\b|cans?\b|sheets?\b|crates?\b|"
     r"dozens?\b|lots?\b|bundles?\b|of\b|more\b|off\b)"
@@ -71,7 +71,7 @@ def _id_from(patterns: Sequence[re.Pattern[str]], before: re.Pattern[str], text:
             return int(m.group("n"))
     # Ids spelled out ("run fifty seven") are rare but cheap to support.
     for number in extract_numbers(text):
-        if before.search(folded[: number.span[0]]) and not _UNIT_AFTER.match(folded[number.span[1] :]):
+        if before.search(folded[: number.span[0]]) and not UNIT_AFTER.match(folded[number.span[1] :]):
             return number.value
     return None
 
@@ -176,7 +176,7 @@ class _Counted:
     def explicit(self, number: ExtractedNumber) -> bool:
         """Said to be a count: "qty 75", "75 units"."""
         start, end = number.span
-        return bool(_UNIT_AFTER.match(self.folded[end:]) or _QTY_BEFORE.search(self.folded[:start]))
+        return bool(UNIT_AFTER.match(self.folded[end:]) or _QTY_BEFORE.search(self.folded[:start]))
 
     def strong(self, number: ExtractedNumber) -> bool:
         end = number.span[1]
@@ -206,7 +206,7 @@ def _quantity_candidates(text: str, counted: _Counted) -> list[ExtractedNumber]:
             _NOT_QTY_BEFORE.search(folded[:start]) or _LIMIT_BEFORE.search(folded[:start])
         ):
             continue
-        if re.fullmatch(r"(?:19|20)\d\d", folded[start:end]) and not _UNIT_AFTER.match(folded[end:]):
+        if re.fullmatch(r"(?:19|20)\d\d", folded[start:end]) and not UNIT_AFTER.match(folded[end:]):
             continue  # a year, not a count
         kept.append(number)
     return kept

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from agent.backends.embedded.extract.ids import UNIT_AFTER
 from agent.backends.embedded.extract.schema import PropertySpec
 from core.periods import canonical_period
 
@@ -76,8 +77,8 @@ def labelled_values(text: str, specs: Sequence[PropertySpec]) -> dict[str, ArgVa
                 quoted or spec.enum or spec.type in ("integer", "boolean") or _END.match(text, match.end())
             ):
                 continue  # "to: the finance team": a free value is all of what follows the label, or quoted
-            if strict and name in _IDS:
-                continue
+            if name in _IDS and (strict or UNIT_AFTER.match(text[match.end() :].casefold())):
+                continue  # "quote for this client: 200 pieces D200": a count, the client is the thread's
             value = _typed(match["value"], spec, strict=strict and not quoted)
             if value is not None:
                 found[name] = value

@@ -104,6 +104,8 @@ _NOT_NAMES = {
     "sorry",
     "hello",
     "dear",
+    "now",
+    "then",
 }
 # Lower-case messages: the name follows the last of these ("phone number for acme logistics").
 _ANCHOR = re.compile(r"\b(?:for|about|at|called|named|under the name|regarding|on)\s+")

@@ -50,7 +50,9 @@ _ACCENTS = str.maketrans(
 WORD_BOUNDARY_BEFORE = r"(?<![\w])"
 WORD_BOUNDARY_AFTER = r"(?![\w])"
 NEGATION = re.compile(
-    r"(?:\bnot|\bno|\bnever|\bexcept|\binstead\s+of|\brather\s+than|\bwithout|\bdon'?t|\bisn'?t)"
+    r"(?:\bnot|\bno|\bnever|\bexcept|\binstead\s+of|\brather\s+than|\bwithout|\bdon'?t|\bisn'?t|"
+    # "make it xml, their system can't read csv"
+    r"\b(?:can'?t|cannot|won'?t|doesn'?t|unable\s+to)\s+(?:read|open|take|handle|accept|use|import|process|load|parse))"
     r"(?:\s+(?:the|a|an|to|in|as|via|by|for|on))?\s*$"
 )
 

@@ -15,6 +15,7 @@ from typing import Any
 from agent.backends.base import Alternative, DecideRequest, Decision, Turn
 from agent.backends.embedded import dialogue, signals
 from agent.backends.embedded.calibration import JointCalibration
+from agent.backends.embedded.dialogue_time import THAT_ONE
 from agent.backends.embedded.entities import EntityIndex, Tagged, typed_names
 from agent.backends.embedded.extract.booleans import extract_dry_run
 from agent.backends.embedded.extract.periods import extract_period
@@ -34,8 +35,7 @@ INCOMPLETE_CAP = 0.5
 # Extraction disagrees with the router: a free-text argument swallowed the message (see signals.swallowed).
 DISAGREEMENT_DISCOUNT = 0.6
 REFERENCE_CONFIDENCE = 0.9  # a short message resolved against the previous call ("how'd that go", "go ahead")
-# Slots whose value is free text: a value for one of them alone is no evidence that a message continues a call
-# ("great, thanks" is not a new customer search), unless the message also points back or reads as a follow-up.
+# Free-text slots: a value for one alone is no evidence of a follow-up ("great, thanks" is no customer search).
 _FREE_TEXT = frozenset({"query", "message", "recipient", "file", "path"})
 _OOS_LIKELY = 0.5  # out-of-scope probability above which a router pick is no request of its own
 _FOCUS_FIRM = 0.7  # below it, a focusing clause's reading yields to all the clauses that ask
@@ -284,7 +284,7 @@ class EmbeddedBackend:
         args = dict(reference.args)
         missing: list[str] = []
         if reference.reads_text:
-            text = dialogue.THAT_ONE.sub(" ", request.text)  # "go ahead with that one" orders no single unit
+            text = THAT_ONE.sub(" ", request.text)  # "go ahead with that one" orders no single unit
             found = self._extract(reference.tool, text, request.today, self._named(self._index(), text))
             args.update(found.values)
             missing = [m for m in [*found.missing, *found.ambiguous] if m not in args]

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from agent.backends.base import Turn
-from agent.backends.embedded.dialogue_time import new_value, other_unit, shift_period
+from agent.backends.embedded.dialogue_time import THAT_ONE, new_value, next_period
 from agent.backends.embedded.extract.ids import bare_numbers
 from agent.backends.embedded.next_step import Reference, go_ahead, switch
 from agent.backends.embedded.places import delivery_refusal
@@ -35,6 +35,9 @@ FOLLOWUP_WORD = re.compile(
     re.I,
 )
 _DIGIT = re.compile(r"\d")
+_CHANGED = re.compile(
+    r"\b(for|with|in|as|but|only|instead|except|without)\b(?!\s+(me|us)\b)", re.I
+)  # "… for LATAM only"
 _AGAIN = re.compile(r"\bagain\b|\bonce\s+more\b", re.I)
 # Questions that can simply be asked again ("run that report once more"); a write or a list's runs cannot.
 _ASKED_AGAIN = frozenset({"run_report", "lookup_customer", "quote_price", "get_run_status", "explain_rule"})
@@ -125,13 +128,6 @@ _RETRY = re.compile(
     r"try\s+(it|that)\s+again|again|once\s+more|another\s+(go|try|shot))\b",
     re.I,
 )
-_UNIT = r"(week|wk|month|mo|mth|quarter|qtr|year|yr|day|one|period)"
-_BEFORE = re.compile(
-    rf"\b(the\s+)?{_UNIT}\s+(before|prior|earlier)(\s+that)?\b|\b(one|a|1)\s+{_UNIT}\s+(back|earlier)\b|"
-    r"\b(the\s+)?(previous|prior|preceding)\s+(one|week|wk|month|quarter|qtr|year|period)\b",
-    re.I,
-)
-_AFTER = re.compile(rf"\b(the\s+)?{_UNIT}\s+after(\s+that)?\b|\bthe\s+following\s+{_UNIT}\b", re.I)
 # "now drop the region filter": the previous call without that argument.
 _DROP_FILTER = re.compile(r"\b(drop|remove|clear|lose|without)\s+(the\s+)?(region|status|limit)\b", re.I)
 # A correction's rejected value ("is G200, not G100X") is no value of the call.
@@ -144,8 +140,6 @@ SAME_PAYLOAD = re.compile(
     re.I,
 )
 _NARROWS = re.compile(r"\bsame\b|^\W*(and|what\s+about|how\s+about|only|just)\b", re.I)
-# "that one" points back; it is no quantity of one.
-THAT_ONE = re.compile(r"\b(that|this|the\s+same|the)\s+one\b", re.I)
 # At most this many words answer the argument a previous call lacked ("1090", "the finance share"), or this many
 # when the message says it is an answer ("the client id is 1433", "it is the customers, of course").
 _ANSWER_WORDS = 3
@@ -261,7 +255,7 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
             if _STATUS.search(part):
                 return _status(previous)
             if (switched := _switch(part, previous.tool, previous.args)) or (
-                switched := _next_period(part, previous.tool, previous.args, today)
+                switched := next_period(part, previous.tool, previous.args, today)
                 or new_value(part, previous.tool, previous.args)
             ):
                 return switched
@@ -278,7 +272,7 @@ def resolve_reference(text: str, previous: Turn, *, today: date) -> Reference | 
     tool = previous.tool
     if _STATUS.search(text):
         return _status(previous)
-    if shifted := _next_period(text, tool, args, today):
+    if shifted := next_period(text, tool, args, today):
         return shifted
     if (dropped := _DROP_FILTER.search(text)) is not None and dropped.group(3).lower() in args:
         return Reference(tool, {k: v for k, v in args.items() if k != dropped.group(3).lower()}, "")
@@ -304,30 +298,6 @@ def _asking_parts(text: str) -> list[str]:
     ]
 
 
-def _next_period(text: str, tool: str, args: Mapping[str, Any], today: date) -> Reference | None:
-    """The same call for the period before or after ("and the week before?"), or the run before ("the one before")."""
-    for pattern, step, why in ((_BEFORE, -1, "the period before"), (_AFTER, 1, "the period after")):
-        if not (found := pattern.search(text)):
-            continue
-        if other_unit(found.group(), args.get("period")):
-            return None  # "and for the previous month?" after the last 7 days: last month, said outright
-        if isinstance(args.get("period"), str):
-            shifted = shift_period(str(args["period"]), step, today=today)
-            if shifted is not None:
-                return Reference(tool, {**args, "period": shifted}, why)
-        run_id = args.get("run_id")
-        if (
-            tool == "get_run_status"
-            and isinstance(run_id, int)
-            and THAT_ONE.search(text)
-            and run_id + step > 0
-        ):
-            return Reference(
-                tool, {**args, "run_id": run_id + step}, f"the run {'before' if step < 0 else 'after'}"
-            )
-    return None
-
-
 def _switch(text: str, tool: str, args: Mapping[str, Any]) -> Reference | None:
     """The next tool a message pointing back asks for ("book it" after a quote, "preview that" after a rule)."""
     return switch(text, tool, args) if POINTS_BACK.search(text) or _DEFINITE.search(text) else None
@@ -351,7 +321,11 @@ def _retry(text: str, previous: Turn) -> Reference | None:
     if not (_RETRY.search(text) and POINTS_BACK.search(text)):
         return None
     run_id = previous.run_id if previous.run_id is not None else previous.args.get("run_id")
-    if run_id is None and previous.tool in _ASKED_AGAIN and not _DIGIT.search(text):
+    if (
+        run_id is None
+        and previous.tool in _ASKED_AGAIN
+        and not (_DIGIT.search(text) or _CHANGED.search(text))
+    ):
         # "run that report once more": a question asked again, with nothing to retry (a run listed is retried)
         return Reference(previous.tool, dict(previous.args), "the same question again")
     return None if run_id is None else Reference("retry_run", {"run_id": run_id}, "the run just discussed")

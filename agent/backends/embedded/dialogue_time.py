@@ -143,9 +143,18 @@ _TOP_N = re.compile(
     re.I,
 )
 _PREVIOUS = re.compile(r"(the\s+)?(previous|prior|preceding)\s", re.I)
+_UNIT = r"(week|wk|month|mo|mth|quarter|qtr|year|yr|day|one|period)"
+_BEFORE = re.compile(
+    rf"\b(the\s+)?{_UNIT}\s+(before|prior|earlier)(\s+that)?\b|\b(one|a|1)\s+{_UNIT}\s+(back|earlier)\b|"
+    r"\b(the\s+)?(previous|prior|preceding)\s+(one|week|wk|month|quarter|qtr|year|period)\b",
+    re.I,
+)
+_AFTER = re.compile(rf"\b(the\s+)?{_UNIT}\s+after(\s+that)?\b|\bthe\s+following\s+{_UNIT}\b", re.I)
+# "that one" points back; it is no quantity of one.
+THAT_ONE = re.compile(r"\b(that|this|the\s+same|the)\s+one\b", re.I)
 
 
-def other_unit(said: str, period: object) -> bool:
+def _other_unit(said: str, period: object) -> bool:
     """Whether "the previous <unit>" names another unit than a keyword period's ("last_7_days", "this_week")."""
     unit = re.search(r"(week|month|quarter|year)\b", said.casefold())
     if unit is None or not _PREVIOUS.match(said) or not isinstance(period, str) or ".." in period:
@@ -190,3 +199,27 @@ def count_slot(args: Mapping[str, Any]) -> str | None:
     if "quantity" in args:
         return "quantity"
     return "limit" if "limit" in args or args.get("report") in ("top_customers", "top_products") else None
+
+
+def next_period(text: str, tool: str, args: Mapping[str, Any], today: date) -> Reference | None:
+    """The same call for the period before or after ("and the week before?"), or the run before ("the one before")."""
+    for pattern, step, why in ((_BEFORE, -1, "the period before"), (_AFTER, 1, "the period after")):
+        if not (found := pattern.search(text)):
+            continue
+        if _other_unit(found.group(), args.get("period")):
+            return None  # "and for the previous month?" after the last 7 days: last month, said outright
+        if isinstance(args.get("period"), str):
+            shifted = shift_period(str(args["period"]), step, today=today)
+            if shifted is not None:
+                return Reference(tool, {**args, "period": shifted}, why)
+        run_id = args.get("run_id")
+        if (
+            tool == "get_run_status"
+            and isinstance(run_id, int)
+            and THAT_ONE.search(text)
+            and run_id + step > 0
+        ):
+            return Reference(
+                tool, {**args, "run_id": run_id + step}, f"the run {'before' if step < 0 else 'after'}"
+            )
+    return None

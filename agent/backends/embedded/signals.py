@@ -22,7 +22,8 @@ from agent.backends.embedded.extract.schema import describe_schema
 
 # A follow-up only adjusts a call; these verbs ask for something no tool does ("now drop the customers table").
 _DESTRUCTIVE = re.compile(
-    r"\b(delet(?:e|ing)|drop|remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|"
+    r"\b(delet(?:e|ing)|drop(?!\s+(?:\w+\s+){0,3}(?:an?\s+)?(?:e-?mail|line|note|message|text|mail|ping)\b)|"
+    r"remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|nuke|zap|scrap|trash|get\s+rid\s+of|"
     r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt|"
     r"void|undo|revert(?!\s+(?:with|once|when|after|to\s+(?:me|us)|back|asap|at|soon|quickly|promptly|today|by|on)\b|\W*$)|roll ?back|suppress|pause|"
     r"suspend|unsend|pull\s+(?:it|that|them)\s+back|rm(?=\s+(?:-\w+\s+)?(?:the|that|it|this|/|[\w-]+\.\w)))\b",
@@ -74,7 +75,8 @@ _ELSEWHERE = re.compile(
     r"\b(raise|issue|send|place|cut|create)\s+(a\s+|an\s+|the\s+)?(new\s+)?(po|purchase\s+order)\s+(to|with)\b|"
     # Data no tool holds: bank and card details, customs codes ("customers with their IBAN", "HS code for resin").
     r"\biban\b|\b(swift|bic|sort|hs|tariff|customs|harmoni[sz]ed)\s+codes?\b|\bbank\s+(details|account\s+numbers?)\b|"
-    r"\btheir\s+bank\s+accounts?\b|\b(credit\s+)?card\s+numbers?\b|"
+    r"\btheir\s+bank\s+accounts?\b|\b(credit\s+)?card\s+numbers?\b|\b(private|personal|home)\s+(mobile|phone|cell|address)|"
+    r"\bmobile\s+(phone\s+)?numbers\b|"
     r"(?<![\w/.-])(slack|whatsapp|wechat|viber|imessage|sms|snapchat|instagram|facebook|linkedin|discord|skype)\b"
     r"(?!\.\w)|"  # "hooks.slack.com" in a webhook's address names no messenger
     r"\b(kubectl|docker|terraform|helm|ansible)\b|\b(on|via|in|over|through)\s+(ms\s+|microsoft\s+)?(teams|signal)\b|"
@@ -116,7 +118,7 @@ _NO_TOOL_CHANGE = re.compile(
     r"\b(give|grant|extend|allow)\b.{0,30}\b(\d+|more|extra|another)\s+(more\s+|extra\s+)?days?\s+to\s+pay\b|"
     r"\bpayment\s+terms\b|\bnet[\s-]?(30|45|60|90)\b|"
     # A customer added by hand: "add the new customer Al Noor Trading" (a file of new customers is a load).
-    r"\b(add|create|register|enter|set\s+up)\s+(the\s+|a\s+)?new\s+(customer|client|supplier|vendor)\b"
+    r"\b(add|create|register|enter|set\s+up)\s+(the\s+|a\s+)?new\s+(customer|client|supplier|vendor|product|sku|item)\b"
     r"(?!s\b|\s+(file|list|data|records|csv|sheet|from)\b)|"
     r"\b(put|move|bump|set|make)\b.{0,40}\b(on|to|as|into)\s+(gold|silver|bronze)\b|"
     # One customer put on hold, a record annotated, a customer's details changed, an order changed in place.

@@ -193,16 +193,32 @@ _SIGN_OFF = re.compile(
 _ENUMERATOR = re.compile(r"(?:^|(?<=\s))\(?\d{1,2}[).]\s+")
 
 
-# A counter's shorthand for the words that name a tool: "qte them 30 B300", "sched the sync for 6".
+# A counter's shorthand for the words that name a tool: "qte them 30 B300", "sched the sync for 6"; and Indian
+# business English's "revert" for "reply" ("check party code 1311 and revert with the details"), which an ERP
+# consultant's "revert the posting" would otherwise make sound like undoing something.
 _SHORTHAND = {"qte": "quote", "qtes": "quotes", "quot": "quote", "sched": "schedule", "rpt": "report"}
 _SHORTHAND_WORD = re.compile(rf"(?<![\w-])({'|'.join(_SHORTHAND)})(?![\w-])", re.I)
+_REVERT_REPLY = re.compile(
+    r"\brevert(?=\s+(?:back\s+)?(?:with|to\s+(?:me|us)|at\s+the\s+earliest|asap)\b)", re.I
+)
+
+
+# An aside comparing the request with another system's transaction says nothing about ours: "display customer 1053
+# (like XD03)", "reprocess run 3050, like BD87 for an IDoc in error", "Like VA01 pricing simulation, no saving".
+_CODE = r"(?=[^,.;()]*\b(?:[A-Z]{2,}\d+\w*|SAP|ERP|IDocs?|BAPI|transaction\s+code)\b)"
+_AS_IN = r"(?i:like|as\s+in|similar\s+to|same\s+as|analogous\s+to|e\.g\.)"
+_ANALOGY = re.compile(
+    rf"\s*\({_AS_IN}\b{_CODE}[^)]*\)|,\s*(?i:(?:it|this|that)\s+is\s+|it'?s\s+)?{_AS_IN}\s+{_CODE}[^,.;()]*|"
+    rf"(?:^|(?<=[.!?]\s)){_AS_IN}\s+(?i:in\s+)?{_CODE}[^,.;]*[,;]?\s*"
+)
 
 
 def as_typed(text: str, skus: Collection[str] = ()) -> str:
     """The message as if typed in full: no letter's frame, list numbering, dictation ("one oh seven") or shorthand."""
     if len(_ENUMERATOR.findall(text)) >= 2:
         text = _ENUMERATOR.sub("", text)
-    text = _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(1).casefold()], text)
+    plain = _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(1).casefold()], _ANALOGY.sub("", text)).strip()
+    text = _REVERT_REPLY.sub("reply", plain or text)
     return unspoken(without_letter_frame(text), skus)
 
 

@@ -7,7 +7,7 @@ import re
 from agent.backends.embedded.extract.text import fold, mask
 
 _PREVIEW_WORDS = (
-    r"(?:dry(?:[\s_-]?run)?|preview(?:ed)?|simulat(?:e|ed|ion)|test(?:ed)?\s+run|trial(?:\s+run)?|rehearsal|"
+    r"(?:dry(?:[\s_-]?run)?|preview(?:ed)?|simulat(?:e|ed|ion)|test(?:ed)?\s+run|test\s+mode|trial(?:\s+run)?|rehearsal|"
     r"drill|sandbox|what[\s-]if)"
 )
 # "apply it as a dry run", "now apply it, but only as a simulation": the live verb is followed by a preview.
@@ -24,6 +24,7 @@ _LIVE = re.compile(
     r"(?:don'?t|do\s+not|not)\s+(?:just\s+|only\s+)?(?:preview|simulate|show)|live\s+run|do\s+it\s+live|"
     r"without\s+(?:a\s+)?(?:dry[\s-]?run|preview)|wet\s+run|really\s+apply|persist\s+(?:it|the\s+changes?)|"
     r"dry[\s_-]?run\s*(?:[:=]|is|set\s+to|to)?\s*(?:false|no|off|0|disabled)|real\s+run|go\s+live|live\s+mode|"
+    r"productive\s+(?:run|mode)|production\s+(?:run|mode)|"
     r"(?:apply|run|do|execute)\s+(?:it\s+|them\s+|this\s+)?(?:really|properly|definitively|for\s+good)|"
     r"(?:really|properly)\s+(?:apply|run|execute|do\s+it|change)|make\s+it\s+(?:permanent|stick|real)|"
     r"(?:save|write|keep)\s+the\s+(?:changes?|results?)|(?:(?:is|'s|are)\s+to\s+be|should\s+be|must\s+be|has\s+to\s+be|needs\s+to\s+be)\s+applied)\b"
@@ -65,6 +66,13 @@ _PREVIEW_FIRST = re.compile(
 _BEFORE_IT = re.compile(r"\b(?:before|until|till|ahead\s+of)\s+(?:we\s+|i\s+|you\s+|it\s+|going\s+)?$")
 
 
+# A preview already seen and found good says nothing about the next run: "Preview looks fine. Now the real run."
+_REVIEWED = re.compile(
+    r"\b(?:the\s+)?(?:preview|dry[\s_-]?run|simulation|test\s+run|trial(?:\s+run)?)\s+(?:looks?|is|was|seems?|went)\s+"
+    r"(?:fine|good|ok(?:ay)?|right|correct|clean|great|alright)\b"
+)
+
+
 def extract_dry_run(text: str) -> bool | None:
     """Tell whether the operator asks to preview (True), to really apply (False), or does not say (None).
 
@@ -76,6 +84,9 @@ def extract_dry_run(text: str) -> bool | None:
         itself.
     """
     folded = fold(text)
+    folded = mask(
+        folded, [m.span() for m in _REVIEWED.finditer(folded)]
+    )  # "preview looks fine. now for real"
     if _PREVIEW_FIRST.search(folded):
         return True
     live = [

@@ -117,6 +117,7 @@ def _literal_cron(text: str) -> str | None:
 
 
 _TYPOS = re.compile(r"\b(?:evry|eveyr|evey|everey|evrey)\b")
+_DROPPED_G = re.compile(r"\b(morn|even)in'?(?!\w)")  # "8 in the mornin"
 
 
 def _join_hours(hours: list[int]) -> str:
@@ -152,7 +153,7 @@ def _schedule(text: str) -> tuple[str | None, bool, bool]:
     literal = _literal_cron(text)
     if literal is not None:
         return literal, True, True
-    folded = g.mask_flow_names(_TYPOS.sub("every", fold(text)))
+    folded = g.mask_flow_names(_DROPPED_G.sub(r"\1ing", _TYPOS.sub("every", fold(text))))
     if g.UNSUPPORTED.search(folded):
         return None, False, False
     spec = g.parse_schedule(folded)

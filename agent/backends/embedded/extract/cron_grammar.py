@@ -37,6 +37,10 @@ _T_DOT_DAY = re.compile(r"(?:(?<=days\s)|(?<=day\s))(?P<h>\d{1,2})\.(?P<m>[0-5]\
 _T_DOT_PART = re.compile(
     r"(?<![\d.])(?P<h>\d{1,2})\.(?P<m>[0-5]\d)(?=\s*(?:in\s+the\s+)?(?:morning|afternoon|evening|night)\b)"
 )
+# "every sat, 8 in the morning": an hour with its part of the day needs no "at".
+_T_PART = re.compile(
+    r"(?<![\d:.])(?P<h>\d{1,2})(?=\s+(?:o'?clock\s+)?in\s+the\s+(?:morning|evening|afternoon|night)\b)"
+)
 _T_HOUR = re.compile(r"\b(?:at\s+)?(?:the\s+)?hour\s+(?P<h>\d{1,2})\b(?![:.]\d)")
 _T_HM = re.compile(
     rf"(?<![\d:])(?P<h>\d{{1,2}})\s*(?:[:h]|hours?\s)\s*(?P<m>\d{{2}})(?!\d|\s*min)(?:\s*{_AMPM}(?!\w))?"
@@ -181,6 +185,7 @@ def parse_times(folded: str) -> list[tuple[int, int]] | None:
         _T_DOT_DAY,
         _T_DOT_PART,
         _T_HM,
+        _T_PART,
         _T_AMPM,
         _T_NAMED,
         _T_HOUR,

@@ -98,7 +98,7 @@ def _exact_hits(text: str, folded: str, phrases: tuple[_Phrase, ...]) -> list[En
     hits: list[EnumHit] = []
     for p in phrases:
         for m in p.pattern.finditer(text if p.case_sensitive else folded):
-            hits.append(EnumHit(p.value, m.span(), p.words, True, is_negated(folded, m.start())))
+            hits.append(EnumHit(p.value, m.span(), p.words, True, is_negated(folded, m.start(), m.end())))
     return hits
 
 
@@ -125,7 +125,7 @@ def _fuzzy_hits(folded: str, phrases: tuple[_Phrase, ...]) -> list[EnumHit]:
             if DamerauLevenshtein.distance(
                 window, p.target, score_cutoff=p.limit
             ) <= p.limit and _short_words_kept(window, p.target):
-                hits.append(EnumHit(p.value, (start, end), p.size, False, is_negated(folded, start)))
+                hits.append(EnumHit(p.value, (start, end), p.size, False, is_negated(folded, start, end)))
     return hits
 
 

@@ -10,8 +10,10 @@ from rapidfuzz.distance import DamerauLevenshtein
 from agent.backends.embedded.extract.numbers import ExtractedNumber, extract_numbers
 from agent.backends.embedded.extract.text import fold, overlaps, phrase_pattern
 
+# "account ref. 1264", "run reference 1187", "customer master 1053" (an ERP's word for the record)
 _ID_TAIL = (
-    r"(?:[\s_-]*(?:id|no\.?|n[°º]|number|num|nr)(?:\s+is)?)?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})(?![\w-]|[.:/,]\d)"
+    r"(?:[\s_-]*(?:id|no\.?|n[°º]|number|num|nr|ref\.?|reference|master)(?:\s+is)?)?\s*[:#=]?\s*#?\s*"
+    r"(?P<n>\d{1,9})(?![\w-]|[.:/,]\d)"
 )
 # "the customer with id 1333", "client whose number is 1042": the id word is required after "with".
 _ID_WITH = r"(?:\s+(?:with|having|whose|under|of)(?:\s+(?:the|an?))?\s+(?:id|no\.?|number|num|nr|code|identifier|identification(?:\s+number)?)(?:\s+(?:is|of))?)?"

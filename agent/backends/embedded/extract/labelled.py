@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from agent.backends.embedded.extract.ids import UNIT_AFTER
 from agent.backends.embedded.extract.schema import PropertySpec
+from agent.backends.embedded.extract.text import is_negated
 from core.periods import canonical_period
 
 ArgValue = str | int | bool
@@ -71,6 +72,8 @@ def labelled_values(text: str, specs: Sequence[PropertySpec]) -> dict[str, ArgVa
             name = key if key in by_name else _ALIASES.get(key)
             if name is None or name not in by_name:
                 continue
+            if is_negated(text.casefold(), match.start(), match.end()):
+                continue  # "mode replace is not wanted, only append"
             quoted = match["value"][:1] in "\"'"
             spec = by_name[name]
             if not (

@@ -106,6 +106,8 @@ _NOT_NAMES = {
     "dear",
     "now",
     "then",
+    "request",  # a form's heading: "Request: customer record lookup, account ref. 1264"
+    "send",
 }
 # Lower-case messages: the name follows the last of these ("phone number for acme logistics").
 _ANCHOR = re.compile(r"\b(?:for|about|at|called|named|under the name|regarding|on)\s+")

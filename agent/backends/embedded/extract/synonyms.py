@@ -25,7 +25,7 @@ REGION: Synonyms = {
         "asie", "l'asie", "asien", "aussie", "australian"),
     "latam": ("latin america", "south america", "central america", "brazil", "mexico", "argentina", "chile",
         "colombia", "peru", "lat am", "latin am", "south am", "venezuela", "uruguay", "ecuador", "costa rica",
-        "caribbean", "bolivia", "paraguay", "panama", "guatemala", "latinoamerica", "latin"),
+        "caribbean", "bolivia", "paraguay", "panama", "guatemala", "latinoamerica", "latin", "latin american", "south american"),
     "north_america": ("US", "USA", "u.s.", "u.s.a.", "usa", "the us", "the states", "united states",
         "america", "american", "canada", "north america", "NA", "n. america", "noram", "n america", "north am",
         "north american", "us and canada",

@@ -119,16 +119,25 @@ def phrase_pattern(phrase: str, *, number_gaps: bool = False, plural: bool = Fal
     return WORD_BOUNDARY_BEFORE + body + WORD_BOUNDARY_AFTER
 
 
-def is_negated(folded: str, start: int) -> bool:
+# Said after the value: "mode replace is not wanted, only append".
+_NEGATION_AFTER = re.compile(
+    r"\s+(?:is|are)\s+not\s+(?:wanted|needed|required|desired|allowed|ok(?:ay)?)\b|\s+not\s+(?:wanted|needed)\b"
+)
+
+
+def is_negated(folded: str, start: int, end: int | None = None) -> bool:
     """Tell whether the words just before ``start`` negate what follows ("not the bank", "instead of csv").
 
     Args:
         folded: Folded text.
         start: Index where the negated phrase would begin.
+        end: Index where it ends, to also read a negation said after it ("replace is not wanted").
 
     Returns:
-        True when a negation word ends right before ``start``.
+        True when a negation word ends right before ``start`` (or one follows ``end``).
     """
+    if end is not None and _NEGATION_AFTER.match(folded, end):
+        return True
     return NEGATION.search(folded[max(0, start - 24) : start]) is not None
 
 

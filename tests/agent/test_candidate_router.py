@@ -76,6 +76,11 @@ def _settings(var: Path) -> Settings:
     return load_settings(var_dir=var, database_url=f"sqlite:///{var / 'switchboard.db'}")
 
 
+# The session fixture trains and gates three routers: about 90 s on a quiet day of this 2-core machine, 280 s on a
+# day it ran three times slower (2026-12-05), more beside the rest of the suite. The suite's 300 s guard would stop it.
+pytestmark = pytest.mark.timeout(1200)
+
+
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
     with pytest.MonkeyPatch.context() as env:

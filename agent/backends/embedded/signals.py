@@ -22,7 +22,7 @@ from agent.backends.embedded.extract.schema import describe_schema
 
 # A follow-up only adjusts a call; these verbs ask for something no tool does ("now drop the customers table").
 _DESTRUCTIVE = re.compile(
-    r"\b(delet(?:e|ing)|drop(?!\s+(?:\w+\s+){0,3}(?:an?\s+)?(?:e-?mail|line|note|message|text|mail|ping)\b)|"
+    r"\b(delet(?:e|ing)|drop(?!\s+(?:\w+\s+){0,3}(?:an?\s+)?(?:e-?mail|line|note|message|text|mail|ping)\b|\s+(?:is|was|goes|went|date|day)\b)|"
     r"remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|nuke|zap|scrap|trash|get\s+rid\s+of|"
     r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt|"
     r"void|undo|revert(?!\s+(?:with|once|when|after|to\s+(?:me|us)|back|asap|at|soon|quickly|promptly|today|by|on)\b|\W*$)|roll ?back|suppress|pause|"
@@ -81,7 +81,7 @@ _ELSEWHERE = re.compile(
     r"(?!\.\w)|"  # "hooks.slack.com" in a webhook's address names no messenger
     r"\b(kubectl|docker|terraform|helm|ansible)\b|\b(on|via|in|over|through)\s+(ms\s+|microsoft\s+)?(teams|signal)\b|"
     r"(?-i:\bLINE\b)|\bcompetitors?\b|\bmarket\s+share\b|\bconvert\b.{0,40}\b(to|into)\s+(rand|euros?|dollars?|pounds?|yen|usd|eur|gbp|zar)\b|"
-    r"\bexchange\s+rates?\b|\b(build|create|make|add|design|want|need)\s+(me\s+)?(a\s+)?(new|custom)\s+report\b|"
+    r"\bexchange\s+rates?\b|\bwho'?s\s+winning\b|\bwho\s+(won|wins|is\s+winning)\s+(the\s+)?(worlds|league|cup|match|game|final)|\b(build|create|make|add|design|want|need)\s+(me\s+)?(a\s+)?(new|custom)\s+report\b|"
     r"\b(write|give|show)\s+me\s+(a|an|some|the)\s+(sql|python|bash|shell|excel)?\s*(query|script|code|regex|formula|macro)\b|"
     # Forecasts, and work inside someone's own spreadsheet: no report predicts, no tool edits a sheet.
     r"\b(produce|make|create|build|prepare|draw\s+up|put\s+together|give\s+me|do|run)\s+(\w+\s+){0,3}"
@@ -146,6 +146,7 @@ _NO_TOOL_CHANGE = re.compile(
     r"\b(add|create|set\s+up|configure|register|define)\s+(an?\s+)?(new\s+)?(\w+\s+)?"
     r"(destination|recipient\s+group|user|api\s+key|sftp\s+(server|target))\b|"
     r"\b(update|change|set|edit)\s+(the\s+)?([\w-]+\s+){0,2}(column|field|cell|unit_?price)\b|\b(rename|re-?label)\b|"
+    r"\b(change|set|update|edit|lower|raise|cut)\s+(the\s+)?(list\s+|unit\s+|catalog(ue)?\s+)?prices?\s+(on|of|for)\b|"
     # A rule's own number set to another: "change credit hold overdue days to 90", "set gold to 300k".
     r"\b(change|set|raise|lower|increase|decrease|make|drop|cut|reduce|bring|push|move)\s+(the\s+)?"
     r"(credit[\s-]+hold|vip|gold|silver|bronze|bulk\s+discount)"

@@ -19,7 +19,7 @@ _LIVE = re.compile(
     rf"\b(?:for\s+real|go\s+ahead\s+and\s+(?:apply|do\s+it|run\s+it|change)|now\s+apply\b{_NOT_AS_PREVIEW}|"
     rf"you\s+may\s+(?:now\s+)?(?:apply|proceed|go\s+ahead)|apply\s+(?:it|them|the\s+changes?|for\s+real|now){_NOT_AS_PREVIEW}|"
     r"actually\s+(?:apply|change|do\s+it|run\s+it)|make\s+the\s+changes?|commit\s+(?:it|the\s+changes?)|"
-    rf"(?:not|no|never)\s+(?:just\s+|only\s+|merely\s+|simply\s+)?(?:as\s+)?(?:a\s+|an\s+|another\s+)?{_PREVIEW_WORDS}|"
+    rf"(?:not|no|never)\s+(?:just\s+|only\s+|merely\s+|simply\s+)?(?:as\s+)?(?:a\s+|an\s+|another\s+|the\s+)?{_PREVIEW_WORDS}|"
     r"skip\s+the\s+(?:dry[\s-]?run|preview)|"
     r"(?:don'?t|do\s+not|not)\s+(?:just\s+|only\s+)?(?:preview|simulate|show)|live\s+run|do\s+it\s+live|"
     r"without\s+(?:a\s+)?(?:dry[\s-]?run|preview)|wet\s+run|really\s+apply|persist\s+(?:it|the\s+changes?)|"

@@ -46,6 +46,7 @@ DATE = rf"(?:{ISO}|{DAY}\s+(?:of\s+)?{MON}(?:\s*,?\s*{YEAR})?|{MON}\s+{DAY}(?:\s
 _TO = r"\s*(?:to|until|till|through|thru|and|-|\.\.)\s*"
 _NOW = r"(?:today|now|date|the\s+present)"
 
+_END_OF_MONTH = re.compile(rf"({_TO})(?:the\s+)?end\s+of\s+(?P<m>{MON})")
 _FULL_RANGE = re.compile(rf"(?:\b(?:from|between)\s+)?(?P<a>{DATE}){_TO}(?P<b>{DATE}|{_NOW}\b)")
 _DAYS_THEN_MONTH = re.compile(
     rf"(?:\b(?:from|between)\s+)?(?:the\s+)?(?P<d1>{DAYNUM}){_TO}(?:the\s+)?(?P<d2>{DAYNUM})\s+(?:of\s+)?"
@@ -102,6 +103,10 @@ def parse_daynum(text: str) -> int | None:
     else:
         value = _ORDINAL_WORDS.get(re.sub(r"[\s-]+", " ", text), 0)
     return value if 1 <= value <= 31 else None
+
+
+def _last_day(month: int, year: int) -> int:
+    return ((date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)).day
 
 
 def month_number(text: str) -> int:
@@ -162,6 +167,8 @@ def build_range(first: DayMonthYear, last: DayMonthYear, today: date) -> str | N
 
 def match_full_range(text: str, today: date) -> str | None:
     """Match "from 2026-03-01 to 2026-03-15", "1 march - 15 april", "since 1 nov to today"."""
+    # "from June first through the end of September": the month's last day
+    text = _END_OF_MONTH.sub(lambda m: f"{m[1]}{_last_day(month_number(m['m']), today.year)} {m['m']}", text)
     for m in _FULL_RANGE.finditer(text):
         first = parse_date_text(m.group("a"))
         if first is None:

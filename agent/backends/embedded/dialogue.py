@@ -91,7 +91,7 @@ _END_CLAUSE = (
 _ING = r"(?:ing|in'?)"
 _STATUS = re.compile(
     r"\b(how'?d|how\s+did|did\s+(it|that|this|the\s+\w+)\s+(work|go|run|finish|succeed|pass|go\s+through|complete|fail)|"
-    r"(is|was|has)\s+(it|that|this)\s+(done|finished|through|ok|okay|completed?|over|failed|still\s+running)|"
+    r"(is|was|has)\s+(it|that|this|the\s+same)\s+(done|finished|through|ok|okay|completed?|over|failed|still\s+running)|"
     r"any\s+(luck|news|update|progress|word)|all\s+good|how\s+(it|that|this)\s+(went|turned\s+out|ended)|(it|that)\s+(worked|work|go\s+through|went\s+ok|ended\s+up)|"
     rf"done\s+yet|finished\s+yet|still\s+(running|go{_ING}|work{_ING}|busy|on\s+it)|or\s+(done|finished)|"
     rf"how\s+(it|that|this|things)(\s+is|'s|\s+are)\s+(go{_ING}|gett{_ING}\s+on|com{_ING}\s+along|look{_ING})|where\s+(are\s+we|is\s+it|are\s+things)\s+(with|at|on)|"
@@ -99,11 +99,12 @@ _STATUS = re.compile(
     rf"how\s+(is|are)\s+(it|that|things)\s+(go{_ING}|look{_ING}|com{_ING}\s+along))\b|"
     r"^\W*(status|progress|update|news)(\s+(on|of)\s+(it|that|this))?\W*$|\b(its|it'?s)\s+(run\s+)?status\b|"
     # "done?", "finished?", "ok?" after a start; "is it gone well?" (a Dutch or German speaker's perfect tense)
-    r"^\W*(done|finished|complete[d]?|succeeded|ok(ay)?|good|success(ful)?|worked|through|over)\W*\?[\W]*$|"
+    r"^\W*(done|finished|complete[d]?|succeeded|ok(ay)?|good|success(ful)?|worked|through|over)\W*\?[\W]*"
+    r"((abi|abla|hocam|bro|mate|boss|sir|pls|please)\W*)?$|"
     r"\b(is|has)\s+(it|that|this)\s+(gone|went|run|ran)\s+(well|ok(ay)?|fine|alright|through|smoothly)\b|"
     r"^\W*how\s+is\s+it\b|\b(finish(ed)?|done|complete[d]?)\s+already\b|"
     r"(^|[.?!]\s*)\W*(is\s+it\s+|it'?s\s+)?already\s+(finish(ed)?|done|complete[d]?|through|over)(\s+or\s+not(\s+yet)?)?\W*$|"
-    r"\b(revert|come\s+back|get\s+back)\s+(to\s+me\s+)?with\s+(the\s+)?status\b|"
+    r"\b(revert|reply|come\s+back|get\s+back)\s+(to\s+me\s+)?with\s+(the\s+)?status\b|"
     r"\b(is|was|has)\s+the\s+(retry|rerun|run|job|export|sync|load|import|upload|delivery)\s+(done|finished|through|"
     r"ok(ay)?|complete[d]?|over)\b",
     re.I,

@@ -116,6 +116,7 @@ _NEW_COUNT = (
         re.I,
     ),
     re.compile(rf"^\W*{_COUNT}\s*(?:instead|then)\W*$", re.I),
+    re.compile(rf"^\W*and\s+at\s+{_COUNT}\s*(?:units|pcs|pieces)?\W*$", re.I),  # "and at 500?"
     # "Please revise the quotation to 180 units; all other particulars unchanged."
     re.compile(
         r"^\W*(?:(?:please|kindly|pls)\s+)?(?:revise|update|change|amend|adjust|increase|reduce|lower|raise)\s+"

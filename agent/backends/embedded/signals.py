@@ -22,7 +22,7 @@ from agent.backends.embedded.extract.schema import describe_schema
 
 # A follow-up only adjusts a call; these verbs ask for something no tool does ("now drop the customers table").
 _DESTRUCTIVE = re.compile(
-    r"\b(delet(?:e|ing)|drop(?!\s+(?:\w+\s+){0,3}(?:an?\s+)?(?:e-?mail|line|note|message|text|mail|ping)\b|\s+(?:is|was|goes|went|date|day)\b)|"
+    r"\b(delet(?:e|ing)|(?<!new )(?<!the )(?<!merch )(?<!latest )(?<!next )(?<!this )(?<!product )drop(?!\s+(?:\w+\s+){0,3}(?:an?\s+)?(?:e-?mail|line|note|message|text|mail|ping)\b|\s+(?:is|was|goes|went|date|day)\b)|"
     r"remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|nuke|zap|scrap|trash|get\s+rid\s+of|"
     r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt|"
     r"void|undo|revert(?!\s+(?:with|once|when|after|to\s+(?:me|us)|back|asap|at|soon|quickly|promptly|today|by|on)\b|\W*$)|roll ?back|suppress|pause|"
@@ -96,7 +96,7 @@ _ELSEWHERE = re.compile(
 # Formats no export or report writes (a load reads xlsx, so the load is spared): "export the orders as a pdf".
 _NO_SUCH_FORMAT = re.compile(
     r"\b(as|into|to|in)\s+(an?\s+)?(parquet|pdf|avro|orc|yaml|html|docx?|ods|tsv|xlsx?)\b|"
-    r"\b(parquet|pdf|avro|orc|yaml|html|docx?|ods|xlsx?|excel)\s+(format|file)s?\b",
+    r"\b(parquet|pdf|avro|orc|yaml|html|docx?|ods|xlsx?|excel)\s+(format|file)s?\b|\b(pdf|parquet|avro|docx?|html)\s+(export|version|copy)\b",
     re.I,
 )
 # A load reads xlsx, so an xlsx only refuses a load when the message asks for an export ("Export orders as XLSX").
@@ -146,7 +146,10 @@ _NO_TOOL_CHANGE = re.compile(
     r"\b(add|create|set\s+up|configure|register|define)\s+(an?\s+)?(new\s+)?(\w+\s+)?"
     r"(destination|recipient\s+group|user|api\s+key|sftp\s+(server|target))\b|"
     r"\b(update|change|set|edit)\s+(the\s+)?([\w-]+\s+){0,2}(column|field|cell|unit_?price)\b|\b(rename|re-?label)\b|"
-    r"\b(change|set|update|edit|lower|raise|cut)\s+(the\s+)?(list\s+|unit\s+|catalog(ue)?\s+)?prices?\s+(on|of|for)\b|"
+    r"\b(add|create|remove)\s+(an?\s+|the\s+)?(new\s+)?(column|field|attribute)s?\b|"
+    r"\b(draft|write|compose|prepare)\s+(an?\s+|the\s+)?([\w-]+\s+)?(memo|letter|postmortem|post-mortem|press\s+release|essay|blog\s+post)\b|"
+    r"\b(change|set|update|edit|lower|raise|cut)\s+(the\s+)?(list\s+|unit\s+|catalog(ue)?\s+)?prices?\s+(on|of|for)\b"
+    r"(?!\s+\d).{0,40}\bto\s+\$?\d|"
     # A rule's own number set to another: "change credit hold overdue days to 90", "set gold to 300k".
     r"\b(change|set|raise|lower|increase|decrease|make|drop|cut|reduce|bring|push|move)\s+(the\s+)?"
     r"(credit[\s-]+hold|vip|gold|silver|bronze|bulk\s+discount)"
@@ -158,7 +161,7 @@ _REMOVES_DATA = frozenset({"normalize_dataset", "ingest_file"})
 # A load replaces what it wipes ("load it as replace, wipe the old ones"); "remove the rows just loaded" loads nothing.
 _REPLACES = re.compile(
     r"\b(replace|replacing|overwrite|overwriting|reload|re-?import)\b|"
-    r"\b(old|existing|previous|current)\s+(ones|rows|data|records|entries|products|orders|customers)\b",
+    r"\b(old|existing|previous|current)\s+(ones|rows|data|records|entries|products|orders|customers)\b(?!\.\w)",
     re.I,
 )
 # Free-text arguments that should hold a short, specific value: a name, an e-mail, an id.

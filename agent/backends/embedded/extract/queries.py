@@ -35,7 +35,8 @@ _BARE_ID = re.compile(r"(?<![\w.,-])(\d{3,7})(?![\w.,-]|\.\d|\s*(?:units?|pcs|pi
 _ID_LABEL = re.compile(r"\bid\s*[:#=]\s*(\d{3,7})\b", re.I)
 _POSSESSIVE = re.compile(r"'s?$")
 _ARTIFACT_ID = re.compile(
-    r"\b(?:artifact|artefact|file|export|output)\s*(?:id|no\.?|number)?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})\b"
+    r"\b(?:artifact|artefact)\s*(?:id|no\.?|number)?\s*[:#=]?\s*#?\s*(?P<n>\d{1,9})\b|"
+    r"\b(?:file|export|output)\s*(?:id|no\.?|number)?\s*[:#=]?\s*#?\s*(?P<n2>\d{1,9})\b"
     r"(?!\s+(?:the\s+)?(?:partner|bank|finance|erp|sftp|share|webhook|ops|sales)\b)"  # "export 2 partner": 2 = to
 )
 # "deliver 271 -> partner_sftp": a bare number right after the verb, before where it goes, is the file's id.
@@ -106,6 +107,8 @@ _NOT_NAMES = {
     "dear",
     "now",
     "then",
+    "who's",
+    "whos",
     "request",  # a form's heading: "Request: customer record lookup, account ref. 1264"
     "send",
 }
@@ -194,7 +197,7 @@ def extract_artifact(text: str) -> str | None:
     """
     folded = fold(text)
     if m := _ARTIFACT_ID.search(folded) or _DELIVER_ID.search(folded):
-        return m.group("n")
+        return m.group("n") or m.group("n2")
     if _LATEST.search(folded):
         return "latest"
     return None

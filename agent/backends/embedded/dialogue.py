@@ -92,6 +92,7 @@ _ING = r"(?:ing|in'?)"
 _STATUS = re.compile(
     r"\b(how'?d|how\s+did|did\s+(it|that|this|the\s+\w+)\s+(work|go|run|finish|succeed|pass|go\s+through|complete|fail)|"
     r"(is|was|has)\s+(it|that|this|the\s+same)\s+(done|finished|through|ok|okay|completed?|over|failed|still\s+running)|"
+    r"(it|that|this|the\s+same)\s+(has|is)\s+(been\s+)?(completed?|finished|done|through)\b(?!\s+\w)|"
     r"any\s+(luck|news|update|progress|word)|all\s+good|how\s+(it|that|this)\s+(went|turned\s+out|ended)|(it|that)\s+(worked|work|go\s+through|went\s+ok|ended\s+up)|"
     rf"done\s+yet|finished\s+yet|still\s+(running|go{_ING}|work{_ING}|busy|on\s+it)|or\s+(done|finished)|"
     rf"how\s+(it|that|this|things)(\s+is|'s|\s+are)\s+(go{_ING}|gett{_ING}\s+on|com{_ING}\s+along|look{_ING})|where\s+(are\s+we|is\s+it|are\s+things)\s+(with|at|on)|"
@@ -99,7 +100,7 @@ _STATUS = re.compile(
     rf"how\s+(is|are)\s+(it|that|things)\s+(go{_ING}|look{_ING}|com{_ING}\s+along))\b|"
     r"^\W*(status|progress|update|news)(\s+(on|of)\s+(it|that|this))?\W*$|\b(its|it'?s)\s+(run\s+)?status\b|"
     # "done?", "finished?", "ok?" after a start; "is it gone well?" (a Dutch or German speaker's perfect tense)
-    r"^\W*(done|finished|complete[d]?|succeeded|ok(ay)?|good|success(ful)?|worked|through|over)\W*\?[\W]*"
+    r"^\W*(is\s+(it\s+)?)?(done|finish(ed)?|complete[d]?|succeeded|ok(ay)?|good|success(ful)?|worked|through|over)\W*\?[\W]*"
     r"((abi|abla|hocam|bro|mate|boss|sir|pls|please)\W*)?$|"
     r"\b(is|has)\s+(it|that|this)\s+(gone|went|run|ran)\s+(well|ok(ay)?|fine|alright|through|smoothly)\b|"
     r"^\W*how\s+is\s+it\b|\b(finish(ed)?|done|complete[d]?)\s+already\b|"
@@ -111,7 +112,9 @@ _STATUS = re.compile(
 )
 _GO_AHEAD = re.compile(
     r"\b(go\s+ahead|kick\s+(it|that|this)\s+off|fire\s+(it|that)\s+(off|away)|"
-    r"do\s+(it|that|this)(\s+(for\s+real|now|4\s+real|properly))?(?!\s+again)|"
+    r"(do|dae)\s+(it|that|this)(\s+(for\s+real|now|4\s+real|properly))?(?!\s+again)|"
+    # "now real do", "please do real one", "ok now actually run the tiering!!"
+    r"(now|do|run)\s+(a\s+|the\s+)?real(\s+(one|do|thing|run|deal))?\b|actually\s+(run|apply|do)\b|"
     r"(run|apply|execute|start|launch|ship|commit|action)\s+(it|that|them|this)|make\s+it\s+(so|happen)|proceed|"
     r"let'?s\s+(do|go)|(for|4)\s+real|go\s+for\s+it|pull\s+the\s+trigger|green[\s-]?light|"
     r"^\W*commit\W*$|carry\s+(it|that|them|those|this)\s+out|make\s+it\s+real(ly)?|lock\s+it\s+in|"

@@ -199,7 +199,7 @@ _CONTACTS_CUSTOMER = re.compile(
     r"(e-?mail|mail|text|call|ring|phone|message|write\s+to|contact|reach\s+out\s+to|chase|nudge|remind|notify|"
     r"tell|inform|warn|thank|reply\s+to|respond\s+to|send(?:(?:\s+(?:an?\s+)?(?:e-?mail|message|note|text|reminder)s?)?"
     r"\s+to)?)\s+(?:all\s+)?(?:of\s+)?(?:the\s+|our\s+|every\s+|each\s+|those\s+|these\s+)?(?:clients?|customers?|"
-    r"buyers?|policyholders?|account\s+holders?)\b(?![\'’]s|\s+(?:list|data|export|file|report|dataset|table|csv|sheet|master|team|group|success|"
+    r"buyers?|policyholders?|account\s+holders?|guests?|patients?|tenants?|residents?|passengers?|consignees?)\b(?![\'’]s|\s+(?:list|data|export|file|report|dataset|table|csv|sheet|master|team|group|success|"
     r"service|care|ops|support|sync|records?|ids?|numbers?|details|query|lookup|search|to|as|\d))",
     re.I,
 )

@@ -37,7 +37,7 @@ _GROUP_NOUN = r"(?:team|group|people|folks|guys|department|dept|colleagues|crew|
 _TELL = re.compile(
     r"\b(?:tell|inform|remind|let|notify|warn|ping|message|alert|update)\s+(?:the\s+|our\s+)?"
     r"(?!(?:to|for|on|in)\s)(?P<who>[\w.@+-]+)"
-    rf"(?:\s+{_GROUP_NOUN})?(?:\s+know)?(?:\s+{_VIA})?\s+(?:that\s+|about\s+)?"
+    rf"(?:\s+{_GROUP_NOUN})?(?:\s+know)?(?:\s+{_VIA}\s*[,:;]?)?\s+(?:that\s+|about\s+)?"  # "ping ops on email, the …"
 )
 # "that" opens a message, unless it is the thing sent: "telegram that to @ops", dictated "telegram that two @ops",
 # "send that very same note to sales".

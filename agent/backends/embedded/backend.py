@@ -15,7 +15,7 @@ from typing import Any
 from agent.backends.base import Alternative, DecideRequest, Decision, Turn
 from agent.backends.embedded import dialogue, signals
 from agent.backends.embedded.calibration import JointCalibration
-from agent.backends.embedded.dialogue_time import THAT_ONE
+from agent.backends.embedded.dialogue_time import THAT_ONE, count_beside
 from agent.backends.embedded.entities import EntityIndex, Tagged, typed_names
 from agent.backends.embedded.extract.booleans import extract_dry_run
 from agent.backends.embedded.extract.periods import extract_period
@@ -24,7 +24,7 @@ from agent.backends.embedded.places import named_refusal, target_refusal
 from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_models import Prediction
 from agent.backends.embedded.routing import Routing
-from agent.backends.embedded.speech_acts import SpeechAct, as_typed, read_speech_act
+from agent.backends.embedded.speech_acts import SpeechAct, as_typed, before_aside, read_speech_act
 from agent.backends.embedded.thread_customer import ANOTHER_NAME, PERSON, pronoun_customer
 from tools.registry import Registry
 
@@ -85,6 +85,11 @@ class EmbeddedBackend:
             held = speech.holds(label) and "dry_run" not in self._props(label)  # a preview is never held back
             if label and whole[3].probability > prediction.probability and not held:
                 asked, (tagged, routed, embeddings, prediction) = speech.args_text, whole
+        if prediction.label is None and (head := before_aside(asked)) is not None:
+            # "I need every product as a CSV — the stall is doing a stocktake": the statement after asks nothing
+            first = self._route(routing, index, head)
+            if first[3].label is not None and first[3].probability >= _NEW_REQUEST:
+                tagged, routed, embeddings, prediction = first
         named = self._named(index, tagged if speech.args_text == asked else speech.args_text)
         if routing.shadow is not None and request.forced_tool is None:
             # The candidate reads the same embedding: shadowing costs its classifiers, not a second encoding.
@@ -177,21 +182,10 @@ class EmbeddedBackend:
         if followup:
             assert previous is not None and previous.tool is not None
             return self._followup(request, previous, tool, p_tool, alternatives)
-        if tool is None:
-            confidence = max(1.0 - prediction.probability, prediction.oos_probability)
-            return Decision(
-                tool=None,
-                confidence=round(min(1.0, confidence), 4),
-                tool_probability=0.0,
-                alternatives=[
-                    Alternative(tool=prediction.top_label, probability=round(prediction.probability, 4)),
-                    *alternatives,
-                ],
-                backend=self.name,
-                model=self.model,
-                # "upload it to the Leeds office", "run the payroll flow": say what there is instead
-                refusal=named_refusal(speech.args_text),
-            )
+        if tool is None:  # "upload it to the Leeds office", "run the payroll flow": say what there is instead
+            confidence = round(min(1.0, max(1.0 - prediction.probability, prediction.oos_probability)), 4)
+            refused = self._no_tool(confidence, None, None, prediction, alternatives)
+            return refused.model_copy(update={"refusal": named_refusal(speech.args_text)})
         found = self._extract(tool, speech.args_text, request.today, named)
         args: dict[str, Any] = dict(found.values)
         args.update(self._defaults(tool, speech.args_text, args))
@@ -247,7 +241,7 @@ class EmbeddedBackend:
     def _no_tool(
         self,
         confidence: float,
-        note: str,
+        note: str | None,
         tool: str | None,
         prediction: Prediction,
         alternatives: list[Alternative],
@@ -261,7 +255,7 @@ class EmbeddedBackend:
             ],
             backend=self.name,
             model=self.model,
-            notes=[note],
+            notes=[note] if note else [],
         )
 
     def _reference(
@@ -348,7 +342,9 @@ class EmbeddedBackend:
         kept = dialogue.kept_text(text)  # "B300, not B200" names one product
         found = self._extract(previous.tool or "", kept, today, self._named(self._index(), kept))
         typed = {k: v for k, v in found.values.items() if k not in _FREE_TEXT}
-        if typed or self._defaults(previous.tool or "", text, {}):
+        # "No, no — Stark Retail specifically." after a lookup: a customer of the database's is the next one
+        named = previous.tool == "lookup_customer" and "client_id" in self._named(self._index(), kept)
+        if typed or named or self._defaults(previous.tool or "", text, {}):
             return True
         # A free-text value ("and Globex?") counts only when the message reads as a follow-up, and never when
         # it is really a period ("the same for last month" is no customer called "last month").
@@ -367,8 +363,8 @@ class EmbeddedBackend:
         alternatives: list[Alternative],
     ) -> Decision:
         assert previous.tool is not None
-        # "the same message to sales": the message stays, only the recipient changes.
-        changed: dict[str, Any] = {}
+        # "the same message to sales" keeps the message; "make it 20 and EMEA only" sets the count too.
+        changed: dict[str, Any] = dict(count_beside(request.text, previous.args))
         for sentence in dialogue.value_sentences(request.text):  # a later sentence's value wins
             kept = dialogue.kept_text(sentence)
             found = self._extract(previous.tool, kept, request.today, self._named(self._index(), kept))

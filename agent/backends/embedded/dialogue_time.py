@@ -31,7 +31,9 @@ _NEW_TIME_WORDS = re.compile(
 )
 # A change said as such: "make that the 2nd instead", "Tuesday instead of Monday", "change only the day".
 _CHANGE = re.compile(
-    r"\binstead\b|\brather\s+than\b|^\W*(actually\W+)?(make|change|move)\s+(it|that|only)\b", re.I
+    r"\binstead\b|\brather\s+than\b|^\W*(actually\W+)?(make|change|move)\s+(it|that|only)\b|"
+    r"\bi\s+(wanted|meant)\b|,\s*not\s+(on\s+)?[a-z]+days?\b",  # "I wanted Thursday, not Friday"
+    re.I,
 )
 _REJECTED_DAY = re.compile(
     r"\b(instead\s+of|rather\s+than|not)\s+(on\s+)?(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?s?\b",
@@ -109,7 +111,7 @@ _COUNT = rf"(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{1,6}}|(?:a\s+)?(?:{_NUMBER_WORDS})(
 _NEW_COUNT = (
     re.compile(
         r"^\W*(?:(?:no|ok(?:ay)?|alright|right|fine|great|perfect|cool|yeah|yes|so|actually|sorry|hmm+|and)\W+)*"
-        r"(?:(?:make|change|set|bump|up)\s+(?:it|that)"
+        r"(?:(?:make|change|set|bump|up)\s+(?:it|that)|(?:give|show)\s+(?:me|us)"
         r"(?:\s+(?:up\s+)?to)?|how\s+about|what\s+about|what\s+if\s+(?:they|we|it|he|she)\s+(?:go|goes|went|take|"
         rf"takes|order|orders|bump\s+it|push\s+it)(?:\s+(?:up\s+)?to)?)\s*{_COUNT}\s*(?:units|pcs|pieces|x)?\s*"
         r"(?:instead|then|please|pls)?\W*$",
@@ -169,6 +171,18 @@ def new_count(text: str) -> int | None:
         if (found := pattern.match(text)) and (count := parse_number(found["n"])) is not None:
             return count
     return None
+
+
+# "Make it 20 and North America only", "Same for North America, and give me 10": a count beside another value
+_AND = re.compile(r",(?!\d)\s*(?:and\s+)?|\s+and\s+", re.I)
+
+
+def count_beside(text: str, args: Mapping[str, Any]) -> dict[str, int]:
+    """The count one part of a follow-up sets while the others change other values."""
+    if (slot := count_slot(args)) is None:
+        return {}
+    counts = [count for part in _AND.split(text) if (count := new_count(part)) is not None]
+    return {slot: counts[-1]} if counts else {}
 
 
 def new_value(text: str, tool: str, args: Mapping[str, Any]) -> Reference | None:

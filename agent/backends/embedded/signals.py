@@ -90,7 +90,14 @@ _ELSEWHERE = re.compile(
     r"\bsort\s+(my|the|this)\s+(pivot|sheet|spreadsheet|workbook)\b|"
     r"\b(colou?r|highlight|bold)\b.{0,40}\b(rows?|cells?|columns?)\b|"
     r"^\W*(please\s+)?(put|paste|push|write|insert|copy)\b.{0,40}\b(into|in|to)\s+(my|our)\s+"
-    r"(google\s+sheets?|spreadsheet|excel|sheet|workbook)\b",
+    r"(google\s+sheets?|spreadsheet|excel|sheet|workbook)\b|"
+    # Stock on the shelf and its settings, and staff rotas: no tool keeps either.
+    r"\bhow\s+many\b.{0,40}\b(on\s+the\s+shel(f|ves)|in\s+stock|on\s+hand|in\s+the\s+(warehouse|store|bin|stores))\b|"
+    r"\b(what'?s|what\s+(is|are)|show\s+me|check|tell\s+me)\s+(the\s+|our\s+)?(stock|inventory)\s+(levels?|on\s+hand|position)\b|"
+    r"\b(set|change|update|raise|lower|adjust|bump)\s+(the\s+)?(re-?order\s+(point|level|qty|quantity)|par\s+level|"
+    r"(minimum|min|safety)\s+stock)s?\b|"
+    r"\b(build|make|create|draw\s+up|do|plan|write|sort\s+out)\s+(me\s+|us\s+)?(a|the|our|next\s+week'?s)\s+"
+    r"(\w+\s+){0,2}(rota|roster|shift\s+plan)\b",
     re.I,
 )
 # Formats no export or report writes (a load reads xlsx, so the load is spared): "export the orders as a pdf".
@@ -135,6 +142,7 @@ _NO_TOOL_CHANGE = re.compile(
     # A tier, a flow or a role set by hand: "give Initech gold status", "make a new flow", "make me an approver".
     r"\b(give|grant|make|set|move|put|bump)\b.{0,40}\b(gold|silver|bronze|vip)\s+(status|tier|level)\b|"
     r"\b(make|create|build|add|set\s+up|write)\s+(me\s+)?(an?\s+)?new\s+(flow|pipeline|workflow|job)\b|"
+    r"\ban?\s+new\s+(flow|pipeline|workflow|job)\s+(called|named)\b|"  # "schedule a new flow called …"
     r"\b(make|add|set)\s+(me|myself|him|her|them|\w+)\s+(an?\s+)?(approver|admin|administrator)\b|"
     r"\b(modify|amend|edit|change|update|alter|correct)\s+(the\s+)?order\s+(no\.?\s*|number\s+|#\s*)?\d|"
     r"\b(update|change|edit|correct)\s+(the\s+|their\s+|its\s+)?(contact|e-?mail|phone|address|billing)\b|"

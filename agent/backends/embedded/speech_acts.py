@@ -144,6 +144,30 @@ def read_speech_act(text: str) -> SpeechAct:
     )
 
 
+# A statement after the request only says why: "I need every product we carry as a CSV — the merch stall is doing a
+# stocktake". It opens with its subject and neither asks, wants, nor holds anything back.
+_ASIDE_BREAK = re.compile(r"\s+[-–—]\s+|;\s+|(?<=[a-z0-9])\.\s+")
+_STATEMENT = re.compile(r"^(?:the|our|my|his|her|their|we|they|he|she|it|its|it's|this|these|those)\s", re.I)
+_ASKS = re.compile(
+    r"\?|\b(?:please|pls|kindly|should|must|needs?|wants?|would|could|can|will|shall|don'?t|not|never|no|also|then)\b|"
+    r"'ll\b",
+    re.I,
+)
+
+
+def before_aside(text: str) -> str | None:
+    """The request before a statement that only explains it, or None when nothing follows it or that asks too."""
+    parts = _ASIDE_BREAK.split(text.strip(), maxsplit=1)
+    if (
+        len(parts) == 2
+        and len(parts[0].split()) >= 3
+        and _STATEMENT.match(parts[1])
+        and not _ASKS.search(parts[1])
+    ):
+        return parts[0]
+    return None
+
+
 def _asks_something(clause: str) -> bool:
     """Whether a focusing clause names anything beyond "just show me" ("just the quote" does; "I just want to see")."""
     return any(word.casefold() not in _GENERIC for word in _CONTENT.findall(clause))
@@ -193,11 +217,29 @@ _SIGN_OFF = re.compile(
 _ENUMERATOR = re.compile(r"(?:^|(?<=\s))\(?\d{1,2}[).]\s+")
 
 
-# A counter's shorthand for the words that name a tool: "qte them 30 B300", "sched the sync for 6"; and Indian
+# A counter's shorthand for the words that name a tool: "qte them 30 B300", "sched the sync for 6", Hinglish
+# "chalao"; and Indian
 # business English's "revert" for "reply" ("check party code 1311 and revert with the details"), which an ERP
 # consultant's "revert the posting" would otherwise make sound like undoing something.
-_SHORTHAND = {"qte": "quote", "qtes": "quotes", "quot": "quote", "sched": "schedule", "rpt": "report"}
+_SHORTHAND = {
+    "qte": "quote",
+    "qtes": "quotes",
+    "quot": "quote",
+    "sched": "schedule",
+    "rpt": "report",
+    "chalao": "run",  # Hindi and Bengali "run it": "customer sync ta ekhon chalao"
+    "chalaao": "run",
+}
 _SHORTHAND_WORD = re.compile(rf"(?<![\w-])({'|'.join(_SHORTHAND)})(?![\w-])", re.I)
+# A value repaired as it is typed: "Look up 1256 — no wait, 1265", "20 B200, sorry, I mean B300". The first is gone.
+_SELF_REPAIR = re.compile(
+    r"(?<![\w-])[A-Za-z]{0,3}-?\d[\w-]*\s*[-–—,]?\s*(?:no\s*,?\s*)?(?:wait|sorry|oops)?\s*,?\s*"
+    r"(?:(?<=wait)|(?<=wait,)|(?<=sorry)|(?<=sorry,)|(?<=oops)|(?<=oops,)|i\s+mean[t]?\s*,?|correction\s*:?|"
+    r"scratch\s+that\s*,?)\s+(?=[A-Za-z]{0,3}-?\d)",
+    re.I,
+)
+# "the state of the execution 91" (Romanian "starea", French "l'état"): a run's state is its status.
+_STATE_OF_RUN = re.compile(r"\bstate\s+of\s+(?:the\s+)?(?:execution|run|job)\b", re.I)
 _REVERT_REPLY = re.compile(
     r"\brevert(?=\s+(?:back\s+)?(?:with|to\s+(?:me|us)|at\s+the\s+earliest|asap)\b)", re.I
 )
@@ -218,7 +260,8 @@ def as_typed(text: str, skus: Collection[str] = ()) -> str:
     if len(_ENUMERATOR.findall(text)) >= 2:
         text = _ENUMERATOR.sub("", text)
     plain = _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(1).casefold()], _ANALOGY.sub("", text)).strip()
-    text = _REVERT_REPLY.sub("reply", plain or text)
+    text = _STATE_OF_RUN.sub("status of run", _REVERT_REPLY.sub("reply", plain or text))
+    text = _SELF_REPAIR.sub("", text)
     return unspoken(without_letter_frame(text), skus)
 
 

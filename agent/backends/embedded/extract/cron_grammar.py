@@ -23,7 +23,8 @@ _HOUR_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
 _AMPM = r"(?P<ap>a\.?m\.?|p\.?m\.?|o'?clock)"
 
 _T_PAST = re.compile(
-    rf"\b(?P<q>half|quarter)\s+(?P<dir>past|to)\s+(?P<h>\d{{1,2}}|{_HOUR_WORDS})\b(?:\s*{_AMPM}(?!\w))?"
+    rf"\b(?P<q>half|quarter)\s+(?P<dir>past|to)\s+(?P<h>\d{{1,2}}|{_HOUR_WORDS}|noon|midday|midnight)\b"
+    rf"(?:\s*{_AMPM}(?!\w))?"
 )
 # "7 and half", "seven and a quarter": how many languages say 7:30 and 7:15.
 _T_AND_Q = re.compile(
@@ -146,8 +147,11 @@ def mask_flow_names(folded: str) -> str:
     return mask(folded, [m.span() for m in _FLOW_NAMES.finditer(folded)])
 
 
+_NAMED_HOURS = {"noon": 12, "midday": 12, "midnight": 24}  # "a quarter to midnight" is 23:45
+
+
 def _hour_number(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() else parse_number(raw)
+    return int(raw) if raw.isdigit() else _NAMED_HOURS.get(raw) or parse_number(raw)
 
 
 def _daypart(after: str, folded: str) -> str | None:
@@ -212,7 +216,10 @@ def parse_times(folded: str) -> list[tuple[int, int]] | None:
                     minute = {"half": 30, "quarter": 15}[groups["q"]]
                     if groups.get("dir") == "to":
                         hour, minute = hour - 1, 45
-                hour = _adjust(hour, groups.get("ap"), _daypart(folded[m.end() : m.end() + 30], folded))
+                if groups["h"] in _NAMED_HOURS:
+                    hour %= 24  # a named hour is already the clock's: "quarter past midnight" is 00:15
+                else:
+                    hour = _adjust(hour, groups.get("ap"), _daypart(folded[m.end() : m.end() + 30], folded))
             if not (0 <= hour <= 23 and 0 <= minute <= 59):
                 return None
             found.append((m.start(), hour, minute))

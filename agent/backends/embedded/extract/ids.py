@@ -299,8 +299,9 @@ def _next_word_start(folded: str, index: int) -> int:
 
 
 def _is_sku_token(m: re.Match[str], known_keys: Collection[str] = ()) -> bool:
-    # "h100x" is a catalogue code even though a lone "h" usually starts a half-year ("H1").
-    return m.group("l").lower() not in _NOT_SKU_PREFIX or sku_key(m.group()) in known_keys
+    # "h100x", "H-55" and "H200" are catalogue codes even though a lone "h" usually starts a half-year or an hour.
+    code = m.group("l").lower() == "h" and (m.group("h") or len(m.group("d")) >= 3)
+    return m.group("l").lower() not in _NOT_SKU_PREFIX or code or sku_key(m.group()) in known_keys
 
 
 def _sku_text(m: re.Match[str]) -> str:

@@ -86,12 +86,48 @@ _SINCE_DAY = re.compile(
     rf"{_SINCE}(?:the\s+)(?P<d>{DAYNUM})(?!\s*(?:of\s+)?(?:{MONTH_ALT})\b)"
     r"(?!\s+(?:quarter|half|week|month|year|fiscal|term|period)\b)"
 )
+# "now the 16th to today": this month's day up to now; "since the season opened on the 1st of September".
+_DAY_TO_NOW = re.compile(rf"\bthe\s+(?P<d>{DAYNUM}){_TO}{_NOW}\b")
+_SINCE_EVENT = re.compile(rf"\bsince\s+(?:[a-z']+\s+){{1,5}}?(?:on|in)\s+(?P<a>{DATE})")
 _SINGLE = re.compile(rf"(?P<a>{DATE})")
 _ISO_PARTS = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 _MON_ONLY = re.compile(MON)
 _YEAR_ONLY = re.compile(YEAR)
 
 DayMonthYear = tuple[int, int, int | None]
+
+
+# Day-first numeric dates, as most of Europe writes them: "01.09.2026", "from 16.11 until 20.11". Without a year
+# only in a range after "from" or "between", or after "since", where a decimal or a time ("16.30") cannot stand.
+_DOTTED = r"(?<![\d.])(?P<{0}d>\d{{1,2}})\.(?P<{0}m>\d{{2}}|\d(?=\.))"  # "16.11", "1.9." (not "2.5")
+_DOTTED_YEAR = re.compile(_DOTTED.format("a") + r"\.(?P<ay>(?:19|20)\d{2})(?![\d])")
+_UNIT = r"(?:eur|usd|gbp|ron|chf|kg|k|pcs|units?|pieces|tonnes?|%|€|\$)"  # "between 2.10 and 2.12 eur"
+_DOTTED_PAIR = re.compile(
+    rf"\b(?:from|between)\s+{_DOTTED.format('a')}\.?(?P<to>{_TO}){_DOTTED.format('b')}\.?(?![\w%]|\s*{_UNIT}\b)"
+)
+_DOTTED_SINCE = re.compile(rf"(?P<since>{_SINCE})" + _DOTTED.format("a") + r"\.?(?![\d])")
+_MONTH_NAMES = [name for name, _ in sorted(MONTHS.items(), key=lambda kv: kv[1]) if len(name) > 3]
+
+
+def _spelled(day: str, month: str, year: str = "") -> str | None:
+    d, m = int(day), int(month)
+    if not (1 <= d <= 31 and 1 <= m <= 12):
+        return None
+    return f"{d} {_MONTH_NAMES[m - 1]}{' ' + year if year else ''}"
+
+
+def spell_numeric_dates(text: str) -> str:
+    """``text`` with day-first dotted dates spelled out ("16.11" -> "16 november") where they must be dates."""
+
+    def pair(m: re.Match[str]) -> str:
+        a, b = _spelled(m["ad"], m["am"]), _spelled(m["bd"], m["bm"])
+        return f"from {a}{m['to']}{b}" if a and b else m.group()
+
+    text = _DOTTED_YEAR.sub(lambda m: _spelled(m["ad"], m["am"], m["ay"]) or m.group(), text)
+    text = _DOTTED_PAIR.sub(pair, text)
+    return _DOTTED_SINCE.sub(
+        lambda m: m["since"] + (_spelled(m["ad"], m["am"]) or m.group()[len(m["since"]) :]), text
+    )
 
 
 def parse_daynum(text: str) -> int | None:
@@ -217,7 +253,7 @@ def _period_start(unit: str, today: date, *, previous: bool) -> date:
 def match_since(text: str, today: date) -> str | None:
     """Match open-ended ranges up to today: "since 1 Nov", "since monday", "since Q3", "since 2025"."""
     start: date | None = None
-    if m := _SINCE_DATE.search(text):
+    if m := _SINCE_DATE.search(text) or _SINCE_EVENT.search(text):
         dmy = parse_date_text(m.group("a"))
         start = _resolve(dmy, today) if dmy else None
     elif m := _SINCE_WEEKDAY.search(text):
@@ -249,7 +285,7 @@ def match_since(text: str, today: date) -> str | None:
         start = _resolve((1, month, int(m.group("y")) if m.group("y") else None), today)
     elif m := _SINCE_YEAR.search(text):
         start = date(int(m.group("y")), 1, 1)
-    elif m := _SINCE_DAY.search(text):
+    elif m := _SINCE_DAY.search(text) or _DAY_TO_NOW.search(text):
         day = parse_daynum(m.group("d"))
         anchor = today if day is not None and day <= today.day else today.replace(day=1) - timedelta(days=1)
         start = safe_date(anchor.year, anchor.month, day) if day is not None else None

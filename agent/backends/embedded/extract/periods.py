@@ -225,7 +225,7 @@ def extract_period(text: str, *, today: date) -> str | None:
     Returns:
         A Period keyword or an explicit "YYYY-MM-DD..YYYY-MM-DD" range, or None when the text names no period.
     """
-    normalized = pw.normalize_period_text(text)
+    normalized = pd.spell_numeric_dates(pw.normalize_period_text(text))
     for matcher in _MATCHERS:
         found = matcher(normalized, today)
         if found is not None:

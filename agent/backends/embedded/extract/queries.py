@@ -31,7 +31,7 @@ _TRAIL = re.compile(
     r"in\s+the\s+(?:crm|database|db|system)|customer|client|account)\b[\s,:;.!?]*)*$"
 )
 _NAMED = re.compile(r"\b(?:named|called)\s+")
-_BARE_ID = re.compile(r"(?<![\w.,-])(\d{3,7})(?![\w.,-]|\.\d|\s*(?:units?|pcs|pieces?|items?|x\b|of\b|%))")
+_BARE_ID = re.compile(r"(?<![\w.,-])(\d{3,7})(?![\w.-]|,\d|\.\d|\s*(?:units?|pcs|pieces?|items?|x\b|of\b|%))")
 _ID_LABEL = re.compile(r"\bid\s*[:#=]\s*(\d{3,7})\b", re.I)
 _POSSESSIVE = re.compile(r"'s?$")
 _ARTIFACT_ID = re.compile(
@@ -45,7 +45,8 @@ _DELIVER_ID = re.compile(
 )
 _LATEST = re.compile(
     r"\b(?:latest|la+t+e?s+t|lastest|most\s+recent|newest|newst|freshest|just\s+(?:generated|made|created)|"
-    r"last\s+(?:one|file|export|artifact|artefact|report|output|generated|created))\b|\bthe\s+last\s+one\b"
+    r"last\s+(?:one|file|export|artifact|artefact|report|output|generated|created|exported|produced|written))\b|"
+    r"\bthe\s+last\s+one\b"
 )
 
 
@@ -111,6 +112,8 @@ _NOT_NAMES = {
     "whos",
     "request",  # a form's heading: "Request: customer record lookup, account ref. 1264"
     "send",
+    # interjections that open a correction: "Hmm, not them. What about Pinnacle Retail?"
+    *("hm", "hmm", "hmmm", "um", "umm", "uh", "er", "erm", "oh", "ah", "well", "no", "nope", "nah", "wait"),
 }
 # Lower-case messages: the name follows the last of these ("phone number for acme logistics").
 _ANCHOR = re.compile(r"\b(?:for|about|at|called|named|under the name|regarding|on)\s+")
@@ -172,6 +175,9 @@ def extract_query(text: str) -> str | None:
     if have := _HAVE_AS.search(text):
         return (have["name"] or have["ours"]).strip()
     rest = _after_anchor(text.strip())
+    asked, _, more = rest.partition("? ")
+    if more and (lead := _LEAD.match(fold(asked))) and lead.end() and fold(asked)[lead.end() :].strip():
+        rest = asked  # "whos ironclad engineering? tier + hold status. over": the name is what was asked
     if named := _NAMED.search(fold(rest)):
         rest = rest[named.end() :]
     while True:
@@ -183,7 +189,7 @@ def extract_query(text: str) -> str | None:
     if trail is not None:
         rest = rest[: trail.start()]
     rest = _POSSESSIVE.sub("", rest.strip(" \t,:;.!?#")).strip()
-    return rest or None
+    return None if all(w.casefold().strip(".,!?") in _NOT_NAMES for w in rest.split()) else rest
 
 
 def extract_artifact(text: str) -> str | None:

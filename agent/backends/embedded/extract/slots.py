@@ -185,7 +185,8 @@ def _enum(ctx: _Context, spec: PropertySpec, all_specs: list[PropertySpec]) -> F
     if len(found) > 1 and spec.name == "dataset":
         # "load products.json into the products, customers keep asking": where it goes, or the file's name, says.
         target = _INTO.search(ctx.visible)
-        for clue in (target.group(1) if target else "", stem):
+        verb = _VERB_OBJECT.search(ctx.visible)  # "export all orders …, our accounts team needs it"
+        for clue in (target.group(1) if target else "", stem, verb.group(1) if verb else ""):
             narrowed = [v for v in enum_candidates(clue, values=spec.enum, synonyms=synonyms) if v in found]
             if clue and len(narrowed) == 1:
                 return narrowed[0]
@@ -199,6 +200,12 @@ _IN_ORDER = re.compile(
     r"\bin\s+(?:good\s+|proper\s+|better\s+)?order\b(?!s|\s+(?:table|data|file|list|lines?)\b)", re.I
 )
 _INTO = re.compile(r"\b(?:into|in\s+to|onto)\s+((?:the\s+|our\s+)?[\w-]+(?:\s+[\w-]+)?)", re.I)
+# The dataset an export, load or clean acts on is the word right after its verb.
+_VERB_OBJECT = re.compile(
+    r"^\W*(?:please\s+)?(?:export|extract|dump|download|load|import|ingest|clean|normali[sz]e|tidy(?:\s+up)?|dedupe)\s+"
+    r"(?:(?:all|the|our|every|of|whole|entire)\s+)*([\w-]+)",
+    re.I,
+)
 
 
 def _prefer_stated(ctx: _Context, name: str, found: Found, by_name: Found) -> Found:

@@ -60,7 +60,7 @@ REPORT: Synonyms = {
     "sales_by_product": ("by product", "per product", "product sales", "best sellers", "bestsellers",
         "best-sellers", "best selling", "top products", "top sellers", "sales by sku", "by sku",
         "product breakdown", "products sold", "product sold", "sold the most", "revenue by product",
-        "sales of products", "which products", "selling products", "units sold", "sells best", "sell best",
+        "sales of products", "sales on products", "sales on product", "sales per item", "which products", "selling products", "units sold", "sells best", "sell best",
         "sells the most", "sell the most", "most sold", "most popular products", "top items", "top skus",
         "best items", "popular products", "top selling", "top-selling",
         # a parts counter's products: "sales by part # last 30 days"

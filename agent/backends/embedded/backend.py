@@ -25,6 +25,7 @@ from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_models import Prediction
 from agent.backends.embedded.routing import Routing
 from agent.backends.embedded.speech_acts import SpeechAct, as_typed, before_aside, read_speech_act
+from agent.backends.embedded.stray import stray_number
 from agent.backends.embedded.thread_customer import ANOTHER_NAME, PERSON, pronoun_customer
 from tools.registry import Registry
 
@@ -32,6 +33,7 @@ _FOLLOWUP, _ANAPHORA = dialogue.FOLLOWUP_WORD, dialogue.POINTS_BACK
 FOLLOWUP_DISCOUNT = 0.97
 # A call lacking a required argument cannot be right as it stands: its confidence stays below every threshold.
 INCOMPLETE_CAP = 0.5
+STRAY_NUMBER_CAP = 0.55  # a number no argument holds: the call is checked with the operator before it runs
 # Extraction disagrees with the router: a free-text argument swallowed the message (see signals.swallowed).
 DISAGREEMENT_DISCOUNT = 0.6
 REFERENCE_CONFIDENCE = 0.9  # a short message resolved against the previous call ("how'd that go", "go ahead")
@@ -102,6 +104,8 @@ class EmbeddedBackend:
             confidence = routing.calibration.apply(confidence, has_tool=decision.tool is not None)
         if decision.tool is not None and decision.missing:
             confidence = min(confidence, INCOMPLETE_CAP)
+        elif decision.tool and stray_number(request.text, decision.args, self._props(decision.tool)):
+            confidence = min(confidence, STRAY_NUMBER_CAP)  # "Same for EMEA, and give me 10", the top 10 kept
         update["confidence"] = round(confidence, 4)
         return decision.model_copy(update=update)
 

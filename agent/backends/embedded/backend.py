@@ -188,8 +188,8 @@ class EmbeddedBackend:
             return self._followup(request, previous, tool, p_tool, alternatives)
         if tool is None:  # "upload it to the Leeds office", "run the payroll flow": say what there is instead
             confidence = round(min(1.0, max(1.0 - prediction.probability, prediction.oos_probability)), 4)
-            refused = self._no_tool(confidence, None, None, prediction, alternatives)
-            return refused.model_copy(update={"refusal": named_refusal(speech.args_text)})
+            out_of_scope = self._no_tool(confidence, None, None, prediction, alternatives)
+            return out_of_scope.model_copy(update={"refusal": named_refusal(speech.args_text)})
         found = self._extract(tool, speech.args_text, request.today, named)
         args: dict[str, Any] = dict(found.values)
         args.update(self._defaults(tool, speech.args_text, args))

@@ -300,7 +300,7 @@ def _next_word_start(folded: str, index: int) -> int:
 
 def _is_sku_token(m: re.Match[str], known_keys: Collection[str] = ()) -> bool:
     # "h100x", "H-55" and "H200" are catalogue codes even though a lone "h" usually starts a half-year or an hour.
-    code = m.group("l").lower() == "h" and (m.group("h") or len(m.group("d")) >= 3)
+    code = m.group("l").lower() == "h" and bool(m.group("h") or len(m.group("d")) >= 3)
     return m.group("l").lower() not in _NOT_SKU_PREFIX or code or sku_key(m.group()) in known_keys
 
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from agent.backends.embedded.backend import STRAY_NUMBER_CAP, EmbeddedBackend
-from agent.backends.embedded.stray import stray_number
+from agent.backends.embedded.backend import DOUBT_CAP, EmbeddedBackend
+from agent.backends.embedded.extract.queries import extract_query
+from agent.backends.embedded.stray import doubt, stray_number
 from tests.utils.embedded import Earlier, decide
 from tools.registry import build_registry
 
@@ -91,8 +92,21 @@ def test_a_call_with_a_stray_number_is_checked_first(
     db_backend: EmbeddedBackend, text: str, after: Earlier | None
 ) -> None:
     decision = decide(db_backend, text, after)
-    assert decision.tool is not None and decision.confidence <= STRAY_NUMBER_CAP
+    assert decision.tool is not None and decision.confidence <= DOUBT_CAP
 
 
 def test_a_call_holding_every_number_keeps_its_confidence(db_backend: EmbeddedBackend) -> None:
-    assert decide(db_backend, "top 12 customers in EMEA this year").confidence > STRAY_NUMBER_CAP
+    assert decide(db_backend, "top 12 customers in EMEA this year").confidence > DOUBT_CAP
+
+
+def test_a_name_that_took_in_the_message_is_doubted() -> None:
+    text = "is the forklift in bay two fixed yet, the driver is asking"
+    assert doubt(text, text, {"query": text}, props("lookup_customer")) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("no wait i meant cobalt foods", "cobalt foods"), ("nah try atlas retail", "atlas retail")],
+)
+def test_a_correction_lead_in_is_no_part_of_the_name(text: str, name: str) -> None:
+    assert extract_query(text) == name

@@ -25,7 +25,7 @@ from agent.backends.embedded.router import IntentRouter
 from agent.backends.embedded.router_models import Prediction
 from agent.backends.embedded.routing import Routing
 from agent.backends.embedded.speech_acts import SpeechAct, as_typed, before_aside, read_speech_act
-from agent.backends.embedded.stray import stray_number
+from agent.backends.embedded.stray import doubt
 from agent.backends.embedded.thread_customer import ANOTHER_NAME, PERSON, pronoun_customer
 from tools.registry import Registry
 
@@ -33,9 +33,8 @@ _FOLLOWUP, _ANAPHORA = dialogue.FOLLOWUP_WORD, dialogue.POINTS_BACK
 FOLLOWUP_DISCOUNT = 0.97
 # A call lacking a required argument cannot be right as it stands: its confidence stays below every threshold.
 INCOMPLETE_CAP = 0.5
-STRAY_NUMBER_CAP = 0.55  # a number no argument holds: the call is checked with the operator before it runs
-# Extraction disagrees with the router: a free-text argument swallowed the message (see signals.swallowed).
-DISAGREEMENT_DISCOUNT = 0.6
+# A complete call that extraction doubts (see stray.doubt) is checked with the operator before it runs.
+DOUBT_CAP = 0.55
 REFERENCE_CONFIDENCE = 0.9  # a short message resolved against the previous call ("how'd that go", "go ahead")
 # Free-text slots: a value for one alone is no evidence of a follow-up ("great, thanks" is no customer search).
 _FREE_TEXT = frozenset({"query", "message", "recipient", "file", "path"})
@@ -102,10 +101,12 @@ class EmbeddedBackend:
         confidence = decision.confidence
         if routing.calibration is not None:
             confidence = routing.calibration.apply(confidence, has_tool=decision.tool is not None)
+        props = self._props(decision.tool) if decision.tool else {}
         if decision.tool is not None and decision.missing:
             confidence = min(confidence, INCOMPLETE_CAP)
-        elif decision.tool and stray_number(request.text, decision.args, self._props(decision.tool)):
-            confidence = min(confidence, STRAY_NUMBER_CAP)  # "Same for EMEA, and give me 10", the top 10 kept
+        elif props and (why := doubt(request.text, speech.args_text, decision.args, props)):
+            # "Same for EMEA, and give me 10" answered with the top 10 kept: asked before it runs, saying why
+            confidence, update["notes"] = min(confidence, DOUBT_CAP), [*decision.notes, why]
         update["confidence"] = round(confidence, 4)
         return decision.model_copy(update=update)
 
@@ -222,10 +223,6 @@ class EmbeddedBackend:
             args, inherited = ({**args, "client_id": client}, True) if client else (args, inherited)
         missing = [m for m in [*found.missing, *found.ambiguous] if m not in args]
         confidence = p_tool * (FOLLOWUP_DISCOUNT if inherited else 1.0)
-        notes = []
-        if (name := signals.swallowed(speech.args_text, args)) is not None:
-            confidence *= DISAGREEMENT_DISCOUNT
-            notes.append(f"{name} took in most of the message")
         return Decision(
             tool=tool,
             args=args,
@@ -236,7 +233,6 @@ class EmbeddedBackend:
             backend=self.name,
             model=self.model,
             followup=inherited,
-            notes=notes,
         )
 
     def _props(self, tool: str) -> Mapping[str, Any]:

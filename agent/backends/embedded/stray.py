@@ -1,4 +1,4 @@
-"""A number the operator wrote that no argument of the call holds: the sign that extraction missed something.
+"""Doubts about a complete call: a number no argument holds, or a name that took in the whole message.
 
 "Same for North America, and give me 10" answered with the top 10 kept, "runs from 16.11 until 20.11" answered
 with the last 7 days: calls like these would run without asking, so the backend checks them with the operator
@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from agent.backends.embedded.signals import swallowed
 
 _NUMBER = re.compile(r"(?<![\w.,/:#-])\d+(?:[.,:/]\d+)*(?![\w/:%-]|[.,]\w)")
 _WORD_AFTER = re.compile(
@@ -34,6 +36,20 @@ _TEXTING_BEFORE = re.compile(
 )
 # Arguments a number can fill; a tool with none of them ("explain_rule") says nothing about the numbers around it.
 _NUMERIC_KINDS = frozenset({"integer", "number"})
+
+
+def doubt(text: str, args_text: str, args: Mapping[str, Any], props: Mapping[str, Any]) -> str | None:
+    """Why a complete call may not be what was asked, in the operator's words, or None when nothing is in doubt.
+
+    A number no argument holds, or a name to look up that took in most of the message.
+
+    ``text`` is the message, ``args_text`` the part its arguments are read from (without negated clauses).
+    """
+    if (number := stray_number(text, args, props)) is not None:
+        return f"I couldn't tell what “{number}” was for"
+    if swallowed(args_text, args) is not None:
+        return "I wasn't sure which words are the name to look up"
+    return None
 
 
 def stray_number(text: str, args: Mapping[str, Any], props: Mapping[str, Any]) -> str | None:

@@ -22,7 +22,9 @@ _LEAD = re.compile(
     r"the|a|an|our|this|that|customer|customers|client|clients|account|accounts|company|record|records|"
     r"contact|profile|entry|called|named|for|about|on|with|of|me|us|by|name|email|e-mail|id|number|no\.?|"
     r"and|also|pull|fetch|find|fnd|lookup|look|up|search|srch|custmer|costumer|costumers|cust|acct|where|who|what|"
-    r"phone|address)"
+    r"phone|address|"
+    # a correction's lead-in: "no wait i meant wayne foods", "nah try initech systems"
+    r"no|nah|nope|wait|try|actually|sorry|um+|uh+|hmm+|i\s+meant|i\s+mean)"
     r"(?=[\s,:;?!]|$)[\s,:;]*",
 )
 _TRAIL = re.compile(

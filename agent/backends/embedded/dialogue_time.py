@@ -111,8 +111,7 @@ _COUNT = rf"(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{1,6}}|(?:a\s+)?(?:{_NUMBER_WORDS})(
 _NEW_COUNT = (
     re.compile(
         r"^\W*(?:(?:no|ok(?:ay)?|alright|right|fine|great|perfect|cool|yeah|yes|so|actually|sorry|hmm+|and)\W+)*"
-        r"(?:(?:make|change|set|bump|up)\s+(?:it|that)|(?:give|show)\s+(?:me|us)"
-        r"(?:\s+(?:up\s+)?to)?|how\s+about|what\s+about|what\s+if\s+(?:they|we|it|he|she)\s+(?:go|goes|went|take|"
+        r"(?:(?:make|change|set|bump|up)\s+(?:it|that)(?:\s+(?:up\s+)?to)?|(?:give|show)\s+(?:me|us)|how\s+about|what\s+about|what\s+if\s+(?:they|we|it|he|she)\s+(?:go|goes|went|take|"
         rf"takes|order|orders|bump\s+it|push\s+it)(?:\s+(?:up\s+)?to)?)\s*{_COUNT}\s*(?:units|pcs|pieces|x)?\s*"
         r"(?:instead|then|please|pls)?\W*$",
         re.I,

@@ -98,7 +98,7 @@ _STATUS = re.compile(
     rf"how\s+(it|that|this|things)(\s+is|'s|\s+are)\s+(go{_ING}|gett{_ING}\s+on|com{_ING}\s+along|look{_ING})|where\s+(are\s+we|is\s+it|are\s+things)\s+(with|at|on)|"
     rf"how'?s\s+(it|that|this|things)\s+(go{_ING}|look{_ING}|do{_ING}|com{_ING}\s+along|gett{_ING}\s+on)|"
     rf"how\s+(is|are)\s+(it|that|things)\s+(go{_ING}|look{_ING}|com{_ING}\s+along))\b|"
-    r"^\W*(status|progress|update|news)(\s+(on|of)\s+(it|that|this))?\W*$|\b(its|it'?s)\s+(run\s+)?status\b|"
+    r"^\W*(status|progress|update|news)(\s+(on|of)\s+(it|that|this|the\s+(retry|rerun|re-run|run|job|export|sync)))?\W*$|\b(its|it'?s)\s+(run\s+)?status\b|"
     # "done?", "finished?", "ok?" after a start; "is it gone well?" (a Dutch or German speaker's perfect tense)
     r"^\W*(is\s+(it\s+)?)?(done|finish(ed)?|complete[d]?|succeeded|ok(ay)?|good|success(ful)?|worked|through|over)\W*\?[\W]*"
     r"((abi|abla|hocam|bro|mate|boss|sir|pls|please)\W*)?$|"

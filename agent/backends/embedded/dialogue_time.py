@@ -164,8 +164,13 @@ def _other_unit(said: str, period: object) -> bool:
     return unit.group(1) not in period and not (unit.group(1) == "week" and period.endswith("_7_days"))
 
 
+# "Give me 20, not 10.": the value rejected after the new one
+_NOT_THAT = re.compile(r",?\s*(?:not|instead\s+of|rather\s+than)\s+[\w.,-]+\W*$", re.I)
+
+
 def new_count(text: str) -> int | None:
-    """The count a message sets alone ("make it 25", "make that five hundred", "give me 20 instead of 10")."""
+    """The count a message sets alone ("make it 25", "make that five hundred", "give me 20, not 10")."""
+    text = _NOT_THAT.sub("", text) or text
     for pattern in _NEW_COUNT:
         if (found := pattern.match(text)) and (count := parse_number(found["n"])) is not None:
             return count

@@ -27,7 +27,10 @@ _SWITCH: tuple[tuple[re.Pattern[str], str, frozenset[str]], ...] = (
     ),
     (re.compile(r"\b(quote|price)\b", re.I), "quote_price", frozenset({"create_order"})),
     (
-        re.compile(r"\b(simulate|preview|dry[\s-]?run|try)\b", re.I),
+        re.compile(
+            r"\b(simulate|preview|dry[\s-]?run|try|what\s+(would|will)\s+(it|that|this|they)\s+(change|affect|touch))\b",
+            re.I,
+        ),
         "apply_rules",
         frozenset({"explain_rule", "apply_rules"}),
     ),

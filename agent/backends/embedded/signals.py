@@ -53,7 +53,7 @@ _DECIDES_REQUESTS = re.compile(
     r"\bapprove\b.{0,40}\b(all\s+of\s+(it|them)|everything|whatever)\b|\bI\s+(approve|reject)\s+(it|that|this)\b|"
     r"(^\W*|\b(please|pls|kindly|could\s+you|can\s+you|would\s+you)\s+)(approve|reject|decline|deny)\s+"
     r"(it|that|this|request\s+#?\d+|((the|this|that)\s+|\w+['’]s\s+)(\w+\s+){0,3}request)\b|"
-    r"\b(approve|reject|decline)\s+(the\s+)?(pending\s+)?(approval|request)\s*#?\s*\d+|"
+    r"\b(approve|reject|decline|sign\s+off(\s+on)?)\s+(the\s+)?(pending\s+)?(approval|request)\s*#?\s*\d+|"
     r"\b(approve|sign|decide|accept)\b.{0,40}\bon\s+my\s+behalf\b|"
     # A decision stated rather than asked for: "mark approval 3 as approved", "I okay it".
     r"\bmark\s+(it|that|this|(the\s+)?(approval|request)(\s+#?\d+)?)\s+(as\s+)?(approved|rejected|declined|signed\s+off)\b|"

@@ -11,8 +11,9 @@ _PREVIEW_WORDS = (
     r"drill|sandbox|what[\s-]if)"
 )
 # "apply it as a dry run", "now apply it, but only as a simulation": the live verb is followed by a preview.
-_NOT_AS_PREVIEW = (
-    r"(?![\s,]+(?:it|them)?[\s,]*(?:but\s+)?(?:only\s+)?(?:as|in)\s+(?:a\s+)?(?:dry|preview|simulat|test))"
+_NOT_AS_PREVIEW = (  # "Apply it; dry run only." too
+    r"(?![\s,;:]+(?:it|them)?[\s,;:]*(?:but\s+)?(?:only\s+)?(?:as|in)\s+(?:a\s+)?(?:dry|preview|simulat|test)|"
+    r"[\s,;:]+(?:but\s+)?(?:a\s+|as\s+a\s+)?(?:dry[\s_-]?run|preview|simulation|test\s+run)\s+only\b)"
 )
 # Checked first and masked out, so "not a dry run" or "don't just preview" never counts as asking for one.
 _LIVE = re.compile(

@@ -42,6 +42,13 @@ _T_DOT_PART = re.compile(
 _T_PART = re.compile(
     r"(?<![\d:.])(?P<h>\d{1,2})(?=\s+(?:o'?clock\s+)?in\s+the\s+(?:morning|evening|afternoon|night)\b)"
 )
+# "export 5 every morning", "invoice run every monday 8": a bare hour beside the days it runs on.
+_T_EVERY_PART = re.compile(
+    r"(?<![\d:.])(?P<h>\d{1,2})(?=\s+(?:every|each)\s+(?:morning|evening|afternoon|night)\b)"
+)
+_T_WEEKDAY_HOUR = re.compile(
+    r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?\s+(?P<h>\d{1,2})(?=\s*$|\s*[,.;!])"
+)
 _T_HOUR = re.compile(r"\b(?:at\s+)?(?:the\s+)?hour\s+(?P<h>\d{1,2})\b(?![:.]\d)")
 _T_HM = re.compile(
     rf"(?<![\d:])(?P<h>\d{{1,2}})\s*(?:[:h]|hours?\s)\s*(?P<m>\d{{2}})(?!\d|\s*min)(?:\s*{_AMPM}(?!\w))?"
@@ -190,7 +197,9 @@ def parse_times(folded: str) -> list[tuple[int, int]] | None:
         _T_DOT_PART,
         _T_HM,
         _T_PART,
+        _T_EVERY_PART,
         _T_AMPM,
+        _T_WEEKDAY_HOUR,
         _T_NAMED,
         _T_HOUR,
         _T_WORD_HOUR,

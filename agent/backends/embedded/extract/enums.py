@@ -103,7 +103,8 @@ def _exact_hits(text: str, folded: str, phrases: tuple[_Phrase, ...]) -> list[En
 
 
 def _fuzzy_hits(folded: str, phrases: tuple[_Phrase, ...]) -> list[EnumHit]:
-    tokens = list(_TOKEN.finditer(folded))
+    # Numbers between the words are skipped, as the exact patterns do: "top 10 custoners" is "top customers".
+    tokens = [t for t in _TOKEN.finditer(folded) if not t.group().isdigit()]
     windows: dict[int, list[tuple[str, int, int]]] = {}
     hits: list[EnumHit] = []
     for p in phrases:

@@ -62,6 +62,11 @@ _LIMIT_AFTER = re.compile(
 _SKU = re.compile(r"(?<![\w-])(?P<l>[A-Za-z]{1,3})(?P<h>-?)(?P<d>\d{2,5})(?P<t>[A-Za-z]{0,2})(?![\w-])")
 # "x" is a count ("A100X x500"), unless the catalogue has such a code.
 _NOT_SKU_PREFIX = frozenset("q h fy cy wk no id nr top run job at am pm utc gmt v x".split())
+# A code that names another document is no product: "PO ref QA-4471", "NCR NC-2210", "batch BT-77".
+_LABELLED = re.compile(
+    r"\b(?:ref|reference|po|ticket|ncr|case|invoice|inv|batch|serial|awb|tracking)\.?\s*(?:no\.?|number)?\s*[#:]?\s*$",
+    re.I,
+)
 _A_BEFORE_SKU = re.compile(r"\b(?:a|an|single)\s+$")
 
 
@@ -347,7 +352,11 @@ def extract_sku(text: str, *, known: Sequence[str] | None = None) -> str | None:
         The SKU in canonical upper case, or None when there is none or several different ones.
     """
     keys = {sku_key(k) for k in known or ()}
-    found = [_sku_text(m) for m in _SKU.finditer(text) if _is_sku_token(m, keys)]
+    found = [
+        _sku_text(m)
+        for m in _SKU.finditer(text)
+        if _is_sku_token(m, keys) and not _LABELLED.search(text[: m.start()])
+    ]
     if known:
         found = _resolve_known(found, text, known)
     distinct = list(dict.fromkeys(found))

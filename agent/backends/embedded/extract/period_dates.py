@@ -106,6 +106,8 @@ _DOTTED_PAIR = re.compile(
     rf"\b(?:from|between)\s+{_DOTTED.format('a')}\.?(?P<to>{_TO}){_DOTTED.format('b')}\.?(?![\w%]|\s*{_UNIT}\b)"
 )
 _DOTTED_SINCE = re.compile(rf"(?P<since>{_SINCE})" + _DOTTED.format("a") + r"\.?(?![\d])")
+# "01-Jul-2026", "30/Sep/26": a day, a month's name and a year joined by dashes or slashes.
+_DASHED = re.compile(rf"(?<![\w-])(\d{{1,2}})[-/]({MONTH_ALT})\.?[-/]((?:19|20)?\d{{2}})(?![\w-])")
 _MONTH_NAMES = [name for name, _ in sorted(MONTHS.items(), key=lambda kv: kv[1]) if len(name) > 3]
 
 
@@ -117,12 +119,13 @@ def _spelled(day: str, month: str, year: str = "") -> str | None:
 
 
 def spell_numeric_dates(text: str) -> str:
-    """``text`` with day-first dotted dates spelled out ("16.11" -> "16 november") where they must be dates."""
+    """``text`` with day-first numeric dates spelled out ("16.11" -> "16 november", "01-Jul-2026" -> "01 jul 2026")."""
 
     def pair(m: re.Match[str]) -> str:
         a, b = _spelled(m["ad"], m["am"]), _spelled(m["bd"], m["bm"])
         return f"from {a}{m['to']}{b}" if a and b else m.group()
 
+    text = _DASHED.sub(lambda m: f"{m[1]} {m[2]} {m[3] if len(m[3]) == 4 else '20' + m[3]}", text)
     text = _DOTTED_YEAR.sub(lambda m: _spelled(m["ad"], m["am"], m["ay"]) or m.group(), text)
     text = _DOTTED_PAIR.sub(pair, text)
     return _DOTTED_SINCE.sub(

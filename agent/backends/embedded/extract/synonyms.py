@@ -145,7 +145,7 @@ RULESET: Synonyms = {
 RUN_STATUS: Synonyms = {
     "failed": ("failed", "failures", "failure", "failing", "errored", "errors", "error", "broken", "crashed",
         "went wrong", "fail", "fails", "blew up", "died", "went red", "turned red", "are red", "red",
-        "in the red", "in red", "aborted", "bombed", "fell over", "broke", "errored out", "unsuccessful",
+        "in the red", "in red", "aborted", "bombed", "fell over", "fallen over", "falls over", "keeled over", "broke", "errored out", "unsuccessful",
         "not successful", "did not succeed", "didn't succeed", "did not finish", "didn't finish",
         "did not work", "didn't work", "not ok", "went bad", "crashes", "timed out", "timeout", "timeouts"),
     "succeeded": ("succeeded", "successful", "success", "successes", "completed", "passed", "green", "pass",

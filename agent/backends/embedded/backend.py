@@ -376,7 +376,7 @@ class EmbeddedBackend:
             changed["dry_run"] = dry_run
         if dialogue.SAME_PAYLOAD.search(request.text):
             changed.pop("message", None)
-        args = {**previous.args, **revise_args(previous.args, changed, request.text)}
+        args = {**previous.args, **revise_args(previous.args, changed, dialogue.kept_text(request.text))}
         p_same = p_tool if tool == previous.tool else 0.0
         # Evidence, not the thread, carries the confidence: a follow-up word and a typed value for a slot of the
         # previous call, or a short message that is little more than that value.

@@ -136,7 +136,8 @@ _RETRY = re.compile(
 _DROP_FILTER = re.compile(r"\b(drop|remove|clear|lose|without)\s+(the\s+)?(region|status|limit)\b", re.I)
 # A correction's rejected value ("is G200, not G100X") is no value of the call.
 _REJECTED = re.compile(  # "not in csv", "Tuesday instead of Monday"
-    r"\b(?:not|instead\s+of|rather\s+than)\s+(?:(?:in|as|into|to|for|a|an|the|on)\s+)?[\w-]+", re.I
+    r"\b(?:not|instead\s+of|rather\s+than)\s+(?:(?:in|as|into|to|for|a|an|the|on|at)\s+)?[\w-]+(?:[:.]\d{2})?",
+    re.I,
 )
 # "the same message to sales": the previous call's text stays, only where it goes changes.
 SAME_PAYLOAD = re.compile(

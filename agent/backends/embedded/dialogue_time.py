@@ -148,7 +148,7 @@ _PREVIOUS = re.compile(r"(the\s+)?(previous|prior|preceding)\s", re.I)
 _UNIT = r"(week|wk|month|mo|mth|quarter|qtr|year|yr|day|one|period)"
 _BEFORE = re.compile(
     rf"\b(the\s+)?{_UNIT}\s+(before|prior|earlier)(\s+that)?\b|\b(one|a|1)\s+{_UNIT}\s+(back|earlier)\b|"
-    r"\b(the\s+)?(previous|prior|preceding)\s+(one|week|wk|month|quarter|qtr|year|period)\b",
+    r"\b(the\s+)?(previous|prior|preceding)\s+(one|week|wk|month|quarter|qtr|year|period)\b|\bone\s+before\b",
     re.I,
 )
 _AFTER = re.compile(rf"\b(the\s+)?{_UNIT}\s+after(\s+that)?\b|\bthe\s+following\s+{_UNIT}\b", re.I)
@@ -235,7 +235,9 @@ def next_period(text: str, tool: str, args: Mapping[str, Any], today: date) -> R
         if (
             tool == "get_run_status"
             and isinstance(run_id, int)
-            and THAT_ONE.search(text)
+            and (
+                THAT_ONE.search(text) or re.search(r"\bone\b", text)
+            )  # "the one before", "and previous one?"
             and run_id + step > 0
         ):
             return Reference(

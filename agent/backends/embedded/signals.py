@@ -22,7 +22,7 @@ from agent.backends.embedded.extract.schema import describe_schema
 
 # A follow-up only adjusts a call; these verbs ask for something no tool does ("now drop the customers table").
 _DESTRUCTIVE = re.compile(
-    r"\b(delet(?:e|ing)|(?<!new )(?<!the )(?<!merch )(?<!latest )(?<!next )(?<!this )(?<!product )drop(?!\s+(?:\w+\s+){0,3}(?:an?\s+)?(?:e-?mail|line|note|message|text|mail|ping)\b|\s+(?:is|was|goes|went|date|day)\b)|"
+    r"\b(delet(?:e|ing)|(?<!new )(?<!the )(?<!merch )(?<!latest )(?<!next )(?<!this )(?<!product )drop(?!\s+(?:\w+\s+){0,3}(?:an?\s+)?(?:e-?mail|line|note|message|text|mail|ping)\b|\s+(?:is|was|goes|went|date|day)\b|\s*(?:[.,!?;:)]|$))|"
     r"remov(?:e|ing)|truncate|wipe|eras(?:e|ing)|purge|kill|cancel|refund|nuke|zap|scrap|trash|get\s+rid\s+of|"
     r"write[ -]?off|wire|unschedule|turn off|disable|deactivate|shut ?down|revoke|grant|abort|terminate|halt|"
     r"void|undo|revert(?!\s+(?:with|once|when|after|to\s+(?:me|us)|back|asap|at|soon|quickly|promptly|today|by|on)\b|\W*$)|roll ?back|suppress|pause|"
@@ -91,6 +91,9 @@ _ELSEWHERE = re.compile(
     r"\b(colou?r|highlight|bold)\b.{0,40}\b(rows?|cells?|columns?)\b|"
     r"^\W*(please\s+)?(put|paste|push|write|insert|copy)\b.{0,40}\b(into|in|to)\s+(my|our)\s+"
     r"(google\s+sheets?|spreadsheet|excel|sheet|workbook)\b|"
+    # A breakdown no report has: "which wines sell best by grape variety", "sales by store".
+    r"\b(sell|sells|sales|sold|selling|revenue)\b.{0,40}\bby\s+(grape|variety|vintage|colou?r|size|supplier|vendor|brand|"
+    r"category|flavou?r|style|season|store|shop|branch|channel|salesperson|sales\s+rep|warehouse)\b|"
     # Stock on the shelf and its settings, and staff rotas: no tool keeps either.
     r"\bhow\s+many\b.{0,40}\b(on\s+the\s+shel(f|ves)|in\s+stock|on\s+hand|in\s+the\s+(warehouse|store|bin|stores))\b|"
     r"\b(what'?s|what\s+(is|are)|show\s+me|check|tell\s+me)\s+(the\s+|our\s+)?(stock|inventory)\s+(levels?|on\s+hand|position)\b|"
@@ -155,6 +158,13 @@ _NO_TOOL_CHANGE = re.compile(
     r"(destination|recipient\s+group|user|api\s+key|sftp\s+(server|target))\b|"
     r"\b(update|change|set|edit)\s+(the\s+)?([\w-]+\s+){0,2}(column|field|cell|unit_?price)\b|\b(rename|re-?label)\b|"
     r"\b(add|create|remove)\s+(an?\s+|the\s+)?(new\s+)?(column|field|attribute)s?\b|"
+    # Where an order goes is set outside: "change that to deliver to site 7 not the yard", "new delivery address".
+    r"\b(change|switch|amend|update)\s+(that|it|this|the\s+order)\s+(to|so\s+it)\s+(deliver|ship|goes?)\b|"
+    r"\b(delivery|shipping)\s+address\b|"
+    # A rule's own setting changed by hand: "Change bulk discount: for 500 units must be 12%, not 10%."
+    r"^\W*(please\s+)?(change|modify|amend|edit|alter|adjust|tweak|raise|lower|increase|decrease)\s+(the\s+)?"
+    r"(bulk\s+discount|credit[\s-]+hold|vip\s+(tiering|tiers?|thresholds?))\b|"
+    r"\b(bulk\s+)?discount\b.{0,40}\b(must|should)\s+(now\s+)?be\s+\d+(\.\d+)?\s*%|"
     r"\b(draft|write|compose|prepare)\s+(an?\s+|the\s+)?([\w-]+\s+)?(memo|letter|postmortem|post-mortem|press\s+release|essay|blog\s+post)\b|"
     r"\b(change|set|update|edit|lower|raise|cut)\s+(the\s+)?(list\s+|unit\s+|catalog(ue)?\s+)?prices?\s+(on|of|for)\b"
     r"(?!\s+\d).{0,40}\bto\s+\$?\d|"

@@ -238,6 +238,11 @@ _SELF_REPAIR = re.compile(
     r"scratch\s+that\s*,?)\s+(?=[A-Za-z]{0,3}-?\d)",
     re.I,
 )
+# Filipino "po", a courtesy ("Kindly quote po 1.5k pcs", "applies po."), is no purchase order ("the PO 4471").
+_PO_COURTESY = re.compile(
+    r"(?<=[a-z])(?<!\bthe)(?<!\ba)(?<!\bour)(?<!\bthis)(?<!\bthat)(?<!\byour)(?<!\btheir)(?<!\bnew)(?<!\bref)"
+    r" po(?=[.,!?]|\s*$|\s+\d)"
+)
 # "the state of the execution 91" (Romanian "starea", French "l'état"): a run's state is its status.
 _STATE_OF_RUN = re.compile(r"\bstate\s+of\s+(?:the\s+)?(?:execution|run|job)\b", re.I)
 _REVERT_REPLY = re.compile(
@@ -261,8 +266,14 @@ def as_typed(text: str, skus: Collection[str] = ()) -> str:
         text = _ENUMERATOR.sub("", text)
     plain = _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group(1).casefold()], _ANALOGY.sub("", text)).strip()
     text = _STATE_OF_RUN.sub("status of run", _REVERT_REPLY.sub("reply", plain or text))
-    text = _SELF_REPAIR.sub("", text)
+    text = _unquoted_sub(_PO_COURTESY, _unquoted_sub(_SELF_REPAIR, text))
     return unspoken(without_letter_frame(text), skus)
+
+
+def _unquoted_sub(pattern: re.Pattern[str], text: str) -> str:
+    """``text`` with ``pattern``'s matches removed outside quotes: a quoted message is sent as written."""
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    return pattern.sub(lambda m: m.group() if any(s <= m.start() < e for s, e in quoted) else "", text)
 
 
 def without_letter_frame(text: str) -> str:

@@ -97,7 +97,11 @@ _HOUR_WINDOW = re.compile(
 
 _DOW_RANGE = re.compile(rf"\b(?P<a>{_DOW_ALT})s?\s*(?:-|to|through|thru|till|until)\s*(?P<b>{_DOW_ALT})s?\b")
 _DOW_ONE = re.compile(rf"\b(?P<d>{_DOW_ALT})s?\b")
-_WEEKDAYS = re.compile(r"\b(?:week\s*days?|working\s+days?|business\s+days?|work\s*days?)\b")
+# "before the working day begins" says when, not which days
+_WEEKDAYS = re.compile(
+    r"(?<!before the )(?<!after the )(?<!start of the )(?<!end of the )(?<!by the )"
+    r"\b(?:week\s*days?|working\s+days?|business\s+days?|work\s*days?)\b(?!\s+(?:begins|starts|ends)\b)"
+)
 # "every weekend" is a schedule; "so my weekend numbers are clean" is not.
 _WEEKENDS = re.compile(
     r"(?<!my )(?<!our )(?<!your )(?<!their )(?<!before the )(?<!after the )(?<!over the )(?<!by the )"
@@ -109,7 +113,9 @@ _DAY_LIST = rf"{DAYNUM}(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)(?:the\s+)?{DAYNUM})*"
 _DOM_OF_MONTH = re.compile(
     rf"(?<!\bat\s)\b(?:the\s+)?(?P<list>{_DAY_LIST})\s+(?:days?\s+)?of\s+(?:(?:the|every|each|a)\s+)?month\b"
 )
-_DOM_ON_THE = re.compile(rf"\bon\s+the\s+(?P<list>{_DAY_LIST})")
+_DOM_ON_THE = re.compile(
+    rf"\bon\s+(?:the\s+)?(?P<list>{_DAY_LIST})(?=\s+day\b)|\bon\s+the\s+(?P<list2>{_DAY_LIST})"
+)
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)\b")
 _MONTH_START = re.compile(r"\b(?:start|beginning)\s+of\s+(?:the|every|each)\s+month\b")
 
@@ -259,9 +265,13 @@ def _days_of_month(folded: str, monthly: bool) -> str | None:
     on_the = _DOM_ON_THE.search(folded)
     # "on the 1st and 15th" names days of the month even without the word "month"; "on the 5" does not.
     of_month = _DOM_OF_MONTH.search(folded)
-    said = on_the if on_the is not None and (monthly or _ORDINAL.search(on_the.group("list"))) else of_month
+    listed = on_the.group("list") or on_the.group("list2") if on_the is not None else ""
+    said = on_the if on_the is not None and (monthly or _ORDINAL.search(listed)) else of_month
     if said is not None:
-        parts = re.split(r"\s*(?:,|\band\b|&)\s*(?:the\s+)?", said.group("list"))
+        # "every month on 3rd day at 04:00", "on the 1st and the 15th"
+        parts = re.split(
+            r"\s*(?:,|\band\b|&)\s*(?:the\s+)?", listed if said is on_the else said.group("list")
+        )
         days.extend(parse_daynum(p) or 0 for p in parts if p.strip())
     elif _MONTH_START.search(folded):
         days.append(1)

@@ -102,6 +102,10 @@ def _exact_hits(text: str, folded: str, phrases: tuple[_Phrase, ...]) -> list[En
     return hits
 
 
+# English words one letter from a value's name, so never its typo: "produce the same export" names no products.
+_WORDS = frozenset({"produce", "produced", "producer", "custom", "customs"})
+
+
 def _fuzzy_hits(folded: str, phrases: tuple[_Phrase, ...]) -> list[EnumHit]:
     # Numbers between the words are skipped, as the exact patterns do: "top 10 custoners" is "top customers".
     tokens = [t for t in _TOKEN.finditer(folded) if not t.group().isdigit()]
@@ -121,7 +125,7 @@ def _fuzzy_hits(folded: str, phrases: tuple[_Phrase, ...]) -> list[EnumHit]:
             ]
         for window, start, end in windows[p.size]:
             # Typos rarely hit the first letter; requiring it keeps "sending" from becoming "pending".
-            if window[0] != p.target[0] or abs(len(window) - len(p.target)) > p.limit:
+            if window[0] != p.target[0] or abs(len(window) - len(p.target)) > p.limit or window in _WORDS:
                 continue
             if DamerauLevenshtein.distance(
                 window, p.target, score_cutoff=p.limit

@@ -32,7 +32,7 @@ _CLIENT_BEFORE = re.compile(rf"\b(?:client|customer|cust|acct|account|party)s?(?
 _RUN_BEFORE = re.compile(rf"\b(?:run|job|execution|retry|rerun){_ID_LEAD}")
 _HASH = re.compile(r"(?<![\w#])#\s?(?P<n>\d{1,9})\b")
 _TIME_UNIT = re.compile(
-    r"^\s*(?:am|pm|a\.m\.|p\.m\.|o'?clock|h|hrs?|hours?|mins?|minutes?|secs?|seconds?|days?|weeks?|months?|"
+    r"^\s*(?:am|pm|a\.m\.|p\.m\.|o'?clock|h(?![-\w])|hrs?|hours?|mins?|minutes?|secs?|seconds?|days?|weeks?|months?|"
     r"quarters?|years?|%|percent|st|nd|rd|th)\b"
 )
 UNIT_AFTER = re.compile(

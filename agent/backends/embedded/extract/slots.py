@@ -240,6 +240,7 @@ _REVISE: Mapping[str, Callable[[str, str], str | None]] = MappingProxyType({"cro
 
 
 # Words that do ask for the regional breakdown, beside a region named in a follow-up.
+_SAME_REGION = re.compile(r"\b(?:same|that|this)\s+region\b", re.I)
 _REGION_ONLY = re.compile(r"\b(?:by|per|each|every|across)\s+regions?\b|\bsales\b|\bregional\b", re.I)
 
 
@@ -262,7 +263,9 @@ def revise_args(
     revised = dict(changed)
     # "restrict that to the EMEA region" narrows the report shown; it asks for no other report.
     narrows = "region" in revised and previous.get("report") not in (None, "sales_by_region")
-    if narrows and revised.get("report") == "sales_by_region" and _REGION_ONLY.search(text) is None:
+    # "and last month, same region?" keeps the report too: the region named is the one it already had
+    same = previous.get("report") not in (None, "sales_by_region") and _SAME_REGION.search(text) is not None
+    if (narrows or same) and revised.get("report") == "sales_by_region" and _REGION_ONLY.search(text) is None:
         del revised["report"]
     for name, revise in _REVISE.items():
         before = previous.get(name)

@@ -7,18 +7,12 @@ annotated, a customer's e-mail changed, an order changed in place).
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
-from agent.backends.embedded.backend import EmbeddedBackend
-from tests.utils.embedded import Earlier, assert_call, decide
+from tests.utils.embedded import Earlier, calls_test, refusals_test
 
 ORDERED: Earlier = ("create_order", {"client_id": 1233, "product": "C-10", "quantity": 60}, None)
 
 
-@pytest.mark.parametrize(
-    ("text", "tool", "expected", "after"),
+test_calls = calls_test(
     [
         (
             "caller says they're Hooli, H-O-O-L-I, can you find the account?",
@@ -35,23 +29,16 @@ ORDERED: Earlier = ("create_order", {"client_id": 1233, "product": "C-10", "quan
             {"ruleset": "credit_hold"},
             None,
         ),
-    ],
+    ]
 )
-def test_calls(
-    db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any], after: Earlier | None
-) -> None:
-    assert_call(db_backend, text, tool, expected, after)
 
 
-@pytest.mark.parametrize(
-    ("text", "after"),
+test_work_no_tool_does_is_refused = refusals_test(
     [
         ("Please e-mail the policyholder at Cyberdyne confirming the claim.", None),
         ("place customer 1077 on credit hold, only that one", None),
         ("Please annotate that account record with the claim number CL-10.", None),
         ("please update customer 1402's email to billing@x.com", None),
         ("make that 90 on the same order please", ORDERED),
-    ],
+    ]
 )
-def test_work_no_tool_does_is_refused(db_backend: EmbeddedBackend, text: str, after: Earlier | None) -> None:
-    assert decide(db_backend, text, after).tool is None

@@ -7,19 +7,13 @@ both auto-executed there as a follow-up of the thread's call.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
-from agent.backends.embedded.backend import EmbeddedBackend
-from tests.utils.embedded import Earlier, assert_call, decide
+from tests.utils.embedded import Earlier, calls_test, refusals_test
 
 PRODUCT_SALES: Earlier = ("run_report", {"report": "sales_by_product", "period": "last_month"}, None)
 QUOTED: Earlier = ("quote_price", {"client_id": 1480, "product": "E100X", "quantity": 30}, None)
 
 
-@pytest.mark.parametrize(
-    ("text", "tool", "expected", "after"),
+test_calls = calls_test(
     [
         (
             "email the ops group that the new product drop is live",
@@ -33,20 +27,13 @@ QUOTED: Earlier = ("quote_price", {"client_id": 1480, "product": "E100X", "quant
             {"report": "revenue_trend", "period": "2026-03-01..2026-05-31"},
             None,
         ),
-    ],
+    ]
 )
-def test_calls(
-    db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any], after: Earlier | None
-) -> None:
-    assert_call(db_backend, text, tool, expected, after)
 
 
-@pytest.mark.parametrize(
-    ("text", "after"),
+test_work_no_tool_does_is_refused = refusals_test(
     [
         ("Too dear. Go change the price on them safety boots to 45.00 in the catalog.", QUOTED),
         ("lol ok who's winning the league this year", PRODUCT_SALES),
-    ],
+    ]
 )
-def test_work_no_tool_does_is_refused(db_backend: EmbeddedBackend, text: str, after: Earlier | None) -> None:
-    assert decide(db_backend, text, after).tool is None

@@ -7,13 +7,10 @@ start; the channel named before a comma ("ping ops on email, ..."); and a hotel 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from agent.backends.embedded.backend import EmbeddedBackend
 from agent.backends.embedded.signals import contacts_customer
-from tests.utils.embedded import Earlier, assert_call
+from tests.utils.embedded import Earlier, calls_test
 
 PREVIEWED: Earlier = ("normalize_dataset", {"dataset": "orders", "dry_run": True}, None)
 RULE_PREVIEWED: Earlier = ("apply_rules", {"ruleset": "vip_tiering", "dry_run": True}, None)
@@ -21,8 +18,7 @@ EXPLAINED: Earlier = ("explain_rule", {"rule": "credit_hold"}, None)
 STARTED: Earlier = ("run_flow", {"flow": "nightly_sales_export"}, 7311)
 
 
-@pytest.mark.parametrize(
-    ("text", "tool", "expected", "after"),
+test_calls = calls_test(
     [
         ("fine, now the real one", "normalize_dataset", {"dataset": "orders", "dry_run": False}, PREVIEWED),
         (
@@ -42,12 +38,8 @@ STARTED: Earlier = ("run_flow", {"flow": "nightly_sales_export"}, 7311)
             {"channel": "telegram", "recipient": "finance", "message": "the bank file is late again"},
             None,
         ),
-    ],
+    ]
 )
-def test_calls(
-    db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any], after: Earlier | None
-) -> None:
-    assert_call(db_backend, text, tool, expected, after)
 
 
 @pytest.mark.parametrize(

@@ -8,20 +8,15 @@ report's name past a number, a bare hour beside "every morning" or a weekday, an
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
 from agent.backends.embedded.backend import EmbeddedBackend
-from tests.utils.embedded import Earlier, assert_call, decide
+from tests.utils.embedded import Earlier, calls_test, decide
 
 TOP: Earlier = ("run_report", {"report": "top_customers", "period": "last_month"}, None)
 EXPLAINED: Earlier = ("explain_rule", {"rule": "credit_hold"}, None)
 RETRIED: Earlier = ("retry_run", {"run_id": 5120}, 5177)
 
 
-@pytest.mark.parametrize(
-    ("text", "tool", "expected", "after"),
+test_calls = calls_test(
     [
         ("Show me 15, not 10.", "run_report", {"report": "top_customers", "limit": 15}, TOP),
         (
@@ -60,12 +55,8 @@ RETRIED: Earlier = ("retry_run", {"run_id": 5120}, 5177)
         ),
         ("nightly sales export every friday 7", "schedule_flow", {"cron": "0 7 * * 5"}, None),
         ("status of the rerun?", "get_run_status", {"run_id": 5177}, RETRIED),
-    ],
+    ]
 )
-def test_calls(
-    db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any], after: Earlier | None
-) -> None:
-    assert_call(db_backend, text, tool, expected, after)
 
 
 def test_a_request_signed_off_by_number_is_the_approvers_own_act(db_backend: EmbeddedBackend) -> None:

@@ -8,13 +8,10 @@ read as a deletion; and a rule's setting, a breakdown no report has and a delive
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from agent.backends.embedded.backend import EmbeddedBackend
 from agent.backends.embedded.signals import unsupported
-from tests.utils.embedded import Earlier, assert_call, decide
+from tests.utils.embedded import Earlier, calls_test, refusals_test
 
 STATUS: Earlier = ("get_run_status", {"run_id": 3310}, None)
 SCHEDULED: Earlier = ("schedule_flow", {"flow": "invoice_run", "cron": "45 5 * * *"}, None)
@@ -27,8 +24,7 @@ BY_PRODUCT: Earlier = (
 ORDERED: Earlier = ("create_order", {"client_id": 1042, "product": "B200", "quantity": 40}, 612)
 
 
-@pytest.mark.parametrize(
-    ("text", "tool", "expected", "after"),
+test_calls = calls_test(
     [
         ("how much for 300 H-55 for 1042?", "quote_price", {"quantity": 300, "product": "H-55"}, None),
         ("please quote po 2k pcs of b-10 for client 1042", "quote_price", {"quantity": 2000}, None),
@@ -64,23 +60,16 @@ ORDERED: Earlier = ("create_order", {"client_id": 1042, "product": "B200", "quan
             {"client_id": 1042, "quantity": 80},
             None,
         ),
-    ],
+    ]
 )
-def test_calls(
-    db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any], after: Earlier | None
-) -> None:
-    assert_call(db_backend, text, tool, expected, after)
 
 
-@pytest.mark.parametrize(
-    ("text", "after"),
+test_work_no_tool_does_is_refused = refusals_test(
     [
         ("Which products sell best by colour this month?", None),
         ("please change the order so it goes to site 4", ORDERED),
-    ],
+    ]
 )
-def test_work_no_tool_does_is_refused(db_backend: EmbeddedBackend, text: str, after: Earlier | None) -> None:
-    assert decide(db_backend, text, after).tool is None
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,9 @@ database; and stock on the shelf, a reorder point, a staff rota and a new flow a
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
 from agent.backends.embedded.backend import EmbeddedBackend
 from agent.backends.embedded.speech_acts import as_typed
-from tests.utils.embedded import Earlier, assert_call, decide
+from tests.utils.embedded import Earlier, assert_call, calls_test, refusals_test
 
 TOP: Earlier = ("run_report", {"report": "top_customers", "period": "this_year", "limit": 10}, None)
 SCHEDULED: Earlier = ("schedule_flow", {"flow": "invoice_run", "cron": "0 8 * * 1"}, None)
@@ -30,8 +26,7 @@ QUOTED: Earlier = ("quote_price", {"client_id": 1042, "product": "B200", "quanti
 REPORTED: Earlier = ("run_report", {"report": "sales_by_product", "period": "last_month"}, None)
 
 
-@pytest.mark.parametrize(
-    ("text", "tool", "expected", "after"),
+test_calls = calls_test(
     [
         (
             "Export all orders of this month as xml, our customers team wants it",
@@ -95,12 +90,8 @@ REPORTED: Earlier = ("run_report", {"report": "sales_by_product", "period": "las
         ),
         ("whos cobalt foods? tier and hold status. over", "lookup_customer", {"query": "cobalt foods"}, None),
         ("Look up 1042 — no wait, 1044, fat fingers.", "lookup_customer", {"query": "1044"}, None),
-    ],
+    ]
 )
-def test_calls(
-    db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any], after: Earlier | None
-) -> None:
-    assert_call(db_backend, text, tool, expected, after)
 
 
 def test_hinglish_run_is_read_as_run() -> None:
@@ -113,14 +104,11 @@ def test_h_codes_are_products_without_the_database(backend: EmbeddedBackend) -> 
     )
 
 
-@pytest.mark.parametrize(
-    ("text", "after"),
+test_work_no_tool_does_is_refused = refusals_test(
     [
         ("set reorder level for A100X bolts to 400", None),
         ("how many b200 we got on the shelf", QUOTED),
         ("great, now make the weekend rota from that", REPORTED),
         ("Schedule a new flow called month_end_pack every Monday at 7.", None),
-    ],
+    ]
 )
-def test_work_no_tool_does_is_refused(db_backend: EmbeddedBackend, text: str, after: Earlier | None) -> None:
-    assert decide(db_backend, text, after).tool is None

@@ -7,20 +7,14 @@ count after "and at", a name after "Who's", and an artifact id before a destinat
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
-from agent.backends.embedded.backend import EmbeddedBackend
-from tests.utils.embedded import Earlier, assert_call, decide
+from tests.utils.embedded import Earlier, calls_test, refusals_test
 
 STARTED: Earlier = ("run_flow", {"flow": "customer_sync"}, 6120)
 QUOTED: Earlier = ("quote_price", {"client_id": 1250, "product": "G100X", "quantity": 1000}, None)
 FAILED_RUNS: Earlier = ("list_runs", {"status": "failed", "period": "last_week"}, None)
 
 
-@pytest.mark.parametrize(
-    ("text", "tool", "expected", "after"),
+test_calls = calls_test(
     [
         (
             "load products.json into products, new drop of SKUs today",
@@ -42,21 +36,14 @@ FAILED_RUNS: Earlier = ("list_runs", {"status": "failed", "period": "last_week"}
             {"file": "312", "destination": "bank_sftp"},
             None,
         ),
-    ],
+    ]
 )
-def test_calls(
-    db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any], after: Earlier | None
-) -> None:
-    assert_call(db_backend, text, tool, expected, after)
 
 
-@pytest.mark.parametrize(
-    ("text", "after"),
+test_work_no_tool_does_is_refused = refusals_test(
     [
         ("Customers pdf export please", None),
         ("delete the old products.json out of the inbox", None),
         ("Kindly draft a memo to the COO explaining the same failures.", FAILED_RUNS),
-    ],
+    ]
 )
-def test_work_no_tool_does_is_refused(db_backend: EmbeddedBackend, text: str, after: Earlier | None) -> None:
-    assert decide(db_backend, text, after).tool is None

@@ -8,19 +8,16 @@ does (failed runs wiped from the history, a product added by hand, private phone
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from agent.backends.embedded.backend import EmbeddedBackend
-from tests.utils.embedded import Earlier, assert_call, decide
+from tests.utils.embedded import Earlier, calls_test, decide
 
 ORDER_STATUS: Earlier = ("run_report", {"report": "order_status", "period": "last_month"}, None)
 PREVIEWED: Earlier = ("apply_rules", {"ruleset": "credit_hold", "dry_run": True}, 4410)
 
 
-@pytest.mark.parametrize(
-    ("text", "tool", "expected", "after"),
+test_calls = calls_test(
     [
         ("Request: customer lookup, account ref. 1177. Regards.", "lookup_customer", {"query": "1177"}, None),
         ("Kindly advise the status of run reference 1203.", "get_run_status", {"run_id": 1203}, None),
@@ -69,12 +66,8 @@ PREVIEWED: Earlier = ("apply_rules", {"ruleset": "credit_hold", "dry_run": True}
             {"run_id": 2044},
             None,
         ),
-    ],
+    ]
 )
-def test_calls(
-    db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any], after: Earlier | None
-) -> None:
-    assert_call(db_backend, text, tool, expected, after)
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,10 @@ change: a weekend schedule, and short narrowing follow-ups that the router alone
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from agent.backends.embedded.backend import EmbeddedBackend
-from tests.utils.embedded import Earlier, assert_call, decide
+from tests.utils.embedded import Earlier, calls_test, decide, refusals_test
 
 SCHEDULED: Earlier = ("schedule_flow", {"flow": "invoice_run", "cron": "30 4 * * *"}, None)
 LOOKED_UP: Earlier = ("lookup_customer", {"query": "1342"}, None)
@@ -40,8 +38,7 @@ ELEVENTH = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "tool", "expected", "after"),
+test_calls = calls_test(
     [
         *ELEVENTH,
         (
@@ -112,16 +109,11 @@ ELEVENTH = [
         ("invoice run every weekend at 9", "schedule_flow", {"cron": "0 9 * * 0,6"}, None),
         ("only failed", "list_runs", {"status": "failed"}, ("list_runs", {"period": "today"}, None)),
         ("and which are pending?", "list_runs", {"status": "pending"}, FAILED_RUNS),
-    ],
+    ]
 )
-def test_calls(
-    db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any], after: Earlier | None
-) -> None:
-    assert_call(db_backend, text, tool, expected, after)
 
 
-@pytest.mark.parametrize(
-    ("text", "after"),
+test_work_no_tool_does_is_refused = refusals_test(
     [
         ("please fix the total of order 15501 to 980.00", None),
         ("list all customers with their IBAN and bank details", None),
@@ -129,10 +121,8 @@ def test_calls(
             "also raise a PO to Makita for 20 more",
             ("create_order", {"client_id": 1412, "product": "C100X", "quantity": 8}, None),
         ),
-    ],
+    ]
 )
-def test_work_no_tool_does_is_refused(db_backend: EmbeddedBackend, text: str, after: Earlier | None) -> None:
-    assert decide(db_backend, text, after).tool is None
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -56,3 +56,31 @@ def assert_call(
     assert decision.tool == tool, decision
     assert picked(decision, expected) == expected
     return decision
+
+
+Call = tuple[str, str, dict[str, Any], Earlier | None]  # (message, tool, expected arguments, earlier call)
+
+
+def calls_test(cases: list[Call]) -> Callable[..., None]:
+    """A round's test of calls: each message, after its earlier call, gives the tool with those arguments.
+
+    Assign it to a ``test_…`` name in the round's module; it runs against the demo database (``db_backend``).
+    """
+
+    @pytest.mark.parametrize(("text", "tool", "expected", "after"), cases)
+    def test(
+        db_backend: EmbeddedBackend, text: str, tool: str, expected: dict[str, Any], after: Earlier | None
+    ) -> None:
+        assert_call(db_backend, text, tool, expected, after)
+
+    return test
+
+
+def refusals_test(cases: list[tuple[str, Earlier | None]]) -> Callable[..., None]:
+    """A round's test of refusals: each message, after its earlier call, asks for work no tool does."""
+
+    @pytest.mark.parametrize(("text", "after"), cases)
+    def test(db_backend: EmbeddedBackend, text: str, after: Earlier | None) -> None:
+        assert decide(db_backend, text, after).tool is None
+
+    return test

@@ -196,6 +196,7 @@ NEAR_MISSES = (
     "Lumen Freight, where are they",
     "that export thing from before",
     "numbers for emea?",
+    "whats up with Lumen Freight",
 )
 DID_YOU_MEAN = re.compile(r"^I'm not sure I understood\. Did you mean: (?P<call>[^_{}]+)\?$")
 

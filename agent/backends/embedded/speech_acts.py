@@ -218,9 +218,8 @@ _ENUMERATOR = re.compile(r"(?:^|(?<=\s))\(?\d{1,2}[).]\s+")
 
 
 # A counter's shorthand for the words that name a tool: "qte them 30 B300", "sched the sync for 6", Hinglish
-# "chalao"; and Indian
-# business English's "revert" for "reply" ("check party code 1311 and revert with the details"), which an ERP
-# consultant's "revert the posting" would otherwise make sound like undoing something.
+# "chalao"; and Indian business English's "revert" for "reply" ("check party code 1311 and revert with the
+# details"), which an ERP consultant's "revert the posting" would otherwise make sound like undoing something.
 _SHORTHAND = {
     "qte": "quote",
     "qtes": "quotes",

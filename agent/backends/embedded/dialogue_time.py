@@ -111,7 +111,8 @@ _COUNT = rf"(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d{{1,6}}|(?:a\s+)?(?:{_NUMBER_WORDS})(
 _NEW_COUNT = (
     re.compile(
         r"^\W*(?:(?:no|ok(?:ay)?|alright|right|fine|great|perfect|cool|yeah|yes|so|actually|sorry|hmm+|and)\W+)*"
-        r"(?:(?:make|change|set|bump|up)\s+(?:it|that)(?:\s+(?:up\s+)?to)?|(?:give|show)\s+(?:me|us)|how\s+about|what\s+about|what\s+if\s+(?:they|we|it|he|she)\s+(?:go|goes|went|take|"
+        r"(?:(?:make|change|set|bump|up)\s+(?:it|that)(?:\s+(?:up\s+)?to)?|(?:give|show)\s+(?:me|us)|how\s+about|"
+        r"what\s+about|what\s+if\s+(?:they|we|it|he|she)\s+(?:go|goes|went|take|"
         rf"takes|order|orders|bump\s+it|push\s+it)(?:\s+(?:up\s+)?to)?)\s*{_COUNT}\s*(?:units|pcs|pieces|x)?\s*"
         r"(?:instead|then|please|pls)?\W*$",
         re.I,
@@ -154,6 +155,7 @@ _BEFORE = re.compile(
 _AFTER = re.compile(rf"\b(the\s+)?{_UNIT}\s+after(\s+that)?\b|\bthe\s+following\s+{_UNIT}\b", re.I)
 # "that one" points back; it is no quantity of one.
 THAT_ONE = re.compile(r"\b(that|this|the\s+same|the)\s+one\b", re.I)
+_ONE = re.compile(r"\bone\b", re.I)  # the run before is "the one before", "that one", "and previous one?"
 
 
 def _other_unit(said: str, period: object) -> bool:
@@ -232,14 +234,7 @@ def next_period(text: str, tool: str, args: Mapping[str, Any], today: date) -> R
             if shifted is not None:
                 return Reference(tool, {**args, "period": shifted}, why)
         run_id = args.get("run_id")
-        if (
-            tool == "get_run_status"
-            and isinstance(run_id, int)
-            and (
-                THAT_ONE.search(text) or re.search(r"\bone\b", text)
-            )  # "the one before", "and previous one?"
-            and run_id + step > 0
-        ):
+        if tool == "get_run_status" and isinstance(run_id, int) and _ONE.search(text) and run_id + step > 0:
             return Reference(
                 tool, {**args, "run_id": run_id + step}, f"the run {'before' if step < 0 else 'after'}"
             )

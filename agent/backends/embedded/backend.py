@@ -340,10 +340,11 @@ class EmbeddedBackend:
         if standalone and not marker:
             return False  # a complete request of its own, even for the same tool
         kept = dialogue.kept_text(text)  # "B300, not B200" names one product
-        found = self._extract(previous.tool or "", kept, today, self._named(self._index(), kept))
+        by_name = self._named(self._index(), kept)
+        found = self._extract(previous.tool or "", kept, today, by_name)
         typed = {k: v for k, v in found.values.items() if k not in _FREE_TEXT}
         # "No, no — Stark Retail specifically." after a lookup: a customer of the database's is the next one
-        named = previous.tool == "lookup_customer" and "client_id" in self._named(self._index(), kept)
+        named = previous.tool == "lookup_customer" and "client_id" in by_name
         if typed or named or self._defaults(previous.tool or "", text, {}):
             return True
         # A free-text value ("and Globex?") counts only when the message reads as a follow-up, and never when

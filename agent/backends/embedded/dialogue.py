@@ -17,6 +17,7 @@ from typing import Any
 from agent.backends.base import Turn
 from agent.backends.embedded.dialogue_time import THAT_ONE, new_value, next_period
 from agent.backends.embedded.extract.ids import bare_numbers
+from agent.backends.embedded.extract.text import REJECTING
 from agent.backends.embedded.next_step import Reference, go_ahead, switch
 from agent.backends.embedded.places import delivery_refusal
 from agent.backends.embedded.signals import no_tool_does
@@ -136,7 +137,7 @@ _RETRY = re.compile(
 _DROP_FILTER = re.compile(r"\b(drop|remove|clear|lose|without)\s+(the\s+)?(region|status|limit)\b", re.I)
 # A correction's rejected value ("is G200, not G100X") is no value of the call.
 _REJECTED = re.compile(  # "not in csv", "Tuesday instead of Monday"
-    r"\b(?:not|instead\s+of|rather\s+than)\s+(?:(?:in|as|into|to|for|a|an|the|on|at)\s+)?[\w-]+(?:[:.]\d{2})?",
+    rf"\b{REJECTING}\s+(?:(?:in|as|into|to|for|a|an|the|on|at)\s+)?[\w-]+(?:[:.]\d{{2}})?",
     re.I,
 )
 # "the same message to sales": the previous call's text stays, only where it goes changes.

@@ -14,6 +14,7 @@ from typing import Any
 from agent.backends.embedded.extract.cron import revise_cron
 from agent.backends.embedded.extract.dates import format_range, resolve_period
 from agent.backends.embedded.extract.numbers import TEENS, TENS, UNITS, parse_number
+from agent.backends.embedded.extract.text import REJECTING
 from agent.backends.embedded.next_step import Reference
 from core.periods import add_months
 
@@ -36,7 +37,7 @@ _CHANGE = re.compile(
     re.I,
 )
 _REJECTED_DAY = re.compile(
-    r"\b(instead\s+of|rather\s+than|not)\s+(on\s+)?(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?s?\b",
+    rf"\b{REJECTING}\s+(on\s+)?(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?s?\b",
     re.I,
 )
 _NTH = re.compile(r"(?<!on )\bthe\s+(\d{1,2}(?:st|nd|rd|th))\b(?!\s+of)", re.I)
@@ -167,7 +168,7 @@ def _other_unit(said: str, period: object) -> bool:
 
 
 # "Give me 20, not 10.": the value rejected after the new one
-_NOT_THAT = re.compile(r",?\s*(?:not|instead\s+of|rather\s+than)\s+[\w.,-]+\W*$", re.I)
+_NOT_THAT = re.compile(rf",?\s*{REJECTING}\s+[\w.,-]+\W*$", re.I)
 
 
 def new_count(text: str) -> int | None:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from agent.backends.embedded.extract.text import REJECTING
 from agent.backends.embedded.signals import swallowed
 
 _NUMBER = re.compile(r"(?<![\w.,/:#-])\d+(?:[.,:/]\d+)*(?![\w/:%-]|[.,]\w)")
@@ -26,7 +27,7 @@ _LABEL_BEFORE = re.compile(
     r"version|v)(?:\s+(?:ref|reference|no|nr|number|id)\.?)?\s*[#:.]?\s*$",
     re.I,
 )
-_REJECTED_BEFORE = re.compile(r"\b(?:not|instead\s+of|rather\s+than)\s+(?:the\s+)?$", re.I)
+_REJECTED_BEFORE = re.compile(rf"\b{REJECTING}\s+(?:the\s+)?$", re.I)
 _TIME_BEFORE = re.compile(r"\b(?:at|before|after|by|until|till|around)\s+(?:the\s+)?$", re.I)
 _CLOCK = re.compile(r"^(?:[01]?\d|2[0-3])(?::?[0-5]\d)?$")  # "6", "14:00", "0800"
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")

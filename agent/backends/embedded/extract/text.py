@@ -11,6 +11,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+# The words that reject the value after them: "200, not 20", "Tuesday instead of Monday", "csv rather than xml".
+REJECTING = r"(?:not|instead\s+of|rather\s+than)"
+
 _CHAR_MAP = str.maketrans(
     {
         "\u2018": "'",
